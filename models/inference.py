@@ -28,6 +28,7 @@ from pytensor.gradient import hessian
 from models.base import ModelSpec
 
 logging.getLogger("pymc").setLevel(logging.ERROR)
+MAX_ITERATIONS = 200
 
 
 @dataclass
@@ -67,14 +68,14 @@ class MAPSolver:
         l1_terms = spec.l1_terms if spec is not None else ()
         excluded = {term.term for term in l1_terms}
         smooth_terms = [
-            v for v in model.free_RVs + model.observed_RVs + model.potentials if v.name not in excluded
+            v
+            for v in model.free_RVs + model.observed_RVs + model.potentials
+            if v.name not in excluded
         ]
         neg_logp = -model.logp(vars=smooth_terms, jacobian=False)
         self.initial_point = model.initial_point()
         value_vars = model.value_vars
-        [neg_logp_flat], flat = join_nonshared_inputs(
-            self.initial_point, [neg_logp], value_vars
-        )
+        [neg_logp_flat], flat = join_nonshared_inputs(self.initial_point, [neg_logp], value_vars)
         grad = pt.grad(neg_logp_flat, flat)
         hess = hessian(neg_logp_flat, flat)
         self._value_and_grad = pytensor.function([flat], [neg_logp_flat, grad])
@@ -84,7 +85,11 @@ class MAPSolver:
         self._shapes = [np.asarray(self.initial_point[name]).shape for name in self._value_vars]
         offsets = np.cumsum([0, *self._sizes])
         self._slices = dict(
-            zip(self._value_vars, (slice(a, b) for a, b in zip(offsets[:-1], offsets[1:])), strict=True)
+            zip(
+                self._value_vars,
+                (slice(a, b) for a, b in zip(offsets[:-1], offsets[1:], strict=True)),
+                strict=True,
+            )
         )
         self._l1 = []
         for term in l1_terms:
@@ -108,7 +113,9 @@ class MAPSolver:
             weights[part] = 1.0 / float(scale.get_value())
         return weights
 
-    def solve(self, values: dict[str, float] | None = None, x0: np.ndarray | None = None) -> MAPResult:
+    def solve(
+        self, values: dict[str, float] | None = None, x0: np.ndarray | None = None
+    ) -> MAPResult:
         """Return the posterior mode for the given ``pm.Data`` values.
 
         Parameters
@@ -125,7 +132,8 @@ class MAPSolver:
         objective = self._objective(lam)
         value = objective(x)
         iterations = 0
-        for iterations in range(1, 200):
+        while iterations < MAX_ITERATIONS:
+            iterations += 1
             _, grad = self._value_and_grad(x)
             step = _prox_newton_step(x, grad, self._positive_definite_hessian(x), lam)
             t = 1.0
@@ -181,7 +189,9 @@ class MAPSolver:
     def _kkt(self, x: np.ndarray, lam: np.ndarray) -> float:
         _, grad = self._value_and_grad(x)
         at_zero = (lam > 0) & (x == 0)
-        violation = np.where(at_zero, np.maximum(np.abs(grad) - lam, 0.0), np.abs(grad + lam * np.sign(x)))
+        violation = np.where(
+            at_zero, np.maximum(np.abs(grad) - lam, 0.0), np.abs(grad + lam * np.sign(x))
+        )
         return float(np.max(violation))
 
     def _to_point(self, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -198,7 +208,9 @@ def _directional(grad: np.ndarray, step: np.ndarray, x: np.ndarray, lam: np.ndar
     return float(grad @ step + np.sum(lam * (np.abs(x + step) - np.abs(x))))
 
 
-def _prox_newton_step(x: np.ndarray, grad: np.ndarray, hess: np.ndarray, lam: np.ndarray) -> np.ndarray:
+def _prox_newton_step(
+    x: np.ndarray, grad: np.ndarray, hess: np.ndarray, lam: np.ndarray
+) -> np.ndarray:
     """Minimise ``grad' d + d' H d / 2 + sum lam |x + d|`` over ``d``.
 
     Without L1 weights this is the Newton step ``-H^{-1} grad``; otherwise coordinate descent on

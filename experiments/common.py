@@ -1,0 +1,270 @@
+"""Plumbing shared by every experiment: data, validation, progress, atomic output, provenance."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+from sklearn import datasets
+
+from models.base import InputError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MIN_ROWS = 3
+
+
+@dataclass
+class Dataset:
+    """A design matrix and target, with a record of how the features were prepared.
+
+    Attributes
+    ----------
+    X : array (n, p)
+    y : array (n,)
+    feature_names : list of str
+    target_name : str
+    source : str
+        ``sklearn:<name>`` or the CSV path.
+    standardized : bool
+        True if the suite centred the features and scaled them to unit standard deviation (ddof=0).
+    feature_mean, feature_scale : list of float or None
+        The centring and scaling applied (None if the data came already standardised).
+    note : str
+        How the features were prepared, in words.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    target_name: str
+    source: str
+    standardized: bool
+    feature_mean: list[float] | None = None
+    feature_scale: list[float] | None = None
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def provenance(self) -> dict:
+        """The fields results.json records about the data."""
+        return {
+            "data_source": self.source,
+            "target": self.target_name,
+            "n_obs": int(self.X.shape[0]),
+            "feature_names": self.feature_names,
+            "standardized": self.standardized,
+            "feature_mean": self.feature_mean,
+            "feature_scale": self.feature_scale,
+            "data_note": self.note,
+        }
+
+
+def standardize(X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[float], list[float]]:
+    """Centre each column and scale it to unit standard deviation (ddof=0); refuse constant columns."""
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    constant = [name for name, s in zip(names, scale, strict=True) if not s > 0]
+    if constant:
+        raise InputError(f"constant column(s) cannot be standardised: {', '.join(constant)}")
+    return (X - mean) / scale, mean.tolist(), scale.tolist()
+
+
+def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Read a numeric CSV with a header row; return ``(X, y, feature_names)``.
+
+    Every failure (missing file, missing target, non-numeric cell, NaN/inf, ragged rows, too few
+    rows) raises :class:`InputError` naming the problem.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"data file not found: {path}")
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise InputError(f"{path}: empty file or missing header row")
+    header = [cell.strip() for cell in rows[0]]
+    if target not in header:
+        raise InputError(
+            f"{path}: target column '{target}' not found; columns: {', '.join(header)}"
+        )
+    if len(set(header)) != len(header):
+        raise InputError(f"{path}: duplicate column names in the header")
+    body = [row for row in rows[1:] if any(cell.strip() for cell in row)]
+    values = np.empty((len(body), len(header)))
+    for i, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise InputError(f"{path}: line {i} has {len(row)} fields, header has {len(header)}")
+        for j, cell in enumerate(row):
+            try:
+                values[i - 2, j] = float(cell)
+            except ValueError:
+                raise InputError(
+                    f"{path}: non-numeric value {cell.strip()!r} in column '{header[j]}' (line {i})"
+                ) from None
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i, j = map(int, np.argwhere(bad)[0])
+        raise InputError(
+            f"{path}: {int(bad.sum())} NaN/inf value(s), first in column '{header[j]}' (line {i + 2})"
+        )
+    if len(body) < MIN_ROWS:
+        raise InputError(f"{path}: needs at least {MIN_ROWS} data rows, found {len(body)}")
+    t = header.index(target)
+    features = [name for k, name in enumerate(header) if k != t]
+    if not features:
+        raise InputError(f"{path}: no feature columns besides the target '{target}'")
+    return np.delete(values, t, axis=1), values[:, t], features
+
+
+def load_data(args: argparse.Namespace, default: str) -> Dataset:
+    """The data an experiment runs on: a bundled scikit-learn set, or ``--data FILE --target COL``.
+
+    User CSV features are centred and scaled to unit standard deviation (ddof=0); the bundled
+    diabetes data are used as scikit-learn ships them (already centred, unit Euclidean norm).
+    """
+    if args.data is not None:
+        if not args.target:
+            raise InputError("--data needs --target COLUMN")
+        X, y, names = read_csv(args.data, args.target)
+        Xs, mean, scale = standardize(X, names)
+        return Dataset(
+            Xs, y, names, args.target, str(args.data), True, mean, scale,
+            "features centred and scaled to unit standard deviation (ddof=0) by the suite",
+        )  # fmt: skip
+    if args.target:
+        raise InputError("--target is only meaningful with --data FILE")
+    if default == "diabetes":
+        bunch = datasets.load_diabetes()
+        return Dataset(
+            bunch.data, bunch.target.astype(float), list(bunch.feature_names), "disease progression",
+            "sklearn:load_diabetes", False,
+            note="scikit-learn's scaled diabetes data: columns centred with unit Euclidean norm "
+            "(the lars standardisation of Efron et al. 2004); target as is",
+        )  # fmt: skip
+    if default == "breast_cancer":
+        bunch = datasets.load_breast_cancer()
+        names = [str(n) for n in bunch.feature_names]
+        Xs, mean, scale = standardize(bunch.data, names)
+        # scikit-learn codes malignant as 0; model the probability of malignancy (1 = malignant).
+        y = (bunch.target == 0).astype(float)
+        return Dataset(
+            Xs, y, names, "malignant", "sklearn:load_breast_cancer", True, mean, scale,
+            "features centred and scaled to unit standard deviation (ddof=0); target 1 = malignant",
+        )  # fmt: skip
+    raise ValueError(f"no bundled data set called {default!r}")
+
+
+def base_parser(name: str, description: str) -> argparse.ArgumentParser:
+    """Arguments every experiment accepts."""
+    parser = argparse.ArgumentParser(prog=f"python -m experiments {name}", description=description)
+    parser.add_argument("--data", help="CSV file with a header row and numeric columns")
+    parser.add_argument("--target", help="name of the target column in --data")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports" / name,
+                        help=f"output folder (default reports/{name})")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=20261126, help="random seed")
+    parser.add_argument("--quick", action="store_true", help="few draws and a short grid (tests)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    return parser
+
+
+class Progress:
+    """One line per step on stderr: ``[ridge 3/7] sampling the posterior (12.3 s)``."""
+
+    def __init__(self, name: str, total: int, quiet: bool = False):
+        self.name, self.total, self.quiet = name, total, quiet
+        self.step, self.start = 0, time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        self.step += 1
+        if not self.quiet:
+            elapsed = time.perf_counter() - self.start
+            print(f"[{self.name} {self.step}/{self.total}] {message} ({elapsed:.1f} s)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+
+
+@contextmanager
+def atomic_output_dir(out: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder beside ``out``; on success it replaces ``out`` in one rename.
+
+    A failure or an interruption leaves ``out`` as it was (the temporary folder is removed).
+    """
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _clean(value.tolist())
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        return value if np.isfinite(value) else None
+    return value
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Deterministic JSON (sorted keys, plain floats, NaN -> null)."""
+    Path(path).write_text(json.dumps(_clean(data), indent=1, sort_keys=True) + "\n")
+
+
+def rel_linf(a: np.ndarray, b: np.ndarray) -> float:
+    """Relative L-inf difference ``max|a - b| / max|b|`` (``b`` is the reference)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    scale = np.max(np.abs(b))
+    return float(np.max(np.abs(a - b)) / scale) if scale > 0 else float(np.max(np.abs(a - b)))
+
+
+def provenance(seed: int, argv: list[str]) -> dict:
+    """Versions, seed, command and git revision for a report footer (kept out of results.json)."""
+    try:
+        revision = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+            text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        revision += " (uncommitted changes)" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        revision = "unknown"
+    packages = ["pymc", "nutpie", "arviz", "scikit-learn", "numpy", "scipy", "pytensor", "xarray"]
+    return {
+        "python": sys.version.split()[0],
+        "versions": {name: version(name) for name in packages},
+        "seed": seed,
+        "command": "python -m experiments " + " ".join(argv),
+        "git_revision": revision,
+    }

@@ -1,0 +1,138 @@
+"""The `ridge` experiment end to end: contract of results.json, report files, determinism, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from experiments.__main__ import main
+
+CONTRACT = ["feature_names", "standardized", "noise_sd", "alphas", "prior_sd", "sklearn_coef", "map_coef",
+            "exact_coef", "max_rel_diff", "posterior"]  # fmt: skip
+POSTERIOR = ["alpha", "noise", "mean", "sd", "hdi_94_low", "hdi_94_high", "r_hat", "ess_bulk"]
+
+
+def test_results_contract_and_agreement(run_quick):
+    out, results = run_quick("ridge")
+    assert set(CONTRACT) <= set(results)
+    assert set(POSTERIOR) <= set(results["posterior"])
+    assert results["posterior"]["noise"] == "fixed"
+    n_alpha, p = len(results["alphas"]), len(results["feature_names"])
+    assert n_alpha >= 25
+    assert min(results["alphas"]) == pytest.approx(1e-4) and max(
+        results["alphas"]
+    ) == pytest.approx(1e6)
+    for key in ("sklearn_coef", "map_coef", "exact_coef"):
+        assert np.shape(results[key]) == (n_alpha, p)
+    # The acceptance bound of the suite: exact linear solves agree to 1e-8 relative L-inf.
+    assert max(results["max_rel_diff"]) <= 1e-8
+    tau = np.asarray(results["prior_sd"])
+    assert np.allclose(np.asarray(results["alphas"]), results["noise_sd"] ** 2 / tau**2, rtol=1e-12)
+    # The posterior mean agrees with the exact one within Monte Carlo error (5 MCSE).
+    assert results["posterior"]["max_abs_z_vs_exact"] < 5
+    for name in ("index.html", "index.md", "posterior.nc", "ridge_path.png", "posterior_densities.png",
+                 "correlation.png", "predictive.png"):  # fmt: skip
+        assert (out / name).stat().st_size > 0, name
+    page = (out / "index.html").read_text()
+    assert "What the point estimate hides" in page and "Sampling diagnostics" in page
+
+
+def test_saved_posterior_loads_in_arviz(run_quick):
+    import arviz as az
+
+    out, results = run_quick("ridge")
+    dt = az.from_netcdf(out / "posterior.nc")
+    mean = dt["posterior"]["w"].mean(("chain", "draw")).values
+    np.testing.assert_allclose(mean, results["posterior"]["mean"], rtol=1e-12)
+    assert "posterior_predictive" in dt.children
+
+
+def test_same_seed_same_results(run_quick, tmp_path):
+    out, _ = run_quick("ridge")
+    again = tmp_path / "again"
+    assert main(["ridge", "--quick", "--quiet", "--out", str(again)]) == 0
+    assert (again / "results.json").read_bytes() == (out / "results.json").read_bytes()
+
+
+def test_user_csv_is_standardised(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(5.0, 3.0, size=(60, 3))
+    y = X @ [1.0, -2.0, 0.5] + rng.normal(size=60)
+    path = tmp_path / "toy.csv"
+    np.savetxt(path, np.column_stack([X, y]), delimiter=",", header="a,b,c,out", comments="")
+    out = tmp_path / "report"
+    assert (
+        main(
+            [
+                "ridge",
+                "--quick",
+                "--quiet",
+                "--data",
+                str(path),
+                "--target",
+                "out",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    results = json.loads((out / "results.json").read_text())
+    assert results["standardized"] is True
+    assert results["feature_names"] == ["a", "b", "c"]
+    np.testing.assert_allclose(results["feature_scale"], X.std(axis=0), rtol=1e-12)
+    assert max(results["max_rel_diff"]) <= 1e-8
+
+
+def _csv(tmp_path, text, name="bad.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+BAD_INPUTS = {
+    "missing file": (lambda t: ["--data", str(t / "nope.csv"), "--target", "y"], "not found"),
+    "missing target": (lambda t: ["--data", _csv(t, "a,b\n1,2\n3,4\n5,7\n"), "--target", "y"], "target column 'y'"),
+    "non-numeric": (lambda t: ["--data", _csv(t, "a,y\n1,2\nx,4\n5,6\n"), "--target", "y"], "non-numeric value 'x'"),
+    "nan": (lambda t: ["--data", _csv(t, "a,y\n1,2\nnan,4\n5,6\n"), "--target", "y"], "NaN/inf"),
+    "inf": (lambda t: ["--data", _csv(t, "a,y\n1,2\n3,inf\n5,6\n"), "--target", "y"], "NaN/inf"),
+    "too few rows": (lambda t: ["--data", _csv(t, "a,y\n1,2\n3,4\n"), "--target", "y"], "at least 3"),
+    "constant column": (lambda t: ["--data", _csv(t, "a,c,y\n1,0,2\n3,0,4\n5,0,7\n"), "--target", "y"],
+                        "constant column"),
+    "ragged row": (lambda t: ["--data", _csv(t, "a,y\n1,2\n3\n5,6\n"), "--target", "y"], "has 1 fields"),
+    "data without target": (lambda t: ["--data", _csv(t, "a,y\n1,2\n3,4\n5,6\n")], "needs --target"),
+    "alpha zero": (lambda t: ["--alpha", "0"], "--alpha must be a positive"),
+    "alpha negative": (lambda t: ["--alpha", "-1"], "--alpha must be a positive"),
+    "tau zero": (lambda t: ["--prior-sd", "0"], "--prior-sd must be a positive"),
+    "sigma negative": (lambda t: ["--noise-sd", "-2"], "--noise-sd must be a positive"),
+    "sigma nan": (lambda t: ["--noise-sd", "nan"], "--noise-sd must be a positive"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_one_line_exit_2_nothing_written(case, tmp_path, capsys):
+    args, message = BAD_INPUTS[case]
+    out = tmp_path / "out"
+    assert main(["ridge", "--quiet", "--out", str(out), *args(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err, err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_bad_input_from_the_command_line(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments", "ridge", "--alpha", "-1", "--out", str(tmp_path / "o")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "error: --alpha must be a positive finite number, got -1"
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_experiment():
+    assert main(["nope"]) == 2

@@ -1,0 +1,117 @@
+"""Ridge = MAP under a Normal prior: known-answer tests against closed forms and scikit-learn."""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+
+from models import get_model, ridge
+from models.base import Context, InputError
+from models.inference import MAPSolver, PosteriorSampler
+
+ALPHAS = np.logspace(-4, 6, 25)
+
+
+@pytest.fixture(scope="module")
+def fixed_model(diabetes):
+    X, y, names = diabetes
+    sigma = ridge.ols_noise_sd(X, y)
+    model = ridge.build(X, y, names, noise="fixed", noise_sd=sigma)
+    return X, y, sigma, model, MAPSolver(model)
+
+
+def test_penalty_prior_mapping_round_trip():
+    # alpha = sigma^2 / tau^2 both ways; pure arithmetic, so float round-off is the only error.
+    for alpha in ALPHAS:
+        tau = ridge.alpha_to_prior_sd(alpha, 54.0)
+        assert ridge.prior_sd_to_alpha(tau, 54.0) == pytest.approx(alpha, rel=1e-12)
+    assert ridge.alpha_to_prior_sd(4.0, 2.0) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_mapping_rejects_non_positive(bad):
+    with pytest.raises(InputError, match="positive"):
+        ridge.alpha_to_prior_sd(bad, 1.0)
+    with pytest.raises(InputError, match="positive"):
+        ridge.prior_sd_to_alpha(bad, 1.0)
+    with pytest.raises(InputError, match="positive"):
+        ridge.alpha_to_prior_sd(1.0, bad)
+
+
+def test_map_equals_sklearn_and_closed_form_on_grid(fixed_model):
+    # Tolerance 1e-8 relative L-inf: all three are direct linear solves (Newton is exact in one step
+    # on the quadratic log posterior), so they agree to ~1e-13 on diabetes; 1e-8 is the acceptance bound.
+    X, y, sigma, _, solver = fixed_model
+    for alpha in ALPHAS:
+        fit = solver.solve(ridge.SPEC.prior_values(alpha, Context(len(y), sigma)))
+        sk = Ridge(alpha=alpha, solver="cholesky").fit(X, y)
+        b0, w = ridge.closed_form(X, y, alpha)
+        assert np.max(np.abs(fit.point["w"] - sk.coef_)) <= 1e-8 * np.max(np.abs(sk.coef_))
+        assert np.max(np.abs(w - sk.coef_)) <= 1e-8 * np.max(np.abs(sk.coef_))
+        assert fit.point["intercept"] == pytest.approx(sk.intercept_, rel=1e-10)
+        assert b0 == pytest.approx(sk.intercept_, rel=1e-10)
+        assert (
+            fit.kkt_violation < 1e-8
+        )  # gradient at the returned point: a certificate of optimality
+
+
+def test_exact_posterior_mean_is_ridge(fixed_model):
+    # The Gaussian posterior's mean is its mode; same linear algebra, so 1e-9 relative.
+    X, y, sigma, _, _ = fixed_model
+    for alpha in (1e-3, 0.1, 10.0):
+        mean, cov = ridge.exact_posterior(X, y, ridge.alpha_to_prior_sd(alpha, sigma), sigma)
+        sk = Ridge(alpha=alpha).fit(X, y)
+        assert np.max(np.abs(mean[1:] - sk.coef_)) <= 1e-9 * np.max(np.abs(sk.coef_))
+        assert np.all(np.linalg.eigvalsh(cov) > 0)
+
+
+def test_unknown_noise_joint_map_is_ridge(diabetes):
+    # With w | sigma ~ N(0, sigma / sqrt(alpha)) the conditional mode of w is Ridge(alpha) for every
+    # sigma, hence also at the joint mode. Newton to convergence: 1e-8 relative.
+    X, y, names = diabetes
+    solver = MAPSolver(ridge.build(X, y, names, noise="unknown"))
+    for alpha in (1e-3, 0.1, 10.0, 1e4):
+        fit = solver.solve({"alpha": alpha})
+        sk = Ridge(alpha=alpha).fit(X, y)
+        assert np.max(np.abs(fit.point["w"] - sk.coef_)) <= 1e-8 * np.max(np.abs(sk.coef_))
+        assert fit.point["sigma"] > 0
+
+
+def test_nuts_matches_exact_posterior_within_monte_carlo_error(fixed_model):
+    # Monte Carlo error: |mean_mcmc - mean_exact| has sd mcse_mean (from ESS); allow 5 of them per
+    # coefficient (11 coefficients -> a false alarm has probability ~1e-5). The sd estimate has
+    # standard error mcse_sd; same 5-sigma rule.
+    X, y, sigma, model, _ = fixed_model
+    alpha = 0.01
+    tau = ridge.alpha_to_prior_sd(alpha, sigma)
+    dt = PosteriorSampler(model).sample({"prior_sd": tau}, draws=1000, tune=1000, chains=2, seed=11)
+    summary = az.summary(dt, var_names=["intercept", "w"], round_to="none")
+    mean, cov = ridge.exact_posterior(X, y, tau, sigma)
+    sd = np.sqrt(np.diag(cov))
+    assert np.all(
+        np.abs(summary["mean"].to_numpy(float) - mean) <= 5 * summary["mcse_mean"].to_numpy(float)
+    )
+    assert np.all(
+        np.abs(summary["sd"].to_numpy(float) - sd) <= 5 * summary["mcse_sd"].to_numpy(float)
+    )
+    assert int(dt["sample_stats"]["diverging"].sum()) == 0
+
+
+def test_sampler_reuses_one_compilation(fixed_model):
+    # Two different prior widths through the same compiled model give different posteriors: the
+    # pm.Data value really reaches the compiled log density.
+    _, _, sigma, model, _ = fixed_model
+    sampler = PosteriorSampler(model)
+    compiled = sampler.compiled
+    wide = sampler.sample({"prior_sd": 1e4}, draws=200, tune=200, chains=1, seed=1)
+    tight = sampler.sample({"prior_sd": 1.0}, draws=200, tune=200, chains=1, seed=1)
+    assert sampler.compiled is compiled
+    assert float(tight["posterior"]["w"].std()) < 0.1 * float(wide["posterior"]["w"].std())
+
+
+def test_registry_lookup():
+    assert get_model("ridge") is ridge.SPEC
+    with pytest.raises(InputError, match="unknown model 'nope'; registered models: .*ridge"):
+        get_model("nope")
