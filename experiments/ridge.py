@@ -112,7 +112,9 @@ def run(argv: list[str]) -> None:
         sk_intercepts, map_intercepts = [], []
         for alpha in alphas:
             sk = Ridge(alpha=alpha, solver="cholesky").fit(X, y)
-            fit = solver.solve(ridge.SPEC.prior_values(alpha, Context(X.shape[0], noise_sd)))
+            fit = solver.solve(
+                ridge.SPEC.prior_values({"alpha": alpha}, Context(X.shape[0], noise_sd))
+            )
             fit_unknown = solver_unknown.solve({"alpha": alpha})
             grid["sklearn"].append(sk.coef_)
             grid["map"].append(fit.point["w"])

@@ -15,7 +15,7 @@ from importlib import import_module
 
 from models.base import Context, InputError, L1Term, ModelSpec
 
-_MODULES = ("models.ridge",)
+_MODULES = ("models.ridge", "models.logistic", "models.lasso", "models.elasticnet")
 
 
 def _load() -> dict[str, ModelSpec]:

@@ -80,14 +80,18 @@ class ModelSpec:
         The penalty <-> prior relation, e.g. ``alpha = sigma^2 / tau^2``.
     likelihood : {"gaussian", "bernoulli"}
         Observation model; decides which targets are valid.
-    penalty_name : str
-        Name of scikit-learn's penalty parameter (``alpha`` or ``C``).
+    penalty_names : tuple of str
+        Names of scikit-learn's penalty parameters (``("alpha",)``, ``("C",)``,
+        ``("alpha", "l1_ratio")``).
     build : callable
         ``build(X, y, feature_names) -> pm.Model``; hyper-parameters live in ``pm.Data``.
     prior_values : callable
-        ``prior_values(penalty, context) -> dict`` of ``pm.Data`` values for that penalty.
+        ``prior_values(penalty, context) -> dict`` of ``pm.Data`` values, where ``penalty`` maps each
+        name in ``penalty_names`` to its value.
     sklearn : callable
         ``sklearn(penalty, context) -> estimator`` (unfitted, tight tolerances).
+    default_data : str
+        Bundled data set the experiment uses without ``--data``.
     l1_terms : tuple of L1Term
         Non-smooth Laplace terms (empty for smooth models).
     """
@@ -98,10 +102,11 @@ class ModelSpec:
     prior: str
     mapping: str
     likelihood: str
-    penalty_name: str
+    penalty_names: tuple[str, ...]
     build: Callable[..., pm.Model]
-    prior_values: Callable[[float, Context], dict[str, float]]
-    sklearn: Callable[[float, Context], object]
+    prior_values: Callable[[Mapping[str, float], Context], dict[str, float]]
+    sklearn: Callable[[Mapping[str, float], Context], object]
+    default_data: str = "diabetes"
     l1_terms: tuple[L1Term, ...] = field(default_factory=tuple)
 
     def validate_target(self, y: np.ndarray) -> None:

@@ -21,6 +21,7 @@ import nutpie
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
+from pymc.logprob.utils import ParameterValueError
 from pymc.pytensorf import join_nonshared_inputs
 from pymc.util import get_default_varnames
 from pytensor.gradient import hessian
@@ -154,13 +155,18 @@ class MAPSolver:
 
     def _objective(self, lam: np.ndarray):
         def objective(x: np.ndarray) -> float:
-            value = float(self._value_and_grad(x)[0]) + float(np.sum(lam * np.abs(x)))
+            try:
+                value = float(self._value_and_grad(x)[0]) + float(np.sum(lam * np.abs(x)))
+            except ParameterValueError:  # a trial step left the support (e.g. p = 0 or 1 exactly)
+                return np.inf
             return value if np.isfinite(value) else np.inf
 
         return objective
 
     def _positive_definite_hessian(self, x: np.ndarray) -> np.ndarray:
         hess = np.asarray(self._hessian(x), dtype=float)
+        if not np.all(np.isfinite(hess)):
+            hess = self._finite_difference_hessian(x)
         hess = 0.5 * (hess + hess.T)
         shift = 0.0
         while True:
@@ -169,6 +175,22 @@ class MAPSolver:
                 return hess + shift * np.eye(len(x))
             except np.linalg.LinAlgError:
                 shift = max(2 * shift, 1e-8 * max(1.0, np.max(np.abs(np.diag(hess)))))
+
+    def _finite_difference_hessian(self, x: np.ndarray) -> np.ndarray:
+        """Central differences of the exact gradient.
+
+        Used only where the symbolic Hessian overflows (saturated logits give inf * 0 in the
+        Bernoulli-logit graph). The fixed point is set by the exact gradient, so an approximate
+        Hessian slows Newton slightly but does not move the answer.
+        """
+        hess = np.empty((len(x), len(x)))
+        for i in range(len(x)):
+            h = 1e-6 * max(1.0, abs(x[i]))
+            up, down = x.copy(), x.copy()
+            up[i] += h
+            down[i] -= h
+            hess[i] = (self._value_and_grad(up)[1] - self._value_and_grad(down)[1]) / (2 * h)
+        return hess
 
     def _polish(self, x: np.ndarray, lam: np.ndarray) -> np.ndarray:
         """Newton on the active set with signs fixed: the L1 term is linear there."""

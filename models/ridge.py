@@ -185,10 +185,10 @@ SPEC = ModelSpec(
     prior=PRIOR,
     mapping=MAPPING,
     likelihood="gaussian",
-    penalty_name="alpha",
+    penalty_names=("alpha",),
     build=build,
-    prior_values=lambda alpha, ctx: {"prior_sd": alpha_to_prior_sd(alpha, ctx.noise_sd)},
-    sklearn=lambda alpha, ctx: Ridge(alpha=alpha, solver="cholesky"),
+    prior_values=lambda pen, ctx: {"prior_sd": alpha_to_prior_sd(pen["alpha"], ctx.noise_sd)},
+    sklearn=lambda pen, ctx: Ridge(alpha=pen["alpha"], solver="cholesky"),
 )
 
 __all__ = [

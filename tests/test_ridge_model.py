@@ -45,7 +45,7 @@ def test_map_equals_sklearn_and_closed_form_on_grid(fixed_model):
     # on the quadratic log posterior), so they agree to ~1e-13 on diabetes; 1e-8 is the acceptance bound.
     X, y, sigma, _, solver = fixed_model
     for alpha in ALPHAS:
-        fit = solver.solve(ridge.SPEC.prior_values(alpha, Context(len(y), sigma)))
+        fit = solver.solve(ridge.SPEC.prior_values({"alpha": alpha}, Context(len(y), sigma)))
         sk = Ridge(alpha=alpha, solver="cholesky").fit(X, y)
         b0, w = ridge.closed_form(X, y, alpha)
         assert np.max(np.abs(fit.point["w"] - sk.coef_)) <= 1e-8 * np.max(np.abs(sk.coef_))

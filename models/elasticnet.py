@@ -1,0 +1,95 @@
+r"""The elastic net is the MAP under the product of a Normal and a Laplace prior.
+
+scikit-learn's ElasticNet minimises
+
+    (1 / (2 n)) ||y - b0 - X w||^2 + alpha rho ||w||_1 + (alpha (1 - rho) / 2) ||w||^2 ,
+
+with rho = l1_ratio. With y ~ Normal(b0 + X w, sigma) (sigma fixed), a prior density proportional to
+``Normal(w_j | 0, tau) * Laplace(w_j | 0, b)`` and b0 flat, the negative log posterior is
+
+    ||y - b0 - X w||^2 / (2 sigma^2) + ||w||_1 / b + ||w||^2 / (2 tau^2) .
+
+Multiplying by ``sigma^2 / n`` and matching terms:
+
+    alpha rho = sigma^2 / (n b)            =>  b   = sigma^2 / (n alpha rho)
+    alpha (1 - rho) = sigma^2 / (n tau^2)  =>  tau = sigma / sqrt(n alpha (1 - rho))
+
+(0 < rho < 1; rho = 1 is the Lasso, rho = 0 is Ridge with alpha_ridge = n alpha).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+from sklearn.linear_model import ElasticNet
+
+from models.base import InputError, L1Term, ModelSpec, positive
+
+OBJECTIVE = "(1 / (2 n)) ||y - b0 - X w||^2 + alpha rho ||w||_1 + (alpha (1 - rho) / 2) ||w||^2"
+PRIOR = "y ~ Normal(b0 + X w, sigma), p(w_j) ∝ Normal(w_j | 0, tau) Laplace(w_j | 0, b), b0 flat"
+MAPPING = "b = sigma^2 / (n alpha rho), tau = sigma / sqrt(n alpha (1 - rho))"
+
+
+def penalty_to_prior(
+    alpha: float, l1_ratio: float, noise_sd: float, n_obs: int
+) -> dict[str, float]:
+    """Normal width tau and Laplace scale b whose product prior has ElasticNet(alpha, l1_ratio) as MAP.
+
+    Returns
+    -------
+    dict
+        ``{"prior_sd": tau, "laplace_scale": b}``.
+    """
+    alpha, sigma = positive(alpha, "alpha"), positive(noise_sd, "noise sd (sigma)")
+    if not 0 < l1_ratio < 1:
+        raise InputError(f"l1_ratio must be strictly between 0 and 1, got {l1_ratio:g}")
+    return {
+        "prior_sd": sigma / np.sqrt(n_obs * alpha * (1 - l1_ratio)),
+        "laplace_scale": sigma**2 / (n_obs * alpha * l1_ratio),
+    }
+
+
+def prior_to_penalty(
+    prior_sd: float, laplace_scale: float, noise_sd: float, n_obs: int
+) -> dict[str, float]:
+    """Inverse of :func:`penalty_to_prior`: ``alpha = a1 + a2``, ``l1_ratio = a1 / (a1 + a2)`` with
+    ``a1 = sigma^2 / (n b)`` and ``a2 = sigma^2 / (n tau^2)``."""
+    sigma2 = positive(noise_sd, "noise sd (sigma)") ** 2
+    a1 = sigma2 / (n_obs * positive(laplace_scale, "Laplace scale b"))
+    a2 = sigma2 / (n_obs * positive(prior_sd, "prior sd (tau)") ** 2)
+    return {"alpha": a1 + a2, "l1_ratio": a1 / (a1 + a2)}
+
+
+def build(
+    X: np.ndarray, y: np.ndarray, feature_names: list[str], *, noise_sd: float = 1.0
+) -> pm.Model:
+    """Normal prior (``pm.Data`` ``prior_sd``) times a Laplace potential (``pm.Data`` ``laplace_scale``)."""
+    with pm.Model(coords={"feature": list(feature_names), "obs": np.arange(len(y))}) as model:
+        X_data = pm.Data("X", X, dims=("obs", "feature"))
+        sigma = pm.Data("noise_sd", positive(noise_sd, "noise sd (sigma)"))
+        prior_sd = pm.Data("prior_sd", 1.0)
+        scale = pm.Data("laplace_scale", 1.0)
+        intercept = pm.Flat("intercept")
+        w = pm.Normal("w", 0.0, prior_sd, dims="feature")
+        pm.Potential("laplace_prior", -pm.math.sum(pm.math.abs(w)) / scale)
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=y, dims="obs")
+    return model
+
+
+SPEC = ModelSpec(
+    name="elasticnet",
+    title="Elastic net = Normal x Laplace prior",
+    objective=OBJECTIVE,
+    prior=PRIOR,
+    mapping=MAPPING,
+    likelihood="gaussian",
+    penalty_names=("alpha", "l1_ratio"),
+    build=build,
+    prior_values=lambda pen, ctx: penalty_to_prior(
+        pen["alpha"], pen["l1_ratio"], ctx.noise_sd, ctx.n_obs
+    ),
+    sklearn=lambda pen, ctx: ElasticNet(
+        alpha=pen["alpha"], l1_ratio=pen["l1_ratio"], tol=1e-12, max_iter=10**6
+    ),
+    l1_terms=(L1Term(term="laplace_prior", variable="w", scale="laplace_scale"),),
+)

@@ -1,0 +1,99 @@
+r"""The Lasso is the MAP of a Gaussian model with a Laplace prior; the Bayesian Lasso is its posterior.
+
+scikit-learn's Lasso minimises
+
+    (1 / (2 n)) ||y - b0 - X w||^2 + alpha ||w||_1 .
+
+With y ~ Normal(b0 + X w, sigma) (sigma fixed), w_j ~ Laplace(0, b) and b0 flat, the negative log
+posterior is ``||y - b0 - X w||^2 / (2 sigma^2) + ||w||_1 / b``; multiplied by ``sigma^2 / n`` it is the
+Lasso objective exactly when ``alpha = sigma^2 / (n b)``, i.e. ``b = sigma^2 / (n alpha)``.
+
+The MAP has exact zeros; no posterior mean or median does. :func:`build_bayesian_lasso` is the model
+of Park & Casella (2008), "The Bayesian Lasso", JASA 103(482): w_j | sigma ~ Laplace(0, sigma /
+lambda), p(sigma^2) proportional to 1 / sigma^2, on centred y.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+from sklearn.linear_model import Lasso
+
+from models.base import L1Term, ModelSpec, positive
+
+OBJECTIVE = "(1 / (2 n)) ||y - b0 - X w||^2 + alpha ||w||_1"
+PRIOR = "y ~ Normal(b0 + X w, sigma), w_j ~ Laplace(0, b), b0 flat"
+MAPPING = "alpha = sigma^2 / (n b)"
+PARK_CASELLA_LAMBDA = 0.237
+
+
+def alpha_to_laplace_scale(alpha: float, noise_sd: float, n_obs: int) -> float:
+    """Laplace scale ``b = sigma^2 / (n alpha)`` whose MAP is Lasso(alpha).
+
+    Parameters
+    ----------
+    alpha : float
+        scikit-learn's Lasso penalty (> 0).
+    noise_sd : float
+        Fixed noise sd sigma (> 0).
+    n_obs : int
+        Number of rows n (the Lasso's data term is scaled by 1 / (2 n)).
+    """
+    return positive(noise_sd, "noise sd (sigma)") ** 2 / (n_obs * positive(alpha, "alpha"))
+
+
+def laplace_scale_to_alpha(scale: float, noise_sd: float, n_obs: int) -> float:
+    """Inverse of :func:`alpha_to_laplace_scale`: ``alpha = sigma^2 / (n b)``."""
+    return positive(noise_sd, "noise sd (sigma)") ** 2 / (
+        n_obs * positive(scale, "Laplace scale b")
+    )
+
+
+def build(
+    X: np.ndarray, y: np.ndarray, feature_names: list[str], *, noise_sd: float = 1.0
+) -> pm.Model:
+    """Gaussian likelihood with fixed sigma (``pm.Data`` ``noise_sd``) and a Laplace prior with
+    scale ``pm.Data`` ``laplace_scale``."""
+    with pm.Model(coords={"feature": list(feature_names), "obs": np.arange(len(y))}) as model:
+        X_data = pm.Data("X", X, dims=("obs", "feature"))
+        sigma = pm.Data("noise_sd", positive(noise_sd, "noise sd (sigma)"))
+        scale = pm.Data("laplace_scale", 1.0)
+        intercept = pm.Flat("intercept")
+        w = pm.Laplace("w", 0.0, scale, dims="feature")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=y, dims="obs")
+    return model
+
+
+def build_bayesian_lasso(
+    X: np.ndarray, y: np.ndarray, feature_names: list[str], lam: float = PARK_CASELLA_LAMBDA
+) -> pm.Model:
+    """Park & Casella's Bayesian Lasso on centred y (no intercept).
+
+    ``w_j | sigma ~ Laplace(0, sigma / lambda)`` and ``p(sigma^2) ∝ 1 / sigma^2``, which is a flat
+    prior on ``log sigma``.
+    """
+    with pm.Model(coords={"feature": list(feature_names), "obs": np.arange(len(y))}) as model:
+        X_data = pm.Data("X", X, dims=("obs", "feature"))
+        lam_data = pm.Data("lam", positive(lam, "lambda"))
+        log_sigma = pm.Flat("log_sigma")
+        sigma = pm.Deterministic("sigma", pm.math.exp(log_sigma))
+        w = pm.Laplace("w", 0.0, sigma / lam_data, dims="feature")
+        pm.Normal("y", X_data @ w, sigma, observed=y - y.mean(), dims="obs")
+    return model
+
+
+SPEC = ModelSpec(
+    name="lasso",
+    title="Lasso = Laplace prior",
+    objective=OBJECTIVE,
+    prior=PRIOR,
+    mapping=MAPPING,
+    likelihood="gaussian",
+    penalty_names=("alpha",),
+    build=build,
+    prior_values=lambda pen, ctx: {
+        "laplace_scale": alpha_to_laplace_scale(pen["alpha"], ctx.noise_sd, ctx.n_obs)
+    },
+    sklearn=lambda pen, ctx: Lasso(alpha=pen["alpha"], tol=1e-12, max_iter=10**6),
+    l1_terms=(L1Term(term="w", variable="w", scale="laplace_scale"),),
+)
