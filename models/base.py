@@ -90,6 +90,11 @@ class ModelSpec:
         name in ``penalty_names`` to its value.
     sklearn : callable
         ``sklearn(penalty, context) -> estimator`` (unfitted, tight tolerances).
+    penalty_grid : callable
+        ``penalty_grid(X, y, context, n) -> list of penalty dicts`` for the agreement sweep.
+    reference_penalty : callable
+        ``reference_penalty(X, y, context) -> penalty dict`` where the full posterior is shown
+        (scikit-learn's cross-validated choice).
     default_data : str
         Bundled data set the experiment uses without ``--data``.
     l1_terms : tuple of L1Term
@@ -106,6 +111,8 @@ class ModelSpec:
     build: Callable[..., pm.Model]
     prior_values: Callable[[Mapping[str, float], Context], dict[str, float]]
     sklearn: Callable[[Mapping[str, float], Context], object]
+    penalty_grid: Callable[..., list[dict[str, float]]] | None = None
+    reference_penalty: Callable[..., dict[str, float]] | None = None
     default_data: str = "diabetes"
     l1_terms: tuple[L1Term, ...] = field(default_factory=tuple)
 

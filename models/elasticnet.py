@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
-from sklearn.linear_model import ElasticNet
+from sklearn.linear_model import ElasticNet, ElasticNetCV
 
 from models.base import InputError, L1Term, ModelSpec, positive
 
@@ -76,6 +76,25 @@ def build(
     return model
 
 
+L1_RATIOS = (0.2, 0.5, 0.8)
+
+
+def penalty_grid(X, y, ctx, n: int) -> list[dict[str, float]]:
+    """A grid of both parameters: alpha log-spaced over [1e-4, 10] for each l1_ratio in L1_RATIOS."""
+    per_ratio = max(n // len(L1_RATIOS), 2)
+    return [
+        {"alpha": float(a), "l1_ratio": r}
+        for r in L1_RATIOS
+        for a in np.geomspace(1e-4, 10, per_ratio)
+    ]
+
+
+def reference_penalty(X, y, ctx) -> dict[str, float]:
+    """ElasticNetCV's 10-fold choice of both parameters."""
+    cv = ElasticNetCV(l1_ratio=list(L1_RATIOS), cv=10, tol=1e-10, max_iter=10**6).fit(X, y)
+    return {"alpha": float(cv.alpha_), "l1_ratio": float(cv.l1_ratio_)}
+
+
 SPEC = ModelSpec(
     name="elasticnet",
     title="Elastic net = Normal x Laplace prior",
@@ -91,5 +110,7 @@ SPEC = ModelSpec(
     sklearn=lambda pen, ctx: ElasticNet(
         alpha=pen["alpha"], l1_ratio=pen["l1_ratio"], tol=1e-12, max_iter=10**6
     ),
+    penalty_grid=penalty_grid,
+    reference_penalty=reference_penalty,
     l1_terms=(L1Term(term="laplace_prior", variable="w", scale="laplace_scale"),),
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
-from sklearn.linear_model import Lasso
+from sklearn.linear_model import Lasso, LassoCV
 
 from models.base import L1Term, ModelSpec, positive
 
@@ -82,6 +82,22 @@ def build_bayesian_lasso(
     return model
 
 
+def alpha_max(X: np.ndarray, y: np.ndarray) -> float:
+    """Smallest alpha at which every Lasso coefficient is zero: ``max |Xc' yc| / n``."""
+    return float(np.max(np.abs((X - X.mean(0)).T @ (y - y.mean()))) / len(y))
+
+
+def penalty_grid(X, y, ctx, n: int) -> list[dict[str, float]]:
+    """The whole path: from 1.5 alpha_max (all zero) down to 1e-5 alpha_max (nearly OLS)."""
+    top = alpha_max(X, y)
+    return [{"alpha": float(a)} for a in np.geomspace(1.5 * top, 1e-5 * top, n)]
+
+
+def reference_penalty(X, y, ctx) -> dict[str, float]:
+    """LassoCV's 10-fold choice."""
+    return {"alpha": float(LassoCV(cv=10, tol=1e-10, max_iter=10**6).fit(X, y).alpha_)}
+
+
 SPEC = ModelSpec(
     name="lasso",
     title="Lasso = Laplace prior",
@@ -95,5 +111,7 @@ SPEC = ModelSpec(
         "laplace_scale": alpha_to_laplace_scale(pen["alpha"], ctx.noise_sd, ctx.n_obs)
     },
     sklearn=lambda pen, ctx: Lasso(alpha=pen["alpha"], tol=1e-12, max_iter=10**6),
+    penalty_grid=penalty_grid,
+    reference_penalty=reference_penalty,
     l1_terms=(L1Term(term="w", variable="w", scale="laplace_scale"),),
 )

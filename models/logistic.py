@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 
 from models.base import ModelSpec, positive
 
@@ -55,6 +55,19 @@ def sklearn_estimator(penalty, ctx) -> LogisticRegression:
     return LogisticRegression(C=penalty["C"], solver="newton-cholesky", tol=1e-12, max_iter=1000)
 
 
+def penalty_grid(X, y, ctx, n: int) -> list[dict[str, float]]:
+    """C log-spaced over [1e-3, 1e3]."""
+    return [{"C": float(C)} for C in np.geomspace(1e-3, 1e3, n)]
+
+
+def reference_penalty(X, y, ctx) -> dict[str, float]:
+    """scikit-learn's 5-fold cross-validated C (log loss) on a grid over [1e-3, 1e3]."""
+    cv = LogisticRegressionCV(Cs=np.geomspace(1e-3, 1e3, 13), cv=5, scoring="neg_log_loss",
+                              solver="newton-cholesky", tol=1e-8, max_iter=1000, l1_ratios=(0.0,),
+                              use_legacy_attributes=False)  # fmt: skip
+    return {"C": float(np.ravel(cv.fit(X, y).C_)[0])}
+
+
 SPEC = ModelSpec(
     name="logistic",
     title="L2 logistic regression = Normal prior, Bernoulli likelihood",
@@ -66,5 +79,7 @@ SPEC = ModelSpec(
     build=build,
     prior_values=lambda pen, ctx: {"prior_sd": C_to_prior_sd(pen["C"])},
     sklearn=sklearn_estimator,
+    penalty_grid=penalty_grid,
+    reference_penalty=reference_penalty,
     default_data="breast_cancer",
 )
