@@ -23,6 +23,10 @@ def main(argv: list[str]) -> int:
     name, rest = argv[0], argv[1:]
     names = known() if name == "all" else [name]
     try:
+        if name == "all" and any(arg.startswith("--out") for arg in rest):
+            raise InputError(
+                "'all' writes every experiment to reports/<name>; --out is for one experiment"
+            )
         for experiment in names:
             if experiment in EXPERIMENTS:
                 import_module(EXPERIMENTS[experiment]).run(rest)
@@ -34,6 +38,11 @@ def main(argv: list[str]) -> int:
                 raise InputError(
                     f"unknown experiment '{experiment}'; known: {', '.join(known())}, all"
                 )
+        if name == "all":
+            from experiments.common import REPO_ROOT
+            from experiments.site import write_index
+
+            write_index(REPO_ROOT / "reports")
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

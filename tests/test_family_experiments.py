@@ -95,3 +95,17 @@ def test_adding_a_model_is_one_file(tmp_path, monkeypatch, capsys):
     assert (out / "index.html").is_file() and results["diagnostics"][0]["ok"]
     sys.modules.pop("extra_models.ridge_origin", None)
     importlib.invalidate_caches()
+
+
+def test_front_page_lists_experiments_from_results(run_quick, tmp_path):
+    import shutil
+
+    from experiments.site import write_index
+
+    for name in ("ridge", "lasso"):
+        out, _ = run_quick(name)
+        shutil.copytree(out, tmp_path / name)
+    write_index(tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    assert 'href="ridge/index.html"' in page and 'href="lasso/index.html"' in page
+    assert "alpha = sigma^2 / (n b)" in page
