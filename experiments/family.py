@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments import common, report
-from experiments.style import COLORS, LINESTYLES, save
+from experiments.style import COLORS, LINESTYLES, coefficient_panels, legend_below, save
 from models import ridge
 from models.base import Context, ModelSpec, positive
 from models.inference import MAPSolver, PosteriorSampler
@@ -205,13 +205,8 @@ def figures(out, spec, names, grid, sk_coef, map_coef, draws, mode, sk_ref, mean
     ax.legend()
     save(fig, out / "path.png")
 
-    ncols = min(5, p)
-    nrows = int(np.ceil(p / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.4 * nrows), squeeze=False)
-    for j, ax in enumerate(axes.flat):
-        if j >= p:
-            ax.axis("off")
-            continue
+    fig, axes, _ = coefficient_panels(p, 2.4)
+    for j, ax in enumerate(axes):
         ax.hist(
             draws[:, j],
             bins=60,
@@ -228,12 +223,7 @@ def figures(out, spec, names, grid, sk_coef, map_coef, draws, mode, sk_ref, mean
         ax.set_yticks([])
     fig.supxlabel("coefficient")
     fig.supylabel("posterior density")
-    fig.legend(
-        *axes.flat[0].get_legend_handles_labels(),
-        loc="lower center",
-        ncol=5,
-        bbox_to_anchor=(0.5, -0.04),
-    )
+    legend_below(fig, axes[0], ncol=5, offset=-0.04)
     fig.suptitle("Posterior of each coefficient: the estimator reports only its mode")
     save(fig, out / "posterior_densities.png")
 

@@ -17,7 +17,7 @@ import pymc as pm
 from sklearn.linear_model import Ridge, RidgeCV
 
 from experiments import common, report
-from experiments.style import COLORS, LINESTYLES, save
+from experiments.style import COLORS, LINESTYLES, coefficient_panels, legend_below, save
 from models import ridge
 from models.base import Context, positive
 from models.inference import MAPSolver, PosteriorSampler
@@ -243,17 +243,10 @@ def figures(
 ):
     """Write the four figures of the page."""
     p = len(names)
-    ncols = 5 if p > 4 else p
-    nrows = int(np.ceil(p / ncols))
     # 1. The ridge path with the posterior band.
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(3.2 * ncols, 2.6 * nrows), sharex=True, squeeze=False
-    )
+    fig, axes, ncols = coefficient_panels(p, 2.6, sharex=True)
     mean, low, high = (np.asarray(path[k]) for k in ("mean", "low", "high"))
-    for j, ax in enumerate(axes.flat):
-        if j >= p:
-            ax.axis("off")
-            continue
+    for j, ax in enumerate(axes):
         ax.fill_between(alphas, low[:, j], high[:, j], color=COLORS["posterior"], alpha=0.25,
                         label="posterior 94% HDI (NUTS)")  # fmt: skip
         ax.plot(alphas, mean[:, j], color=COLORS["posterior"], label="posterior mean (NUTS)")
@@ -272,12 +265,7 @@ def figures(
         if j >= p - ncols:
             ax.set_xlabel("alpha = sigma^2 / tau^2")
     fig.supylabel("coefficient (target units per unit of feature)")
-    fig.legend(
-        *axes.flat[0].get_legend_handles_labels(),
-        loc="lower center",
-        ncol=5,
-        bbox_to_anchor=(0.5, -0.06),
-    )
+    legend_below(fig, axes[0], ncol=5)
     fig.suptitle(
         "Ridge path: sklearn, PyMC MAP and the posterior band (one compiled model, all alphas)"
     )
@@ -285,11 +273,8 @@ def figures(
 
     # 2. Each coefficient's posterior with MAP and sklearn as reference lines.
     draws = dt["posterior"]["w"].values.reshape(-1, p)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.5 * nrows), squeeze=False)
-    for j, ax in enumerate(axes.flat):
-        if j >= p:
-            ax.axis("off")
-            continue
+    fig, axes, ncols = coefficient_panels(p, 2.5)
+    for j, ax in enumerate(axes):
         ax.hist(
             draws[:, j],
             bins=50,
@@ -316,12 +301,7 @@ def figures(
         if j >= p - ncols:
             ax.set_xlabel("coefficient")
     fig.supylabel("posterior density")
-    fig.legend(
-        *axes.flat[0].get_legend_handles_labels(),
-        loc="lower center",
-        ncol=4,
-        bbox_to_anchor=(0.5, -0.06),
-    )
+    legend_below(fig, axes[0], ncol=4)
     fig.suptitle(
         f"Posterior of each coefficient at alpha = {ref_alpha:.4g}: the estimate is one point of it"
     )

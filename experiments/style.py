@@ -25,3 +25,25 @@ def save(fig, path) -> None:
     """Save a matplotlib figure (tight bounding box) and close it."""
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
+
+
+def coefficient_panels(p: int, row_height: float, **subplot_kw):
+    """One small panel per coefficient (at most 5 per row); unused panels are hidden.
+
+    Returns ``(fig, axes, ncols)`` with ``axes`` the ``p`` panels in use.
+    """
+    ncols = min(5, p)
+    nrows = -(-p // ncols)
+    fig, grid = plt.subplots(
+        nrows, ncols, figsize=(3.2 * ncols, row_height * nrows), squeeze=False, **subplot_kw
+    )
+    for ax in grid.flat[p:]:
+        ax.axis("off")
+    return fig, list(grid.flat[:p]), ncols
+
+
+def legend_below(fig, ax, ncol: int, offset: float = -0.06) -> None:
+    """One legend for a panel figure, taken from ``ax`` and placed under the panels."""
+    fig.legend(
+        *ax.get_legend_handles_labels(), loc="lower center", ncol=ncol, bbox_to_anchor=(0.5, offset)
+    )
