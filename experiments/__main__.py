@@ -9,7 +9,11 @@ from models import REGISTRY
 from models.base import InputError
 
 # Dedicated experiments; every other registered model runs the generic experiments.family.
-EXPERIMENTS = {"ridge": "experiments.ridge"}
+EXPERIMENTS = {
+    "ridge": "experiments.ridge",
+    "lasso": "experiments.lasso",
+    "logistic": "experiments.logistic",
+}
 
 
 def known() -> list[str]:

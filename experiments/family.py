@@ -85,12 +85,13 @@ def run_penalty_experiment(
         model = spec.build(X, y, names, **build_kwargs)
         solver, sampler = MAPSolver(model, spec), PosteriorSampler(model)
         grid = spec.penalty_grid(X, y, ctx, cfg["n_grid"])
+        prior_grid = [spec.prior_values(penalty, ctx) for penalty in grid]
 
         progress(f"MAP vs scikit-learn on {len(grid)} penalties")
         sk_coef, map_coef, max_rel, same_zeros = [], [], [], []
-        for penalty in grid:
+        for penalty, prior in zip(grid, prior_grid, strict=True):
             sk = spec.sklearn(penalty, ctx).fit(X, y)
-            fit = solver.solve(spec.prior_values(penalty, ctx))
+            fit = solver.solve(prior)
             sk_w, map_w = np.ravel(sk.coef_), fit.point["w"]
             sk_coef.append(sk_w)
             map_coef.append(map_w)
@@ -140,12 +141,17 @@ def run_penalty_experiment(
             "mapping": spec.mapping,
             "noise_sd": noise_sd,
             "penalties": grid,
-            "prior_values": [spec.prior_values(p, ctx) for p in grid],
+            "prior_values": prior_grid,
+            # The same grid under scikit-learn's and the prior's own names ("Cs", "alphas",
+            # "prior_sd", "laplace_scale"): one list per parameter, aligned with the coefficients.
+            **{f"{key}s": [p[key] for p in grid] for key in spec.penalty_names},
+            **{key: [v[key] for v in prior_grid] for key in prior_grid[0]},
             "sklearn_coef": sk_coef,
             "map_coef": map_coef,
             "max_rel_diff": max_rel,
             "same_zero_set": same_zeros,
             "posterior": {
+                **reference,
                 "penalty": reference,
                 "prior_values": values,
                 "map": mode,
@@ -165,7 +171,7 @@ def run_penalty_experiment(
         page = report.Page(spec.title, out)
         if extra is not None:
             progress("experiment-specific analysis")
-            results.update(extra({"args": args, "cfg": cfg, "data": data, "ctx": ctx, "out": out, "dt": dt,
+            results.update(extra({"args": args, "cfg": cfg, "data": data, "ctx": ctx, "out": out, "dt": dt, "page": page,
                                   "model": model, "results": results, "ref_sk": ref_sk}))  # fmt: skip
 
         progress("results.json, posterior and report page")
@@ -231,9 +237,7 @@ def figures(out, spec, names, grid, sk_coef, map_coef, draws, mode, sk_ref, mean
 def write_page(page: report.Page, spec: ModelSpec, results: dict, diag: list, prov: dict) -> None:
     names = results["feature_names"]
     post = results["posterior"]
-    page.blocks[
-        :0
-    ] = []  # extra sections (if any) were appended by the experiment; keep them after ours
+    # Sections added by the experiment's ``extra`` hook go after the standard ones.
     extra_blocks, page.blocks = page.blocks, []
     page.claim(
         f"scikit-learn's estimate is exactly the mode of a Bayesian posterior. Mapping: {spec.mapping}.",

@@ -36,6 +36,76 @@ def test_lasso_posterior_median_never_exactly_zero(run_quick):
     assert np.all(np.asarray(post["median"]) != 0) and np.all(np.asarray(post["mean"]) != 0)
 
 
+def test_contract_names_of_each_experiment(run_quick):
+    _, logistic = run_quick("logistic")
+    assert len(logistic["Cs"]) == len(logistic["prior_sd"]) == len(logistic["map_coef"])
+    # tau = sqrt(C), stored side by side; posterior carries its C.
+    np.testing.assert_allclose(np.square(logistic["prior_sd"]), logistic["Cs"], rtol=1e-14)
+    assert logistic["posterior"]["C"] == logistic["posterior"]["penalty"]["C"]
+    assert min(logistic["Cs"]) == pytest.approx(1e-3) and max(logistic["Cs"]) == pytest.approx(1e3)
+    _, lasso = run_quick("lasso")
+    assert len(lasso["alphas"]) == len(lasso["map_coef"]) and lasso["noise_sd"] > 0
+    # The path runs from all-zero to (almost) no zeros.
+    assert np.all(np.asarray(lasso["map_coef"][0]) == 0) and np.all(
+        np.asarray(lasso["map_coef"][-1]) != 0
+    )
+
+
+def test_bayesian_lasso_section(run_quick):
+    out, results = run_quick("lasso")
+    bl = results["bayesian_lasso"]
+    assert bl["lambda"] == 0.237 and bl["feature_names"] == results["feature_names"]
+    low, median, high = (np.asarray(bl[k]) for k in ("eti_95_low", "median", "eti_95_high"))
+    assert np.all(low < median) and np.all(median < high)
+    assert np.all(median != 0) and np.all(np.asarray(bl["mean"]) != 0)
+    assert (
+        np.sum(np.asarray(bl["joint_mode"]) == 0) >= 1
+    )  # the mode of the same posterior is sparse
+    # Park & Casella (2008, Fig. 2): bmi and s5 are the largest effects, both near 520, sex and bp
+    # clearly signed. Loose bounds: quick runs have ~1000 effective draws (MC error ~3% of sd).
+    names = results["feature_names"]
+    assert 450 < median[names.index("bmi")] < 600 and 430 < median[names.index("s5")] < 620
+    assert high[names.index("sex")] < 0 < low[names.index("bp")]
+    assert (out / "bayesian_lasso.png").stat().st_size > 0 and (out / "bayesian_lasso.nc").is_file()
+    assert "Park &amp; Casella" in (out / "index.html").read_text()
+
+
+def test_bayesian_lasso_joint_mode_is_the_model_mode(diabetes):
+    """The profiled mode maximises the PyMC model's own log density (perturbations only lower it)."""
+    from experiments.lasso import joint_mode
+    from models.lasso import build_bayesian_lasso
+
+    X, y, names = diabetes
+    model = build_bayesian_lasso(X, y, names)
+    logp = model.compile_logp(jacobian=False)
+    w, sigma = joint_mode(X, y, 0.237)
+    at_mode = logp({"w": w, "log_sigma": np.log(sigma)})
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        step = rng.normal(size=len(w) + 1) * 1e-3 * np.r_[np.abs(w) + 1, 1]
+        moved = logp({"w": w + step[:-1], "log_sigma": np.log(sigma) + step[-1]})
+        assert moved < at_mode + 1e-9  # 1e-9: float error of a ~2000-unit log density
+
+
+def test_logistic_heldout_probabilities(run_quick):
+    out, results = run_quick("logistic")
+    held = results["heldout"]
+    n = held["n_test"]
+    assert n + held["n_train"] == results["n_obs"] and len(held["sklearn_prob"]) == n
+    low, mean, high = (
+        np.asarray(held[k]) for k in ("prob_low", "posterior_mean_prob", "prob_high")
+    )
+    assert np.all((low >= 0) & (low <= high) & (high <= 1))
+    # A posterior mean of a bounded quantity lies inside its central interval except in rare
+    # heavy-skew cases; require it for the vast majority.
+    assert np.mean((low <= mean) & (mean <= high)) > 0.95
+    # sklearn's probability is the plug-in at the mode: close to the posterior mean (|diff| < 0.5).
+    assert np.max(np.abs(mean - np.asarray(held["sklearn_prob"]))) < 0.5
+    assert held["log_loss"]["sklearn"] < 0.3 and held["log_loss"]["posterior"] < 0.3
+    for name in ("heldout_probabilities.png", "calibration.png"):
+        assert (out / name).stat().st_size > 0
+
+
 def test_logistic_rejects_non_binary_target(tmp_path, capsys):
     path = tmp_path / "d.csv"
     path.write_text("a,b,y\n1,2,0\n2,1,1\n3,5,2\n4,4,1\n")
