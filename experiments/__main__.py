@@ -13,6 +13,8 @@ EXPERIMENTS = {
     "ridge": "experiments.ridge",
     "lasso": "experiments.lasso",
     "logistic": "experiments.logistic",
+    "lambda": "experiments.choosing_lambda",
+    "sensitivity": "experiments.sensitivity",
 }
 
 

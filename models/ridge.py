@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
-from sklearn.linear_model import Ridge
+from sklearn.linear_model import Ridge, RidgeCV
 
 from models.base import Context, ModelSpec, positive
 
@@ -120,6 +120,39 @@ def build(
     return model
 
 
+def default_tau_scale(X: np.ndarray, y: np.ndarray) -> float:
+    """Scale of tau's half-Cauchy prior: the coefficient size that moves y by one sd when a feature
+    moves by one sd, ``sd(y) / mean_j sd(x_j)``: weakly informative and unit-free."""
+    return float(np.std(y) / np.mean(np.std(X, axis=0)))
+
+
+def build_hierarchical(
+    X: np.ndarray, y: np.ndarray, feature_names: list[str], *, tau_scale: float | None = None
+) -> pm.Model:
+    r"""Full Bayes for the ridge penalty: the prior width tau is learned, and with it alpha.
+
+    ``w_j | tau ~ Normal(0, tau)``, ``tau ~ HalfCauchy(tau_scale)``, ``sigma ~ HalfNormal(sd(y))``,
+    flat intercept. The ridge penalty the data imply is the deterministic
+    ``alpha = sigma^2 / tau^2`` (also stored as ``log10_alpha``).
+
+    Parameters
+    ----------
+    tau_scale : float, optional
+        Scale of tau's prior; default :func:`default_tau_scale`.
+    """
+    scale = default_tau_scale(X, y) if tau_scale is None else tau_scale
+    with pm.Model(coords={"feature": list(feature_names), "obs": np.arange(len(y))}) as model:
+        X_data = pm.Data("X", X, dims=("obs", "feature"))
+        intercept = pm.Flat("intercept")
+        sigma = pm.HalfNormal("sigma", float(np.std(y)))
+        tau = pm.HalfCauchy("tau", positive(scale, "tau prior scale"))
+        w = pm.Normal("w", 0.0, tau, dims="feature")
+        alpha = pm.Deterministic("alpha", sigma**2 / tau**2)
+        pm.Deterministic("log10_alpha", pm.math.log(alpha) / np.log(10))
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=y, dims="obs")
+    return model
+
+
 def exact_posterior(
     X: np.ndarray, y: np.ndarray, prior_sd: float, noise_sd: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -178,6 +211,11 @@ def ols_noise_sd(X: np.ndarray, y: np.ndarray) -> float:
     return float(np.sqrt(np.sum((y - Z @ beta) ** 2) / dof))
 
 
+def reference_penalty(X, y, ctx) -> dict[str, float]:
+    """RidgeCV's efficient leave-one-out choice over alpha in [1e-4, 1e6]."""
+    return {"alpha": float(RidgeCV(alphas=np.geomspace(1e-4, 1e6, 41)).fit(X, y).alpha_)}
+
+
 SPEC = ModelSpec(
     name="ridge",
     title="Ridge = Normal prior",
@@ -189,6 +227,7 @@ SPEC = ModelSpec(
     build=build,
     prior_values=lambda pen, ctx: {"prior_sd": alpha_to_prior_sd(pen["alpha"], ctx.noise_sd)},
     sklearn=lambda pen, ctx: Ridge(alpha=pen["alpha"], solver="cholesky"),
+    reference_penalty=reference_penalty,
 )
 
 __all__ = [
@@ -196,7 +235,9 @@ __all__ = [
     "Context",
     "alpha_to_prior_sd",
     "build",
+    "build_hierarchical",
     "closed_form",
+    "default_tau_scale",
     "exact_posterior",
     "ols_noise_sd",
     "prior_sd_to_alpha",

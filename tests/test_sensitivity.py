@@ -1,0 +1,51 @@
+"""Prior sensitivity: the log prior psense sees is the one that was sampled; the experiment."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from experiments.__main__ import main
+from experiments.sensitivity import power_scaling
+from models import ridge
+from models.inference import PosteriorSampler
+
+
+def test_power_scaling_uses_the_sampled_prior(diabetes):
+    """nutpie's with_data leaves the PyMC model's pm.Data at its default; psense must not."""
+    X, y, names = diabetes
+    model = ridge.build(X, y, names, noise_sd=54.0)
+    dt = PosteriorSampler(model).sample({"prior_sd": 123.0}, draws=100, tune=200, chains=2, seed=1)
+    result = power_scaling(dt, model, {"prior_sd": 123.0})
+    w = dt["posterior"]["w"].values
+    # Same formula, same floats: agreement to round-off.
+    np.testing.assert_allclose(
+        dt["log_prior"]["w"].values, stats.norm.logpdf(w, 0, 123.0), rtol=1e-12
+    )
+    assert len(result["prior"]) == len(names) and set(result["diagnosis"]) <= {
+        "ok", "potential prior-data conflict", "potential strong prior / weak likelihood"
+    }  # fmt: skip
+
+
+def test_sensitivity_experiment(run_quick):
+    out, results = run_quick("sensitivity")
+    assert set(results["models"]) == {"ridge", "logistic", "lasso"}
+    for name in ("ridge", "lasso"):
+        widths = results["models"][name]["widths"]
+        # A ten-times tighter prior weighs more: its largest prior sensitivity exceeds the loose one's.
+        assert max(widths["tight"]["psense"]["prior"]) > max(widths["loose"]["psense"]["prior"])
+        # ... and narrows the posterior of every coefficient.
+        assert np.all(np.less(widths["tight"]["posterior_sd"], widths["loose"]["posterior_sd"]))
+    size = results["data_size"]
+    median_width = size["posterior_sd_over_prior_sd"][1]
+    assert size["sizes"][0] == 20 and size["sizes"][-1] == 442
+    assert np.all(np.diff(median_width) < 0)  # exact posteriors: more rows, narrower, every step
+    for name in ("data_size.png", "prior_posterior_ridge.png", "prior_posterior_logistic.png",
+                 "prior_posterior_lasso.png", "index.html"):  # fmt: skip
+        assert (out / name).stat().st_size > 0
+
+
+def test_sensitivity_rejects_user_data(tmp_path, capsys):
+    assert main(["sensitivity", "--quiet", "--data", "x.csv", "--target", "y",
+                 "--out", str(tmp_path / "o")]) == 2  # fmt: skip
+    assert "--data is not supported" in capsys.readouterr().err
