@@ -15,6 +15,7 @@ EXPERIMENTS = {
     "logistic": "experiments.logistic",
     "lambda": "experiments.choosing_lambda",
     "sensitivity": "experiments.sensitivity",
+    "engines": "experiments.engines",
 }
 
 

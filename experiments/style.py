@@ -35,8 +35,9 @@ def coefficient_panels(p: int, row_height: float, **subplot_kw):
     ncols = min(5, p)
     nrows = -(-p // ncols)
     fig, grid = plt.subplots(
-        nrows, ncols, figsize=(3.2 * ncols, row_height * nrows), squeeze=False, **subplot_kw
-    )
+        nrows, ncols, figsize=(3.2 * ncols, row_height * nrows), squeeze=False,
+        layout="constrained", **subplot_kw,
+    )  # fmt: skip
     for ax in grid.flat[p:]:
         ax.axis("off")
     return fig, list(grid.flat[:p]), ncols

@@ -45,11 +45,36 @@ class MAPResult:
     kkt_violation : float
         Max violation of the optimality conditions (gradient of the smooth part, or its excess over
         the L1 weight at exact zeros): a certificate of precision.
+    flat : array
+        The mode as one flat vector of the value variables (unconstrained space).
     """
 
     point: dict[str, np.ndarray]
     iterations: int
     kkt_violation: float
+    flat: np.ndarray
+
+
+@dataclass
+class Gaussian:
+    """A Gaussian over a model's free variables, flattened and joined (value-variable space).
+
+    Attributes
+    ----------
+    mean : array (d,)
+    cov : array (d, d)
+    slices : dict
+        Where each value variable sits in the flat vector.
+    """
+
+    mean: np.ndarray
+    cov: np.ndarray
+    slices: dict[str, slice]
+
+    def block(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and covariance of one variable (e.g. ``"w"``)."""
+        part = self.slices[name]
+        return self.mean[part], self.cov[part, part]
 
 
 class MAPSolver:
@@ -151,7 +176,23 @@ class MAPSolver:
             ):
                 break
         x = self._polish(x, lam)
-        return MAPResult(self._to_point(x), iterations, self._kkt(x, lam))
+        return MAPResult(self._to_point(x), iterations, self._kkt(x, lam), x)
+
+    def laplace(self, values: dict[str, float] | None = None) -> Gaussian:
+        r"""Laplace approximation: a Gaussian at the mode with the inverse Hessian as covariance.
+
+        ``q(theta) = Normal(theta_MAP, H^{-1})`` with ``H`` the compiled second derivative of the
+        negative log posterior at the mode. Exact when the log posterior is quadratic (ridge);
+        undefined for L1 (Laplace-prior) terms, whose log density has no curvature at a zero.
+        """
+        if self._l1:
+            raise ValueError("the Laplace approximation needs a smooth log posterior (no L1 terms)")
+        fit = self.solve(values)
+        hess = np.asarray(self._hessian(fit.flat), dtype=float)
+        if not np.all(np.isfinite(hess)):
+            hess = self._finite_difference_hessian(fit.flat)
+        cov = np.linalg.inv(0.5 * (hess + hess.T))
+        return Gaussian(fit.flat, 0.5 * (cov + cov.T), dict(self._slices))
 
     def _objective(self, lam: np.ndarray):
         def objective(x: np.ndarray) -> float:
@@ -253,6 +294,39 @@ def _prox_newton_step(
         if largest_move <= 1e-15 * max(1.0, np.max(np.abs(z))):
             break
     return z - x
+
+
+def fit_advi(
+    model: pm.Model,
+    values: dict[str, float],
+    *,
+    method: str,
+    iterations: int,
+    seed: int,
+    learning_rate: float = 0.01,
+    start: dict[str, np.ndarray] | None = None,
+) -> Gaussian:
+    """ADVI (``pm.fit``) at the given ``pm.Data`` values; returns the fitted Gaussian.
+
+    Parameters
+    ----------
+    method : {"advi", "fullrank_advi"}
+        Mean-field (diagonal covariance) or full-rank.
+    iterations : int
+        Adam steps.
+    learning_rate : float
+        Adam's step size, in the parameters' own units: scale it to the posterior's spread.
+    start : dict, optional
+        Initial mean (e.g. the MAP point); default the model's initial point.
+    """
+    pm.set_data(values, model=model)
+    approx = pm.fit(
+        n=iterations, method=method, model=model, random_seed=seed, progressbar=False,
+        obj_optimizer=pm.adam(learning_rate=learning_rate), start=start,
+    )  # fmt: skip
+    group = approx.groups[0]
+    slices = {name: part for name, (_, part, _, _) in group.ordering.items()}
+    return Gaussian(np.asarray(group.mean.eval()), np.asarray(group.cov.eval()), slices)
 
 
 class PosteriorSampler:

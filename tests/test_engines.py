@@ -1,0 +1,82 @@
+"""Engines: the Laplace approximation is exact for ridge; the grading maths; the experiment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from experiments.engines import Marginals, grade, w1_gaussian_draws, w1_gaussians, wasserstein
+from models import ridge
+from models.inference import MAPSolver
+
+
+def test_laplace_equals_exact_posterior_for_ridge(diabetes):
+    X, y, names = diabetes
+    model = ridge.build(X, y, names, noise_sd=54.0)
+    laplace = MAPSolver(model, ridge.SPEC).laplace({"prior_sd": 500.0})
+    mean, cov = ridge.exact_posterior(X, y, 500.0, 54.0)
+    order = np.r_[laplace.slices["intercept"], laplace.slices["w"]]
+    # Quadratic log posterior: Newton's mode and the inverse compiled Hessian are the exact
+    # answer up to linear-algebra round-off on a condition number ~1e4.
+    np.testing.assert_allclose(laplace.mean[order], mean, rtol=1e-8, atol=1e-8 * np.abs(mean).max())
+    np.testing.assert_allclose(laplace.cov[np.ix_(order, order)], cov, rtol=1e-8,
+                               atol=1e-8 * np.abs(cov).max())  # fmt: skip
+
+
+def test_w1_between_gaussians_matches_quantile_integral():
+    levels = (np.arange(1_000_000) + 0.5) / 1_000_000
+    for m1, s1, m2, s2 in [(0, 1, 0, 1), (1.0, 2.0, -0.5, 0.5), (3.0, 1.0, 0.0, 1.0), (0, 0, 0, 2)]:
+        q1 = m1 + s1 * stats.norm.ppf(levels)
+        q2 = m2 + s2 * stats.norm.ppf(levels)
+        # Midpoint rule on the quantile coupling: error O(1/N) away from the tails, ~1e-5 here.
+        assert float(w1_gaussians(m1, s1, m2, s2)) == pytest.approx(
+            np.mean(np.abs(q1 - q2)), abs=1e-4
+        )
+
+
+def test_wasserstein_dispatch_and_grading():
+    rng = np.random.default_rng(0)
+    draws = rng.normal(2.0, 3.0, size=(200_000, 2))
+    gaussian = Marginals(np.array([2.0, 2.0]), np.diag([9.0, 9.0]))
+    empirical = Marginals.from_draws(draws)
+    # Same law: W1 shrinks like 1/sqrt(N); 200k draws of sd 3 give ~0.01.
+    assert np.all(wasserstein(gaussian, empirical) < 0.03)
+    np.testing.assert_allclose(wasserstein(gaussian, empirical), wasserstein(empirical, gaussian))
+    # Gaussian vs draws of another Gaussian: the closed form, up to the same sampling error.
+    assert w1_gaussian_draws(0.0, 1.0, draws[:, 0]) == pytest.approx(
+        w1_gaussians(0, 1, 2, 3), abs=0.02
+    )
+    # A point mass at the mean of a Normal(m, s): W1 = E|s Z| = s sqrt(2/pi), exactly.
+    point = Marginals(np.array([2.0, 2.0]), np.zeros((2, 2)))
+    graded = grade(point, gaussian)
+    assert graded["wasserstein_mean"] == pytest.approx(np.sqrt(2 / np.pi), rel=1e-12)
+    assert graded["sd_max_rel_err"] == 1.0 and graded["mean_max_rel_err"] == 0.0
+
+
+def test_engines_experiment(run_quick):
+    out, results = run_quick("engines")
+    methods = {"map", "laplace", "advi_meanfield", "advi_fullrank", "nuts"}
+    assert set(results["ridge"]["methods"]) == methods | {"exact"}
+    assert set(results["logistic"]["methods"]) == methods
+    for model in ("ridge", "logistic"):
+        for graded in results[model]["methods"].values():
+            assert set(graded) >= {"mean_max_rel_err", "sd_max_rel_err", "wasserstein_mean"}
+    laplace = results["ridge"]["methods"]["laplace"]
+    assert laplace["mean_max_rel_err"] <= 1e-8 and laplace["sd_max_rel_err"] <= 1e-8
+    # NUTS against the exact posterior: every mean within 5 Monte Carlo standard errors.
+    assert results["ridge"]["nuts_max_abs_z_vs_reference"] < 5
+    assert results["ridge"]["methods"]["map"]["sd_max_rel_err"] == 1.0
+    import json
+
+    timings = json.loads((out / "timings.json").read_text())
+    assert set(timings["logistic"]) == methods
+    assert all(set(t) == {"wall_seconds", "compile_seconds"} for t in timings["ridge"].values())
+    assert "wall_seconds" not in (out / "results.json").read_text()
+    for name in (
+        "densities_ridge.png",
+        "pair_ridge.png",
+        "densities_logistic.png",
+        "pair_logistic.png",
+    ):
+        assert (out / name).stat().st_size > 0
