@@ -168,8 +168,9 @@ def setup(name: str):
     return spec, data, model, penalty, {"prior_sd": logistic.C_to_prior_sd(penalty["C"])}, None
 
 
-def run_model(name: str, cfg: dict, seed: int) -> dict:
-    """Every engine on one model; returns marginals, grades, timings and diagnostics."""
+def run_model(name: str, cfg: dict, seed: int, out) -> dict:
+    """Every engine on one model (NUTS posterior saved to ``out``); returns marginals, grades,
+    timings and diagnostics."""
     spec, data, model, penalty, values, noise_sd = setup(name)
     X, y = data.X, data.y
     clock = Stopwatch()
@@ -205,6 +206,7 @@ def run_model(name: str, cfg: dict, seed: int) -> dict:
     nuts_draws = dt["posterior"]["w"].values.reshape(-1, len(data.feature_names))
     fits["nuts"] = Marginals.from_draws(nuts_draws)
     diagnostics = [report.sampling_diagnostics(f"{name}: NUTS", dt, ["w"])]
+    dt.to_netcdf(out / f"posterior_{name}.nc")
     mcse = az.mcse(dt["posterior"].dataset[["w"]])["w"].values
 
     if name == "ridge":
@@ -261,7 +263,7 @@ def run(argv: list[str]) -> None:
         runs = {}
         for k, name in enumerate(MODELS):
             progress(f"{name}: exact/MAP/Laplace/ADVI x2/NUTS")
-            runs[name] = run_model(name, cfg, args.seed + 10 * k)
+            runs[name] = run_model(name, cfg, args.seed + 10 * k, out)
             figures(out, name, runs[name])
         progress("results.json, timings.json and report page")
         results = {name: run["results"] for name, run in runs.items()}
@@ -378,6 +380,9 @@ def write_page(out, results: dict, timings: dict, prov: dict) -> None:
         "definition; for logistic regression even its location is off from the posterior mean by "
         f"up to {logit['methods']['map']['mean_max_err_in_sd']:.2f} sd.",
     ])  # fmt: skip
+    page.heading("Load the posterior yourself")
+    page.code('import arviz as az\n\ndt = az.from_netcdf("posterior_logistic.nc")  # or posterior_ridge.nc (NUTS)\n'
+              'az.summary(dt, var_names=["w"])')  # fmt: skip
     page.text("Wall and compile seconds are measured in this run and saved to timings.json; they "
               "change from run to run, results.json does not.")  # fmt: skip
     page.footer(prov)

@@ -59,8 +59,9 @@ def power_scaling(dt, model: pm.Model, values: dict) -> dict:
     }
 
 
-def model_sensitivity(name: str, cfg: dict, seed: int) -> tuple[dict, dict, list]:
-    """Sample one model at the three widths; returns (results, draws per width, diagnostics)."""
+def model_sensitivity(name: str, cfg: dict, seed: int, out) -> tuple[dict, dict, list]:
+    """Sample one model at the three widths (posteriors saved to ``out``); returns (results, draws
+    per width, diagnostics)."""
     spec = REGISTRY[name]
     data = common.load_data(argparse.Namespace(data=None, target=None), spec.default_data)
     X, y, names = data.X, data.y, data.feature_names
@@ -76,6 +77,7 @@ def model_sensitivity(name: str, cfg: dict, seed: int) -> tuple[dict, dict, list
         dt = sampler.sample(values, draws=cfg["draws"], tune=cfg["tune"], chains=cfg["chains"],
                             seed=seed + k)  # fmt: skip
         diagnostics.append(report.sampling_diagnostics(f"{name}, {width} prior", dt, ["w"]))
+        dt.to_netcdf(out / f"posterior_{name}_{width}.nc")
         w = dt["posterior"]["w"].values.reshape(-1, len(names))
         draws[width] = w
         widths[width] = {"factor": factor, "prior_values": values, "posterior_mean": w.mean(axis=0),
@@ -128,7 +130,7 @@ def run(argv: list[str]) -> None:
         per_model, diagnostics = {}, []
         for k, name in enumerate(MODELS):
             progress(f"{name}: NUTS at three prior widths, power-scaling sensitivity")
-            per_model[name], draws, diag = model_sensitivity(name, cfg, args.seed + 10 * k)
+            per_model[name], draws, diag = model_sensitivity(name, cfg, args.seed + 10 * k, out)
             diagnostics += diag
             prior_posterior_figure(out, name, per_model[name], draws)
         progress("data size: exact ridge posteriors on seeded subsamples")
@@ -251,5 +253,10 @@ def write_page(out, results: dict, prov: dict) -> None:
         f"<b>Data wash the prior out slowly.</b> The MAP is {med[0]:.2f} of the OLS norm away from OLS at "
         f"n = {size['sizes'][0]} and {med[-1]:.3f} at n = {size['sizes'][-1]}.",
     ])  # fmt: skip
+    page.heading("Load the posterior yourself")
+    page.code(
+        'import arviz as az\n\ndt = az.from_netcdf("posterior_ridge_tight.nc")  # {ridge,logistic,lasso}_{loose,moderate,tight}\n'
+        'az.summary(dt, var_names=["w"])'
+    )
     page.footer(prov)
     page.write()
