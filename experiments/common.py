@@ -179,6 +179,12 @@ def base_parser(name: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def reject_user_data(args: argparse.Namespace, name: str) -> None:
+    """For experiments that run several models on their own bundled data sets."""
+    if args.data or args.target:
+        raise InputError(f"{name} runs each model on its bundled data set; --data is not supported")
+
+
 class Progress:
     """One line per step on stderr: ``[ridge 3/7] sampling the posterior (12.3 s)``."""
 

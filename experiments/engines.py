@@ -11,7 +11,6 @@ coefficient on its mean, its sd and the 1-D Wasserstein distance of its marginal
 from __future__ import annotations
 
 import argparse
-import logging
 import time
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ from scipy import stats
 from experiments import common, report
 from experiments.style import COLORS, coefficient_panels, legend_below, save
 from models import REGISTRY, logistic, ridge
-from models.base import Context, InputError
+from models.base import Context
 from models.inference import MAPSolver, PosteriorSampler, fit_advi
 
 NAME = "engines"
@@ -252,13 +251,9 @@ def run(argv: list[str]) -> None:
     args = common.base_parser(NAME, "Exact, MAP, Laplace, ADVI and NUTS side by side.").parse_args(
         argv
     )
-    if args.data or args.target:
-        raise InputError(
-            "engines runs ridge and logistic on their bundled data; --data is not supported"
-        )
+    common.reject_user_data(args, NAME)
     cfg = settings(args.quick)
     progress = common.Progress(NAME, len(MODELS) + 1, args.quiet)
-    logging.getLogger("pymc").setLevel(logging.ERROR)
     with common.atomic_output_dir(args.out) as out:
         runs = {}
         for k, name in enumerate(MODELS):

@@ -23,7 +23,7 @@ from scipy import stats
 from experiments import common, report
 from experiments.style import COLORS, coefficient_panels, legend_below, save
 from models import REGISTRY, ridge
-from models.base import Context, InputError
+from models.base import Context
 from models.inference import PosteriorSampler
 
 NAME = "sensitivity"
@@ -117,13 +117,9 @@ def run(argv: list[str]) -> None:
     args = common.base_parser(NAME, "Prior sensitivity of ridge, logistic and lasso.").parse_args(
         argv
     )
-    if args.data or args.target:
-        raise InputError(
-            "sensitivity runs each model on its bundled data set; --data is not supported"
-        )
+    common.reject_user_data(args, NAME)
     cfg = settings(args.quick)
     progress = common.Progress(NAME, len(MODELS) + 3, args.quiet)
-    logging.getLogger("pymc").setLevel(logging.ERROR)
     # psense logs a reading guide whenever it flags something; the page explains the flags.
     logging.getLogger("arviz_stats.psense").setLevel(logging.ERROR)
     with common.atomic_output_dir(args.out) as out:
