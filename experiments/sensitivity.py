@@ -157,16 +157,22 @@ def prior_posterior_figure(out, name: str, result: dict, draws: dict) -> None:
         grid = np.linspace(lo - pad, hi + pad, 300)
         for width, w in draws.items():
             ((key, scale),) = result["widths"][width]["prior_values"].items()
-            ax.plot(grid, PRIOR_DENSITY[key](0, scale).pdf(grid), "--", color=WIDTH_COLORS[width],
+            prior = PRIOR_DENSITY[key](0, scale).pdf(grid)
+            posterior = stats.gaussian_kde(w[:, j])(grid)
+            # Each curve scaled to peak 1: a tight posterior is ~100x taller than a loose one and
+            # would flatten the rest; shapes, locations and widths are what the panel compares.
+            ax.plot(grid, prior / prior.max(), "--", color=WIDTH_COLORS[width],
                     lw=1.2, label=f"{width} prior")  # fmt: skip
-            ax.plot(grid, stats.gaussian_kde(w[:, j])(grid), color=WIDTH_COLORS[width], lw=2,
+            ax.plot(grid, posterior / posterior.max(), color=WIDTH_COLORS[width], lw=2,
                     label=f"{width} posterior")  # fmt: skip
         ax.set_title(result["feature_names"][j][:28], fontsize=9)
         ax.set_yticks([])
     fig.supxlabel("coefficient")
-    fig.supylabel("density")
+    fig.supylabel("density / its maximum")
     legend_below(fig, axes[0], ncol=6, offset=-0.05)
-    fig.suptitle(f"{name}: prior (dashed) and posterior (solid) at three prior widths")
+    fig.suptitle(
+        f"{name}: prior (dashed) and posterior (solid) at three prior widths, each scaled to peak 1"
+    )
     save(fig, out / f"prior_posterior_{name}.png")
 
 
@@ -231,7 +237,7 @@ def write_page(out, results: dict, prov: dict) -> None:
                      *(result["widths"][w]["posterior_sd"][j] for w in WIDTHS)] for j in _shown(result)])  # fmt: skip
         page.figure(f"prior_posterior_{name}.png", f"{name} ({result['data_source']}): the "
                     f"{min(PANELS, len(names))} most prior-sensitive coefficients at the moderate width; "
-                    "dashed prior, solid posterior, light to dark = loose to tight.")  # fmt: skip
+                    "dashed prior, solid posterior, light to dark = loose to tight; every curve scaled to peak 1.")  # fmt: skip
     size = results["data_size"]
     page.heading("How much data until the prior stops mattering")
     page.figure("data_size.png", f"Ridge on diabetes subsamples ({size['reps']} seeded draws per size; "
