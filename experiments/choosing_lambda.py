@@ -206,7 +206,7 @@ def run(argv: list[str]) -> None:
         progress("results.json, posterior and report page")
         dt.to_netcdf(out / "posterior.nc")
         common.write_json(out / "results.json", results)
-        write_page(out, results, common.provenance(args.seed, [NAME, *argv]))
+        write_page(out, results, dt, common.provenance(args.seed, [NAME, *argv]))
 
 
 def _mark_choices(ax, alphas: dict, transform=lambda a: a) -> None:
@@ -252,7 +252,7 @@ def figures(out, grid, curves, alphas, alpha_draws) -> None:
     save(fig, out / "cv_vs_loo.png")
 
 
-def write_page(out, results: dict, prov: dict) -> None:
+def write_page(out, results: dict, dt, prov: dict) -> None:
     page = report.Page("Choosing lambda as a belief: full Bayes, CV and the evidence", out)
     post = results["alpha_posterior"]
     page.claim(
@@ -283,6 +283,8 @@ def write_page(out, results: dict, prov: dict) -> None:
         f"{abs(results['bayesianridge_flat_alpha'] / ev['alpha'] - 1):.1e} relative. RidgeCV, "
         f"{FOLDS}-fold CV and PSIS-LOO pick from the grid of {len(results['alpha_grid'])} alphas."
     )
+    page.text("ArviZ summary of the hierarchical model's hyper-parameters (all rows):")
+    page.arviz_summary(dt, ["sigma", "tau", "alpha", "log10_alpha"])
     page.figure("alpha_posterior.png", "Posterior of log10 alpha from the hierarchical model, with "
                 "every point choice marked.")  # fmt: skip
     curves = results["curves"]

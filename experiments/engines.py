@@ -21,7 +21,7 @@ from matplotlib.patches import Ellipse
 from scipy import stats
 
 from experiments import common, report
-from experiments.style import COLORS, coefficient_panels, legend_below, save
+from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
 from models import REGISTRY, logistic, ridge
 from models.base import Context
 from models.inference import MAPSolver, PosteriorSampler, fit_advi
@@ -244,7 +244,7 @@ def run_model(name: str, cfg: dict, seed: int, out) -> dict:
             np.max(np.abs(fits["advi_meanfield"].sd / theory - 1))
         )
     return {"results": results, "timings": clock.times, "fits": fits, "reference": reference,
-            "pair": [int(i) for i in pair]}  # fmt: skip
+            "pair": [int(i) for i in pair], "nuts": dt}  # fmt: skip
 
 
 def run(argv: list[str]) -> None:
@@ -266,7 +266,8 @@ def run(argv: list[str]) -> None:
         common.write_json(out / "results.json", results)
         timings = {name: run["timings"] for name, run in runs.items()}
         common.write_json(out / "timings.json", timings)
-        write_page(out, results, timings, common.provenance(args.seed, [NAME, *argv]))
+        posteriors = {name: run["nuts"] for name, run in runs.items()}
+        write_page(out, results, timings, posteriors, common.provenance(args.seed, [NAME, *argv]))
 
 
 def figures(out, name: str, run: dict) -> None:
@@ -293,7 +294,7 @@ def figures(out, name: str, run: dict) -> None:
                         lw=2.2 if method == "exact" else 1.4, label=LABELS[method])  # fmt: skip
         ax.set_title(names[j][:28], fontsize=9)
         ax.set_yticks([])
-    fig.supxlabel("coefficient")
+    fig.supxlabel(coefficient_label(REGISTRY[name].likelihood))
     fig.supylabel("density")
     legend_below(fig, axes[0], ncol=7, offset=-0.05)
     fig.suptitle(f"{name}: each coefficient's marginal under every method")
@@ -316,15 +317,16 @@ def figures(out, name: str, run: dict) -> None:
                              2 * radius * np.sqrt(values[0]), angle=angle, fill=False,
                              color=METHOD_COLORS[method], lw=2.2 if method == "exact" else 1.5,
                              ls="--" if method == "laplace" else "-", label=LABELS[method]))  # fmt: skip
-    ax.set_xlabel(f"w[{names[i]}]")
-    ax.set_ylabel(f"w[{names[j]}]")
+    likelihood = REGISTRY[name].likelihood
+    ax.set_xlabel(coefficient_label(likelihood, f"w[{names[i]}]"))
+    ax.set_ylabel(coefficient_label(likelihood, f"w[{names[j]}]"))
     ax.set_title(f"{name}: most correlated pair (r = {run['results']['pair_correlation']:+.2f}), "
                  f"{ELLIPSE_MASS:.0%} ellipses", fontsize=10)  # fmt: skip
     ax.legend(fontsize=8, loc="best")
     save(fig, out / f"pair_{name}.png")
 
 
-def write_page(out, results: dict, timings: dict, prov: dict) -> None:
+def write_page(out, results: dict, timings: dict, posteriors: dict, prov: dict) -> None:
     page = report.Page("One model, six ways to infer it: exact, MAP, Laplace, ADVI, NUTS", out)
     page.claim(
         "The MAP is a point; the Laplace approximation is a Gaussian at that point with the "
@@ -350,6 +352,8 @@ def write_page(out, results: dict, timings: dict, prov: dict) -> None:
         page.figure(f"pair_{name}.png", f"{name}: the most correlated pair "
                     f"({' and '.join(res['most_correlated_pair'])}) with each method's "
                     f"{ELLIPSE_MASS:.0%} ellipse; mean-field ADVI's is axis-aligned by construction.")  # fmt: skip
+        page.text(f"ArviZ summary of the NUTS fit ({name}):")
+        page.arviz_summary(posteriors[name], ["w"])
         page.text(f"NUTS means against the reference: largest |error| / MCSE = "
                   f"{res['nuts_max_abs_z_vs_reference']:.2f} (Monte Carlo error explains up to ~4).")  # fmt: skip
     page.heading("Sampling diagnostics")

@@ -15,7 +15,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments import common, report
-from experiments.style import COLORS, LINESTYLES, coefficient_panels, legend_below, save
+from experiments.style import (
+    COLORS,
+    LINESTYLES,
+    coefficient_label,
+    coefficient_panels,
+    legend_below,
+    save,
+)
 from models import ridge
 from models.base import Context, ModelSpec, positive
 from models.inference import MAPSolver, PosteriorSampler
@@ -204,7 +211,7 @@ def figures(out, spec, names, grid, sk_coef, map_coef, draws, mode, sk_ref, mean
         )
     ax.set_xticks(index, [_penalty_label(g) for g in grid], rotation=70, fontsize=7)
     ax.set_xlabel("penalty (grid order)")
-    ax.set_ylabel("coefficient")
+    ax.set_ylabel(coefficient_label(spec.likelihood))
     ax.set_title(
         f"{spec.title}: every coefficient along the grid, sklearn (dashed) under the MAP (dots)"
     )
@@ -227,7 +234,7 @@ def figures(out, spec, names, grid, sk_coef, map_coef, draws, mode, sk_ref, mean
         ax.axvline(median[j], color=COLORS["exact"], lw=1, label="posterior median")
         ax.set_title(names[j][:28], fontsize=9)
         ax.set_yticks([])
-    fig.supxlabel("coefficient")
+    fig.supxlabel(coefficient_label(spec.likelihood))
     fig.supylabel("posterior density")
     legend_below(fig, axes[0], ncol=5, offset=-0.04)
     fig.suptitle("Posterior of each coefficient: the estimator reports only its mode")

@@ -19,7 +19,7 @@ from sklearn.linear_model import Lasso, LinearRegression
 
 from experiments import report
 from experiments.family import run_penalty_experiment
-from experiments.style import COLORS, save
+from experiments.style import COLORS, coefficient_label, save
 from models import lasso
 from models.base import positive
 from models.inference import PosteriorSampler
@@ -123,7 +123,7 @@ def bayesian_lasso(context: dict) -> dict:
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xticks(index, names, rotation=30 if max(map(len, names)) > 4 else 0)
     ax.set_xlabel("variable")
-    ax.set_ylabel("standardised coefficient")
+    ax.set_ylabel(coefficient_label("gaussian"))
     ax.set_title(
         f"Bayesian Lasso (lambda = {lam:g}) beside OLS and the Lasso (cf. Park & Casella 2008, Fig. 2)"
     )

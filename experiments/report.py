@@ -150,6 +150,17 @@ class Page:
             [not r["ok"] for r in rows],
         )  # fmt: skip
 
+    def arviz_summary(self, dt, var_names: list[str], prob: float = 0.94) -> None:
+        """``az.summary`` of ``var_names`` as a table; rows failing r_hat or ESS are flagged."""
+        summary = az.summary(dt, var_names=var_names, ci_kind="hdi", ci_prob=prob, round_to="none")
+        low, high = f"hdi{prob * 100:.0f}_lb", f"hdi{prob * 100:.0f}_ub"
+        columns = ["mean", "sd", low, high, "mcse_mean", "ess_bulk", "ess_tail", "r_hat"]
+        rows = [[name, *(float(summary.loc[name, c]) for c in columns)] for name in summary.index]
+        flags = [not (row[-1] <= R_HAT_MAX and min(row[-3], row[-2]) >= ESS_MIN) for row in rows]
+        label = f"{prob:.0%}"
+        self.table(["parameter", "mean", "sd", f"hdi {label} low", f"hdi {label} high", "mcse mean",
+                    "ESS bulk", "ESS tail", "r_hat"], rows, flags)  # fmt: skip
+
     def footer(self, provenance: dict) -> None:
         versions = ", ".join(f"{k} {v}" for k, v in provenance["versions"].items())
         text = (

@@ -17,7 +17,14 @@ import pymc as pm
 from sklearn.linear_model import Ridge, RidgeCV
 
 from experiments import common, report
-from experiments.style import COLORS, LINESTYLES, coefficient_panels, legend_below, save
+from experiments.style import (
+    COLORS,
+    LINESTYLES,
+    coefficient_label,
+    coefficient_panels,
+    legend_below,
+    save,
+)
 from models import ridge
 from models.base import Context, positive
 from models.inference import MAPSolver, PosteriorSampler
@@ -264,7 +271,7 @@ def figures(
         ax.set_title(names[j])
         if j >= p - ncols:
             ax.set_xlabel("alpha = sigma^2 / tau^2")
-    fig.supylabel("coefficient (target units per unit of feature)")
+    fig.supylabel(coefficient_label("gaussian"))
     legend_below(fig, axes[0], ncol=5)
     fig.suptitle(
         "Ridge path: sklearn, PyMC MAP and the posterior band (one compiled model, all alphas)"
@@ -273,7 +280,7 @@ def figures(
 
     # 2. Each coefficient's posterior with MAP and sklearn as reference lines.
     draws = dt["posterior"]["w"].values.reshape(-1, p)
-    fig, axes, ncols = coefficient_panels(p, 2.5)
+    fig, axes, _ = coefficient_panels(p, 2.5)
     for j, ax in enumerate(axes):
         ax.hist(
             draws[:, j],
@@ -298,8 +305,7 @@ def figures(
         )
         ax.set_title(names[j])
         ax.set_yticks([])
-        if j >= p - ncols:
-            ax.set_xlabel("coefficient")
+    fig.supxlabel(coefficient_label("gaussian"))
     fig.supylabel("posterior density")
     legend_below(fig, axes[0], ncol=4)
     fig.suptitle(
@@ -339,8 +345,8 @@ def figures(
         color=COLORS["sklearn"],
         label="sklearn Ridge",
     )
-    ax.set_xlabel(f"w[{names[a]}]")
-    ax.set_ylabel(f"w[{names[b]}]")
+    ax.set_xlabel(coefficient_label("gaussian", f"w[{names[a]}]"))
+    ax.set_ylabel(coefficient_label("gaussian", f"w[{names[b]}]"))
     ax.set_title(f"{names[a]} and {names[b]}: posterior correlation {corr[a, b]:+.2f}")
     ax.legend(fontsize=8)
     image = ax2.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)

@@ -21,7 +21,7 @@ from matplotlib import ticker
 from scipy import stats
 
 from experiments import common, report
-from experiments.style import COLORS, coefficient_panels, legend_below, save
+from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
 from models import REGISTRY, ridge
 from models.base import Context
 from models.inference import PosteriorSampler
@@ -167,7 +167,7 @@ def prior_posterior_figure(out, name: str, result: dict, draws: dict) -> None:
                     label=f"{width} posterior")  # fmt: skip
         ax.set_title(result["feature_names"][j][:28], fontsize=9)
         ax.set_yticks([])
-    fig.supxlabel("coefficient")
+    fig.supxlabel(coefficient_label(REGISTRY[name].likelihood))
     fig.supylabel("density / its maximum")
     legend_below(fig, axes[0], ncol=6, offset=-0.05)
     fig.suptitle(

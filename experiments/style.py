@@ -15,6 +15,16 @@ COLORS = {
     "data": "#7f7f7f",  # grey: observations
 }
 LINESTYLES = {"sklearn": "--", "MAP": ":", "exact": "-.", "OLS": "-"}
+COEFFICIENT_UNITS = {
+    "gaussian": "target units per unit of feature",
+    "bernoulli": "log-odds per unit of feature",
+}
+
+
+def coefficient_label(likelihood: str, name: str = "coefficient") -> str:
+    """Axis label of a regression coefficient with its units, e.g. ``w[bmi] (log-odds per ...)``."""
+    return f"{name} ({COEFFICIENT_UNITS[likelihood]})"
+
 
 plt.rcParams.update(
     {"figure.dpi": 100, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3, "font.size": 10}
