@@ -126,11 +126,9 @@ def heldout_scores(X_train, y_train, X_test, y_test, alphas, dt) -> dict:
 
 def run(argv: list[str]) -> None:
     parser = common.base_parser(NAME, "Choosing the ridge penalty: full Bayes, CV, evidence, LOO.")
-    parser.add_argument("--test-fraction", type=float, default=0.25,
+    parser.add_argument("--test-fraction", type=common.open_fraction, default=0.25,
                         help="share of rows held out (seeded) for the predictive comparison")  # fmt: skip
     args = parser.parse_args(argv)
-    if not 0 < args.test_fraction < 1:
-        raise InputError(f"--test-fraction must be in (0, 1), got {args.test_fraction:g}")
     cfg = settings(args.quick)
     data = common.load_data(args, "diabetes")
     X, y, names = data.X, data.y, data.feature_names

@@ -179,6 +179,25 @@ def base_parser(name: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def positive_number(text: str) -> float:
+    """argparse type: a finite number > 0 (rejected while parsing, before any work)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+    return value
+
+
+def open_fraction(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1."""
+    value = positive_number(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text!r}")
+    return value
+
+
 def reject_user_data(args: argparse.Namespace, name: str) -> None:
     """For experiments that run several models on their own bundled data sets."""
     if args.data or args.target:

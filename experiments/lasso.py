@@ -17,11 +17,10 @@ import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 from sklearn.linear_model import Lasso, LinearRegression
 
-from experiments import report
+from experiments import common, report
 from experiments.family import run_penalty_experiment
 from experiments.style import COLORS, coefficient_label, save
 from models import lasso
-from models.base import positive
 from models.inference import PosteriorSampler
 
 ETI = 0.95
@@ -30,7 +29,7 @@ ETI = 0.95
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lam",
-        type=float,
+        type=common.positive_number,
         default=lasso.PARK_CASELLA_LAMBDA,
         help="Bayesian Lasso lambda (default 0.237, Park & Casella's choice for diabetes)",
     )
@@ -90,7 +89,7 @@ def bayesian_lasso(context: dict) -> dict:
     """Sample Park & Casella's model, add its section to the page, return the ``bayesian_lasso`` key."""
     args, cfg, data, page, out = (context[k] for k in ("args", "cfg", "data", "page", "out"))
     X, y, names = data.X, data.y, data.feature_names
-    lam = positive(args.lam, "--lam")
+    lam = args.lam
     model = lasso.build_bayesian_lasso(X, y, names, lam=lam)
     dt = PosteriorSampler(model).sample(
         draws=cfg["draws"], tune=cfg["tune"], chains=cfg["chains"], seed=args.seed + 1,

@@ -18,11 +18,10 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, log_loss
 from sklearn.model_selection import train_test_split
 
-from experiments import report
+from experiments import common, report
 from experiments.family import run_penalty_experiment
 from experiments.style import COLORS, save
 from models import logistic
-from models.base import InputError
 from models.inference import PosteriorSampler
 
 INTERVAL = 0.94
@@ -32,7 +31,7 @@ CALIBRATION_BINS = 10
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--test-fraction",
-        type=float,
+        type=common.open_fraction,
         default=0.25,
         help="share of rows held out (stratified, seeded) for the predictive check (default 0.25)",
     )
@@ -49,8 +48,6 @@ def predictive_probabilities(dt, X: np.ndarray) -> np.ndarray:
 def heldout(context: dict) -> dict:
     """Fit on a seeded stratified split at the reference C; compare probabilities on the rest."""
     args, cfg, data, page, out = (context[k] for k in ("args", "cfg", "data", "page", "out"))
-    if not 0 < args.test_fraction < 1:
-        raise InputError(f"--test-fraction must be in (0, 1), got {args.test_fraction:g}")
     C = context["results"]["posterior"]["C"]
     X_train, X_test, y_train, y_test = train_test_split(
         data.X, data.y, test_size=args.test_fraction, stratify=data.y, random_state=args.seed

@@ -96,9 +96,15 @@ def test_lambda_experiment(run_quick, diabetes):
         assert (out / name).stat().st_size > 0
 
 
-def test_lambda_rejects_bad_test_fraction(tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("name", "option", "value"),
+    [("lambda", "--test-fraction", "1.5"), ("logistic", "--test-fraction", "0"),
+     ("lasso", "--lam", "-1")],
+)  # fmt: skip
+def test_bad_options_stop_while_parsing(tmp_path, capsys, name, option, value):
     from experiments.__main__ import main
 
     out = tmp_path / "o"
-    assert main(["lambda", "--quiet", "--test-fraction", "1.5", "--out", str(out)]) == 2
-    assert "--test-fraction" in capsys.readouterr().err and not out.exists()
+    with pytest.raises(SystemExit) as stop:
+        main([name, "--quiet", option, value, "--out", str(out)])
+    assert stop.value.code == 2 and option in capsys.readouterr().err and not out.exists()
