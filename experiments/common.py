@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -55,7 +55,6 @@ class Dataset:
     feature_mean: list[float] | None = None
     feature_scale: list[float] | None = None
     note: str = ""
-    extra: dict = field(default_factory=dict)
 
     def provenance(self) -> dict:
         """The fields results.json records about the data."""
