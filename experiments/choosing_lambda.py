@@ -36,7 +36,7 @@ CHOICES = {
     "ridgecv": ("RidgeCV (efficient LOO)", COLORS["sklearn"], "--"),
     "kfold": (f"{FOLDS}-fold CV", COLORS["sklearn"], ":"),
     "evidence": ("exact evidence maximiser", COLORS["exact"], "-"),
-    "bayesianridge": ("BayesianRidge (defaults)", COLORS["OLS"], "--"),
+    "bayesianridge": ("BayesianRidge (defaults)", COLORS["BayesianRidge"], "--"),
     "loo_best": ("PSIS-LOO best", COLORS["posterior"], "-."),
 }
 

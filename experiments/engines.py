@@ -39,9 +39,9 @@ LABELS = {
 METHOD_COLORS = {
     "exact": COLORS["exact"],
     "map": COLORS["MAP"],
-    "laplace": "#ff7f0e",
-    "advi_meanfield": "#e377c2",
-    "advi_fullrank": "#8c564b",
+    "laplace": COLORS["Laplace"],
+    "advi_meanfield": COLORS["ADVI (mean-field)"],
+    "advi_fullrank": COLORS["ADVI (full-rank)"],
     "nuts": COLORS["posterior"],
 }
 ELLIPSE_MASS = 0.9

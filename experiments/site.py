@@ -24,7 +24,7 @@ CARD_CSS = """
 .card{border:1px solid #d5d8dc;border-radius:6px;padding:.7rem;background:#fff}
 .card h3{margin:.1rem 0 .4rem;font-size:1.05rem}.card img{width:100%;border:1px solid #eef}
 .card .headline{font-size:.92rem;margin:.4rem 0 0}
-table.equivalence td{text-align:left}
+table.equivalence td,table.equivalence th{text-align:left}
 """
 
 

@@ -13,6 +13,10 @@ COLORS = {
     "exact": "#2ca02c",  # green: closed-form answers
     "OLS": "#9467bd",  # purple: unpenalised least squares
     "data": "#7f7f7f",  # grey: observations
+    "Laplace": "#ff7f0e",  # orange: Gaussian at the MAP (inverse Hessian)
+    "ADVI (mean-field)": "#e377c2",  # pink
+    "ADVI (full-rank)": "#8c564b",  # brown
+    "BayesianRidge": "#17becf",  # cyan: scikit-learn's evidence maximisation
 }
 LINESTYLES = {"sklearn": "--", "MAP": ":", "exact": "-.", "OLS": "-"}
 COEFFICIENT_UNITS = {
