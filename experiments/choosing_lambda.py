@@ -208,8 +208,12 @@ def run(argv: list[str]) -> None:
 
 
 def _mark_choices(ax, alphas: dict, transform=lambda a: a) -> None:
-    for method, alpha in alphas.items():
-        label, color, style = CHOICES[method]
+    for method, (
+        label,
+        color,
+        style,
+    ) in CHOICES.items():  # evidence first: BayesianRidge's dashes on top
+        alpha = alphas[method]
         ax.axvline(transform(alpha), color=color, ls=style, lw=1.6, label=f"{label}: {alpha:.3g}")
 
 
