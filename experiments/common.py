@@ -144,7 +144,12 @@ def load_data(args: argparse.Namespace, default: str) -> Dataset:
         )  # fmt: skip
     if args.target:
         raise InputError("--target is only meaningful with --data FILE")
-    if default == "diabetes":
+    return bundled_data(default)
+
+
+def bundled_data(name: str) -> Dataset:
+    """A data set that ships with scikit-learn, prepared as the experiments use it."""
+    if name == "diabetes":
         bunch = datasets.load_diabetes()
         return Dataset(
             bunch.data, bunch.target.astype(float), list(bunch.feature_names), "disease progression",
@@ -152,7 +157,7 @@ def load_data(args: argparse.Namespace, default: str) -> Dataset:
             note="scikit-learn's scaled diabetes data: columns centred with unit Euclidean norm "
             "(the lars standardisation of Efron et al. 2004); target as is",
         )  # fmt: skip
-    if default == "breast_cancer":
+    if name == "breast_cancer":
         bunch = datasets.load_breast_cancer()
         names = [str(n) for n in bunch.feature_names]
         Xs, mean, scale = standardize(bunch.data, names)
@@ -162,7 +167,7 @@ def load_data(args: argparse.Namespace, default: str) -> Dataset:
             Xs, y, names, "malignant", "sklearn:load_breast_cancer", True, mean, scale,
             "features centred and scaled to unit standard deviation (ddof=0); target 1 = malignant",
         )  # fmt: skip
-    raise ValueError(f"no bundled data set called {default!r}")
+    raise ValueError(f"no bundled data set called {name!r}")
 
 
 def base_parser(name: str, description: str) -> argparse.ArgumentParser:

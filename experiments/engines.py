@@ -10,7 +10,6 @@ coefficient on its mean, its sd and the 1-D Wasserstein distance of its marginal
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import dataclass
 
@@ -21,9 +20,9 @@ from matplotlib.patches import Ellipse
 from scipy import stats
 
 from experiments import common, report
+from experiments.family import build_model, model_context
 from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
-from models import REGISTRY, logistic, ridge
-from models.base import Context
+from models import REGISTRY, ridge
 from models.inference import MAPSolver, PosteriorSampler, fit_advi
 
 NAME = "engines"
@@ -154,17 +153,11 @@ class Stopwatch:
 def setup(name: str):
     """Data, model and the prior values at scikit-learn's cross-validated penalty."""
     spec = REGISTRY[name]
-    data = common.load_data(argparse.Namespace(data=None, target=None), spec.default_data)
-    X, y, names = data.X, data.y, data.feature_names
-    if name == "ridge":
-        noise_sd = ridge.ols_noise_sd(X, y)
-        penalty = ridge.reference_penalty(X, y, None)
-        model = ridge.build(X, y, names, noise_sd=noise_sd)
-        values = {"prior_sd": ridge.alpha_to_prior_sd(penalty["alpha"], noise_sd)}
-        return spec, data, model, penalty, values, noise_sd
-    penalty = logistic.reference_penalty(X, y, Context(n_obs=len(y)))
-    model = logistic.build(X, y, names)
-    return spec, data, model, penalty, {"prior_sd": logistic.C_to_prior_sd(penalty["C"])}, None
+    data = common.bundled_data(spec.default_data)
+    ctx = model_context(spec, data.X, data.y)
+    penalty = spec.reference_penalty(data.X, data.y, ctx)
+    model = build_model(spec, data, ctx)
+    return spec, data, model, penalty, spec.prior_values(penalty, ctx), ctx.noise_sd
 
 
 def run_model(name: str, cfg: dict, seed: int, out) -> dict:
@@ -176,15 +169,14 @@ def run_model(name: str, cfg: dict, seed: int, out) -> dict:
     fits: dict[str, Marginals] = {}
 
     solver = clock.run("map", "compile", MAPSolver, model, spec)
-    map_point = clock.run("map", "wall", solver.solve, values).point
+    map_fit = clock.run("map", "wall", solver.solve, values)
+    map_point = map_fit.point
     mode = map_point["w"]
     fits["map"] = Marginals(mode, np.zeros((len(mode), len(mode))))
-    # Laplace reuses the MAP solver's compiled Hessian: same compile, charged to both.
-    clock.times["laplace"] = {
-        "compile_seconds": clock.times["map"]["compile_seconds"],
-        "wall_seconds": 0.0,
-    }
-    laplace = clock.run("laplace", "wall", solver.laplace, values)
+    # Laplace is the MAP plus the compiled Hessian there: it is charged the MAP's compile and
+    # wall time, then the time of the Hessian and its inverse.
+    clock.times["laplace"] = dict(clock.times["map"])
+    laplace = clock.run("laplace", "wall", solver.laplace, map_fit)
     fits["laplace"] = Marginals(*laplace.block("w"))
 
     for method, key in (("advi", "advi_meanfield"), ("fullrank_advi", "advi_fullrank")):

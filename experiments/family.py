@@ -13,6 +13,7 @@ from collections.abc import Callable
 import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
+import pymc as pm
 
 from experiments import common, report
 from experiments.style import (
@@ -34,6 +35,24 @@ def settings(quick: bool) -> dict:
     if quick:
         return {"n_grid": 12, "draws": 500, "tune": 500, "chains": 2}
     return {"n_grid": 25, "draws": 2000, "tune": 1000, "chains": 4}
+
+
+def model_context(
+    spec: ModelSpec, X: np.ndarray, y: np.ndarray, noise_sd: float | None = None
+) -> Context:
+    """What the penalty -> prior mapping needs on ``(X, y)``: the number of rows and, for a Gaussian
+    likelihood, the fixed noise sd sigma (``noise_sd``, default the least-squares residual sd)."""
+    if spec.likelihood != "gaussian":
+        return Context(n_obs=len(y))
+    return Context(
+        n_obs=len(y), noise_sd=ridge.ols_noise_sd(X, y) if noise_sd is None else noise_sd
+    )
+
+
+def build_model(spec: ModelSpec, data: common.Dataset, ctx: Context) -> pm.Model:
+    """``spec``'s PyMC model on ``data``; a Gaussian likelihood gets sigma fixed at ``ctx.noise_sd``."""
+    kwargs = {} if ctx.noise_sd is None else {"noise_sd": ctx.noise_sd}
+    return spec.build(data.X, data.y, data.feature_names, **kwargs)
 
 
 def _penalty_label(penalty: dict) -> str:
@@ -79,17 +98,14 @@ def run_penalty_experiment(
     data = common.load_data(args, spec.default_data)
     X, y, names = data.X, data.y, data.feature_names
     spec.validate_target(y)
-    noise_sd = None
-    if spec.likelihood == "gaussian":
-        given = getattr(args, "noise_sd", None)
-        noise_sd = positive(given, "--noise-sd") if given is not None else ridge.ols_noise_sd(X, y)
-    ctx = Context(n_obs=len(y), noise_sd=noise_sd)
-    build_kwargs = {"noise_sd": noise_sd} if noise_sd is not None else {}
+    given = getattr(args, "noise_sd", None)
+    ctx = model_context(spec, X, y, None if given is None else positive(given, "--noise-sd"))
+    noise_sd = ctx.noise_sd
     progress = common.Progress(name, 5 + (extra is not None), args.quiet)
 
     with common.atomic_output_dir(args.out) as out:
         progress("compiling the model (once for MAP, once for NUTS)")
-        model = spec.build(X, y, names, **build_kwargs)
+        model = build_model(spec, data, ctx)
         solver, sampler = MAPSolver(model, spec), PosteriorSampler(model)
         grid = spec.penalty_grid(X, y, ctx, cfg["n_grid"])
         prior_grid = [spec.prior_values(penalty, ctx) for penalty in grid]

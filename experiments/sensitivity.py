@@ -10,7 +10,6 @@ takes for the prior to stop mattering.
 
 from __future__ import annotations
 
-import argparse
 import logging
 
 import arviz as az
@@ -21,9 +20,9 @@ from matplotlib import ticker
 from scipy import stats
 
 from experiments import common, report
+from experiments.family import build_model, model_context
 from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
 from models import REGISTRY, ridge
-from models.base import Context
 from models.inference import PosteriorSampler
 
 NAME = "sensitivity"
@@ -63,13 +62,12 @@ def model_sensitivity(name: str, cfg: dict, seed: int, out) -> tuple[dict, dict,
     """Sample one model at the three widths (posteriors saved to ``out``); returns (results, draws
     per width, diagnostics)."""
     spec = REGISTRY[name]
-    data = common.load_data(argparse.Namespace(data=None, target=None), spec.default_data)
+    data = common.bundled_data(spec.default_data)
     X, y, names = data.X, data.y, data.feature_names
-    noise_sd = ridge.ols_noise_sd(X, y) if spec.likelihood == "gaussian" else None
-    ctx = Context(n_obs=len(y), noise_sd=noise_sd)
+    ctx = model_context(spec, X, y)
     reference = spec.reference_penalty(X, y, ctx)
     base = spec.prior_values(reference, ctx)
-    model = spec.build(X, y, names, **({"noise_sd": noise_sd} if noise_sd else {}))
+    model = build_model(spec, data, ctx)
     sampler = PosteriorSampler(model)
     widths, draws, diagnostics = {}, {}, []
     for k, (width, factor) in enumerate(WIDTHS.items()):
@@ -84,7 +82,7 @@ def model_sensitivity(name: str, cfg: dict, seed: int, out) -> tuple[dict, dict,
                          "posterior_sd": w.std(axis=0, ddof=1),
                          "psense": power_scaling(dt, model, values)}  # fmt: skip
     results = {"data_source": data.source, "n_obs": len(y), "feature_names": names,
-               "reference_penalty": reference, "noise_sd": noise_sd, "widths": widths}  # fmt: skip
+               "reference_penalty": reference, "noise_sd": ctx.noise_sd, "widths": widths}  # fmt: skip
     return results, draws, diagnostics
 
 
@@ -94,7 +92,7 @@ def data_size(cfg: dict, seed: int) -> dict:
     The prior is the moderate one (RidgeCV's alpha on all rows) and sigma is fixed at the full-data
     least-squares residual sd, so only n changes. Each size is drawn ``reps`` times (seeded).
     """
-    data = common.load_data(argparse.Namespace(data=None, target=None), "diabetes")
+    data = common.bundled_data("diabetes")
     X, y = data.X, data.y
     noise_sd = ridge.ols_noise_sd(X, y)
     prior_sd = ridge.alpha_to_prior_sd(ridge.reference_penalty(X, y, None)["alpha"], noise_sd)

@@ -178,21 +178,22 @@ class MAPSolver:
         x = self._polish(x, lam)
         return MAPResult(self._to_point(x), iterations, self._kkt(x, lam), x)
 
-    def laplace(self, values: dict[str, float] | None = None) -> Gaussian:
+    def laplace(self, mode: MAPResult) -> Gaussian:
         r"""Laplace approximation: a Gaussian at the mode with the inverse Hessian as covariance.
 
         ``q(theta) = Normal(theta_MAP, H^{-1})`` with ``H`` the compiled second derivative of the
         negative log posterior at the mode. Exact when the log posterior is quadratic (ridge);
         undefined for L1 (Laplace-prior) terms, whose log density has no curvature at a zero.
+
+        Parameters
+        ----------
+        mode : MAPResult
+            What :meth:`solve` returned for the ``pm.Data`` values in question.
         """
         if self._l1:
             raise ValueError("the Laplace approximation needs a smooth log posterior (no L1 terms)")
-        fit = self.solve(values)
-        hess = np.asarray(self._hessian(fit.flat), dtype=float)
-        if not np.all(np.isfinite(hess)):
-            hess = self._finite_difference_hessian(fit.flat)
-        cov = np.linalg.inv(0.5 * (hess + hess.T))
-        return Gaussian(fit.flat, 0.5 * (cov + cov.T), dict(self._slices))
+        cov = np.linalg.inv(self._symmetric_hessian(mode.flat))
+        return Gaussian(mode.flat, 0.5 * (cov + cov.T), dict(self._slices))
 
     def _objective(self, lam: np.ndarray):
         def objective(x: np.ndarray) -> float:
@@ -204,11 +205,15 @@ class MAPSolver:
 
         return objective
 
-    def _positive_definite_hessian(self, x: np.ndarray) -> np.ndarray:
+    def _symmetric_hessian(self, x: np.ndarray) -> np.ndarray:
+        """The compiled Hessian at ``x`` (finite differences where it overflows), symmetrised."""
         hess = np.asarray(self._hessian(x), dtype=float)
         if not np.all(np.isfinite(hess)):
             hess = self._finite_difference_hessian(x)
-        hess = 0.5 * (hess + hess.T)
+        return 0.5 * (hess + hess.T)
+
+    def _positive_definite_hessian(self, x: np.ndarray) -> np.ndarray:
+        hess = self._symmetric_hessian(x)
         shift = 0.0
         while True:
             try:

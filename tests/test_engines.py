@@ -14,7 +14,8 @@ from models.inference import MAPSolver
 def test_laplace_equals_exact_posterior_for_ridge(diabetes):
     X, y, names = diabetes
     model = ridge.build(X, y, names, noise_sd=54.0)
-    laplace = MAPSolver(model, ridge.SPEC).laplace({"prior_sd": 500.0})
+    solver = MAPSolver(model, ridge.SPEC)
+    laplace = solver.laplace(solver.solve({"prior_sd": 500.0}))
     mean, cov = ridge.exact_posterior(X, y, 500.0, 54.0)
     order = np.r_[laplace.slices["intercept"], laplace.slices["w"]]
     # Quadratic log posterior: Newton's mode and the inverse compiled Hessian are the exact
