@@ -12,6 +12,7 @@ grades their predictions on held-out rows.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import arviz as az
 import matplotlib.pyplot as plt
@@ -72,25 +73,36 @@ def loo_curve(X, y, grid, noise_sd, draws: int, seed: int) -> dict:
         psis.append(float(loo.elpd))
         se.append(float(loo.se))
         worst_k.append(float(np.max(loo.pareto_k)))
-        exact.append(float(np.sum(evidence.exact_loo(X, y, prior_sd, noise_sd))))
+        exact.append(float(np.sum(evidence.loo_from_posterior(X, y, mean, cov, noise_sd))))
     return {"elpd": psis, "se": se, "exact": exact, "max_pareto_k": worst_k}
 
 
-def point_choices(X, y, grid, noise_sd, cfg, seed) -> tuple[dict, dict]:
-    """Every point choice of alpha on ``(X, y)``; returns ``(alphas, curves)``."""
+@dataclass
+class Choices:
+    """Every point choice of alpha on one data set, with what was fitted to make them."""
+
+    alphas: dict[str, float]
+    curves: dict[str, list]
+    evidence: dict[str, float]
+    bayes_ridge: BayesianRidge
+
+
+def point_choices(X, y, grid, noise_sd, cfg, seed) -> Choices:
+    """RidgeCV, k-fold CV, BayesianRidge, the exact evidence maximiser and PSIS-LOO on ``(X, y)``."""
     kfold = GridSearchCV(Ridge(), {"alpha": grid}, cv=KFold(FOLDS, shuffle=True, random_state=seed),
                          scoring="neg_mean_squared_error").fit(X, y)  # fmt: skip
     bayes_ridge = BayesianRidge(tol=1e-12, max_iter=10_000).fit(X, y)
     loo = loo_curve(X, y, grid, noise_sd, cfg["loo_draws"], seed)
+    best = evidence.evidence_alpha(X, y)
     alphas = {
         "ridgecv": float(RidgeCV(alphas=grid).fit(X, y).alpha_),
         "kfold": float(kfold.best_params_["alpha"]),
         "bayesianridge": float(bayes_ridge.lambda_ / bayes_ridge.alpha_),
-        "evidence": evidence.evidence_alpha(X, y)["alpha"],
+        "evidence": best["alpha"],
         "loo_best": float(grid[int(np.argmax(loo["elpd"]))]),
     }
     curves = {"cv_mse": -kfold.cv_results_["mean_test_score"], **loo}
-    return alphas, curves
+    return Choices(alphas, curves, best, bayes_ridge)
 
 
 def gaussian_predictive(X_train, y_train, X_test, alpha) -> tuple[np.ndarray, np.ndarray]:
@@ -103,13 +115,12 @@ def gaussian_predictive(X_train, y_train, X_test, alpha) -> tuple[np.ndarray, np
     return Z @ mean, np.sqrt(sigma**2 + np.einsum("ij,jk,ik->i", Z, cov, Z))
 
 
-def heldout_scores(X_train, y_train, X_test, y_test, alphas, dt) -> dict:
+def heldout_scores(X_train, y_train, X_test, y_test, choices: Choices, dt) -> dict:
     """RMSE and mean log predictive density per held-out row for each method."""
     scores = {}
-    for method, alpha in alphas.items():
+    for method, alpha in choices.alphas.items():
         if method == "bayesianridge":
-            fit = BayesianRidge(tol=1e-12, max_iter=10_000).fit(X_train, y_train)
-            mean, sd = fit.predict(X_test, return_std=True)
+            mean, sd = choices.bayes_ridge.predict(X_test, return_std=True)
         else:
             mean, sd = gaussian_predictive(X_train, y_train, X_test, alpha)
         scores[method] = {"rmse": float(np.sqrt(np.mean((y_test - mean) ** 2))),
@@ -140,14 +151,14 @@ def run(argv: list[str]) -> None:
         grid = alpha_grid(X, cfg["n_grid"])
         noise_sd = ridge.ols_noise_sd(X, y)
         progress(f"point choices of alpha, CV and LOO curves on {len(grid)} alphas")
-        alphas, curves = point_choices(X, y, grid, noise_sd, cfg, args.seed)
+        choices = point_choices(X, y, grid, noise_sd, cfg, args.seed)
+        alphas, curves = choices.alphas, choices.curves
         flat = BayesianRidge(alpha_1=0, alpha_2=0, lambda_1=0, lambda_2=0, tol=1e-14,
                              max_iter=100_000).fit(X, y)  # fmt: skip
-        exact_evidence = evidence.evidence_alpha(X, y)
 
-        progress("full Bayes: tau ~ HalfCauchy, sigma ~ HalfNormal (compile once, sample twice)")
-        model = ridge.build_hierarchical(X, y, names)
+        progress("full Bayes: tau ~ HalfCauchy, sigma ~ HalfNormal (all rows, then the split)")
         tau_scale = ridge.default_tau_scale(X, y)
+        model = ridge.build_hierarchical(X, y, names, tau_scale=tau_scale)
         sample = {k: cfg[k] for k in ("draws", "tune", "chains")}
         dt = PosteriorSampler(model).sample(**sample, seed=args.seed, target_accept=0.9)
         alpha_draws = dt["posterior"]["alpha"].values.ravel()
@@ -159,15 +170,15 @@ def run(argv: list[str]) -> None:
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=args.test_fraction, random_state=args.seed
         )
-        train_alphas, _ = point_choices(X_train, y_train, grid, ridge.ols_noise_sd(X_train, y_train),
-                                        cfg, args.seed)  # fmt: skip
+        train_choices = point_choices(X_train, y_train, grid, ridge.ols_noise_sd(X_train, y_train),
+                                      cfg, args.seed)  # fmt: skip
         train_model = ridge.build_hierarchical(X_train, y_train, names, tau_scale=tau_scale)
         dt_train = PosteriorSampler(train_model).sample(
             **sample, seed=args.seed + 1, target_accept=0.9
         )
         diag.append(report.sampling_diagnostics("hierarchical ridge, training split", dt_train,
                                                 ["intercept", "w", "sigma", "tau"]))  # fmt: skip
-        heldout = heldout_scores(X_train, y_train, X_test, y_test, train_alphas, dt_train)
+        heldout = heldout_scores(X_train, y_train, X_test, y_test, train_choices, dt_train)
 
         progress("figures")
         figures(out, grid, curves, alphas, alpha_draws)
@@ -185,7 +196,7 @@ def run(argv: list[str]) -> None:
             },
             **{f"{method}_alpha": alpha for method, alpha in alphas.items()},
             "bayesianridge_flat_alpha": float(flat.lambda_ / flat.alpha_),
-            "evidence": exact_evidence,
+            "evidence": choices.evidence,
             "exact_loo_best_alpha": float(grid[int(np.argmax(curves["exact"]))]),
             "posterior_quantile_of_choice": {
                 method: float(np.mean(alpha_draws <= alpha)) for method, alpha in alphas.items()
@@ -196,8 +207,8 @@ def run(argv: list[str]) -> None:
                 "test_fraction": args.test_fraction,
                 "n_train": len(y_train),
                 "n_test": len(y_test),
-                "alphas": train_alphas,
-            },  # fmt: skip
+                "alphas": train_choices.alphas,
+            },
             "diagnostics": diag,
             "settings": {**cfg, "seed": args.seed, "folds": FOLDS},
         }
@@ -207,21 +218,19 @@ def run(argv: list[str]) -> None:
         write_page(out, results, dt, common.provenance(args.seed, [NAME, *argv]))
 
 
-def _mark_choices(ax, alphas: dict, transform=lambda a: a) -> None:
-    for method, (
-        label,
-        color,
-        style,
-    ) in CHOICES.items():  # evidence first: BayesianRidge's dashes on top
+def _mark_choices(ax, alphas: dict) -> None:
+    """A vertical line per point choice at log10 alpha (CHOICES order: BayesianRidge's dashes are
+    drawn over the evidence line they coincide with)."""
+    for method, (label, color, style) in CHOICES.items():
         alpha = alphas[method]
-        ax.axvline(transform(alpha), color=color, ls=style, lw=1.6, label=f"{label}: {alpha:.3g}")
+        ax.axvline(np.log10(alpha), color=color, ls=style, lw=1.6, label=f"{label}: {alpha:.3g}")
 
 
 def figures(out, grid, curves, alphas, alpha_draws) -> None:
     fig, ax = plt.subplots(figsize=(9, 4.5))
     ax.hist(np.log10(alpha_draws), bins=50, density=True, color=COLORS["posterior"], alpha=0.45,
             label="posterior of alpha = sigma^2 / tau^2 (NUTS)")  # fmt: skip
-    _mark_choices(ax, alphas, np.log10)
+    _mark_choices(ax, alphas)
     ax.set_xlabel("log10 alpha (ridge penalty, units of the data)")
     ax.set_ylabel("posterior density (per log10 unit)")
     ax.set_title("Where each point choice of alpha falls on the posterior of alpha")

@@ -51,6 +51,15 @@ class Spectrum:
         """``log det(I + Xc Xc' / alpha)``."""
         return float(np.sum(np.log1p(self.eigenvalues / alpha)))
 
+    def log_evidence(self, noise_sd: float, prior_sd: float) -> float:
+        """:func:`log_evidence` from this spectrum."""
+        alpha = (noise_sd / prior_sd) ** 2
+        return -0.5 * (
+            self.n * np.log(2 * np.pi * noise_sd**2)
+            + self.log_det(alpha)
+            + self.quadratic(alpha) / noise_sd**2
+        )
+
 
 def log_evidence(X: np.ndarray, y: np.ndarray, noise_sd: float, prior_sd: float) -> float:
     """Log marginal likelihood of the centred target under ``w ~ Normal(0, tau)``, noise sd sigma.
@@ -62,13 +71,7 @@ def log_evidence(X: np.ndarray, y: np.ndarray, noise_sd: float, prior_sd: float)
     noise_sd, prior_sd : float
         sigma and tau.
     """
-    spectrum = Spectrum.of(X, y)
-    alpha = (noise_sd / prior_sd) ** 2
-    return -0.5 * (
-        spectrum.n * np.log(2 * np.pi * noise_sd**2)
-        + spectrum.log_det(alpha)
-        + spectrum.quadratic(alpha) / noise_sd**2
-    )
+    return Spectrum.of(X, y).log_evidence(noise_sd, prior_sd)
 
 
 def profile_noise_sd(spectrum: Spectrum, alpha: float) -> float:
@@ -107,7 +110,7 @@ def evidence_alpha(X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         "alpha": alpha,
         "noise_sd": noise_sd,
         "prior_sd": float(prior_sd),
-        "log_evidence": log_evidence(X, y, noise_sd, prior_sd),
+        "log_evidence": spectrum.log_evidence(noise_sd, prior_sd),
     }
 
 
@@ -120,7 +123,13 @@ def exact_loo(X: np.ndarray, y: np.ndarray, prior_sd: float, noise_sd: float) ->
 
         y_i | y_{-i} ~ Normal(y_i - e_i / (1 - h_i), sigma^2 / (1 - h_i)) .
     """
-    mean, cov = exact_posterior(X, y, prior_sd, noise_sd)
+    return loo_from_posterior(X, y, *exact_posterior(X, y, prior_sd, noise_sd), noise_sd)
+
+
+def loo_from_posterior(
+    X: np.ndarray, y: np.ndarray, mean: np.ndarray, cov: np.ndarray, noise_sd: float
+) -> np.ndarray:
+    """:func:`exact_loo` given the exact posterior ``(mean, cov)`` of ``(b0, w)`` already computed."""
     Z = np.column_stack([np.ones(len(y)), X])
     leverage = np.einsum("ij,jk,ik->i", Z, cov, Z) / noise_sd**2
     residual = y - Z @ mean
