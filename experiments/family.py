@@ -22,6 +22,7 @@ from experiments.style import (
     coefficient_label,
     coefficient_panels,
     legend_below,
+    posterior_panel,
     save,
 )
 from models import ridge
@@ -236,20 +237,9 @@ def figures(out, spec, names, grid, sk_coef, map_coef, draws, mode, sk_ref, mean
 
     fig, axes, _ = coefficient_panels(p, 2.4)
     for j, ax in enumerate(axes):
-        ax.hist(
-            draws[:, j],
-            bins=60,
-            density=True,
-            color=COLORS["posterior"],
-            alpha=0.45,
-            label="posterior (NUTS)",
-        )
-        ax.axvline(mode[j], ls=LINESTYLES["MAP"], color=COLORS["MAP"], lw=2, label="MAP (mode)")
-        ax.axvline(sk_ref[j], ls=LINESTYLES["sklearn"], color=COLORS["sklearn"], label="sklearn")
+        posterior_panel(ax, draws[:, j], mode[j], sk_ref[j], names[j], bins=60)
         ax.axvline(mean[j], color=COLORS["posterior"], lw=1.5, label="posterior mean")
         ax.axvline(median[j], color=COLORS["exact"], lw=1, label="posterior median")
-        ax.set_title(names[j][:28], fontsize=9)
-        ax.set_yticks([])
     fig.supxlabel(coefficient_label(spec.likelihood))
     fig.supylabel("posterior density")
     legend_below(fig, axes[0], ncol=5, offset=-0.04)

@@ -23,6 +23,7 @@ from experiments.style import (
     coefficient_label,
     coefficient_panels,
     legend_below,
+    posterior_panel,
     save,
 )
 from models import ridge
@@ -282,29 +283,11 @@ def figures(
     draws = dt["posterior"]["w"].values.reshape(-1, p)
     fig, axes, _ = coefficient_panels(p, 2.5)
     for j, ax in enumerate(axes):
-        ax.hist(
-            draws[:, j],
-            bins=50,
-            density=True,
-            color=COLORS["posterior"],
-            alpha=0.45,
-            label="posterior (NUTS)",
-        )
+        posterior_panel(ax, draws[:, j], ref_map["w"][j], ref_sk.coef_[j], names[j], bins=50)
         grid_x = np.linspace(draws[:, j].min(), draws[:, j].max(), 200)
         m, s = exact_mean[j + 1], exact_sd[j + 1]
         ax.plot(grid_x, np.exp(-0.5 * ((grid_x - m) / s) ** 2) / (s * np.sqrt(2 * np.pi)),
                 color=COLORS["exact"], label="exact posterior")  # fmt: skip
-        ax.axvline(
-            ref_map["w"][j], ls=LINESTYLES["MAP"], color=COLORS["MAP"], lw=2, label="PyMC MAP"
-        )
-        ax.axvline(
-            ref_sk.coef_[j],
-            ls=LINESTYLES["sklearn"],
-            color=COLORS["sklearn"],
-            label="sklearn Ridge",
-        )
-        ax.set_title(names[j])
-        ax.set_yticks([])
     fig.supxlabel(coefficient_label("gaussian"))
     fig.supylabel("posterior density")
     legend_below(fig, axes[0], ncol=4)

@@ -62,3 +62,15 @@ def legend_below(fig, ax, ncol: int, offset: float = -0.06) -> None:
     fig.legend(
         *ax.get_legend_handles_labels(), loc="lower center", ncol=ncol, bbox_to_anchor=(0.5, offset)
     )
+
+
+def posterior_panel(
+    ax, draws, map_value: float, sklearn_value: float, title: str, bins: int
+) -> None:
+    """One coefficient's posterior draws (histogram) with the MAP and scikit-learn's estimate."""
+    ax.hist(draws, bins=bins, density=True, color=COLORS["posterior"], alpha=0.45,
+            label="posterior (NUTS)")  # fmt: skip
+    ax.axvline(map_value, ls=LINESTYLES["MAP"], color=COLORS["MAP"], lw=2, label="PyMC MAP (mode)")
+    ax.axvline(sklearn_value, ls=LINESTYLES["sklearn"], color=COLORS["sklearn"], label="sklearn")
+    ax.set_title(title[:28], fontsize=9)
+    ax.set_yticks([])
