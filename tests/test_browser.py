@@ -171,4 +171,5 @@ def test_page_in_browser(site, browser, page):
         assert "Git revision" in path.read_text() and (path.parent / "index.md").is_file()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.screenshot(ARTIFACTS / f"{page}.png")
+    # A blank page's PNG is a few kB; a page with text and figures is hundreds of kB.
     assert (ARTIFACTS / f"{page}.png").stat().st_size > 10_000
