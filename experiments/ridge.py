@@ -32,6 +32,7 @@ from models.inference import MAPSolver, PosteriorSampler
 
 NAME = "ridge"
 HDI = 0.94
+PATH_CHAINS = 2  # chains per alpha in the NUTS sweep along the path
 ALPHA_RANGE = (1e-4, 1e6)
 
 
@@ -149,7 +150,7 @@ def run(argv: list[str]) -> None:
         for k, alpha in enumerate(alphas):
             dt = sampler.sample(
                 {"prior_sd": ridge.alpha_to_prior_sd(alpha, noise_sd)}, draws=cfg["path_draws"],
-                tune=cfg["path_draws"], chains=2, seed=rng_seed + k,
+                tune=cfg["path_draws"], chains=PATH_CHAINS, seed=rng_seed + k,
             )  # fmt: skip
             w = dt["posterior"]["w"]
             hdi = az.hdi(dt, var_names=["w"], prob=HDI)["w"]
@@ -432,12 +433,13 @@ def write_page(out, results, post_rows, post_flags, diag, prov) -> None:
     page.figure("correlation.png", "Left: the most correlated pair of coefficients; the point estimate "
                 "is one dot in a tilted cloud. Right: every posterior correlation.")  # fmt: skip
     page.figure(
-        "predictive.png", "Posterior predictive 94% intervals against Ridge's single prediction."
+        "predictive.png",
+        f"Posterior predictive {HDI:.0%} intervals against Ridge's single prediction.",
     )
     page.heading("Sampling diagnostics")
     page.diagnostics(diag)
     pp = results["path_posterior"]
-    page.text(f"Path sweep ({len(alphas)} NUTS refits, 2 chains each): {pp['divergences']} divergences in "
+    page.text(f"Path sweep ({len(alphas)} NUTS refits, {PATH_CHAINS} chains each): {pp['divergences']} divergences in "
               f"total, worst r_hat {pp['max_r_hat']:.3f}.")  # fmt: skip
     page.heading("What the point estimate hides")
     a, b, r = post["most_correlated"]

@@ -210,8 +210,8 @@ def write_page(out, results: dict, prov: dict) -> None:
     )
     page.heading("Data and models")
     page.text("Each model on its bundled data set at three prior widths: the prior of scikit-learn's "
-              "cross-validated penalty (moderate), ten times wider (loose) and ten times narrower "
-              f"(tight). psense flags a sensitivity above {THRESHOLD}: prior-data conflict when both are "
+              f"cross-validated penalty (moderate), its scale times {WIDTHS['loose']:g} (loose) and times "
+              f"{WIDTHS['tight']:g} (tight). psense flags a sensitivity above {THRESHOLD}: prior-data conflict when both are "
               "high, a strong prior and weak likelihood when only the prior's is.")  # fmt: skip
     rows, flags = [], []
     for name, result in results["models"].items():

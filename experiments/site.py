@@ -57,7 +57,7 @@ def _logistic(results: dict) -> tuple[str, str]:
     return "heldout_probabilities.png", (
         f"MAP = LogisticRegression to <b>{max(results['max_rel_diff']):.1e}</b> for C in "
         f"[{min(results['Cs']):g}, {max(results['Cs']):g}]; <b>{held['n_interval_contains_half']}</b> "
-        f"of {held['n_test']} held-out patients have a 94% interval for P(malignant) containing 0.5."
+        f"of {held['n_test']} held-out patients have a {held['interval']:.0%} interval for P(malignant) containing 0.5."
     )
 
 
