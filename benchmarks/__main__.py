@@ -25,6 +25,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 
 from experiments import common
+from experiments.output import atomic_output_dir
 from models import ridge
 from models.inference import MAPSolver, PosteriorSampler
 
@@ -108,7 +109,7 @@ def main() -> int:
     ]  # fmt: skip
     print("\n".join(f"{label:<44}{value:>12.4g}" for label, value in rows))
     out = common.REPO_ROOT / "reports" / "bench"
-    with common.atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "bench") as tmp:
         common.write_json(tmp / "results.json", results)
     return 0
 

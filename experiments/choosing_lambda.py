@@ -23,6 +23,7 @@ from sklearn.linear_model import BayesianRidge, Ridge, RidgeCV
 from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 
 from experiments import common, report
+from experiments.output import atomic_output_dir
 from experiments.style import COLORS, LINESTYLES, save
 from models import evidence, ridge
 from models.base import InputError
@@ -147,7 +148,7 @@ def run(argv: list[str]) -> None:
         raise InputError(f"{len(y)} rows are too few to hold out {args.test_fraction:g} of them")
     progress = common.Progress(NAME, 6, args.quiet)
 
-    with common.atomic_output_dir(args.out) as out:
+    with atomic_output_dir(args.out, NAME) as out:
         grid = alpha_grid(X, cfg["n_grid"])
         noise_sd = ridge.ols_noise_sd(X, y)
         progress(f"point choices of alpha, CV and LOO curves on {len(grid)} alphas")

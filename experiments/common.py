@@ -5,14 +5,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -20,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn import datasets
 
+from experiments.output import check_output_dir
 from models.base import InputError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -170,12 +166,27 @@ def bundled_data(name: str) -> Dataset:
     raise ValueError(f"no bundled data set called {name!r}")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: a bad option raises :class:`InputError` (exit 2, no usage dump)."""
+
+    def error(self, message: str):
+        raise InputError(message)
+
+
+def output_folder(text: str) -> Path:
+    """argparse type: a folder the suite may write a report into (see ``experiments.output``)."""
+    try:
+        return check_output_dir(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix(f"--out {text}: ")) from None
+
+
 def base_parser(name: str, description: str) -> argparse.ArgumentParser:
     """Arguments every experiment accepts."""
-    parser = argparse.ArgumentParser(prog=f"python -m experiments {name}", description=description)
+    parser = Parser(prog=f"python -m experiments {name}", description=description)
     parser.add_argument("--data", help="CSV file with a header row and numeric columns")
     parser.add_argument("--target", help="name of the target column in --data")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports" / name,
+    parser.add_argument("--out", type=output_folder, default=REPO_ROOT / "reports" / name,
                         help=f"output folder (default reports/{name})")  # fmt: skip
     parser.add_argument("--seed", type=int, default=20261126, help="random seed")
     parser.add_argument("--quick", action="store_true", help="few draws and a short grid (tests)")
@@ -221,29 +232,6 @@ class Progress:
             elapsed = time.perf_counter() - self.start
             print(f"[{self.name} {self.step}/{self.total}] {message} ({elapsed:.1f} s)",
                   file=sys.stderr, flush=True)  # fmt: skip
-
-
-@contextmanager
-def atomic_output_dir(out: Path) -> Iterator[Path]:
-    """Yield a fresh temporary folder beside ``out``; on success it replaces ``out`` in one rename.
-
-    A failure or an interruption leaves ``out`` as it was (the temporary folder is removed).
-    """
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        yield tmp
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
 
 
 def _clean(value):

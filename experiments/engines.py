@@ -21,6 +21,7 @@ from scipy import stats
 
 from experiments import common, report
 from experiments.family import build_model, model_context
+from experiments.output import atomic_output_dir
 from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
 from models import REGISTRY, ridge
 from models.inference import MAPSolver, PosteriorSampler, fit_advi
@@ -246,7 +247,7 @@ def run(argv: list[str]) -> None:
     common.reject_user_data(args, NAME)
     cfg = settings(args.quick)
     progress = common.Progress(NAME, len(MODELS) + 1, args.quiet)
-    with common.atomic_output_dir(args.out) as out:
+    with atomic_output_dir(args.out, NAME) as out:
         runs = {}
         for k, name in enumerate(MODELS):
             progress(f"{name}: exact/MAP/Laplace/ADVI x2/NUTS")

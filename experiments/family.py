@@ -16,6 +16,7 @@ import numpy as np
 import pymc as pm
 
 from experiments import common, report
+from experiments.output import atomic_output_dir
 from experiments.style import (
     COLORS,
     LINESTYLES,
@@ -104,7 +105,7 @@ def run_penalty_experiment(
     noise_sd = ctx.noise_sd
     progress = common.Progress(name, 5 + (extra is not None), args.quiet)
 
-    with common.atomic_output_dir(args.out) as out:
+    with atomic_output_dir(args.out, name) as out:
         progress("compiling the model (once for MAP, once for NUTS)")
         model = build_model(spec, data, ctx)
         solver, sampler = MAPSolver(model, spec), PosteriorSampler(model)

@@ -17,6 +17,7 @@ import pymc as pm
 from sklearn.linear_model import Ridge, RidgeCV
 
 from experiments import common, report
+from experiments.output import atomic_output_dir
 from experiments.style import (
     COLORS,
     LINESTYLES,
@@ -109,7 +110,7 @@ def run(argv: list[str]) -> None:
     progress = common.Progress(NAME, 7, args.quiet)
     rng_seed = args.seed
 
-    with common.atomic_output_dir(args.out) as out:
+    with atomic_output_dir(args.out, NAME) as out:
         progress("compiling the fixed-sigma and unknown-sigma models (once each)")
         model = ridge.build(X, y, names, noise="fixed", noise_sd=noise_sd)
         model_unknown = ridge.build(X, y, names, noise="unknown")

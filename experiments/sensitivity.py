@@ -21,6 +21,7 @@ from scipy import stats
 
 from experiments import common, report
 from experiments.family import build_model, model_context
+from experiments.output import atomic_output_dir
 from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
 from models import REGISTRY, ridge
 from models.inference import PosteriorSampler
@@ -120,7 +121,7 @@ def run(argv: list[str]) -> None:
     progress = common.Progress(NAME, len(MODELS) + 3, args.quiet)
     # psense logs a reading guide whenever it flags something; the page explains the flags.
     logging.getLogger("arviz_stats.psense").setLevel(logging.ERROR)
-    with common.atomic_output_dir(args.out) as out:
+    with atomic_output_dir(args.out, NAME) as out:
         per_model, diagnostics = {}, []
         for k, name in enumerate(MODELS):
             progress(f"{name}: NUTS at three prior widths, power-scaling sensitivity")

@@ -105,6 +105,6 @@ def test_bad_options_stop_while_parsing(tmp_path, capsys, name, option, value):
     from experiments.__main__ import main
 
     out = tmp_path / "o"
-    with pytest.raises(SystemExit) as stop:
-        main([name, "--quiet", option, value, "--out", str(out)])
-    assert stop.value.code == 2 and option in capsys.readouterr().err and not out.exists()
+    assert main([name, "--quiet", option, value, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and option in err and "\n" not in err and not out.exists()

@@ -1,0 +1,157 @@
+"""Report folders: checked before any work, written atomically, and never anything else replaced.
+
+A report folder carries a marker file (:data:`MARKER`). ``--out PATH`` may only name
+
+* a path that does not exist yet (its missing parents are created, and removed again on failure),
+* an empty folder, or
+* a folder holding the marker, i.e. one this suite wrote.
+
+Anything else (a file, a folder of someone's documents, the project root, ``/``, the working
+directory or one of its ancestors) is refused with one line before any work starts.
+
+The report is written into a temporary sibling folder ``.NAME.tmp-PID-RANDOM`` and renamed onto
+``PATH`` at the end, so a reader never sees half a report and a failed or interrupted run leaves the
+old one as it was. Temporary folders whose process is gone (a killed run) are removed by the next
+run into the same place. When two runs race on the final rename, the last to finish wins whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from models.base import InputError
+
+MARKER = ".secretly-bayesian-report"
+_RENAME_ATTEMPTS = 50
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _foreign(path: Path) -> bool:
+    """True if ``path`` is a non-empty folder without the marker.
+
+    One ``listdir`` is one snapshot of one folder, and the marker is the first file a report
+    folder gets, so a racing run's rename cannot make a report look foreign.
+    """
+    try:
+        entries = os.listdir(path)
+    except FileNotFoundError:
+        return False
+    return bool(entries) and MARKER not in entries
+
+
+def check_output_dir(path: Path | str) -> Path:
+    """Return ``path`` resolved if the suite may write a report there; raise :class:`InputError`.
+
+    Parameters
+    ----------
+    path : path-like
+        The requested output folder.
+    """
+    out = Path(path).expanduser().resolve()
+    cwd = Path.cwd().resolve()
+    if out == Path(out.anchor) or out == Path.home().resolve():
+        raise InputError(f"--out {path}: refusing to replace {out}; choose a new folder")
+    if out == cwd or out in cwd.parents:
+        raise InputError(
+            f"--out {path}: refusing to replace the working directory or one of its parents"
+        )
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise InputError(f"--out {path}: exists and is not a folder; choose a new folder")
+    if out.is_dir() and _foreign(out):
+        raise InputError(
+            f"--out {path}: folder is not empty and was not written by this suite "
+            f"(no {MARKER} file); choose a new folder or remove it yourself"
+        )
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"--out {path}: cannot write in {existing}")
+    if out.exists() and not os.access(out.parent, os.W_OK | os.X_OK):
+        raise InputError(f"--out {path}: cannot write in {out.parent}")
+    return out
+
+
+def _remove_stale(out: Path) -> None:
+    """Remove ``.NAME.tmp-PID-*`` and ``.NAME.old-PID-*`` siblings left by processes now gone."""
+    for prefix in (f".{out.name}.tmp-", f".{out.name}.old-"):
+        for stale in out.parent.glob(f"{prefix}*"):
+            pid_text = stale.name.removeprefix(prefix).split("-", 1)[0]
+            if pid_text.isdigit() and not _pid_alive(int(pid_text)) and stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+
+
+def _sibling(out: Path, kind: str) -> Path:
+    return out.parent / f".{out.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _install(tmp: Path, out: Path) -> None:
+    """Rename ``tmp`` onto ``out``, moving a previous report aside first; safe against a racing run."""
+    for _ in range(_RENAME_ATTEMPTS):
+        old = _sibling(out, "old")
+        with contextlib.suppress(FileNotFoundError):  # another run moved it already
+            if _foreign(out):
+                raise InputError(f"--out {out}: replaced meanwhile by something not a report")
+            os.rename(out, old)
+        try:
+            os.rename(tmp, out)
+            return
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise  # the other run put its report in between: move it aside and try again
+        finally:
+            if old.exists():
+                shutil.rmtree(old, ignore_errors=True)
+    raise OSError(f"could not rename the report onto {out} after {_RENAME_ATTEMPTS} attempts")
+
+
+@contextmanager
+def atomic_output_dir(path: Path | str, experiment: str = "") -> Iterator[Path]:
+    """Yield a fresh temporary folder beside ``path``; on success it replaces ``path`` in one rename.
+
+    The folder gets the suite's marker file and ordinary permissions (``0777 & ~umask``). A failure
+    or an interruption leaves ``path`` as it was, removes the temporary folder and any parent
+    folders this call created.
+
+    Parameters
+    ----------
+    path : path-like
+        The output folder; checked with :func:`check_output_dir`.
+    experiment : str
+        Recorded in the marker file.
+    """
+    out = check_output_dir(path)
+    created = [p for p in reversed(out.parents) if not p.exists()]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(out)
+    tmp = _sibling(out, "tmp")
+    tmp.mkdir()
+    installed = False
+    try:
+        (tmp / MARKER).write_text(json.dumps({"written_by": "secretly-bayesian",
+                                              "experiment": experiment}) + "\n")  # fmt: skip
+        yield tmp
+        _install(tmp, out)
+        installed = True
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        if not installed:
+            for parent in reversed(created):
+                with contextlib.suppress(OSError):
+                    parent.rmdir()

@@ -1,0 +1,117 @@
+"""--out never deletes what the suite did not write; report folders are atomic, readable, race-safe."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from experiments.__main__ import main
+from experiments.output import MARKER, atomic_output_dir
+from models.base import InputError
+
+
+def _refused(argv, capsys) -> str:
+    assert main(["ridge", "--quiet", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err, err
+    return err
+
+
+def test_out_dot_in_a_project_is_refused(tmp_path, monkeypatch, capsys):
+    project = tmp_path / "checkout"
+    (project / ".git").mkdir(parents=True)
+    (project / "README.md").write_text("mine")
+    monkeypatch.chdir(project)
+    assert "working directory" in _refused(["--out", "."], capsys)
+    assert "working directory" in _refused(["--out", str(tmp_path)], capsys)  # an ancestor
+    assert (project / "README.md").read_text() == "mine" and (project / ".git").is_dir()
+
+
+def test_existing_file_is_refused(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    assert "not a folder" in _refused(["--out", str(notes)], capsys)
+    assert notes.read_text() == "keep me"
+
+
+def test_folder_without_marker_is_refused(tmp_path, capsys):
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    (documents / "thesis.tex").write_text("years of work")
+    assert MARKER in _refused(["--out", str(documents)], capsys)
+    assert (documents / "thesis.tex").read_text() == "years of work"
+
+
+def test_root_and_unwritable_are_refused(tmp_path, capsys):
+    _refused(["--out", "/"], capsys)
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        assert "cannot write" in _refused(["--out", str(locked / "report")], capsys)
+
+
+def test_report_folder_is_replaced_and_readable(tmp_path):
+    out = tmp_path / "report"
+    for round_ in range(2):
+        with atomic_output_dir(out, "test") as folder:
+            (folder / "results.json").write_text(str(round_))
+    assert (out / "results.json").read_text() == "1" and (out / MARKER).is_file()
+    mode = stat.S_IMODE(out.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o777 & ~umask  # not mkdtemp's 0700
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_failure_keeps_old_report_and_removes_new_parents(tmp_path):
+    out = tmp_path / "report"
+    with atomic_output_dir(out) as folder:
+        (folder / "results.json").write_text("old")
+    with pytest.raises(RuntimeError), atomic_output_dir(out) as folder:
+        (folder / "results.json").write_text("half")
+        raise RuntimeError("late failure")
+    assert (out / "results.json").read_text() == "old"
+    deep = tmp_path / "a" / "b" / "report"
+    with pytest.raises(InputError), atomic_output_dir(deep):
+        raise InputError("late input error")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_stale_temporary_folder_of_a_killed_run_is_removed(tmp_path):
+    out = tmp_path / "report"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    (tmp_path / f".report.tmp-{dead}-abcd").mkdir()
+    (tmp_path / f".report.tmp-{os.getpid()}-live").mkdir()  # a live run's folder is left alone
+    with atomic_output_dir(out) as folder:
+        (folder / "x").write_text("1")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f".report.tmp-{os.getpid()}-live",
+        "report",
+    ]
+
+
+def _write_many(out: str, label: str, rounds: int) -> None:
+    for k in range(rounds):
+        with atomic_output_dir(out) as folder:
+            (folder / "a").write_text(f"{label}{k}")
+            (folder / "b").write_text(f"{label}{k}")
+
+
+def test_two_processes_racing_on_the_same_out(tmp_path):
+    out = tmp_path / "report"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_many, args=(str(out), label, 150)) for label in "xy"]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    # The last to finish wins whole: both files come from the same write.
+    assert (out / "a").read_text() == (out / "b").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
