@@ -27,6 +27,7 @@ from sklearn.linear_model import Ridge
 from experiments import common
 from experiments.output import atomic_output_dir
 from models import ridge
+from models.data import arrays, noise_estimate
 from models.inference import MAPSolver, PosteriorSampler
 
 logging.getLogger("pymc").setLevel(logging.ERROR)
@@ -53,9 +54,9 @@ def min_ess(dt) -> float:
 def main() -> int:
     X, y = load_diabetes(return_X_y=True)
     names = list(load_diabetes().feature_names)
-    sigma = ridge.ols_noise_sd(X, y)
+    sigma = noise_estimate(X, y)
     taus = [ridge.alpha_to_prior_sd(a, sigma) for a in ALPHAS]
-    model = ridge.build(X, y, names, noise="fixed", noise_sd=sigma)
+    model = ridge.build(arrays(X, y, names, sigma))
 
     start = time.perf_counter()
     solver = MAPSolver(model)

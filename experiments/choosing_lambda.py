@@ -19,18 +19,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import norm
-from sklearn.linear_model import BayesianRidge, Ridge, RidgeCV
+from sklearn.linear_model import BayesianRidge, Ridge
 from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 
-from experiments import common, report
-from experiments.output import atomic_output_dir
+from experiments import common, intervals, report
+from experiments.report import user
+from experiments.runner import Card, Experiment, Run, Section
 from experiments.style import COLORS, LINESTYLES, save
 from models import evidence, ridge
 from models.base import InputError
+from models.data import arrays, noise_estimate
 from models.inference import PosteriorSampler
 
 NAME = "lambda"
-HDI = 0.94
+HDI = intervals.PROB
 FOLDS = 10
 # Every point choice: label, colour, line style (sklearn's choices in its red, the suite's exact
 # answers in green, Bayesian ones in blue).
@@ -96,7 +98,7 @@ def point_choices(X, y, grid, noise_sd, cfg, seed) -> Choices:
     loo = loo_curve(X, y, grid, noise_sd, cfg["loo_draws"], seed)
     best = evidence.evidence_alpha(X, y)
     alphas = {
-        "ridgecv": float(RidgeCV(alphas=grid).fit(X, y).alpha_),
+        "ridgecv": ridge.reference_penalty(arrays(X, y, range(X.shape[1])))["alpha"],
         "kfold": float(kfold.best_params_["alpha"]),
         "bayesianridge": float(bayes_ridge.lambda_ / bayes_ridge.alpha_),
         "evidence": best["alpha"],
@@ -136,87 +138,76 @@ def heldout_scores(X_train, y_train, X_test, y_test, choices: Choices, dt) -> di
     return scores
 
 
-def run(argv: list[str]) -> None:
-    parser = common.base_parser(NAME, "Choosing the ridge penalty: full Bayes, CV, evidence, LOO.")
+def options(parser) -> None:
     parser.add_argument("--test-fraction", type=common.open_fraction, default=0.25,
                         help="share of rows held out (seeded) for the predictive comparison")  # fmt: skip
-    args = parser.parse_args(argv)
-    cfg = settings(args.quick)
-    data = common.load_data(args, "diabetes")
-    X, y, names = data.X, data.y, data.feature_names
-    if len(y) * args.test_fraction < 2 or len(y) * (1 - args.test_fraction) < X.shape[1] + 3:
-        raise InputError(f"{len(y)} rows are too few to hold out {args.test_fraction:g} of them")
-    progress = common.Progress(NAME, 6, args.quiet)
 
-    with atomic_output_dir(args.out, NAME) as out:
-        grid = alpha_grid(X, cfg["n_grid"])
-        noise_sd = ridge.ols_noise_sd(X, y)
-        progress(f"point choices of alpha, CV and LOO curves on {len(grid)} alphas")
-        choices = point_choices(X, y, grid, noise_sd, cfg, args.seed)
-        alphas, curves = choices.alphas, choices.curves
-        flat = BayesianRidge(alpha_1=0, alpha_2=0, lambda_1=0, lambda_2=0, tol=1e-14,
-                             max_iter=100_000).fit(X, y)  # fmt: skip
 
-        progress("full Bayes: tau ~ HalfCauchy, sigma ~ HalfNormal (all rows, then the split)")
-        tau_scale = ridge.default_tau_scale(X, y)
-        model = ridge.build_hierarchical(X, y, names, tau_scale=tau_scale)
-        sample = {k: cfg[k] for k in ("draws", "tune", "chains")}
-        dt = PosteriorSampler(model).sample(**sample, seed=args.seed, target_accept=0.9)
-        alpha_draws = dt["posterior"]["alpha"].values.ravel()
-        alpha_hdi = az.hdi(dt, var_names=["log10_alpha"], prob=HDI)["log10_alpha"].values
-        diag = [report.sampling_diagnostics("hierarchical ridge, all rows", dt,
-                                            ["intercept", "w", "sigma", "tau"])]  # fmt: skip
+def validate(run: Run) -> None:
+    n, p, fraction = len(run.data.y), run.data.X.shape[1], run.args.test_fraction
+    if n * fraction < 2 or n * (1 - fraction) < p + 3:
+        raise InputError(f"{n} rows are too few to hold out {fraction:g} of them")
 
-        progress("held-out comparison on a seeded split")
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=args.test_fraction, random_state=args.seed
-        )
-        train_choices = point_choices(X_train, y_train, grid, ridge.ols_noise_sd(X_train, y_train),
-                                      cfg, args.seed)  # fmt: skip
-        train_model = ridge.build_hierarchical(X_train, y_train, names, tau_scale=tau_scale)
-        dt_train = PosteriorSampler(train_model).sample(
-            **sample, seed=args.seed + 1, target_accept=0.9
-        )
-        diag.append(report.sampling_diagnostics("hierarchical ridge, training split", dt_train,
-                                                ["intercept", "w", "sigma", "tau"]))  # fmt: skip
-        heldout = heldout_scores(X_train, y_train, X_test, y_test, train_choices, dt_train)
 
-        progress("figures")
-        figures(out, grid, curves, alphas, alpha_draws)
-
-        results = {
-            **data.provenance(),
-            "alpha_grid": grid,
-            "noise_sd_for_loo": noise_sd,
-            "tau_prior_scale": tau_scale,
-            "alpha_posterior": {
-                "median": float(np.median(alpha_draws)),
-                "mean": float(np.mean(alpha_draws)),
-                "hdi_94_low": float(10 ** alpha_hdi[0]),
-                "hdi_94_high": float(10 ** alpha_hdi[1]),
-            },
-            **{f"{method}_alpha": alpha for method, alpha in alphas.items()},
-            "bayesianridge_flat_alpha": float(flat.lambda_ / flat.alpha_),
-            "evidence": choices.evidence,
-            "exact_loo_best_alpha": float(grid[int(np.argmax(curves["exact"]))]),
-            "posterior_quantile_of_choice": {
-                method: float(np.mean(alpha_draws <= alpha)) for method, alpha in alphas.items()
-            },
-            "curves": curves,
-            "heldout": heldout,
-            "heldout_split": {
-                "test_fraction": args.test_fraction,
-                "n_train": len(y_train),
-                "n_test": len(y_test),
-                "alphas": train_choices.alphas,
-            },
-            "diagnostics": diag,
-            "settings": {**cfg, "seed": args.seed, "folds": FOLDS},
-        }
-        progress("results.json, posterior and report page")
-        dt.to_netcdf(out / "posterior.nc")
-        common.write_json(out / "results.json", results)
-        write_page(out, results, dt, common.provenance(args.seed, [NAME, *argv]))
+def compute(run: Run) -> dict:
+    args, cfg, data = run.args, run.cfg, run.data
+    X, y = data.X, data.y
+    md = arrays(X, y, data.feature_names)
+    grid = alpha_grid(X, cfg["n_grid"])
+    noise_sd = noise_estimate(X, y)
+    choices = point_choices(X, y, grid, noise_sd, cfg, args.seed)
+    alphas, curves = choices.alphas, choices.curves
+    flat = BayesianRidge(alpha_1=0, alpha_2=0, lambda_1=0, lambda_2=0, tol=1e-14,
+                         max_iter=100_000).fit(X, y)  # fmt: skip
+    tau_scale = ridge.default_tau_scale(X, y)
+    sample = {k: cfg[k] for k in ("draws", "tune", "chains")}
+    dt = PosteriorSampler(ridge.build_hierarchical(md, tau_scale)).sample(
+        **sample, seed=args.seed, target_accept=0.9
+    )
+    run.posteriors["posterior"] = dt
+    run.state["dt"] = dt
+    alpha_draws = dt["posterior"]["alpha"].values.ravel()
+    run.state["alpha_draws"] = alpha_draws
+    bounds = intervals.interval(dt, ["alpha"])["alpha"]
+    hyper = ["intercept", "w", "sigma", "tau"]
+    run.diagnose(report.sampling_diagnostics("hierarchical ridge, all rows", dt, hyper))
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=args.test_fraction, random_state=args.seed
+    )
+    train_choices = point_choices(
+        X_train, y_train, grid, noise_estimate(X_train, y_train), cfg, args.seed
+    )
+    dt_train = PosteriorSampler(
+        ridge.build_hierarchical(arrays(X_train, y_train, data.feature_names), tau_scale)
+    ).sample(**sample, seed=args.seed + 1, target_accept=0.9)
+    run.diagnose(report.sampling_diagnostics("hierarchical ridge, training split", dt_train, hyper))
+    heldout = heldout_scores(X_train, y_train, X_test, y_test, train_choices, dt_train)
+    return {
+        "alpha_grid": grid,
+        "noise_sd_for_loo": noise_sd,
+        "tau_prior_scale": tau_scale,
+        "alpha_posterior": {
+            "median": float(np.median(alpha_draws)),
+            "mean": float(np.mean(alpha_draws)),
+            "hdi_94_low": float(bounds.sel(ci_bound="lower")),
+            "hdi_94_high": float(bounds.sel(ci_bound="upper")),
+        },
+        **{f"{method}_alpha": alpha for method, alpha in alphas.items()},
+        "bayesianridge_flat_alpha": float(flat.lambda_ / flat.alpha_),
+        "evidence": choices.evidence,
+        "exact_loo_best_alpha": float(grid[int(np.argmax(curves["exact"]))]),
+        "posterior_quantile_of_choice": {
+            method: float(np.mean(alpha_draws <= alpha)) for method, alpha in alphas.items()
+        },
+        "curves": curves,
+        "heldout": heldout,
+        "heldout_split": {
+            "test_fraction": args.test_fraction,
+            "n_train": len(y_train),
+            "n_test": len(y_test),
+            "alphas": train_choices.alphas,
+        },
+    }
 
 
 def _mark_choices(ax, alphas: dict) -> None:
@@ -227,7 +218,14 @@ def _mark_choices(ax, alphas: dict) -> None:
         ax.axvline(np.log10(alpha), color=color, ls=style, lw=1.6, label=f"{label}: {alpha:.3g}")
 
 
-def figures(out, grid, curves, alphas, alpha_draws) -> None:
+def figures(run: Run) -> None:
+    res, out = run.results, run.out
+    grid, curves, alpha_draws = (
+        np.asarray(res["alpha_grid"]),
+        res["curves"],
+        run.state["alpha_draws"],
+    )
+    alphas = {method: res[f"{method}_alpha"] for method in CHOICES}
     fig, ax = plt.subplots(figsize=(9, 4.5))
     ax.hist(np.log10(alpha_draws), bins=50, density=True, color=COLORS["posterior"], alpha=0.45,
             label="posterior of alpha = sigma^2 / tau^2 (NUTS)")  # fmt: skip
@@ -264,8 +262,8 @@ def figures(out, grid, curves, alphas, alpha_draws) -> None:
     save(fig, out / "cv_vs_loo.png")
 
 
-def write_page(out, results: dict, dt, prov: dict) -> None:
-    page = report.Page("Choosing lambda as a belief: full Bayes, CV and the evidence", out)
+def page(page: report.Page, run: Run) -> None:
+    results, dt = run.results, run.state["dt"]
     post = results["alpha_posterior"]
     page.claim(
         "The ridge penalty is a ratio of beliefs, alpha = sigma^2 / tau^2. Give tau a prior and the "
@@ -276,8 +274,8 @@ def write_page(out, results: dict, dt, prov: dict) -> None:
         "sigma ~ HalfNormal(sd(y))\nMapping:   alpha = sigma^2 / tau^2",
     )
     page.heading("Data and model")
-    page.text(f"Data: <code>{results['data_source']}</code>, {results['n_obs']} rows, "
-              f"{len(results['feature_names'])} features; target <i>{results['target']}</i>. "
+    page.text(f"Data: `{user(results['data_source'])}`, {results['n_obs']} rows, "
+              f"{len(results['feature_names'])} features; target {user(results['target'])}. "
               f"{results['data_note']}. tau's prior scale s = sd(y) / mean sd(x_j) = "
               f"{results['tau_prior_scale']:.4g}.")  # fmt: skip
     page.heading("The choices of alpha")
@@ -333,22 +331,47 @@ def write_page(out, results: dict, dt, prov: dict) -> None:
     edges = (results["alpha_grid"][0], results["alpha_grid"][-1])
     at_edge = [CHOICES[m][0] for m in CHOICES if results[f"{m}_alpha"] in edges]
     page.bullets([
-        f"<b>alpha is uncertain.</b> The data support alphas over a factor of {width:.1f} "
+        f"**alpha is uncertain.** The data support alphas over a factor of {width:.1f} "
         f"({HDI:.0%} HDI); a point choice hides that the penalty is known only to within it.",
-        f"<b>Point choices land in different places.</b> {inside} of {len(CHOICES)} fall inside the "
+        f"**Point choices land in different places.** {inside} of {len(CHOICES)} fall inside the "
         f"{HDI:.0%} HDI; their posterior quantiles: " + "; ".join(
             f"{CHOICES[m][0]} {results['posterior_quantile_of_choice'][m]:.2f}" for m in CHOICES)
         + ". " + (f"{', '.join(at_edge)} chose the grid's edge: the cross-validation curve is flat "
                   "there, so its optimum is decided by tiny differences (see the curves above)."
                   if at_edge else ""),
-        f"<b>Prediction.</b> Best held-out lpd: {labels[best_lpd]} ({held[best_lpd]['lpd']:.4f} per row). "
+        f"**Prediction.** Best held-out lpd: {labels[best_lpd]} ({held[best_lpd]['lpd']:.4f} per row). "
         f"Across all methods RMSE ranges over {min(rmses):.2f} to {max(rmses):.2f} and lpd over "
         f"{min(r['lpd'] for r in held.values()):.4f} to {max(r['lpd'] for r in held.values()):.4f} "
         f"(an RMSE spread of {rmse_spread:.1%}): how much the choice of alpha matters for prediction "
         "on this split.",
     ])  # fmt: skip
     page.heading("Load the posterior yourself")
-    page.code('import arviz as az\n\ndt = az.from_netcdf("posterior.nc")\n'
-              'az.summary(dt, var_names=["alpha", "sigma", "tau"])')  # fmt: skip
-    page.footer(prov)
-    page.write()
+    page.load_snippet("posterior.nc", ["alpha", "sigma", "tau"])
+
+
+def card(results: dict) -> Card:
+    post = results["alpha_posterior"]
+    return Card("alpha_posterior.png", (
+        f"Posterior of alpha: median **{post['median']:.3g}**, 94% HDI [{post['hdi_94_low']:.3g}, "
+        f"{post['hdi_94_high']:.3g}]; evidence maximiser {results['evidence_alpha']:.3g}, RidgeCV "
+        f"{results['ridgecv_alpha']:.3g}, {FOLDS}-fold CV {results['kfold_alpha']:.3g}."
+    ))  # fmt: skip
+
+
+EXPERIMENT = Experiment(
+    name=NAME,
+    title="Choosing lambda as a belief: full Bayes, CV and the evidence",
+    description="Choosing the ridge penalty: full Bayes, CV, evidence, LOO.",
+    sections=(
+        Section(
+            "choices of alpha, CV and LOO curves, full Bayes on all rows and on a split",
+            compute,
+            figures,
+            page,
+        ),
+    ),
+    settings=settings,
+    options=options,
+    validate=validate,
+    card=card,
+)

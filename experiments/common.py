@@ -8,72 +8,17 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-from sklearn import datasets
 
 from experiments.output import check_output_dir
 from models.base import InputError
+from models.data import Dataset, standardized_dataset
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_ROWS = 3
-
-
-@dataclass
-class Dataset:
-    """A design matrix and target, with a record of how the features were prepared.
-
-    Attributes
-    ----------
-    X : array (n, p)
-    y : array (n,)
-    feature_names : list of str
-    target_name : str
-    source : str
-        ``sklearn:<name>`` or the CSV path.
-    standardized : bool
-        True if the suite centred the features and scaled them to unit standard deviation (ddof=0).
-    feature_mean, feature_scale : list of float or None
-        The centring and scaling applied (None if the data came already standardised).
-    note : str
-        How the features were prepared, in words.
-    """
-
-    X: np.ndarray
-    y: np.ndarray
-    feature_names: list[str]
-    target_name: str
-    source: str
-    standardized: bool
-    feature_mean: list[float] | None = None
-    feature_scale: list[float] | None = None
-    note: str = ""
-
-    def provenance(self) -> dict:
-        """The fields results.json records about the data."""
-        return {
-            "data_source": self.source,
-            "target": self.target_name,
-            "n_obs": int(self.X.shape[0]),
-            "feature_names": self.feature_names,
-            "standardized": self.standardized,
-            "feature_mean": self.feature_mean,
-            "feature_scale": self.feature_scale,
-            "data_note": self.note,
-        }
-
-
-def standardize(X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[float], list[float]]:
-    """Centre each column and scale it to unit standard deviation (ddof=0); refuse constant columns."""
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    constant = [name for name, s in zip(names, scale, strict=True) if not s > 0]
-    if constant:
-        raise InputError(f"constant column(s) cannot be standardised: {', '.join(constant)}")
-    return (X - mean) / scale, mean.tolist(), scale.tolist()
 
 
 def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -123,47 +68,14 @@ def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
     return np.delete(values, t, axis=1), values[:, t], features
 
 
-def load_data(args: argparse.Namespace, default: str) -> Dataset:
-    """The data an experiment runs on: a bundled scikit-learn set, or ``--data FILE --target COL``.
-
-    User CSV features are centred and scaled to unit standard deviation (ddof=0); the bundled
-    diabetes data are used as scikit-learn ships them (already centred, unit Euclidean norm).
-    """
-    if args.data is not None:
-        if not args.target:
-            raise InputError("--data needs --target COLUMN")
-        X, y, names = read_csv(args.data, args.target)
-        Xs, mean, scale = standardize(X, names)
-        return Dataset(
-            Xs, y, names, args.target, str(args.data), True, mean, scale,
-            "features centred and scaled to unit standard deviation (ddof=0) by the suite",
-        )  # fmt: skip
-    if args.target:
-        raise InputError("--target is only meaningful with --data FILE")
-    return bundled_data(default)
-
-
-def bundled_data(name: str) -> Dataset:
-    """A data set that ships with scikit-learn, prepared as the experiments use it."""
-    if name == "diabetes":
-        bunch = datasets.load_diabetes()
-        return Dataset(
-            bunch.data, bunch.target.astype(float), list(bunch.feature_names), "disease progression",
-            "sklearn:load_diabetes", False,
-            note="scikit-learn's scaled diabetes data: columns centred with unit Euclidean norm "
-            "(the lars standardisation of Efron et al. 2004); target as is",
-        )  # fmt: skip
-    if name == "breast_cancer":
-        bunch = datasets.load_breast_cancer()
-        names = [str(n) for n in bunch.feature_names]
-        Xs, mean, scale = standardize(bunch.data, names)
-        # scikit-learn codes malignant as 0; model the probability of malignancy (1 = malignant).
-        y = (bunch.target == 0).astype(float)
-        return Dataset(
-            Xs, y, names, "malignant", "sklearn:load_breast_cancer", True, mean, scale,
-            "features centred and scaled to unit standard deviation (ddof=0); target 1 = malignant",
-        )  # fmt: skip
-    raise ValueError(f"no bundled data set called {name!r}")
+def csv_dataset(
+    X: np.ndarray, y: np.ndarray, names: list[str], target: str, source: str, standardize: bool
+) -> Dataset:
+    """A user CSV as a :class:`Dataset`: centred and scaled (ddof=0) unless ``standardize`` is off."""
+    if standardize:
+        return standardized_dataset(X, y, names, target, source)
+    return Dataset(X, y, names, target, source, False,
+                   note="features used as given in the file (--no-standardize)")  # fmt: skip
 
 
 class Parser(argparse.ArgumentParser):
@@ -184,8 +96,6 @@ def output_folder(text: str) -> Path:
 def base_parser(name: str, description: str) -> argparse.ArgumentParser:
     """Arguments every experiment accepts."""
     parser = Parser(prog=f"python -m experiments {name}", description=description)
-    parser.add_argument("--data", help="CSV file with a header row and numeric columns")
-    parser.add_argument("--target", help="name of the target column in --data")
     parser.add_argument("--out", type=output_folder, default=REPO_ROOT / "reports" / name,
                         help=f"output folder (default reports/{name})")  # fmt: skip
     parser.add_argument("--seed", type=int, default=20261126, help="random seed")
@@ -211,12 +121,6 @@ def open_fraction(text: str) -> float:
     if value >= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text!r}")
     return value
-
-
-def reject_user_data(args: argparse.Namespace, name: str) -> None:
-    """For experiments that run several models on their own bundled data sets."""
-    if args.data or args.target:
-        raise InputError(f"{name} runs each model on its bundled data set; --data is not supported")
 
 
 class Progress:

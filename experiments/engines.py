@@ -20,10 +20,10 @@ from matplotlib.patches import Ellipse
 from scipy import stats
 
 from experiments import common, report
-from experiments.family import build_model, model_context
-from experiments.output import atomic_output_dir
+from experiments.runner import Card, Experiment, Run, Section
 from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
 from models import REGISTRY, ridge
+from models.data import reference_setup
 from models.inference import MAPSolver, PosteriorSampler, fit_advi
 
 NAME = "engines"
@@ -151,20 +151,17 @@ class Stopwatch:
         return value
 
 
-def setup(name: str):
-    """Data, model and the prior values at scikit-learn's cross-validated penalty."""
-    spec = REGISTRY[name]
-    data = common.bundled_data(spec.default_data)
-    ctx = model_context(spec, data.X, data.y)
-    penalty = spec.reference_penalty(data.X, data.y, ctx)
-    model = build_model(spec, data, ctx)
-    return spec, data, model, penalty, spec.prior_values(penalty, ctx), ctx.noise_sd
-
-
-def run_model(name: str, cfg: dict, seed: int, out) -> dict:
-    """Every engine on one model (NUTS posterior saved to ``out``); returns marginals, grades,
-    timings and diagnostics."""
-    spec, data, model, penalty, values, noise_sd = setup(name)
+def run_model(name: str, cfg: dict, seed: int) -> dict:
+    """Every engine on one model; returns marginals, grades, timings, diagnostics and the NUTS fit."""
+    setup = reference_setup(REGISTRY[name])
+    spec, data, model, penalty, values = (
+        setup.spec,
+        setup.dataset,
+        setup.model,
+        setup.penalty,
+        setup.values,
+    )
+    noise_sd = setup.data.noise_sd
     X, y = data.X, data.y
     clock = Stopwatch()
     fits: dict[str, Marginals] = {}
@@ -198,7 +195,6 @@ def run_model(name: str, cfg: dict, seed: int, out) -> dict:
     nuts_draws = dt["posterior"]["w"].values.reshape(-1, len(data.feature_names))
     fits["nuts"] = Marginals.from_draws(nuts_draws)
     diagnostics = [report.sampling_diagnostics(f"{name}: NUTS", dt, ["w"])]
-    dt.to_netcdf(out / f"posterior_{name}.nc")
     mcse = az.mcse(dt["posterior"].dataset[["w"]])["w"].values
 
     if name == "ridge":
@@ -240,30 +236,26 @@ def run_model(name: str, cfg: dict, seed: int, out) -> dict:
             "pair": [int(i) for i in pair], "nuts": dt}  # fmt: skip
 
 
-def run(argv: list[str]) -> None:
-    args = common.base_parser(NAME, "Exact, MAP, Laplace, ADVI and NUTS side by side.").parse_args(
-        argv
+def compute(run: Run) -> dict:
+    runs = {name: run_model(name, run.cfg, run.seed + 10 * k) for k, name in enumerate(MODELS)}
+    run.state["runs"] = runs
+    for name, one in runs.items():
+        run.posteriors[f"posterior_{name}"] = one["nuts"]
+        for row in one["results"]["diagnostics"]:
+            run.diagnose(row)
+    # Wall-clock times change run to run; results.json must not: they go to timings.json.
+    common.write_json(
+        run.out / "timings.json", {name: one["timings"] for name, one in runs.items()}
     )
-    common.reject_user_data(args, NAME)
-    cfg = settings(args.quick)
-    progress = common.Progress(NAME, len(MODELS) + 1, args.quiet)
-    with atomic_output_dir(args.out, NAME) as out:
-        runs = {}
-        for k, name in enumerate(MODELS):
-            progress(f"{name}: exact/MAP/Laplace/ADVI x2/NUTS")
-            runs[name] = run_model(name, cfg, args.seed + 10 * k, out)
-            figures(out, name, runs[name])
-        progress("results.json, timings.json and report page")
-        results = {name: run["results"] for name, run in runs.items()}
-        results["settings"] = {**cfg, "seed": args.seed}
-        common.write_json(out / "results.json", results)
-        timings = {name: run["timings"] for name, run in runs.items()}
-        common.write_json(out / "timings.json", timings)
-        posteriors = {name: run["nuts"] for name, run in runs.items()}
-        write_page(out, results, timings, posteriors, common.provenance(args.seed, [NAME, *argv]))
+    return {name: one["results"] for name, one in runs.items()}
 
 
-def figures(out, name: str, run: dict) -> None:
+def figures(run: Run) -> None:
+    for name, one in run.state["runs"].items():
+        model_figures(run.out, name, one)
+
+
+def model_figures(out, name: str, run: dict) -> None:
     fits, reference = run["fits"], run["reference"]
     names = run["results"]["feature_names"]
     shown = sorted(np.argsort(-reference.sd / np.maximum(np.abs(reference.mean), 1e-12))[:PANELS])
@@ -319,8 +311,10 @@ def figures(out, name: str, run: dict) -> None:
     save(fig, out / f"pair_{name}.png")
 
 
-def write_page(out, results: dict, timings: dict, posteriors: dict, prov: dict) -> None:
-    page = report.Page("One model, six ways to infer it: exact, MAP, Laplace, ADVI, NUTS", out)
+def page(page: report.Page, run: Run) -> None:
+    results = run.results
+    timings = {name: one["timings"] for name, one in run.state["runs"].items()}
+    posteriors = {name: one["nuts"] for name, one in run.state["runs"].items()}
     page.claim(
         "The MAP is a point; the Laplace approximation is a Gaussian at that point with the "
         "curvature there; ADVI fits a Gaussian by optimisation; NUTS samples the real posterior. "
@@ -350,32 +344,52 @@ def write_page(out, results: dict, timings: dict, posteriors: dict, prov: dict) 
         page.text(f"NUTS means against the reference: largest |error| / MCSE = "
                   f"{res['nuts_max_abs_z_vs_reference']:.2f} (Monte Carlo error explains up to ~4).")  # fmt: skip
     page.heading("Sampling diagnostics")
-    page.diagnostics([d for name in MODELS for d in results[name]["diagnostics"]])
+    page.diagnostics(results["diagnostics"])
     ridge_res, logit = results["ridge"], results["logistic"]
     page.heading("Why the methods differ (and what the point estimate hides)")
     page.bullets([
-        "<b>Laplace is exact for ridge.</b> A Gaussian likelihood and a Gaussian prior give a log "
+        "**Laplace is exact for ridge.** A Gaussian likelihood and a Gaussian prior give a log "
         "posterior that is exactly quadratic, so a Gaussian with the curvature at the mode is the "
         f"posterior itself: errors {ridge_res['methods']['laplace']['mean_max_rel_err']:.1e} (mean) "
         f"and {ridge_res['methods']['laplace']['sd_max_rel_err']:.1e} (sd), float round-off.",
-        "<b>Not for logistic regression.</b> The Bernoulli-logit log likelihood is not quadratic: the "
+        "**Not for logistic regression.** The Bernoulli-logit log likelihood is not quadratic: the "
         "posterior is skewed, its mean is not its mode, and the curvature at the mode describes only "
         f"its neighbourhood. Laplace's W1 / sd is {logit['methods']['laplace']['wasserstein_mean']:.3f} "
         f"there, and its means are off by up to {logit['methods']['laplace']['mean_max_err_in_sd']:.2f} sd.",
-        "<b>Mean-field ADVI is too confident under correlated features.</b> Minimising KL(q || p) with a "
+        "**Mean-field ADVI is too confident under correlated features.** Minimising KL(q || p) with a "
         "factorised q matches each coefficient's conditional spread, 1 / sqrt(precision_jj), not its "
         f"marginal spread. For ridge that optimum is known; the fit reaches it to "
         f"{ridge_res['advi_meanfield_sd_vs_theory_max_rel_err']:.1%}, and it underestimates the "
         f"sd by up to {ridge_res['methods']['advi_meanfield']['sd_max_rel_err']:.0%}. The pair plot "
         "shows why: it cannot tilt.",
-        "<b>The MAP alone leaves out everything but the location.</b> Its sd error is 100% by "
+        "**The MAP alone leaves out everything but the location.** Its sd error is 100% by "
         "definition; for logistic regression even its location is off from the posterior mean by "
         f"up to {logit['methods']['map']['mean_max_err_in_sd']:.2f} sd.",
     ])  # fmt: skip
     page.heading("Load the posterior yourself")
-    page.code('import arviz as az\n\ndt = az.from_netcdf("posterior_logistic.nc")  # or posterior_ridge.nc (NUTS)\n'
-              'az.summary(dt, var_names=["w"])')  # fmt: skip
+    page.load_snippet("posterior_logistic.nc", ["w"], "or posterior_ridge.nc (NUTS)")
     page.text("Wall and compile seconds are measured in this run and saved to timings.json; they "
               "change from run to run, results.json does not.")  # fmt: skip
-    page.footer(prov)
-    page.write()
+
+
+def card(results: dict) -> Card:
+    ridge_m, logit = results["ridge"]["methods"], results["logistic"]["methods"]
+    return Card("pair_logistic.png", (
+        f"Laplace = exact for ridge (sd error **{ridge_m['laplace']['sd_max_rel_err']:.0e}**); "
+        f"mean-field ADVI underestimates ridge sds by up to **{ridge_m['advi_meanfield']['sd_max_rel_err']:.0%}**; "
+        f"logistic W1/sd: Laplace {logit['laplace']['wasserstein_mean']:.3f}, full-rank ADVI "
+        f"{logit['advi_fullrank']['wasserstein_mean']:.3f}, NUTS {logit['nuts']['wasserstein_mean']:.3f}."
+    ))  # fmt: skip
+
+
+EXPERIMENT = Experiment(
+    name=NAME,
+    title="One model, six ways to infer it: exact, MAP, Laplace, ADVI, NUTS",
+    description="Exact, MAP, Laplace, ADVI and NUTS side by side.",
+    sections=(
+        Section("exact/MAP/Laplace/ADVI x2/NUTS on ridge and logistic", compute, figures, page),
+    ),
+    settings=settings,
+    user_data=False,
+    card=card,
+)

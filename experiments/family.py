@@ -1,22 +1,23 @@
-"""The generic experiment every registered model gets: MAP = scikit-learn on a penalty grid, then the
-full posterior at a reference penalty, showing where mode, mean and median part ways.
+"""The penalty experiment every registered model gets, and the sections dedicated experiments reuse.
 
-``python -m experiments NAME`` runs it for any model in the registry; dedicated experiments (lasso,
-logistic) call :func:`run_penalty_experiment` and add their own sections through ``extra``.
+For a model with a scikit-learn twin: Check 1, MAP = scikit-learn on a penalty grid (and = the
+closed form where the spec has one); Check 2, the full posterior at the reference penalty, graded
+against the exact posterior where the spec has one, with mode, mean and median side by side. A model
+without a twin gets the certified MAP and the posterior at its hyper-parameters. Everything is
+driven by the :class:`~models.base.ModelSpec`; ``python -m experiments NAME`` runs it for any model
+in the registry, and a dedicated experiment adds its own sections with :func:`penalty_experiment`.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
-import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
-import pymc as pm
 
-from experiments import common, report
-from experiments.output import atomic_output_dir
+from experiments import common, intervals, report
+from experiments.report import user
+from experiments.runner import Card, Experiment, Run, Section
 from experiments.style import (
     COLORS,
     LINESTYLES,
@@ -26,291 +27,436 @@ from experiments.style import (
     posterior_panel,
     save,
 )
-from models import ridge
-from models.base import Context, ModelSpec, positive
+from models.base import InputError, ModelSpec
+from models.data import build_model, model_data
 from models.inference import MAPSolver, PosteriorSampler
 
-HDI = 0.94
+Z_FLAG = 4  # |posterior mean - exact mean| / MCSE above this is flagged (false alarm ~6e-5 each)
 
 
 def settings(quick: bool) -> dict:
     if quick:
-        return {"n_grid": 12, "draws": 500, "tune": 500, "chains": 2}
-    return {"n_grid": 25, "draws": 2000, "tune": 1000, "chains": 4}
+        return {"n_grid": 25, "draws": 500, "tune": 500, "chains": 2}
+    return {"n_grid": 31, "draws": 2000, "tune": 1000, "chains": 4}
 
 
-def model_context(
-    spec: ModelSpec, X: np.ndarray, y: np.ndarray, noise_sd: float | None = None
-) -> Context:
-    """What the penalty -> prior mapping needs on ``(X, y)``: the number of rows and, for a Gaussian
-    likelihood, the fixed noise sd sigma (``noise_sd``, default the least-squares residual sd)."""
-    if spec.likelihood != "gaussian":
-        return Context(n_obs=len(y))
-    return Context(
-        n_obs=len(y), noise_sd=ridge.ols_noise_sd(X, y) if noise_sd is None else noise_sd
-    )
-
-
-def build_model(spec: ModelSpec, data: common.Dataset, ctx: Context) -> pm.Model:
-    """``spec``'s PyMC model on ``data``; a Gaussian likelihood gets sigma fixed at ``ctx.noise_sd``."""
-    kwargs = {} if ctx.noise_sd is None else {"noise_sd": ctx.noise_sd}
-    return spec.build(data.X, data.y, data.feature_names, **kwargs)
-
-
-def _penalty_label(penalty: dict) -> str:
+def penalty_label(penalty: dict) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in penalty.items())
 
 
-def run_penalty_experiment(
-    spec: ModelSpec,
-    argv: list[str],
-    *,
-    name: str | None = None,
-    extra: Callable | None = None,
-    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
-) -> None:
-    """Run the MAP-agreement sweep and the reference posterior for ``spec``; write the report.
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
-    Parameters
-    ----------
-    spec : ModelSpec
-        The model (with ``penalty_grid`` and ``reference_penalty``).
-    argv : list of str
-        Command-line arguments (see ``common.base_parser``).
-    name : str, optional
-        Experiment name (default ``spec.name``): output folder and progress label.
-    extra : callable, optional
-        ``extra(ctx: dict) -> dict`` called after the reference fit with everything computed so far
-        (and ``page``/``out``); returns more results. It runs before the page is written.
-    add_arguments : callable, optional
-        Adds experiment-specific options to the parser.
-    """
-    name = name or spec.name
-    parser = common.base_parser(name, f"{spec.title}: MAP vs scikit-learn, and the posterior.")
-    if spec.likelihood == "gaussian":
-        parser.add_argument(
-            "--noise-sd",
-            type=float,
-            help="fixed noise sd sigma (default: least-squares residual sd)",
+
+def options(spec: ModelSpec):
+    """The model's options: its penalties (``--alpha``, ``--C``, ...), ``--prior-sd``, ``--noise-sd``."""
+
+    def add(parser: argparse.ArgumentParser) -> None:
+        group = parser.add_mutually_exclusive_group()
+        for name in spec.penalty_names:
+            kind = common.open_fraction if name == "l1_ratio" else common.positive_number
+            group.add_argument(_option(name), dest=f"penalty_{name}", type=kind,
+                               help=f"reference {name} (default: {_reference_doc(spec)})")  # fmt: skip
+        if spec.penalty_from_prior or (not spec.has_twin and "prior_sd" in spec.hyperparameters):
+            group.add_argument("--prior-sd", type=common.positive_number,
+                               help="reference prior width tau instead of the penalty")  # fmt: skip
+        if spec.noise_fixed:
+            parser.add_argument("--noise-sd", type=common.positive_number,
+                                help="fixed noise sd sigma (default: least-squares residual sd)")  # fmt: skip
+
+    return add
+
+
+def _reference_doc(spec: ModelSpec) -> str:
+    doc = (spec.reference_penalty.__doc__ or "") if spec.reference_penalty else ""
+    return doc.strip().split("\n")[0].rstrip(".:") or "none; required"
+
+
+def reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
+    """``(penalty, prior values, source)`` where the posterior is shown."""
+    args = run.args
+    given = {n: getattr(args, f"penalty_{n}", None) for n in spec.penalty_names}
+    prior_sd = getattr(args, "prior_sd", None)
+    if not spec.has_twin:
+        values = dict(spec.hyperparameters)
+        if prior_sd is not None:
+            values["prior_sd"] = prior_sd
+        return {}, values, "--prior-sd" if prior_sd is not None else "the model's hyperparameters"
+    if prior_sd is not None:
+        penalty = spec.penalty_from_prior({"prior_sd": prior_sd}, md)
+        return penalty, spec.prior_values(penalty, md), "--prior-sd"
+    if any(v is not None for v in given.values()):
+        missing = [n for n, v in given.items() if v is None]
+        if missing:
+            raise InputError(f"give {', '.join(_option(n) for n in missing)} too")
+        return given, spec.prior_values(given, md), ", ".join(_option(n) for n in given)
+    if spec.reference_penalty is None:
+        raise InputError(
+            f"model '{spec.name}' has no reference_penalty; pass "
+            + " and ".join(_option(n) for n in spec.penalty_names)
         )
-    if add_arguments:
-        add_arguments(parser)
-    args = parser.parse_args(argv)
-    cfg = settings(args.quick)
-    data = common.load_data(args, spec.default_data)
-    X, y, names = data.X, data.y, data.feature_names
-    spec.validate_target(y)
-    given = getattr(args, "noise_sd", None)
-    ctx = model_context(spec, X, y, None if given is None else positive(given, "--noise-sd"))
-    noise_sd = ctx.noise_sd
-    progress = common.Progress(name, 5 + (extra is not None), args.quiet)
+    penalty = spec.reference_penalty(md)
+    return penalty, spec.prior_values(penalty, md), _reference_doc(spec)
 
-    with atomic_output_dir(args.out, name) as out:
-        progress("compiling the model (once for MAP, once for NUTS)")
-        model = build_model(spec, data, ctx)
-        solver, sampler = MAPSolver(model, spec), PosteriorSampler(model)
-        grid = spec.penalty_grid(X, y, ctx, cfg["n_grid"])
-        prior_grid = [spec.prior_values(penalty, ctx) for penalty in grid]
 
-        progress(f"MAP vs scikit-learn on {len(grid)} penalties")
-        sk_coef, map_coef, max_rel, same_zeros = [], [], [], []
+# --- sections -------------------------------------------------------------------------------------
+
+
+def _setup(spec: ModelSpec):
+    def compute(run: Run) -> dict:
+        md = model_data(spec, run.data, getattr(run.args, "noise_sd", None))
+        penalty, values, source = reference_point(run, spec, md)
+        model = build_model(spec, md, values)
+        run.state.update(spec=spec, md=md, model=model, solver=MAPSolver(model, spec),
+                         sampler=PosteriorSampler(model), penalty=penalty, values=values)  # fmt: skip
+        noise_source = (
+            "--noise-sd" if getattr(run.args, "noise_sd", None) else "least-squares residual sd"
+        )
+        return {
+            "model": spec.name, "objective": spec.objective, "prior": spec.prior,
+            "mapping": spec.mapping, "noise_sd": md.noise_sd,
+            "noise_sd_source": noise_source if md.noise_sd is not None else None,
+            "reference_source": source,
+        }  # fmt: skip
+
+    def page(page: report.Page, run: Run) -> None:
+        res = run.results
+        if spec.has_twin:
+            page.claim(
+                f"scikit-learn's estimate is exactly the mode of a Bayesian posterior. Mapping: {spec.mapping}.",
+                f"Estimator: minimise {spec.objective}\nBayes:     {spec.prior}\nMapping:   {spec.mapping}",
+            )  # fmt: skip
+        else:
+            page.claim("The posterior mode (certified) and the whole posterior of a model with no "
+                       "scikit-learn twin.", f"Bayes:     {spec.prior}")  # fmt: skip
+        page.heading("Data and model")
+        names = res["feature_names"]
+        page.text(f"Data: `{user(res['data_source'])}`, {res['n_obs']} rows, {len(names)} features "
+                  f"({user(', '.join(names))}); target {user(res['target'])}. {user(res['data_note'])}.")  # fmt: skip
+        if res["noise_sd"] is not None:
+            page.text(f"Noise sd sigma fixed at {res['noise_sd']:.4g} ({res['noise_sd_source']}).")
+        elif spec.likelihood == "gaussian":
+            page.text(f"Noise sd sigma unknown: the free variable `{spec.noise_variable}`.")
+
+    return Section("compiling the model (once for MAP, once for NUTS)", compute, None, page)
+
+
+def _check1(spec: ModelSpec):
+    def compute(run: Run) -> dict:
+        md, solver = run.state["md"], run.state["solver"]
+        grid = (
+            spec.penalty_grid(md, run.cfg["n_grid"])
+            if spec.penalty_grid
+            else [run.state["penalty"]]
+        )
+        prior_grid = [spec.prior_values(penalty, md) for penalty in grid]
+        sweep = {k: [] for k in ("sk", "map", "exact", "sk_b0", "map_b0", "same", "ok")}
         for penalty, prior in zip(grid, prior_grid, strict=True):
-            sk = spec.sklearn(penalty, ctx).fit(X, y)
+            sk = spec.sklearn(penalty, md).fit(md.X, md.y)
             fit = solver.solve(prior)
-            sk_w, map_w = np.ravel(sk.coef_), fit.point["w"]
-            sk_coef.append(sk_w)
-            map_coef.append(map_w)
-            same_zeros.append(bool(np.array_equal(sk_w == 0, map_w == 0)))
-            nonzero = sk_w != 0
-            max_rel.append(common.rel_linf(map_w[nonzero], sk_w[nonzero]) if nonzero.any() else 0.0)
-
-        progress("reference penalty (scikit-learn cross-validation) and NUTS there")
-        reference = spec.reference_penalty(X, y, ctx)
-        values = spec.prior_values(reference, ctx)
-        dt = sampler.sample(
-            values, draws=cfg["draws"], tune=cfg["tune"], chains=cfg["chains"], seed=args.seed
-        )
-        ref_map = solver.solve(values).point
-        ref_sk = spec.sklearn(reference, ctx).fit(X, y)
-        summary = az.summary(dt, var_names=["w"], ci_kind="hdi", ci_prob=HDI, round_to="none")
-        draws = dt["posterior"]["w"].values.reshape(-1, len(names))
-        median = np.median(draws, axis=0)
-        mean, sd = summary["mean"].to_numpy(float), summary["sd"].to_numpy(float)
-        mode = ref_map["w"]
-        diag = [
-            report.sampling_diagnostics(
-                f"{spec.name} at {_penalty_label(reference)}", dt, ["intercept", "w"]
+            b0, w = spec.point_coefficients(fit.point)
+            sk_w = np.ravel(sk.coef_)
+            sweep["sk"].append(sk_w)
+            sweep["map"].append(w)
+            sweep["sk_b0"].append(
+                float(np.ravel(sk.intercept_)[0])
+                if np.ndim(sk.intercept_)
+                else float(sk.intercept_)
             )
-        ]
-
-        progress("figures")
-        figures(
-            out,
-            spec,
-            names,
-            grid,
-            np.asarray(sk_coef),
-            np.asarray(map_coef),
-            draws,
-            mode,
-            np.ravel(ref_sk.coef_),
-            mean,
-            median,
-        )
-
+            sweep["map_b0"].append(b0)
+            sweep["same"].append(bool(np.array_equal(sk_w == 0, w == 0)))
+            sweep["ok"].append(fit.converged)
+            if spec.exact_mode:
+                sweep["exact"].append(spec.exact_mode(penalty, md)[1])
+        rel = {
+            "map_vs_sklearn": [
+                _rel_nonzero(m, s) for m, s in zip(sweep["map"], sweep["sk"], strict=True)
+            ]
+        }
+        if spec.exact_mode:
+            rel["exact_vs_sklearn"] = [
+                common.rel_linf(e, s) for e, s in zip(sweep["exact"], sweep["sk"], strict=True)
+            ]
+            rel["map_vs_exact"] = [
+                common.rel_linf(m, e) for m, e in zip(sweep["map"], sweep["exact"], strict=True)
+            ]
+        if not all(sweep["ok"]):
+            bad = [penalty_label(g) for g, ok in zip(grid, sweep["ok"], strict=True) if not ok]
+            run.diagnose({**report.map_diagnostics("MAP on the grid", _Failed(bad)), "ok": False})
         results = {
-            **data.provenance(),
-            "model": spec.name,
-            "objective": spec.objective,
-            "prior": spec.prior,
-            "mapping": spec.mapping,
-            "noise_sd": noise_sd,
-            "penalties": grid,
-            "prior_values": prior_grid,
-            # The same grid under scikit-learn's and the prior's own names ("Cs", "alphas",
-            # "prior_sd", "laplace_scale"): one list per parameter, aligned with the coefficients.
+            "penalties": grid, "prior_values": prior_grid,
+            # The grid under scikit-learn's and the prior's own names ("alphas", "Cs", "prior_sd").
             **{f"{key}s": [p[key] for p in grid] for key in spec.penalty_names},
             **{key: [v[key] for v in prior_grid] for key in prior_grid[0]},
-            "sklearn_coef": sk_coef,
-            "map_coef": map_coef,
-            "max_rel_diff": max_rel,
-            "same_zero_set": same_zeros,
-            "posterior": {
-                **reference,
-                "penalty": reference,
-                "prior_values": values,
-                "map": mode,
-                "sklearn": np.ravel(ref_sk.coef_),
-                "mean": mean,
-                "median": median,
-                "sd": sd,
-                "hdi_94_low": summary["hdi94_lb"].to_numpy(float),
-                "hdi_94_high": summary["hdi94_ub"].to_numpy(float),
-                "r_hat": summary["r_hat"].to_numpy(float),
-                "ess_bulk": summary["ess_bulk"].to_numpy(float),
-                "mean_minus_mode_in_sd": (mean - mode) / sd,
-            },
-            "diagnostics": diag,
-            "settings": {**cfg, "seed": args.seed},
-        }
-        page = report.Page(spec.title, out)
-        if extra is not None:
-            progress("experiment-specific analysis")
-            results.update(extra({"args": args, "cfg": cfg, "data": data, "ctx": ctx, "out": out, "dt": dt, "page": page,
-                                  "model": model, "results": results, "ref_sk": ref_sk}))  # fmt: skip
+            "sklearn_coef": sweep["sk"], "map_coef": sweep["map"],
+            "sklearn_intercept": sweep["sk_b0"], "map_intercept": sweep["map_b0"],
+            "max_rel_diff": np.max(list(rel.values()), axis=0), "rel_diff": rel,
+            "same_zero_set": sweep["same"], "map_converged": sweep["ok"],
+        }  # fmt: skip
+        if spec.exact_mode:
+            results["exact_coef"] = sweep["exact"]
+        return results
 
-        progress("results.json, posterior and report page")
-        dt.to_netcdf(out / "posterior.nc")
-        common.write_json(out / "results.json", results)
-        write_page(page, spec, results, diag, common.provenance(args.seed, [name, *argv]))
-
-
-def figures(out, spec, names, grid, sk_coef, map_coef, draws, mode, sk_ref, mean, median) -> None:
-    """Agreement along the grid, and each coefficient's posterior with mode, mean, median, sklearn."""
-    p = len(names)
-    fig, ax = plt.subplots(figsize=(11, 4.5))
-    index = np.arange(len(grid))
-    for j in range(p):
-        ax.plot(
-            index,
-            sk_coef[:, j],
-            LINESTYLES["sklearn"],
-            color=COLORS["sklearn"],
-            lw=1,
-            label="sklearn" if j == 0 else None,
+    def figures(run: Run) -> None:
+        res = run.results
+        sk, mp = np.asarray(res["sklearn_coef"]), np.asarray(res["map_coef"])
+        fig, ax = plt.subplots(figsize=(11, 4.5))
+        index = np.arange(len(res["penalties"]))
+        for j in range(sk.shape[1]):
+            ax.plot(index, sk[:, j], LINESTYLES["sklearn"], color=COLORS["sklearn"], lw=1,
+                    label="sklearn" if j == 0 else None)  # fmt: skip
+            ax.plot(index, mp[:, j], "o", ms=2.5, color=COLORS["MAP"],
+                    label="PyMC MAP" if j == 0 else None)  # fmt: skip
+        ax.set_xticks(index, [penalty_label(g) for g in res["penalties"]], rotation=70, fontsize=7)
+        ax.set_xlabel("penalty (grid order)")
+        ax.set_ylabel(coefficient_label(spec.likelihood))
+        ax.set_title(
+            f"{spec.title}: every coefficient along the grid, sklearn (dashed) under the MAP (dots)"
         )
-        ax.plot(
-            index,
-            map_coef[:, j],
-            "o",
-            ms=2.5,
-            color=COLORS["MAP"],
-            label="PyMC MAP" if j == 0 else None,
+        ax.legend()
+        save(fig, run.out / "path.png")
+
+    def page(page: report.Page, run: Run) -> None:
+        res = run.results
+        page.heading("Check 1: the MAP is the estimator")
+        page.text("PyMC posterior mode (Newton on the compiled log density, exact zeros for Laplace "
+                  "terms, certified by its Newton decrement) against scikit-learn run at tight "
+                  "tolerance. Relative L-inf difference max|a - b| / max|b| on the non-zero coefficients"
+                  + (", and against the closed form." if spec.exact_mode else "."))  # fmt: skip
+        rel = res["rel_diff"]
+        header = ["penalty", *(["zeros (sklearn)", "zeros (MAP)", "same zero set"] if spec.l1_terms else []),
+                  *(k.replace("_", " ") for k in rel), "MAP certified"]  # fmt: skip
+        rows = []
+        for k, penalty in enumerate(res["penalties"]):
+            zeros = []
+            if spec.l1_terms:
+                zeros = [int(np.sum(np.asarray(res["sklearn_coef"][k]) == 0)),
+                         int(np.sum(np.asarray(res["map_coef"][k]) == 0)),
+                         "yes" if res["same_zero_set"][k] else "NO"]  # fmt: skip
+            rows.append([penalty_label(penalty), *zeros, *(rel[key][k] for key in rel),
+                         "yes" if res["map_converged"][k] else "NO"])  # fmt: skip
+        flags = [max(res["max_rel_diff"][k], 0) > BOUND[spec.likelihood] or not res["map_converged"][k]
+                 or not res["same_zero_set"][k] for k in range(len(rows))]  # fmt: skip
+        page.table(header, rows, flags)
+        if any(flags):
+            page.alert(f"**{sum(flags)} of {len(rows)} penalties fail the check** (bound "
+                       f"{BOUND[spec.likelihood]:g}, certified MAP, same zero set).")  # fmt: skip
+        page.text(f"Largest difference: **{max(res['max_rel_diff']):.2e}** (acceptance bound "
+                  f"{BOUND[spec.likelihood]:g}); all {len(rows)} MAPs certified: "
+                  f"{'yes' if all(res['map_converged']) else 'NO'}"
+                  + (f"; zero sets identical at {sum(res['same_zero_set'])} of {len(rows)} penalties."
+                     if spec.l1_terms else "."))  # fmt: skip
+        page.figure("path.png", "Coefficients along the penalty grid: sklearn (red dashes) and the "
+                    "PyMC MAP (black dots).")  # fmt: skip
+
+    return Section("MAP vs scikit-learn on the penalty grid", compute, figures, page)
+
+
+# Ridge is an exact linear solve on both sides (agreement ~1e-13); iterative solvers (Lasso's
+# coordinate descent, logistic Newton at tol=1e-12) agree to ~1e-10: bounds with a margin.
+BOUND = {"gaussian": 1e-8, "bernoulli": 1e-6}
+
+
+class _Failed:
+    """Stand-in MAPResult for a diagnostics row naming the grid points that failed."""
+
+    converged = False
+
+    def __init__(self, labels: list[str]):
+        self.message = f"not certified at {'; '.join(labels)}"
+
+
+def _rel_nonzero(a, b) -> float:
+    nonzero = np.asarray(b) != 0
+    return common.rel_linf(np.asarray(a)[nonzero], np.asarray(b)[nonzero]) if nonzero.any() else 0.0
+
+
+def _check2(spec: ModelSpec):
+    def compute(run: Run) -> dict:
+        md, penalty, values = run.state["md"], run.state["penalty"], run.state["values"]
+        fit = run.state["solver"].solve(values)
+        run.diagnose(report.map_diagnostics(f"MAP at {penalty_label(penalty or values)}", fit))
+        dt = run.state["sampler"].sample(values, draws=run.cfg["draws"], tune=run.cfg["tune"],
+                                         chains=run.cfg["chains"], seed=run.seed)  # fmt: skip
+        run.posteriors["posterior"] = dt
+        run.state.update(dt=dt, map=fit)
+        variables = spec.posterior_variables()
+        run.diagnose(
+            report.sampling_diagnostics(
+                f"{spec.name} at {penalty_label(penalty or values)}", dt, variables
+            )
         )
-    ax.set_xticks(index, [_penalty_label(g) for g in grid], rotation=70, fontsize=7)
-    ax.set_xlabel("penalty (grid order)")
-    ax.set_ylabel(coefficient_label(spec.likelihood))
-    ax.set_title(
-        f"{spec.title}: every coefficient along the grid, sklearn (dashed) under the MAP (dots)"
-    )
-    ax.legend()
-    save(fig, out / "path.png")
+        summary = intervals.summary(dt, [spec.coefficients])
+        low, high = intervals.columns()
+        w = dt["posterior"][spec.coefficients]
+        mean, sd = summary["mean"].to_numpy(float), summary["sd"].to_numpy(float)
+        _, mode = spec.point_coefficients(fit.point)
+        post = {
+            **penalty, "penalty": penalty, "prior_values": values, "noise": spec.noise,
+            "noise_sd": md.noise_sd, "map": mode, "map_certified": fit.converged,
+            "mean": mean, "median": w.median(("chain", "draw")).values, "sd": sd,
+            "hdi_94_low": summary[low].to_numpy(float), "hdi_94_high": summary[high].to_numpy(float),
+            "r_hat": summary["r_hat"].to_numpy(float), "ess_bulk": summary["ess_bulk"].to_numpy(float),
+            "mcse_mean": summary["mcse_mean"].to_numpy(float), "mean_minus_mode_in_sd": (mean - mode) / sd,
+        }  # fmt: skip
+        if spec.has_twin:
+            post["sklearn"] = np.ravel(spec.sklearn(penalty, md).fit(md.X, md.y).coef_)
+        if spec.exact_posterior:
+            exact_mean, exact_cov = spec.exact_posterior(values, md)
+            exact_sd = np.sqrt(np.diag(exact_cov))
+            offset = 0 if spec.intercept is None else 1
+            post["exact_mean"], post["exact_sd"] = exact_mean[offset:], exact_sd[offset:]
+            post["z_vs_exact"] = (mean - post["exact_mean"]) / post["mcse_mean"]
+            post["max_abs_z_vs_exact"] = float(np.max(np.abs(post["z_vs_exact"])))
+        return {"posterior": post}
 
-    fig, axes, _ = coefficient_panels(p, 2.4)
-    for j, ax in enumerate(axes):
-        posterior_panel(ax, draws[:, j], mode[j], sk_ref[j], names[j], bins=60)
-        ax.axvline(mean[j], color=COLORS["posterior"], lw=1.5, label="posterior mean")
-        ax.axvline(median[j], color=COLORS["exact"], lw=1, label="posterior median")
-    fig.supxlabel(coefficient_label(spec.likelihood))
-    fig.supylabel("posterior density")
-    legend_below(fig, axes[0], ncol=5, offset=-0.04)
-    fig.suptitle("Posterior of each coefficient: the estimator reports only its mode")
-    save(fig, out / "posterior_densities.png")
+    def figures(run: Run) -> None:
+        post, names = run.results["posterior"], run.results["feature_names"]
+        draws = run.state["dt"]["posterior"][spec.coefficients]
+        fig, axes, _ = coefficient_panels(len(names), 2.4)
+        for j, ax in enumerate(axes):
+            d = draws.isel({draws.dims[-1]: j}).values.ravel()
+            posterior_panel(
+                ax,
+                d,
+                post["map"][j],
+                post["sklearn"][j] if "sklearn" in post else None,
+                names[j],
+                bins=60,
+            )
+            ax.axvline(post["mean"][j], color=COLORS["posterior"], lw=1.5, label="posterior mean")
+            ax.axvline(post["median"][j], color=COLORS["OLS"], lw=1, label="posterior median")
+            if "exact_mean" in post:
+                x = np.linspace(d.min(), d.max(), 200)
+                m, s = post["exact_mean"][j], post["exact_sd"][j]
+                ax.plot(x, np.exp(-0.5 * ((x - m) / s) ** 2) / (s * np.sqrt(2 * np.pi)),
+                        color=COLORS["exact"], label="exact posterior")  # fmt: skip
+        fig.supxlabel(coefficient_label(spec.likelihood))
+        fig.supylabel("posterior density")
+        legend_below(fig, axes[0], ncol=6, offset=-0.04)
+        fig.suptitle("Posterior of each coefficient: the estimator reports only its mode")
+        save(fig, run.out / "posterior_densities.png")
+
+    def page(page: report.Page, run: Run) -> None:
+        res, post = run.results, run.results["posterior"]
+        where = penalty_label(post["penalty"] or post["prior_values"])
+        page.heading(f"Check 2: the posterior at {where}")
+        page.text(f"Reference from {user(res['reference_source'])}. Mode (the estimator), mean and median of "
+                  f"each coefficient, the suite's {intervals.PROB:.0%} {intervals.KIND.upper()}, and "
+                  "(mean - mode) / sd" + ("; z is the error of the NUTS mean against the exact "
+                  f"posterior in Monte Carlo standard errors (|z| > {Z_FLAG} is flagged)." if "exact_mean" in post else "."))  # fmt: skip
+        exact = "exact_mean" in post
+        header = ["coefficient", "MAP" + (" = sklearn" if spec.has_twin else ""), "mean", "median", "sd",
+                  *intervals.labels(), "(mean-mode)/sd", *(["exact mean", "exact sd", "z"] if exact else []),
+                  "r_hat", "ESS bulk"]  # fmt: skip
+        rows = [[n, post["map"][j], post["mean"][j], post["median"][j], post["sd"][j], post["hdi_94_low"][j],
+                 post["hdi_94_high"][j], post["mean_minus_mode_in_sd"][j],
+                 *([post["exact_mean"][j], post["exact_sd"][j], post["z_vs_exact"][j]] if exact else []),
+                 post["r_hat"][j], post["ess_bulk"][j]] for j, n in enumerate(res["feature_names"])]  # fmt: skip
+        flags = [exact and abs(post["z_vs_exact"][j]) > Z_FLAG for j in range(len(rows))]
+        page.table(header, rows, flags)
+        page.figure("posterior_densities.png", "Each coefficient's posterior (NUTS) with its mode "
+                    "(the estimator, black), sklearn (red dashes), mean (blue), median (purple)"
+                    + (" and the exact density (green)." if exact else "."))  # fmt: skip
+
+    return Section("NUTS at the reference penalty", compute, figures, page)
 
 
-def write_page(page: report.Page, spec: ModelSpec, results: dict, diag: list, prov: dict) -> None:
-    names = results["feature_names"]
-    post = results["posterior"]
-    # Sections added by the experiment's ``extra`` hook go after the standard ones.
-    extra_blocks, page.blocks = page.blocks, []
-    page.claim(
-        f"scikit-learn's estimate is exactly the mode of a Bayesian posterior. Mapping: {spec.mapping}.",
-        f"Estimator: minimise {spec.objective}\nBayes:     {spec.prior}\nMapping:   {spec.mapping}",
+def _hides(spec: ModelSpec):
+    def page(page: report.Page, run: Run) -> None:
+        post, names = run.results["posterior"], run.results["feature_names"]
+        shift = np.abs(post["mean_minus_mode_in_sd"])
+        worst = int(np.argmax(shift))
+        low, high = np.asarray(post["hdi_94_low"]), np.asarray(post["hdi_94_high"])
+        unsure = [n for n, lo, hi in zip(names, low, high, strict=True) if lo < 0 < hi]
+        items = [
+            f"**Uncertainty.** Each coefficient has a posterior sd; the widest relative to its size is "
+            f"{user(names[int(np.argmax(np.asarray(post['sd']) / (np.abs(post['mean']) + 1e-300)))])}. "
+            f"The {intervals.PROB:.0%} {intervals.KIND.upper()} of {len(unsure)} of {len(names)} "
+            f"coefficients contains zero: the data cannot tell their sign, the estimate reports one.",
+            f"**Mode is not mean.** The largest gap is {user(names[worst])}: mean - mode = "
+            f"{post['mean_minus_mode_in_sd'][worst]:+.2f} posterior sd"
+            + (" (a Gaussian posterior: mode = mean up to Monte Carlo error)." if spec.exact_posterior
+               else "; the estimator reports the mode only."),
+        ]  # fmt: skip
+        if spec.l1_terms:
+            items.append(
+                f"**Sparsity is a property of the mode.** {int(np.sum(np.asarray(post['map']) == 0))} of "
+                f"{len(names)} MAP coefficients are exactly zero; "
+                f"{int(np.sum(np.asarray(post['median']) == 0))} posterior medians and "
+                f"{int(np.sum(np.asarray(post['mean']) == 0))} posterior means are."
+            )
+        page.heading("What the point estimate hides")
+        page.bullets(items + run.state.get("hides", []))  # dedicated sections add their own
+
+    return Section(page=page)
+
+
+def diagnostics_section() -> Section:
+    def page(page: report.Page, run: Run) -> None:
+        page.heading("Sampling diagnostics")
+        page.diagnostics(run.results["diagnostics"])
+
+    return Section(page=page)
+
+
+def _load(spec: ModelSpec):
+    def page(page: report.Page, run: Run) -> None:
+        page.heading("Load the posterior yourself")
+        page.load_snippet("posterior.nc", spec.posterior_variables(),
+                          "reproduces the table of Check 2")  # fmt: skip
+
+    return Section(page=page)
+
+
+def _card(results: dict) -> Card:
+    if "max_rel_diff" not in results:
+        return Card("posterior_densities.png", "Certified MAP and the full posterior.")
+    text = f"MAP = scikit-learn: max rel diff **{max(results['max_rel_diff']):.1e}** over {len(results['max_rel_diff'])} penalties"
+    if "same_zero_set" in results and any(
+        np.sum(np.asarray(c) == 0) for c in results["sklearn_coef"]
+    ):
+        text += f"; same zero set {sum(results['same_zero_set'])}/{len(results['same_zero_set'])}"
+    return Card("posterior_densities.png", text + ".")
+
+
+def penalty_experiment(
+    spec: ModelSpec,
+    *,
+    title: str | None = None,
+    extra: tuple[Section, ...] = (),
+    extra_options=None,
+    settings=settings,
+    card=None,
+    validate=None,
+) -> Experiment:
+    """The penalty experiment of ``spec``, with a dedicated experiment's ``extra`` sections
+    (placed after Check 2, before the diagnostics)."""
+
+    add = options(spec)
+
+    def all_options(parser: argparse.ArgumentParser) -> None:
+        add(parser)
+        if extra_options:
+            extra_options(parser)
+
+    checks = (_check1(spec),) if spec.has_twin else ()
+    return Experiment(
+        name=spec.name,
+        title=title or spec.title,
+        description=f"{spec.title}: MAP vs scikit-learn, and the posterior.",
+        sections=(
+            _setup(spec),
+            *checks,
+            _check2(spec),
+            *extra,
+            _hides(spec),
+            diagnostics_section(),
+            _load(spec),
+        ),  # fmt: skip
+        settings=settings,
+        options=all_options,
+        validate=validate,
+        spec=spec,
+        card=card or _card,
     )
-    page.heading("Data and model")
-    page.text(f"Data: <code>{results['data_source']}</code>, {results['n_obs']} rows, {len(names)} features; "
-              f"target <i>{results['target']}</i>. {results['data_note']}.")  # fmt: skip
-    if results["noise_sd"] is not None:
-        page.text(
-            f"Noise sd sigma fixed at {results['noise_sd']:.4g} (least-squares residual sd unless given)."
-        )
-    page.heading("Check 1: the MAP is the estimator")
-    page.text("PyMC posterior mode (proximal Newton on the compiled log density, exact zeros for Laplace terms) "
-              "against scikit-learn run at tol=1e-12. Relative L-inf difference on the non-zero coefficients.")  # fmt: skip
-    rows = [
-        [_penalty_label(pen), int(np.sum(np.asarray(sk) == 0)), int(np.sum(np.asarray(mp) == 0)),
-         "yes" if same else "NO", d]
-        for pen, sk, mp, same, d in zip(results["penalties"], results["sklearn_coef"], results["map_coef"],
-                                        results["same_zero_set"], results["max_rel_diff"], strict=True)
-    ]  # fmt: skip
-    page.table(["penalty", "zeros (sklearn)", "zeros (MAP)", "same zero set", "max rel diff"], rows,
-               [r[3] == "NO" or r[4] > 1e-6 for r in rows])  # fmt: skip
-    page.text(f"Largest difference: <b>{max(results['max_rel_diff']):.2e}</b> (acceptance bound 1e-6); "
-              f"zero sets identical at {sum(results['same_zero_set'])} of {len(rows)} penalties.")  # fmt: skip
-    page.figure(
-        "path.png",
-        "Coefficients along the penalty grid: sklearn (red dashes) and the PyMC MAP (black dots).",
-    )
-    page.heading(f"Check 2: the posterior at {_penalty_label(post['penalty'])}")
-    page.text("Reference penalty chosen by scikit-learn's cross-validation. Mode (the estimator), mean and median "
-              "of each coefficient; the last column is (mean - mode) / sd.")  # fmt: skip
-    page.table(
-        ["coefficient", "MAP = sklearn", "mean", "median", "sd", "hdi 3%", "hdi 97%", "(mean-mode)/sd", "r_hat", "ESS bulk"],
-        [[n, m, a, b, s, lo, hi, z, r, e] for n, m, a, b, s, lo, hi, z, r, e in zip(
-            names, post["map"], post["mean"], post["median"], post["sd"], post["hdi_94_low"], post["hdi_94_high"],
-            post["mean_minus_mode_in_sd"], post["r_hat"], post["ess_bulk"], strict=True)],
-    )  # fmt: skip
-    page.figure("posterior_densities.png", "Each coefficient's posterior with its mode (the estimator, black), "
-                "sklearn (red dashes), mean (blue) and median (green).")  # fmt: skip
-    page.heading("Sampling diagnostics")
-    page.diagnostics(diag)
-    shift = np.abs(post["mean_minus_mode_in_sd"])
-    worst = int(np.argmax(shift))
-    exact_zero = int(np.sum(np.asarray(post["map"]) == 0))
-    page.heading("What the point estimate hides")
-    page.bullets([
-        f"<b>Mode is not mean.</b> The largest gap is {names[worst]}: mean - mode = "
-        f"{post['mean_minus_mode_in_sd'][worst]:+.2f} posterior sd. The estimator reports the mode only.",
-        f"<b>Sparsity is a property of the mode.</b> {exact_zero} of {len(names)} MAP coefficients are exactly "
-        f"zero; {int(np.sum(np.asarray(post['median']) == 0))} posterior medians and "
-        f"{int(np.sum(np.asarray(post['mean']) == 0))} posterior means are.",
-        f"<b>Uncertainty.</b> {int(np.sum((np.asarray(post['hdi_94_low']) < 0) & (np.asarray(post['hdi_94_high']) > 0)))} "
-        f"of {len(names)} coefficients have a 94% HDI containing zero.",
-    ])  # fmt: skip
-    page.blocks.extend(extra_blocks)
-    page.heading("Load the posterior yourself")
-    page.code(
-        'import arviz as az\n\ndt = az.from_netcdf("posterior.nc")\naz.summary(dt, var_names=["w"])'
-    )
-    page.footer(prov)
-    page.write()

@@ -18,15 +18,17 @@ from scipy.optimize import brentq, minimize_scalar
 from sklearn.linear_model import Lasso, LinearRegression
 
 from experiments import common, report
-from experiments.family import run_penalty_experiment
+from experiments.family import penalty_experiment
+from experiments.runner import Card, Run, Section
 from experiments.style import COLORS, coefficient_label, save
 from models import lasso
+from models.data import arrays
 from models.inference import PosteriorSampler
 
 ETI = 0.95
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lam",
         type=common.positive_number,
@@ -85,29 +87,45 @@ def lasso_matching_l1(X: np.ndarray, y: np.ndarray, target_l1: float) -> tuple[n
     return _lasso_fit(X, yc, np.exp(log_alpha)), float(np.exp(log_alpha))
 
 
-def bayesian_lasso(context: dict) -> dict:
-    """Sample Park & Casella's model, add its section to the page, return the ``bayesian_lasso`` key."""
-    args, cfg, data, page, out = (context[k] for k in ("args", "cfg", "data", "page", "out"))
-    X, y, names = data.X, data.y, data.feature_names
-    lam = args.lam
-    model = lasso.build_bayesian_lasso(X, y, names, lam=lam)
-    dt = PosteriorSampler(model).sample(
-        draws=cfg["draws"], tune=cfg["tune"], chains=cfg["chains"], seed=args.seed + 1,
+def bayesian_lasso_compute(run: Run) -> dict:
+    """Sample Park & Casella's model; the ``bayesian_lasso`` key (medians, 95% ETIs, joint mode)."""
+    X, y, names = run.data.X, run.data.y, run.data.feature_names
+    lam = run.args.lam
+    dt = PosteriorSampler(lasso.build_bayesian_lasso(arrays(X, y, names), lam=lam)).sample(
+        draws=run.cfg["draws"], tune=run.cfg["tune"], chains=run.cfg["chains"], seed=run.seed + 1,
         target_accept=0.9,
     )  # fmt: skip
-    draws = dt["posterior"]["w"].values.reshape(-1, len(names))
+    w = dt["posterior"]["w"]
+    median, mean = w.median(("chain", "draw")).values, w.mean(("chain", "draw")).values
+    bounds = az.eti(dt, var_names=["w"], prob=ETI)["w"]
+    low, high = bounds.sel(ci_bound="lower").values, bounds.sel(ci_bound="upper").values
     summary = az.summary(dt, var_names=["w"], round_to="none")
-    median, mean = np.median(draws, axis=0), draws.mean(axis=0)
-    low, high = np.quantile(draws, [(1 - ETI) / 2, (1 + ETI) / 2], axis=0)
-    ols = LinearRegression().fit(X, y).coef_
     mode, mode_sigma = joint_mode(X, y, lam)
-    mode = mode + 0.0  # -0.0 -> 0.0 in the report
     matched, matched_alpha = lasso_matching_l1(X, y, np.abs(median).sum())
-    lasso_cv = np.asarray(context["results"]["posterior"]["sklearn"])
-    diag = report.sampling_diagnostics(f"Bayesian Lasso (lambda={lam:g})", dt, ["w", "log_sigma"])
-    context["results"]["diagnostics"].append(diag)
-    dt.to_netcdf(out / "bayesian_lasso.nc")
+    run.diagnose(
+        report.sampling_diagnostics(f"Bayesian Lasso (lambda={lam:g})", dt, ["w", "log_sigma"])
+    )
+    run.posteriors["bayesian_lasso"] = dt
+    return {
+        "bayesian_lasso": {
+            "lambda": lam, "feature_names": names, "median": median, "mean": mean,
+            "eti_95_low": low, "eti_95_high": high, "draws": f"{w.sizes['chain']} x {w.sizes['draw']}",
+            "r_hat": summary["r_hat"].to_numpy(float), "ess_bulk": summary["ess_bulk"].to_numpy(float),
+            "joint_mode": mode + 0.0, "joint_mode_sigma": mode_sigma,  # + 0.0: no -0.0 in the report
+            "ols": LinearRegression().fit(X, y).coef_,
+            "lasso_matched_l1": matched, "lasso_matched_l1_alpha": matched_alpha,
+        }
+    }  # fmt: skip
 
+
+def bayesian_lasso_figure(run: Run) -> None:
+    bl, names = run.results["bayesian_lasso"], run.results["feature_names"]
+    lam, matched_alpha = bl["lambda"], bl["lasso_matched_l1_alpha"]
+    low, median, high, ols, matched, mode = (
+        np.asarray(bl[k])
+        for k in ("eti_95_low", "median", "eti_95_high", "ols", "lasso_matched_l1", "joint_mode")
+    )
+    lasso_cv = np.asarray(run.results["posterior"]["sklearn"])
     fig, ax = plt.subplots(figsize=(10, 4.8))
     index = np.arange(len(names))
     ax.vlines(index, low, high, color=COLORS["posterior"], lw=2, label="Bayesian Lasso 95% ETI")
@@ -120,51 +138,73 @@ def bayesian_lasso(context: dict) -> dict:
             label="Lasso, LassoCV alpha")  # fmt: skip
     ax.plot(index - 0.12, mode, "D", color=COLORS["MAP"], ms=4, label="joint posterior mode (MAP)")
     ax.axhline(0, color="k", lw=0.6)
-    ax.set_xticks(index, names, rotation=30 if max(map(len, names)) > 4 else 0)
+    ax.set_xticks(index, [n[:12] for n in names], rotation=30 if max(map(len, names)) > 4 else 0)
+    for label in ax.get_xticklabels():
+        label.set_parse_math(False)
     ax.set_xlabel("variable")
     ax.set_ylabel(coefficient_label("gaussian"))
     ax.set_title(
         f"Bayesian Lasso (lambda = {lam:g}) beside OLS and the Lasso (cf. Park & Casella 2008, Fig. 2)"
     )
     ax.legend(fontsize=8, ncol=2)
-    save(fig, out / "bayesian_lasso.png")
+    save(fig, run.out / "bayesian_lasso.png")
 
+
+def bayesian_lasso_page(page: report.Page, run: Run) -> None:
+    bl, names = run.results["bayesian_lasso"], run.results["feature_names"]
+    low, median, high, mean, mode, ols = (
+        np.asarray(bl[k])
+        for k in ("eti_95_low", "median", "eti_95_high", "mean", "joint_mode", "ols")
+    )
     page.heading("The Bayesian Lasso (Park & Casella 2008)")
     page.text(
         f"Model: centred y ~ Normal(X w, sigma), w_j | sigma ~ Laplace(0, sigma / lambda), "
-        f"p(sigma^2) proportional to 1 / sigma^2, lambda = {lam:g}. NUTS draws "
-        f"{diag['draws']}; intervals are 95% equal-tailed, as in the paper."
+        f"p(sigma^2) proportional to 1 / sigma^2, lambda = {bl['lambda']:g}. NUTS draws "
+        f"{bl['draws']}; intervals are 95% equal-tailed, as in the paper."
     )
     page.table(
         ["variable", "median", "2.5%", "97.5%", "mean", "joint MAP", "OLS", "Lasso (matched L1)",
          "r_hat", "ESS bulk"],
         [[n, md, lo, hi, mn, mo, o, la, r, e] for n, md, lo, hi, mn, mo, o, la, r, e in zip(
-            names, median, low, high, mean, mode, ols, matched, summary["r_hat"], summary["ess_bulk"],
+            names, median, low, high, mean, mode, ols, bl["lasso_matched_l1"], bl["r_hat"], bl["ess_bulk"],
             strict=True)],
-        [r > report.R_HAT_MAX for r in summary["r_hat"]],
+        [r > report.R_HAT_MAX for r in bl["r_hat"]],
     )  # fmt: skip
     page.figure("bayesian_lasso.png", "Posterior medians (circles) with 95% equal-tailed intervals, "
                 "OLS (squares), the Lasso with the same L1 norm as the median (x) and at LassoCV's "
                 "alpha (+), and the joint posterior mode (diamonds).")  # fmt: skip
-    page.bullets([
-        f"<b>The mode is sparse, the posterior is not.</b> The joint posterior mode (exact: a 1-D "
-        f"search over sigma = {mode_sigma:.4g} with a Lasso inside) has {int(np.sum(mode == 0))} of "
-        f"{len(names)} coefficients exactly zero; {int(np.sum(median == 0))} posterior medians and "
-        f"{int(np.sum(mean == 0))} posterior means are.",
-        f"<b>Shrinkage in between.</b> The medians' L1 norm is {np.abs(median).sum():.4g} against "
+    run.state.setdefault("hides", []).extend([
+        f"**The mode is sparse, the posterior is not.** The Bayesian Lasso's joint posterior mode "
+        f"(exact: a 1-D search over sigma = {bl['joint_mode_sigma']:.4g} with a Lasso inside) has "
+        f"{int(np.sum(mode == 0))} of {len(names)} coefficients exactly zero; {int(np.sum(median == 0))} "
+        f"posterior medians and {int(np.sum(mean == 0))} posterior means are.",
+        f"**Shrinkage in between.** The medians' L1 norm is {np.abs(median).sum():.4g} against "
         f"{np.abs(ols).sum():.4g} for OLS; {int(np.sum((low < 0) & (high > 0)))} of {len(names)} "
         "95% intervals contain zero, which is the Bayesian reading of 'not selected'.",
     ])  # fmt: skip
-    return {
-        "bayesian_lasso": {
-            "lambda": lam, "feature_names": names, "median": median, "mean": mean,
-            "eti_95_low": low, "eti_95_high": high,
-            "r_hat": summary["r_hat"].to_numpy(float), "ess_bulk": summary["ess_bulk"].to_numpy(float),
-            "joint_mode": mode, "joint_mode_sigma": mode_sigma, "ols": ols,
-            "lasso_matched_l1": matched, "lasso_matched_l1_alpha": matched_alpha,
-        }
-    }  # fmt: skip
 
 
-def run(argv: list[str]) -> None:
-    run_penalty_experiment(lasso.SPEC, argv, extra=bayesian_lasso, add_arguments=add_arguments)
+def card(results: dict) -> Card:
+    bl, zeros = results["bayesian_lasso"], results["same_zero_set"]
+    return Card("bayesian_lasso.png", (
+        f"Same exact zeros as sklearn at {sum(zeros)}/{len(zeros)} alphas (max rel diff "
+        f"**{max(results['max_rel_diff']):.1e}**). Bayesian Lasso: "
+        f"{int(np.sum(np.asarray(bl['joint_mode']) == 0))} zeros in the joint mode, "
+        f"**{int(np.sum(np.asarray(bl['median']) == 0))}** among the posterior medians."
+    ))  # fmt: skip
+
+
+EXPERIMENT = penalty_experiment(
+    lasso.SPEC,
+    title="The Lasso is the MAP of a Laplace prior; the Bayesian Lasso is the rest",
+    extra=(
+        Section(
+            "the Bayesian Lasso of Park & Casella",
+            bayesian_lasso_compute,
+            bayesian_lasso_figure,
+            bayesian_lasso_page,
+        ),
+    ),
+    extra_options=options,
+    card=card,
+)

@@ -19,16 +19,19 @@ from sklearn.metrics import brier_score_loss, log_loss
 from sklearn.model_selection import train_test_split
 
 from experiments import common, report
-from experiments.family import run_penalty_experiment
+from experiments.family import penalty_experiment
+from experiments.runner import Card, Run, Section
 from experiments.style import COLORS, save
 from models import logistic
+from models.base import InputError
+from models.data import arrays
 from models.inference import PosteriorSampler
 
 INTERVAL = 0.94
 CALIBRATION_BINS = 10
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--test-fraction",
         type=common.open_fraction,
@@ -39,29 +42,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def predictive_probabilities(dt, X: np.ndarray) -> np.ndarray:
     """Posterior draws of P(y=1 | x) for each row of ``X``: shape ``(draws, rows)``."""
-    post = dt["posterior"].dataset
-    intercept = post["intercept"].values.reshape(-1, 1)
-    w = post["w"].values.reshape(-1, X.shape[1])
-    return expit(intercept + w @ X.T)
+    post = dt["posterior"].dataset.stack(sample=("chain", "draw"))
+    w = post["w"].transpose("sample", "feature").values
+    return expit(post["intercept"].values[:, None] + w @ X.T)
 
 
-def heldout(context: dict) -> dict:
+def validate(run: Run) -> None:
+    """Both classes must be represented on both sides of the stratified split."""
+    counts = np.bincount(run.data.y.astype(int), minlength=2)
+    needed = int(np.ceil(2 / min(run.args.test_fraction, 1 - run.args.test_fraction)))
+    if counts.min() < needed:
+        raise InputError(
+            f"the held-out check needs at least {needed} rows of each class at --test-fraction "
+            f"{run.args.test_fraction:g}; the target has {counts[0]} zeros and {counts[1]} ones"
+        )
+
+
+def heldout_compute(run: Run) -> dict:
     """Fit on a seeded stratified split at the reference C; compare probabilities on the rest."""
-    args, cfg, data, page, out = (context[k] for k in ("args", "cfg", "data", "page", "out"))
-    C = context["results"]["posterior"]["C"]
+    args, cfg, data = run.args, run.cfg, run.data
+    C = run.results["posterior"]["C"]
     X_train, X_test, y_train, y_test = train_test_split(
         data.X, data.y, test_size=args.test_fraction, stratify=data.y, random_state=args.seed
     )
-    sk = logistic.SPEC.sklearn({"C": C}, context["ctx"]).fit(X_train, y_train)
+    train = arrays(X_train, y_train, data.feature_names)
+    sk = logistic.SPEC.sklearn({"C": C}, train).fit(X_train, y_train)
     sk_prob = sk.predict_proba(X_test)[:, 1]
-    model = logistic.build(X_train, y_train, data.feature_names)
-    dt = PosteriorSampler(model).sample(
+    dt = PosteriorSampler(logistic.build(train)).sample(
         {"prior_sd": logistic.C_to_prior_sd(C)}, draws=cfg["draws"], tune=cfg["tune"],
         chains=cfg["chains"], seed=args.seed + 1,
     )  # fmt: skip
-    context["results"]["diagnostics"].append(
-        report.sampling_diagnostics(f"logistic on the training split (C={C:.4g})", dt, ["intercept", "w"])
-    )  # fmt: skip
+    run.diagnose(report.sampling_diagnostics(f"logistic on the training split (C={C:.4g})", dt,
+                                             ["intercept", "w"]))  # fmt: skip
     prob_draws = predictive_probabilities(dt, X_test)
     post_prob = prob_draws.mean(axis=0)
     low, high = np.quantile(prob_draws, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2], axis=0)
@@ -76,39 +88,6 @@ def heldout(context: dict) -> dict:
         calibration[label] = {"mean_predicted": mean_pred, "fraction_positive": frac}
     spans_half = (low < 0.5) & (high > 0.5)
     outside = (sk_prob < low) | (sk_prob > high)
-    closer_to_half = np.abs(post_prob - 0.5) < np.abs(sk_prob - 0.5)
-    figures(out, y_test, sk_prob, post_prob, low, high, calibration)
-
-    page.heading("Held-out patients: one probability, or a distribution over it")
-    page.text(
-        f"A stratified split (seed {args.seed}) holds out {len(y_test)} of {len(data.y)} rows. "
-        f"scikit-learn and the posterior are both fitted on the other {len(y_train)} at C = {C:.4g} "
-        f"(prior sd {logistic.C_to_prior_sd(C):.4g}); intervals are {INTERVAL:.0%} equal-tailed "
-        "posterior intervals of P(y = 1 | x)."
-    )
-    page.table(
-        ["score on held-out rows (lower is better)", "sklearn probability", "posterior mean probability"],
-        [["log loss", scores["log_loss"]["sklearn"], scores["log_loss"]["posterior"]],
-         ["Brier score", scores["brier"]["sklearn"], scores["brier"]["posterior"]]],
-    )  # fmt: skip
-    page.figure("heldout_probabilities.png", f"Held-out rows sorted by scikit-learn's probability (red): "
-                f"the posterior mean (blue) and its {INTERVAL:.0%} interval (bars).")  # fmt: skip
-    page.figure("calibration.png", "Calibration: observed frequency of y = 1 in bins of predicted "
-                "probability, for scikit-learn and the posterior mean; histogram of the predictions below.")  # fmt: skip
-    page.bullets([
-        f"<b>The same point, different uncertainty.</b> For {int(spans_half.sum())} of {len(y_test)} held-out "
-        f"rows the {INTERVAL:.0%} interval of the probability contains 0.5: the model is not sure which "
-        "class they are, which a single probability does not say. Widest interval: "
-        f"{float(np.max(high - low)):.3f}.",
-        f"<b>Mean is not mode.</b> Averaging over the posterior moves the probability of "
-        f"{int(closer_to_half.sum())} of {len(y_test)} rows toward 0.5 (median |posterior mean - "
-        f"sklearn| = {float(np.median(np.abs(post_prob - sk_prob))):.3g}); scikit-learn's probability "
-        f"lies outside the interval for {int(outside.sum())} rows.",
-        f"<b>Which scores better here.</b> Held-out log loss {scores['log_loss']['sklearn']:.4f} "
-        f"(sklearn) vs {scores['log_loss']['posterior']:.4f} (posterior mean): the "
-        f"{'posterior mean' if scores['log_loss']['posterior'] < scores['log_loss']['sklearn'] else 'plug-in MAP'} "
-        "wins on this split. Averaging buys honesty about uncertainty, not always a better score.",
-    ])  # fmt: skip
     return {
         "heldout": {
             "C": C, "test_fraction": args.test_fraction, "n_train": len(y_train), "n_test": len(y_test),
@@ -120,7 +99,20 @@ def heldout(context: dict) -> dict:
     }  # fmt: skip
 
 
-def figures(out, y_test, sk_prob, post_prob, low, high, calibration) -> None:
+def heldout_figures(run: Run) -> None:
+    held = run.results["heldout"]
+    y_test, sk_prob, post_prob, low, high, calibration = (
+        np.asarray(held[k]) if k != "calibration" else held[k]
+        for k in (
+            "y",
+            "sklearn_prob",
+            "posterior_mean_prob",
+            "prob_low",
+            "prob_high",
+            "calibration",
+        )
+    )
+    out = run.out
     order = np.argsort(sk_prob)
     rank = np.arange(len(order))
     fig, ax = plt.subplots(figsize=(11, 4.2))
@@ -152,5 +144,71 @@ def figures(out, y_test, sk_prob, post_prob, low, high, calibration) -> None:
     save(fig, out / "calibration.png")
 
 
-def run(argv: list[str]) -> None:
-    run_penalty_experiment(logistic.SPEC, argv, extra=heldout, add_arguments=add_arguments)
+def heldout_page(page: report.Page, run: Run) -> None:
+    held = run.results["heldout"]
+    C, scores = held["C"], {k: held[k] for k in ("log_loss", "brier")}
+    y_test, sk_prob, post_prob, low, high = (
+        np.asarray(held[k])
+        for k in ("y", "sklearn_prob", "posterior_mean_prob", "prob_low", "prob_high")
+    )
+    spans_half = (low < 0.5) & (high > 0.5)
+    outside = (sk_prob < low) | (sk_prob > high)
+    closer_to_half = np.abs(post_prob - 0.5) < np.abs(sk_prob - 0.5)
+    args, data, y_train = run.args, run.data, range(held["n_train"])
+
+    page.heading("Held-out patients: one probability, or a distribution over it")
+    page.text(
+        f"A stratified split (seed {args.seed}) holds out {len(y_test)} of {len(data.y)} rows. "
+        f"scikit-learn and the posterior are both fitted on the other {len(y_train)} at C = {C:.4g} "
+        f"(prior sd {logistic.C_to_prior_sd(C):.4g}); intervals are {INTERVAL:.0%} equal-tailed "
+        "posterior intervals of P(y = 1 | x)."
+    )
+    page.table(
+        ["score on held-out rows (lower is better)", "sklearn probability", "posterior mean probability"],
+        [["log loss", scores["log_loss"]["sklearn"], scores["log_loss"]["posterior"]],
+         ["Brier score", scores["brier"]["sklearn"], scores["brier"]["posterior"]]],
+    )  # fmt: skip
+    page.figure("heldout_probabilities.png", f"Held-out rows sorted by scikit-learn's probability (red): "
+                f"the posterior mean (blue) and its {INTERVAL:.0%} interval (bars).")  # fmt: skip
+    page.figure("calibration.png", "Calibration: observed frequency of y = 1 in bins of predicted "
+                "probability, for scikit-learn and the posterior mean; histogram of the predictions below.")  # fmt: skip
+    page.bullets([
+        f"**The same point, different uncertainty.** For {int(spans_half.sum())} of {len(y_test)} held-out "
+        f"rows the {INTERVAL:.0%} interval of the probability contains 0.5: the model is not sure which "
+        "class they are, which a single probability does not say. Widest interval: "
+        f"{float(np.max(high - low)):.3f}.",
+        f"**Mean is not mode.** Averaging over the posterior moves the probability of "
+        f"{int(closer_to_half.sum())} of {len(y_test)} rows toward 0.5 (median |posterior mean - "
+        f"sklearn| = {float(np.median(np.abs(post_prob - sk_prob))):.3g}); scikit-learn's probability "
+        f"lies outside the interval for {int(outside.sum())} rows.",
+        f"**Which scores better here.** Held-out log loss {scores['log_loss']['sklearn']:.4f} "
+        f"(sklearn) vs {scores['log_loss']['posterior']:.4f} (posterior mean): the "
+        f"{'posterior mean' if scores['log_loss']['posterior'] < scores['log_loss']['sklearn'] else 'plug-in MAP'} "
+        "wins on this split. Averaging buys honesty about uncertainty, not always a better score.",
+    ])  # fmt: skip
+
+
+def card(results: dict) -> Card:
+    held = results["heldout"]
+    return Card("heldout_probabilities.png", (
+        f"MAP = LogisticRegression to **{max(results['max_rel_diff']):.1e}** for C in "
+        f"[{min(results['Cs']):g}, {max(results['Cs']):g}]; **{held['n_interval_contains_half']}** of "
+        f"{held['n_test']} held-out patients have a {held['interval']:.0%} interval for P(malignant) "
+        "containing 0.5."
+    ))  # fmt: skip
+
+
+EXPERIMENT = penalty_experiment(
+    logistic.SPEC,
+    extra=(
+        Section(
+            "held-out rows: NUTS on the training split",
+            heldout_compute,
+            heldout_figures,
+            heldout_page,
+        ),
+    ),
+    extra_options=options,
+    validate=validate,
+    card=card,
+)

@@ -1,62 +1,119 @@
-"""Experiment pages: one HTML page (self-contained, figures as files beside it) and a Markdown twin.
+"""Experiment pages: section data rendered by Jinja2 to HTML (autoescaped) and to Markdown.
 
-A page is a list of blocks; each block renders itself to both formats, so the two never drift.
+A :class:`Page` is a list of blocks (heading, paragraph, table, figure, ...), each plain data. The
+HTML page and its Markdown twin are two templates over the same blocks, so they never drift, and
+every piece of text is escaped on the way out: a CSV column named ``<script>`` is shown as text.
+
+Author text may use two inline marks, ``**bold**`` and ```code```. Text from the user (column names,
+targets, paths) is passed through :func:`user` when it is put into such a string, so that its own
+``*`` and backticks stay characters; either way it can never become HTML.
 """
 
 from __future__ import annotations
 
-import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import arviz as az
 import numpy as np
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from experiments import intervals
 
 R_HAT_MAX = 1.01
 ESS_MIN = 400
+BFMI_MIN = 0.3  # E-BFMI below this: the momentum resampling explores energy poorly (Betancourt)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1060px;margin:2rem auto;
-padding:0 1rem;color:#1d232a;line-height:1.5}
-h1{font-size:1.8rem;margin-bottom:.2rem}h2{border-bottom:1px solid #dde;padding-bottom:.2rem;
-margin-top:2.2rem}
-.claim{background:#f3f7fb;border-left:4px solid #2b6cb0;padding:.8rem 1rem;margin:1rem 0}
-.formula{font-family:ui-monospace,Menlo,Consolas,monospace;background:#f6f6f4;padding:.6rem .8rem;
-white-space:pre-wrap;border-radius:4px}
-table{border-collapse:collapse;margin:.8rem 0;font-size:.88rem}
-th,td{border:1px solid #d5d8dc;padding:.25rem .5rem;text-align:right}
-th{background:#f0f2f4}td:first-child,th:first-child{text-align:left}
-.ok{color:#1e7b34;font-weight:600}.fail{color:#b42318;font-weight:700}
-.alert{background:#fdecea;border:1px solid #b42318;padding:.6rem 1rem;border-radius:4px}
-figure{margin:1.2rem 0}figure img{max-width:100%;border:1px solid #e3e6ea}
-figcaption{font-size:.9rem;color:#444}
-footer{margin-top:3rem;font-size:.8rem;color:#555;border-top:1px solid #dde;padding-top:.6rem}
-nav a{margin-right:1rem}code{background:#f3f3f3;padding:0 .2rem}
-"""
+_INLINE = re.compile(r"\\(.)|\*\*(.+?)\*\*|`(.+?)`", re.S)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
 
 
-def _cell(value) -> str:
+def user(text) -> str:
+    """Quote user-supplied text for an author string: its ``*``, backticks and ``\\`` stay literal."""
+    return re.sub(r"([\\*`])", r"\\\1", str(text))
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of inline text: ``kind`` is "text", "b" (bold) or "code"."""
+
+    kind: str
+    text: str
+
+
+def inline(text: str) -> list[Span]:
+    """Split author text into spans at ``**bold**`` and ```code``` marks (``\\x`` is a literal x)."""
+    spans, plain, position = [], [], 0
+    for match in _INLINE.finditer(text):
+        plain.append(text[position : match.start()])
+        escaped, bold, code = match.groups()
+        if escaped is not None:
+            plain.append(escaped)
+        else:
+            spans.append(Span("text", "".join(plain)))
+            plain = []
+            if bold is not None:
+                spans.append(Span("b", re.sub(r"\\(.)", r"\1", bold)))
+            else:
+                spans.append(Span("code", re.sub(r"\\(.)", r"\1", code)))
+        position = match.end()
+    plain.append(text[position:])
+    spans.append(Span("text", "".join(plain)))
+    return [span for span in spans if span.text]
+
+
+def markdown_escape(text) -> str:
+    """Escape Markdown's special characters (and ``&``) so text is shown, never interpreted."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text).replace("&", "&amp;")).replace("\n", " ")
+
+
+def markdown_code(text) -> str:
+    """A Markdown code span that survives backticks inside ``text``."""
+    text = str(text)
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def cell(value) -> str:
+    """One table cell as text: floats to 4 significant digits (scientific when large or tiny)."""
     if isinstance(value, float | np.floating):
         value = float(value)
         if value == 0:
             return "0"
+        if not np.isfinite(value):
+            return str(value)
         if abs(value) >= 1e5 or abs(value) < 1e-3:
             return f"{value:.3e}"
         return f"{value:.4g}"
     return str(value)
 
 
-@dataclass
-class Block:
-    """A piece of a page, rendered to both HTML and Markdown."""
+def anchor(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
 
-    html: str
-    markdown: str
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html", "html.j2"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_environment.filters.update(md=markdown_escape, mdcode=markdown_code, inline=inline)
+
+
+def render(template: str, **context) -> str:
+    """Render one of the templates in experiments/templates."""
+    return _environment.get_template(template).render(**context)
 
 
 @dataclass
 class Page:
-    """An experiment page under construction.
+    """An experiment page under construction: a title and a list of blocks (plain data).
 
     Parameters
     ----------
@@ -68,142 +125,126 @@ class Page:
 
     title: str
     out: Path
-    blocks: list[Block] = field(default_factory=list)
-
-    def add(self, html_text: str, markdown: str) -> None:
-        self.blocks.append(Block(html_text, markdown))
+    blocks: list[dict] = field(default_factory=list)
 
     def heading(self, text: str) -> None:
-        anchor = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
-        self.add(f'<h2 id="{anchor}">{html.escape(text)}</h2>', f"## {text}")
+        self.blocks.append({"kind": "heading", "text": text, "id": anchor(text)})
 
     def text(self, paragraph: str) -> None:
-        """A paragraph; ``paragraph`` may use ``<code>``, ``<b>`` and ``<i>`` (also shown as Markdown)."""
-        markdown = (
-            paragraph.replace("<code>", "`").replace("</code>", "`").replace("<b>", "**")
-            .replace("</b>", "**").replace("<i>", "*").replace("</i>", "*")
-        )  # fmt: skip
-        self.add(f"<p>{paragraph}</p>", markdown)
+        """A paragraph of author text (``**bold**``, ```code```; user text through :func:`user`)."""
+        self.blocks.append({"kind": "paragraph", "spans": inline(paragraph)})
 
     def claim(self, text: str, formula: str) -> None:
-        self.add(
-            f'<div class="claim"><p>{text}</p><div class="formula">{html.escape(formula)}</div></div>',
-            f"> {text}\n\n```\n{formula}\n```",
-        )
+        self.blocks.append({"kind": "claim", "spans": inline(text), "formula": formula})
 
     def bullets(self, items: list[str]) -> None:
-        self.add(
-            "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>",
-            "\n".join(f"- {item}" for item in items),
-        )
+        self.blocks.append({"kind": "bullets", "items": [inline(item) for item in items]})
 
     def code(self, source: str) -> None:
-        self.add(f'<pre class="formula">{html.escape(source)}</pre>', f"```python\n{source}\n```")
+        self.blocks.append({"kind": "code", "source": source})
+
+    def alert(self, text: str) -> None:
+        """A red banner: a failure the reader must see."""
+        self.blocks.append({"kind": "alert", "spans": inline(text)})
 
     def table(self, header: list[str], rows: list[list], flags: list[bool] | None = None) -> None:
-        """A table; rows whose flag is True are marked as failures in both formats."""
+        """A table; rows whose flag is True are marked as failures (red, and ⚠ in Markdown)."""
         flags = flags or [False] * len(rows)
-        head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-        body = "".join(
-            f"<tr{' class=fail' if bad else ''}>"
-            + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row)
-            + "</tr>"
-            for row, bad in zip(rows, flags, strict=True)
-        )
-        md = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
-        md += [
-            "| " + " | ".join(_cell(v) for v in row) + (" ⚠" if bad else "") + " |"
-            for row, bad in zip(rows, flags, strict=True)
-        ]
-        self.add(f"<table><tr>{head}</tr>{body}</table>", "\n".join(md))
+        self.blocks.append({
+            "kind": "table", "header": [str(h) for h in header],
+            "rows": [{"cells": [cell(v) for v in row], "fail": bool(bad)}
+                     for row, bad in zip(rows, flags, strict=True)],
+        })  # fmt: skip
 
     def figure(self, filename: str, caption: str) -> None:
         if not (self.out / filename).is_file():
             raise FileNotFoundError(f"figure {filename} was not written")
-        self.add(
-            f'<figure><img src="{filename}" alt="{html.escape(caption)}">'
-            f"<figcaption>{caption}</figcaption></figure>",
-            f"![{caption}]({filename})\n\n*{caption}*",
-        )
+        self.blocks.append({"kind": "figure", "file": filename, "caption": caption})
 
     def diagnostics(self, rows: list[dict]) -> None:
-        """The sampling diagnostics table, with any failure shown in a red banner above it."""
+        """The sampling (and MAP) diagnostics table; any failure is a red banner above it."""
         failures = [row for row in rows if not row["ok"]]
         if failures:
             names = "; ".join(f"{row['fit']}: {', '.join(row['problems'])}" for row in failures)
-            self.add(
-                f'<div class="alert"><b>Sampling diagnostics failed</b> for {html.escape(names)}. '
-                "Treat those posterior summaries with suspicion.</div>",
-                f"> **⚠ Sampling diagnostics failed** for {names}.",
+            self.alert(
+                f"**Diagnostics failed** for {user(names)}. Treat those results with suspicion."
             )
         else:
-            self.add(
-                f'<p class="ok">All fits pass: no divergences, r_hat &le; {R_HAT_MAX}, '
-                f"bulk and tail ESS &ge; {ESS_MIN}.</p>",
-                f"All fits pass: no divergences, r_hat <= {R_HAT_MAX}, bulk and tail ESS >= {ESS_MIN}.",
-            )
+            self.blocks.append({"kind": "ok", "spans": inline(
+                f"All fits pass: no divergences, r_hat ≤ {R_HAT_MAX}, bulk and tail ESS ≥ "
+                f"{ESS_MIN}, E-BFMI ≥ {BFMI_MIN}; every MAP certified."
+            )})  # fmt: skip
         self.table(
-            ["fit", "chains x draws", "divergences", "max r_hat", "min ESS bulk", "min ESS tail",
-             "status"],
-            [[r["fit"], r["draws"], r["divergences"], r["max_r_hat"], r["min_ess_bulk"],
-              r["min_ess_tail"], "ok" if r["ok"] else "FAILED"] for r in rows],
+            ["fit", "chains x draws", "divergences", "max tree depth hits", "min E-BFMI",
+             "max r_hat", "min ESS bulk", "min ESS tail", "status"],
+            [[r["fit"], r["draws"], r["divergences"], r["max_treedepth_hits"], r["min_bfmi"],
+              r["max_r_hat"], r["min_ess_bulk"], r["min_ess_tail"], "ok" if r["ok"] else "FAILED"]
+             for r in rows],
             [not r["ok"] for r in rows],
         )  # fmt: skip
 
-    def arviz_summary(self, dt, var_names: list[str], prob: float = 0.94) -> None:
-        """``az.summary`` of ``var_names`` as a table; rows failing r_hat or ESS are flagged."""
-        summary = az.summary(dt, var_names=var_names, ci_kind="hdi", ci_prob=prob, round_to="none")
-        low, high = f"hdi{prob * 100:.0f}_lb", f"hdi{prob * 100:.0f}_ub"
+    def arviz_summary(self, dt, var_names: list[str]) -> None:
+        """``az.summary`` of ``var_names`` with the suite's interval; rows failing r_hat/ESS flagged."""
+        summary = intervals.summary(dt, var_names)
+        low, high = intervals.columns()
         columns = ["mean", "sd", low, high, "mcse_mean", "ess_bulk", "ess_tail", "r_hat"]
         rows = [[name, *(float(summary.loc[name, c]) for c in columns)] for name in summary.index]
         flags = [not (row[-1] <= R_HAT_MAX and min(row[-3], row[-2]) >= ESS_MIN) for row in rows]
-        label = f"{prob:.0%}"
-        self.table(["parameter", "mean", "sd", f"hdi {label} low", f"hdi {label} high", "mcse mean",
-                    "ESS bulk", "ESS tail", "r_hat"], rows, flags)  # fmt: skip
+        self.table(["parameter", "mean", "sd", *intervals.labels(), "mcse mean", "ESS bulk",
+                    "ESS tail", "r_hat"], rows, flags)  # fmt: skip
 
-    def footer(self, provenance: dict) -> None:
-        versions = ", ".join(f"{k} {v}" for k, v in provenance["versions"].items())
-        text = (
-            f"Python {provenance['python']}; {versions}. Seed {provenance['seed']}. "
-            f"Command: <code>{html.escape(provenance['command'])}</code>. "
-            f"Git revision {html.escape(provenance['git_revision'])}."
-        )
-        self.add(
-            f"<footer>{text}</footer>",
-            "---\n\n" + text.replace("<code>", "`").replace("</code>", "`"),
+    def load_snippet(self, filename: str, var_names: list[str], comment: str = "") -> None:
+        """Code that reproduces this page's summary of a saved posterior, interval included."""
+        note = f"  # {comment}" if comment else ""
+        self.code(
+            f'import arviz as az\n\ndt = az.from_netcdf("{filename}"){note}\n'
+            f"az.summary(dt, var_names={var_names!r}, {intervals.SUMMARY_KWARGS})"
         )
 
-    def write(self) -> None:
-        """Write ``index.html`` and ``index.md`` into the page's folder."""
-        body = "\n".join(block.html for block in self.blocks)
-        nav = '<nav><a href="../index.html">&larr; all experiments</a></nav>'
-        (self.out / "index.html").write_text(
-            "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
-            f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<title>{html.escape(self.title)}</title><style>{CSS}</style></head>"
-            f"<body>{nav}<h1>{html.escape(self.title)}</h1>\n{body}\n</body></html>\n"
-        )
-        markdown = "\n\n".join(block.markdown for block in self.blocks)
-        (self.out / "index.md").write_text(f"# {self.title}\n\n{markdown}\n")
+    def write(self, provenance: dict) -> None:
+        """Write ``index.html`` and ``index.md`` (same blocks, two templates) with the footer."""
+        context = {"title": self.title, "blocks": self.blocks, "prov": provenance}
+        (self.out / "index.html").write_text(render("page.html.j2", **context))
+        (self.out / "index.md").write_text(render("page.md.j2", **context))
 
 
 def sampling_diagnostics(fit: str, dt, var_names: list[str]) -> dict:
-    """Divergences, worst r_hat and smallest bulk/tail ESS of one fit, with a pass/fail verdict."""
+    """Divergences, tree-depth hits, E-BFMI, worst r_hat, smallest bulk/tail ESS, and a verdict."""
     posterior = dt["posterior"].dataset[var_names]
+    stats = dt["sample_stats"].dataset
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    divergences = int(dt["sample_stats"]["diverging"].sum())
+    divergences = int(stats["diverging"].sum())
+    depth_hits = 0
+    if "maxdepth_reached" in stats:
+        depth_hits = int(stats["maxdepth_reached"].sum())
+    min_bfmi = float(az.bfmi(stats["energy"]).min()) if "energy" in stats else float("nan")
     r_hat = float(max(az.rhat(posterior)[v].max() for v in var_names))
     ess_bulk = float(min(az.ess(posterior, method="bulk")[v].min() for v in var_names))
     ess_tail = float(min(az.ess(posterior, method="tail")[v].min() for v in var_names))
     problems = []
     if divergences:
         problems.append(f"{divergences} divergences")
+    if depth_hits:
+        problems.append(f"{depth_hits} draws hit the maximum tree depth")
+    if min_bfmi < BFMI_MIN:
+        problems.append(f"E-BFMI {min_bfmi:.2f} < {BFMI_MIN}")
     if not r_hat <= R_HAT_MAX:
         problems.append(f"r_hat {r_hat:.3f} > {R_HAT_MAX}")
     if not min(ess_bulk, ess_tail) >= ESS_MIN:
         problems.append(f"ESS {min(ess_bulk, ess_tail):.0f} < {ESS_MIN}")
     return {
         "fit": fit, "draws": f"{chains} x {draws}", "divergences": divergences,
-        "max_r_hat": r_hat, "min_ess_bulk": ess_bulk, "min_ess_tail": ess_tail,
-        "ok": not problems, "problems": problems,
+        "max_treedepth_hits": depth_hits, "min_bfmi": min_bfmi, "max_r_hat": r_hat,
+        "min_ess_bulk": ess_bulk, "min_ess_tail": ess_tail, "ok": not problems,
+        "problems": problems,
+    }  # fmt: skip
+
+
+def map_diagnostics(fit: str, result) -> dict:
+    """A diagnostics row for a MAP solve: certified or not (shown in red when not)."""
+    problems = [] if result.converged else [result.message]
+    return {
+        "fit": fit, "draws": "MAP", "divergences": "", "max_treedepth_hits": "", "min_bfmi": "",
+        "max_r_hat": "", "min_ess_bulk": "", "min_ess_tail": "", "ok": result.converged,
+        "problems": problems,
     }  # fmt: skip

@@ -19,11 +19,11 @@ import pymc as pm
 from matplotlib import ticker
 from scipy import stats
 
-from experiments import common, report
-from experiments.family import build_model, model_context
-from experiments.output import atomic_output_dir
+from experiments import report
+from experiments.runner import Card, Experiment, Run, Section
 from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
 from models import REGISTRY, ridge
+from models.data import DATASETS, arrays, noise_estimate, reference_setup
 from models.inference import PosteriorSampler
 
 NAME = "sensitivity"
@@ -59,16 +59,13 @@ def power_scaling(dt, model: pm.Model, values: dict) -> dict:
     }
 
 
-def model_sensitivity(name: str, cfg: dict, seed: int, out) -> tuple[dict, dict, list]:
-    """Sample one model at the three widths (posteriors saved to ``out``); returns (results, draws
-    per width, diagnostics)."""
-    spec = REGISTRY[name]
-    data = common.bundled_data(spec.default_data)
-    X, y, names = data.X, data.y, data.feature_names
-    ctx = model_context(spec, X, y)
-    reference = spec.reference_penalty(X, y, ctx)
-    base = spec.prior_values(reference, ctx)
-    model = build_model(spec, data, ctx)
+def model_sensitivity(name: str, run: Run, k_model: int) -> tuple[dict, dict, list]:
+    """Sample one model at the three widths (posteriors saved with the run); returns (results,
+    draws per width, diagnostics)."""
+    cfg, seed = run.cfg, run.seed + 10 * k_model
+    setup = reference_setup(REGISTRY[name])
+    data, model, reference, base = setup.dataset, setup.model, setup.penalty, setup.values
+    y, names = data.y, data.feature_names
     sampler = PosteriorSampler(model)
     widths, draws, diagnostics = {}, {}, []
     for k, (width, factor) in enumerate(WIDTHS.items()):
@@ -76,14 +73,14 @@ def model_sensitivity(name: str, cfg: dict, seed: int, out) -> tuple[dict, dict,
         dt = sampler.sample(values, draws=cfg["draws"], tune=cfg["tune"], chains=cfg["chains"],
                             seed=seed + k)  # fmt: skip
         diagnostics.append(report.sampling_diagnostics(f"{name}, {width} prior", dt, ["w"]))
-        dt.to_netcdf(out / f"posterior_{name}_{width}.nc")
+        run.posteriors[f"posterior_{name}_{width}"] = dt
         w = dt["posterior"]["w"].values.reshape(-1, len(names))
         draws[width] = w
         widths[width] = {"factor": factor, "prior_values": values, "posterior_mean": w.mean(axis=0),
                          "posterior_sd": w.std(axis=0, ddof=1),
                          "psense": power_scaling(dt, model, values)}  # fmt: skip
     results = {"data_source": data.source, "n_obs": len(y), "feature_names": names,
-               "reference_penalty": reference, "noise_sd": ctx.noise_sd, "widths": widths}  # fmt: skip
+               "reference_penalty": reference, "noise_sd": setup.data.noise_sd, "widths": widths}  # fmt: skip
     return results, draws, diagnostics
 
 
@@ -93,10 +90,11 @@ def data_size(cfg: dict, seed: int) -> dict:
     The prior is the moderate one (RidgeCV's alpha on all rows) and sigma is fixed at the full-data
     least-squares residual sd, so only n changes. Each size is drawn ``reps`` times (seeded).
     """
-    data = common.bundled_data("diabetes")
+    data = DATASETS["diabetes"]()
     X, y = data.X, data.y
-    noise_sd = ridge.ols_noise_sd(X, y)
-    prior_sd = ridge.alpha_to_prior_sd(ridge.reference_penalty(X, y, None)["alpha"], noise_sd)
+    noise_sd = noise_estimate(X, y)
+    alpha = ridge.reference_penalty(arrays(X, y, data.feature_names))["alpha"]
+    prior_sd = ridge.alpha_to_prior_sd(alpha, noise_sd)
     sizes = np.unique(np.geomspace(20, len(y), cfg["sizes"]).astype(int))
     rng = np.random.default_rng(seed)
     width, distance = np.empty((len(sizes), cfg["reps"])), np.empty((len(sizes), cfg["reps"]))
@@ -112,32 +110,22 @@ def data_size(cfg: dict, seed: int) -> dict:
             "map_distance_from_ols": np.quantile(distance, [0.25, 0.5, 0.75], axis=1)}  # fmt: skip
 
 
-def run(argv: list[str]) -> None:
-    args = common.base_parser(NAME, "Prior sensitivity of ridge, logistic and lasso.").parse_args(
-        argv
-    )
-    common.reject_user_data(args, NAME)
-    cfg = settings(args.quick)
-    progress = common.Progress(NAME, len(MODELS) + 3, args.quiet)
+def compute(run: Run) -> dict:
     # psense logs a reading guide whenever it flags something; the page explains the flags.
     logging.getLogger("arviz_stats.psense").setLevel(logging.ERROR)
-    with atomic_output_dir(args.out, NAME) as out:
-        per_model, diagnostics = {}, []
-        for k, name in enumerate(MODELS):
-            progress(f"{name}: NUTS at three prior widths, power-scaling sensitivity")
-            per_model[name], draws, diag = model_sensitivity(name, cfg, args.seed + 10 * k, out)
-            diagnostics += diag
-            prior_posterior_figure(out, name, per_model[name], draws)
-        progress("data size: exact ridge posteriors on seeded subsamples")
-        sizes = data_size(cfg, args.seed)
-        data_size_figure(out, sizes)
-        results = {"models": per_model, "data_size": sizes, "widths": WIDTHS,
-                   "threshold": THRESHOLD, "diagnostics": diagnostics,
-                   "settings": {**cfg, "seed": args.seed}}  # fmt: skip
-        progress("results.json and report page")
-        common.write_json(out / "results.json", results)
-        write_page(out, results, common.provenance(args.seed, [NAME, *argv]))
-        progress("done")
+    per_model, run.state["draws"] = {}, {}
+    for k, name in enumerate(MODELS):
+        per_model[name], run.state["draws"][name], diagnostics = model_sensitivity(name, run, k)
+        for row in diagnostics:
+            run.diagnose(row)
+    return {"models": per_model, "data_size": data_size(run.cfg, run.seed), "widths": WIDTHS,
+            "threshold": THRESHOLD}  # fmt: skip
+
+
+def figures(run: Run) -> None:
+    for name in MODELS:
+        prior_posterior_figure(run.out, name, run.results["models"][name], run.state["draws"][name])
+    data_size_figure(run.out, run.results["data_size"])
 
 
 def _shown(result: dict) -> list[int]:
@@ -200,8 +188,8 @@ def data_size_figure(out, sizes: dict) -> None:
     save(fig, out / "data_size.png")
 
 
-def write_page(out, results: dict, prov: dict) -> None:
-    page = report.Page("Prior sensitivity: how much the belief behind the penalty matters", out)
+def page(page: report.Page, run: Run) -> None:
+    results = run.results
     page.claim(
         "Choosing a penalty is choosing a prior. Power-scaling the prior (and the likelihood) by a "
         "few percent and watching the posterior move measures how much that choice matters, "
@@ -248,16 +236,43 @@ def write_page(out, results: dict, prov: dict) -> None:
     tight = results["models"]["ridge"]["widths"]["tight"]["psense"]
     med = size["map_distance_from_ols"][1]
     page.bullets([
-        f"<b>The penalty is an assumption with measurable weight.</b> Under the tight ridge prior "
+        f"**The penalty is an assumption with measurable weight.** Under the tight ridge prior "
         f"{sum(p > THRESHOLD for p in tight['prior'])} of {len(tight['prior'])} coefficients are "
         "prior-sensitive; a point estimate carries no sign of that.",
-        f"<b>Data wash the prior out slowly.</b> The MAP is {med[0]:.2f} of the OLS norm away from OLS at "
+        f"**Data wash the prior out slowly.** The MAP is {med[0]:.2f} of the OLS norm away from OLS at "
         f"n = {size['sizes'][0]} and {med[-1]:.3f} at n = {size['sizes'][-1]}.",
     ])  # fmt: skip
     page.heading("Load the posterior yourself")
-    page.code(
-        'import arviz as az\n\ndt = az.from_netcdf("posterior_ridge_tight.nc")  # {ridge,logistic,lasso}_{loose,moderate,tight}\n'
-        'az.summary(dt, var_names=["w"])'
+    page.load_snippet(
+        "posterior_ridge_tight.nc",
+        ["w"],
+        "or posterior_{ridge,logistic,lasso}_{loose,moderate,tight}.nc",
     )
-    page.footer(prov)
-    page.write()
+
+
+def card(results: dict) -> Card:
+    tight = results["models"]["ridge"]["widths"]["tight"]["psense"]["prior"]
+    loose = results["models"]["ridge"]["widths"]["loose"]["psense"]["prior"]
+    return Card("data_size.png", (
+        f"Ridge prior sensitivity (psense): max **{max(loose):.3f}** under a loose prior, "
+        f"**{max(tight):.3f}** under a tight one; posterior width vs rows from "
+        f"{results['data_size']['sizes'][0]} to {results['data_size']['sizes'][-1]}."
+    ))  # fmt: skip
+
+
+EXPERIMENT = Experiment(
+    name=NAME,
+    title="Prior sensitivity: how much the belief behind the penalty matters",
+    description="Prior sensitivity of ridge, logistic and lasso.",
+    sections=(
+        Section(
+            "NUTS at three prior widths per model, power-scaling sensitivity, data size",
+            compute,
+            figures,
+            page,
+        ),
+    ),
+    settings=settings,
+    user_data=False,
+    card=card,
+)

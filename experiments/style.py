@@ -65,12 +65,18 @@ def legend_below(fig, ax, ncol: int, offset: float = -0.06) -> None:
 
 
 def posterior_panel(
-    ax, draws, map_value: float, sklearn_value: float, title: str, bins: int
+    ax, draws, map_value: float, sklearn_value: float | None, title: str, bins: int
 ) -> None:
-    """One coefficient's posterior draws (histogram) with the MAP and scikit-learn's estimate."""
+    """One coefficient's posterior draws (histogram) with the MAP and scikit-learn's estimate.
+
+    Titles are user text (column names): drawn with maths parsing off.
+    """
     ax.hist(draws, bins=bins, density=True, color=COLORS["posterior"], alpha=0.45,
             label="posterior (NUTS)")  # fmt: skip
     ax.axvline(map_value, ls=LINESTYLES["MAP"], color=COLORS["MAP"], lw=2, label="PyMC MAP (mode)")
-    ax.axvline(sklearn_value, ls=LINESTYLES["sklearn"], color=COLORS["sklearn"], label="sklearn")
-    ax.set_title(title[:28], fontsize=9)
+    if sklearn_value is not None:
+        ax.axvline(
+            sklearn_value, ls=LINESTYLES["sklearn"], color=COLORS["sklearn"], label="sklearn"
+        )
+    ax.set_title(title[:28], fontsize=9, parse_math=False)
     ax.set_yticks([])

@@ -5,34 +5,49 @@ Models are registered as data and looked up by name::
     from models import get_model
     spec = get_model("ridge")
 
-To add a model, write one file in models/ that defines a ``SPEC = ModelSpec(...)`` and add its module
-to ``_MODULES`` below.
+To add a model, write one file in models/ that defines ``SPEC = ModelSpec(...)`` (the contract is
+in :mod:`models.base`) and add its module to ``_MODULES`` below. The registry is read on first use,
+so a model file that breaks the contract is reported as one line by the command-line tools.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
 
-from models.base import Context, InputError, L1Term, ModelSpec
+from models.base import ContractError, InputError, L1Term, ModelData, ModelSpec
 
 _MODULES = ("models.ridge", "models.logistic", "models.lasso", "models.elasticnet")
 
 
-def _load() -> dict[str, ModelSpec]:
-    specs = (import_module(module).SPEC for module in _MODULES)
-    return {spec.name: spec for spec in specs}
+@cache
+def registry() -> dict[str, ModelSpec]:
+    """``{name: ModelSpec}`` of every module in ``_MODULES`` (read once; ``registry.cache_clear()``)."""
+    specs = {}
+    for module in _MODULES:
+        spec = getattr(import_module(module), "SPEC", None)
+        if not isinstance(spec, ModelSpec):
+            raise ContractError(f"{module} defines no SPEC = ModelSpec(...)")
+        specs[spec.name] = spec
+    return specs
 
 
-REGISTRY: dict[str, ModelSpec] = _load()
+def __getattr__(name: str):
+    if name == "REGISTRY":
+        return registry()
+    raise AttributeError(f"module 'models' has no attribute {name!r}")
 
 
 def get_model(name: str) -> ModelSpec:
     """Return the registered model called ``name``; unknown names raise one clear error."""
     try:
-        return REGISTRY[name]
+        return registry()[name]
     except KeyError:
-        known = ", ".join(sorted(REGISTRY))
+        known = ", ".join(sorted(registry()))
         raise InputError(f"unknown model '{name}'; registered models: {known}") from None
 
 
-__all__ = ["REGISTRY", "Context", "InputError", "L1Term", "ModelSpec", "get_model"]
+__all__ = [
+    "REGISTRY", "ContractError", "InputError", "L1Term", "ModelData", "ModelSpec", "get_model",
+    "registry",
+]  # fmt: skip

@@ -1,20 +1,36 @@
-"""What every model in the registry is made of.
+"""The model contract: what every model in the registry is made of, and what it is given.
 
-A penalised estimator from scikit-learn is the MAP of a Bayesian model. A :class:`ModelSpec`
-records the three things that make that statement checkable:
+A penalised estimator from scikit-learn is the MAP of a Bayesian model. A model file in models/
+defines ``SPEC = ModelSpec(...)``; everything the suite needs from it is a field of that spec, and
+everything the model is given is a :class:`ModelData`. Nothing else is assumed.
 
-* ``build``: the PyMC model, with every prior hyper-parameter in a ``pm.Data`` container so one
-  compiled model serves a whole sweep of penalties;
-* ``prior_values``: the exact penalty -> prior mapping (the values to put in those containers);
-* ``sklearn``: the scikit-learn estimator whose optimum the MAP must reproduce.
+**What ``build`` receives.** ``build(data: ModelData) -> pm.Model``, with
 
-Models whose prior is not differentiable at zero (Laplace) also name their non-smooth log-density
-terms in ``l1_terms`` so the MAP solver can treat them exactly (proximal Newton) instead of smoothing
-them away.
+* ``data.X``, ``data.y``, ``data.feature_names``: the design and target as the model sees them;
+* ``data.scaling``: the centring and scaling the suite applied to the columns of ``X`` (``None`` when
+  ``X`` is as given, e.g. ``--no-standardize``), so a model can state a prior on the raw scale;
+* ``data.noise_sd``: the fixed noise sd sigma of a Gaussian model with ``noise="fixed"`` (the
+  least-squares residual sd unless ``--noise-sd`` is given); ``None`` otherwise.
+
+**Which variables mean what.** ``coefficients`` (default ``"w"``, one entry per feature, dims
+``"feature"``), ``intercept`` (default ``"intercept"``; ``None`` for a model without one: no
+pinning needed), and for ``noise="unknown"`` the free noise sd ``noise_variable`` (``"sigma"``).
+Prior hyper-parameters live in ``pm.Data`` containers so one compiled model serves a whole sweep.
+
+**Optional parts.** A scikit-learn twin (``sklearn`` with ``prior_values``, the penalty -> prior
+mapping) adds Check 1, MAP = scikit-learn; ``penalty_grid`` widens it from the reference penalty to a
+grid; ``reference_penalty`` picks the penalty where the posterior is shown (else the user passes it,
+e.g. ``--alpha``). A model without a twin is shown at ``hyperparameters`` (its ``pm.Data`` values),
+of which ``--prior-sd`` overrides ``prior_sd``. Models whose prior is not differentiable at
+zero (Laplace) name their non-smooth terms in ``l1_terms`` so the MAP solver treats them exactly.
+
+A spec or a built model that breaks the contract raises :class:`ContractError`: one line naming
+the missing piece.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -26,20 +42,54 @@ class InputError(ValueError):
     """Bad input from the user: reported as one line, exit status 2, before any sampling."""
 
 
+class ContractError(InputError):
+    """A model file that does not meet the contract of :class:`ModelSpec` (one line, exit 2)."""
+
+
 @dataclass(frozen=True)
-class Context:
-    """What the penalty -> prior mapping may depend on besides the penalty itself.
+class Scaling:
+    """The column transformation the suite applied: ``X_model = (X_raw - mean) / scale``."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Everything a model's ``build`` (and its penalty -> prior mapping) is given.
 
     Parameters
     ----------
-    n_obs : int
-        Number of rows (scikit-learn's Lasso and ElasticNet scale the data term by 1 / (2 n)).
+    X : array (n, p)
+        Design matrix as the model sees it.
+    y : array (n,)
+        Target.
+    feature_names : tuple of str
+        Column names of ``X`` (the ``"feature"`` coordinate).
+    scaling : Scaling or None
+        What was done to the raw columns, or None if ``X`` is as given.
     noise_sd : float or None
-        The fixed noise standard deviation sigma of a Gaussian likelihood (None for Bernoulli).
+        Fixed noise sd sigma of a Gaussian likelihood with ``noise="fixed"``; None otherwise.
     """
 
-    n_obs: int
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: tuple[str, ...]
+    scaling: Scaling | None = None
     noise_sd: float | None = None
+
+    @property
+    def n_obs(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+
+def coords(data: ModelData) -> dict[str, list]:
+    """The coordinates every model uses: ``feature`` (column names) and ``obs`` (row numbers)."""
+    return {"feature": list(data.feature_names), "obs": list(range(data.n_obs))}
 
 
 @dataclass(frozen=True)
@@ -62,59 +112,128 @@ class L1Term:
     scale: str
 
 
+LIKELIHOODS = ("gaussian", "bernoulli")
+NOISE = ("fixed", "unknown")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
-    """One member of the penalty family, as data.
+    """One model of the suite, as data (see the module docstring for the contract).
 
     Parameters
     ----------
     name : str
-        Registry key, also the default experiment name.
+        Registry key, also the experiment name.
     title : str
         Human-readable name.
-    objective : str
-        The penalised objective scikit-learn minimises (plain text / LaTeX-free maths).
     prior : str
-        The prior and likelihood whose MAP is that objective.
-    mapping : str
-        The penalty <-> prior relation, e.g. ``alpha = sigma^2 / tau^2``.
+        The Bayesian model in words (likelihood and priors).
     likelihood : {"gaussian", "bernoulli"}
         Observation model; decides which targets are valid.
-    penalty_names : tuple of str
-        Names of scikit-learn's penalty parameters (``("alpha",)``, ``("C",)``,
-        ``("alpha", "l1_ratio")``).
     build : callable
-        ``build(X, y, feature_names) -> pm.Model``; hyper-parameters live in ``pm.Data``.
-    prior_values : callable
-        ``prior_values(penalty, context) -> dict`` of ``pm.Data`` values, where ``penalty`` maps each
-        name in ``penalty_names`` to its value.
-    sklearn : callable
-        ``sklearn(penalty, context) -> estimator`` (unfitted, tight tolerances).
-    penalty_grid : callable
-        ``penalty_grid(X, y, context, n) -> list of penalty dicts`` for the agreement sweep.
-    reference_penalty : callable
-        ``reference_penalty(X, y, context) -> penalty dict`` where the full posterior is shown
-        (scikit-learn's cross-validated choice).
-    default_data : str
-        Bundled data set the experiment uses without ``--data``.
+        ``build(data: ModelData) -> pm.Model``.
+    noise : {"fixed", "unknown"} or None
+        Gaussian models only: sigma is ``data.noise_sd`` (fixed) or the free variable
+        ``noise_variable`` (unknown). Default "fixed" for Gaussian models.
+    coefficients, intercept, noise_variable : str
+        Names of the weights (dims ``"feature"``), the intercept (None: no intercept) and the free
+        noise sd.
+    objective, mapping : str
+        The penalised objective scikit-learn minimises, and the penalty <-> prior relation.
+    penalty_names : tuple of str
+        scikit-learn's penalty parameters (``("alpha",)``, ``("C",)``, ``("alpha", "l1_ratio")``).
+    prior_values : callable, optional
+        ``prior_values(penalty, data) -> dict`` of ``pm.Data`` values; the exact mapping.
+    sklearn : callable, optional
+        ``sklearn(penalty, data) -> estimator`` (unfitted, tight tolerances): the twin.
+    penalty_grid : callable, optional
+        ``penalty_grid(data, n) -> list of penalty dicts`` for the agreement sweep.
+    reference_penalty : callable, optional
+        ``reference_penalty(data) -> penalty dict`` where the full posterior is shown.
+    penalty_from_prior : callable, optional
+        ``penalty_from_prior(prior_values, data) -> penalty``: the inverse mapping (enables
+        ``--prior-sd`` for a model with a twin).
+    exact_mode : callable, optional
+        ``exact_mode(penalty, data) -> (intercept, w)``: a closed form of the mode, a third
+        column of Check 1.
+    exact_posterior : callable, optional
+        ``exact_posterior(prior_values, data) -> (mean, cov)`` of ``(intercept, w)`` (intercept
+        first): Check 2 grades the sampler against it.
+    hyperparameters : mapping
+        ``pm.Data`` values at which a model without a twin is shown.
+    default_data : str or callable
+        A bundled data set's name (``models.data.DATASETS``) or ``() -> Dataset`` that makes one.
+    standardize : bool
+        Whether a user CSV is centred and scaled by default for this model (``--no-standardize``
+        and ``--standardize`` override).
     l1_terms : tuple of L1Term
         Non-smooth Laplace terms (empty for smooth models).
     """
 
     name: str
     title: str
-    objective: str
     prior: str
-    mapping: str
     likelihood: str
-    penalty_names: tuple[str, ...]
-    build: Callable[..., pm.Model]
-    prior_values: Callable[[Mapping[str, float], Context], dict[str, float]]
-    sklearn: Callable[[Mapping[str, float], Context], object]
-    penalty_grid: Callable[..., list[dict[str, float]]] | None = None
-    reference_penalty: Callable[..., dict[str, float]] | None = None
-    default_data: str = "diabetes"
-    l1_terms: tuple[L1Term, ...] = field(default_factory=tuple)
+    build: Callable[[ModelData], pm.Model]
+    noise: str | None = None
+    coefficients: str = "w"
+    intercept: str | None = "intercept"
+    noise_variable: str = "sigma"
+    objective: str = ""
+    mapping: str = ""
+    penalty_names: tuple[str, ...] = ()
+    prior_values: Callable[[Mapping[str, float], ModelData], dict[str, float]] | None = None
+    sklearn: Callable[[Mapping[str, float], ModelData], object] | None = None
+    penalty_grid: Callable[[ModelData, int], list[dict[str, float]]] | None = None
+    reference_penalty: Callable[[ModelData], dict[str, float]] | None = None
+    penalty_from_prior: Callable[[Mapping[str, float], ModelData], dict[str, float]] | None = None
+    exact_mode: Callable[[Mapping[str, float], ModelData], tuple[float, np.ndarray]] | None = None
+    exact_posterior: Callable[[Mapping[str, float], ModelData], tuple] | None = None
+    hyperparameters: Mapping[str, float] = field(default_factory=dict)
+    default_data: str | Callable = "diabetes"
+    standardize: bool = True
+    l1_terms: tuple[L1Term, ...] = ()
+
+    def __post_init__(self):
+        def broken(what: str):
+            raise ContractError(f"model '{self.name}': {what}")
+
+        if self.likelihood not in LIKELIHOODS:
+            broken(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
+        if self.likelihood == "gaussian" and self.noise is None:
+            object.__setattr__(self, "noise", "fixed")
+        if self.likelihood == "gaussian" and self.noise not in NOISE:
+            broken(f"noise must be 'fixed' or 'unknown', got {self.noise!r}")
+        if self.likelihood != "gaussian" and self.noise is not None:
+            broken("noise applies to a gaussian likelihood only")
+        if not callable(self.build):
+            broken("build must be a function build(data: ModelData) -> pm.Model")
+        required = [
+            p
+            for p in inspect.signature(self.build).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        if len(required) != 1:
+            names = ", ".join(p.name for p in required) or "nothing"
+            broken(f"build must take one argument, the ModelData; it requires ({names})")
+        if self.sklearn is not None:
+            missing = [
+                name
+                for name in ("prior_values", "objective", "mapping", "penalty_names")
+                if not getattr(self, name)
+            ]
+            if missing:
+                broken(f"a scikit-learn twin needs {', '.join(missing)} too")
+        elif self.penalty_grid or self.reference_penalty:
+            broken("penalty_grid and reference_penalty need a scikit-learn twin (sklearn=...)")
+
+    @property
+    def has_twin(self) -> bool:
+        return self.sklearn is not None
+
+    @property
+    def noise_fixed(self) -> bool:
+        return self.likelihood == "gaussian" and self.noise == "fixed"
 
     def validate_target(self, y: np.ndarray) -> None:
         """Raise :class:`InputError` if ``y`` cannot be observed by this model's likelihood."""
@@ -127,6 +246,57 @@ class ModelSpec:
                     f"got values {shown}{' ...' if values.size > 5 else ''}"
                 )
 
+    def check_model(self, model: pm.Model, data: ModelData, data_names=()) -> None:
+        """Raise :class:`ContractError` if the built ``model`` lacks a variable the spec names.
+
+        Parameters
+        ----------
+        data_names : iterable of str
+            ``pm.Data`` containers the suite will set (prior values, hyper-parameters).
+        """
+
+        def broken(what: str):
+            raise ContractError(f"model '{self.name}': {what}")
+
+        names = set(model.named_vars)
+        free = {v.name for v in model.free_RVs}
+        if self.coefficients not in free:
+            broken(f"build made no free variable '{self.coefficients}' (ModelSpec.coefficients)")
+        shape = np.shape(model.initial_point()[model.rvs_to_values[model[self.coefficients]].name])
+        if shape != (data.n_features,):
+            broken(f"'{self.coefficients}' has shape {shape}, expected ({data.n_features},)")
+        if self.intercept is not None and self.intercept not in names:
+            broken(f"build made no variable '{self.intercept}' (ModelSpec.intercept; None if none)")
+        if (
+            self.likelihood == "gaussian"
+            and self.noise == "unknown"
+            and self.noise_variable not in free
+        ):
+            broken(f"noise='unknown' needs a free variable '{self.noise_variable}'")
+        data_vars = {v.name for v in model.data_vars}
+        for name in data_names:
+            if name not in data_vars:
+                broken(f"build made no pm.Data container '{name}' for the prior values")
+        for term in self.l1_terms:
+            for name in (term.term, term.variable, term.scale):
+                if name not in names:
+                    broken(f"l1_terms names '{name}', which build did not make")
+        if not model.observed_RVs:
+            broken("build made no observed variable (the likelihood)")
+
+    def point_coefficients(self, point: Mapping[str, np.ndarray]) -> tuple[float, np.ndarray]:
+        """Split a MAP point into ``(intercept, w)`` (intercept 0 for a model without one)."""
+        b0 = 0.0 if self.intercept is None else float(np.asarray(point[self.intercept]))
+        return b0, np.asarray(point[self.coefficients], dtype=float)
+
+    def posterior_variables(self) -> list[str]:
+        """The variables every report summarises: intercept (if any), coefficients, free sigma."""
+        names = [self.intercept] if self.intercept else []
+        names.append(self.coefficients)
+        if self.likelihood == "gaussian" and self.noise == "unknown":
+            names.append(self.noise_variable)
+        return names
+
 
 def positive(value: float, name: str) -> float:
     """Return ``value`` as a float, or raise :class:`InputError` if it is not finite and > 0."""
@@ -134,8 +304,3 @@ def positive(value: float, name: str) -> float:
     if not np.isfinite(value) or value <= 0:
         raise InputError(f"{name} must be a positive finite number, got {value:g}")
     return value
-
-
-def coefficients(fitted: Mapping[str, np.ndarray]) -> tuple[float, np.ndarray]:
-    """Split a MAP point into ``(intercept, w)``."""
-    return float(np.asarray(fitted["intercept"])), np.asarray(fitted["w"], dtype=float)

@@ -23,7 +23,7 @@ import numpy as np
 import pymc as pm
 from sklearn.linear_model import ElasticNet, ElasticNetCV
 
-from models.base import InputError, L1Term, ModelSpec, positive
+from models.base import InputError, L1Term, ModelData, ModelSpec, coords, positive
 
 OBJECTIVE = "(1 / (2 n)) ||y - b0 - X w||^2 + alpha rho ||w||_1 + (alpha (1 - rho) / 2) ||w||^2"
 PRIOR = "y ~ Normal(b0 + X w, sigma), p(w_j) ∝ Normal(w_j | 0, tau) Laplace(w_j | 0, b), b0 flat"
@@ -60,26 +60,24 @@ def prior_to_penalty(
     return {"alpha": a1 + a2, "l1_ratio": a1 / (a1 + a2)}
 
 
-def build(
-    X: np.ndarray, y: np.ndarray, feature_names: list[str], *, noise_sd: float = 1.0
-) -> pm.Model:
+def build(data: ModelData) -> pm.Model:
     """Normal prior (``pm.Data`` ``prior_sd``) times a Laplace potential (``pm.Data`` ``laplace_scale``)."""
-    with pm.Model(coords={"feature": list(feature_names), "obs": np.arange(len(y))}) as model:
-        X_data = pm.Data("X", X, dims=("obs", "feature"))
-        sigma = pm.Data("noise_sd", positive(noise_sd, "noise sd (sigma)"))
+    with pm.Model(coords=coords(data)) as model:
+        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
+        sigma = pm.Data("noise_sd", positive(data.noise_sd, "noise sd (sigma)"))
         prior_sd = pm.Data("prior_sd", 1.0)
         scale = pm.Data("laplace_scale", 1.0)
         intercept = pm.Flat("intercept")
         w = pm.Normal("w", 0.0, prior_sd, dims="feature")
         pm.Potential("laplace_prior", -pm.math.sum(pm.math.abs(w)) / scale)
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=y, dims="obs")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=data.y, dims="obs")
     return model
 
 
 L1_RATIOS = (0.2, 0.5, 0.8)
 
 
-def penalty_grid(X, y, ctx, n: int) -> list[dict[str, float]]:
+def penalty_grid(data: ModelData, n: int) -> list[dict[str, float]]:
     """A grid of both parameters: alpha log-spaced over [1e-4, 10] for each l1_ratio in L1_RATIOS."""
     per_ratio = max(n // len(L1_RATIOS), 2)
     return [
@@ -89,9 +87,11 @@ def penalty_grid(X, y, ctx, n: int) -> list[dict[str, float]]:
     ]
 
 
-def reference_penalty(X, y, ctx) -> dict[str, float]:
+def reference_penalty(data: ModelData) -> dict[str, float]:
     """ElasticNetCV's 10-fold choice of both parameters."""
-    cv = ElasticNetCV(l1_ratio=list(L1_RATIOS), cv=10, tol=1e-10, max_iter=10**6).fit(X, y)
+    cv = ElasticNetCV(l1_ratio=list(L1_RATIOS), cv=10, tol=1e-10, max_iter=10**6).fit(
+        data.X, data.y
+    )
     return {"alpha": float(cv.alpha_), "l1_ratio": float(cv.l1_ratio_)}
 
 
@@ -104,10 +104,10 @@ SPEC = ModelSpec(
     likelihood="gaussian",
     penalty_names=("alpha", "l1_ratio"),
     build=build,
-    prior_values=lambda pen, ctx: penalty_to_prior(
-        pen["alpha"], pen["l1_ratio"], ctx.noise_sd, ctx.n_obs
+    prior_values=lambda pen, data: penalty_to_prior(
+        pen["alpha"], pen["l1_ratio"], data.noise_sd, data.n_obs
     ),
-    sklearn=lambda pen, ctx: ElasticNet(
+    sklearn=lambda pen, data: ElasticNet(
         alpha=pen["alpha"], l1_ratio=pen["l1_ratio"], tol=1e-12, max_iter=10**6
     ),
     penalty_grid=penalty_grid,

@@ -19,7 +19,7 @@ import numpy as np
 import pymc as pm
 from sklearn.linear_model import Lasso, LassoCV
 
-from models.base import L1Term, ModelSpec, positive
+from models.base import L1Term, ModelData, ModelSpec, coords, positive
 
 OBJECTIVE = "(1 / (2 n)) ||y - b0 - X w||^2 + alpha ||w||_1"
 PRIOR = "y ~ Normal(b0 + X w, sigma), w_j ~ Laplace(0, b), b0 flat"
@@ -49,36 +49,32 @@ def laplace_scale_to_alpha(scale: float, noise_sd: float, n_obs: int) -> float:
     )
 
 
-def build(
-    X: np.ndarray, y: np.ndarray, feature_names: list[str], *, noise_sd: float = 1.0
-) -> pm.Model:
+def build(data: ModelData) -> pm.Model:
     """Gaussian likelihood with fixed sigma (``pm.Data`` ``noise_sd``) and a Laplace prior with
     scale ``pm.Data`` ``laplace_scale``."""
-    with pm.Model(coords={"feature": list(feature_names), "obs": np.arange(len(y))}) as model:
-        X_data = pm.Data("X", X, dims=("obs", "feature"))
-        sigma = pm.Data("noise_sd", positive(noise_sd, "noise sd (sigma)"))
+    with pm.Model(coords=coords(data)) as model:
+        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
+        sigma = pm.Data("noise_sd", positive(data.noise_sd, "noise sd (sigma)"))
         scale = pm.Data("laplace_scale", 1.0)
         intercept = pm.Flat("intercept")
         w = pm.Laplace("w", 0.0, scale, dims="feature")
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=y, dims="obs")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=data.y, dims="obs")
     return model
 
 
-def build_bayesian_lasso(
-    X: np.ndarray, y: np.ndarray, feature_names: list[str], lam: float = PARK_CASELLA_LAMBDA
-) -> pm.Model:
+def build_bayesian_lasso(data: ModelData, lam: float = PARK_CASELLA_LAMBDA) -> pm.Model:
     """Park & Casella's Bayesian Lasso on centred y (no intercept).
 
     ``w_j | sigma ~ Laplace(0, sigma / lambda)`` and ``p(sigma^2) ∝ 1 / sigma^2``, which is a flat
     prior on ``log sigma``.
     """
-    with pm.Model(coords={"feature": list(feature_names), "obs": np.arange(len(y))}) as model:
-        X_data = pm.Data("X", X, dims=("obs", "feature"))
+    with pm.Model(coords=coords(data)) as model:
+        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
         lam_data = pm.Data("lam", positive(lam, "lambda"))
         log_sigma = pm.Flat("log_sigma")
         sigma = pm.Deterministic("sigma", pm.math.exp(log_sigma))
         w = pm.Laplace("w", 0.0, sigma / lam_data, dims="feature")
-        pm.Normal("y", X_data @ w, sigma, observed=y - y.mean(), dims="obs")
+        pm.Normal("y", X_data @ w, sigma, observed=data.y - data.y.mean(), dims="obs")
     return model
 
 
@@ -87,15 +83,15 @@ def alpha_max(X: np.ndarray, y: np.ndarray) -> float:
     return float(np.max(np.abs((X - X.mean(0)).T @ (y - y.mean()))) / len(y))
 
 
-def penalty_grid(X, y, ctx, n: int) -> list[dict[str, float]]:
+def penalty_grid(data: ModelData, n: int) -> list[dict[str, float]]:
     """The whole path: from 1.5 alpha_max (all zero) down to 1e-5 alpha_max (nearly OLS)."""
-    top = alpha_max(X, y)
+    top = alpha_max(data.X, data.y)
     return [{"alpha": float(a)} for a in np.geomspace(1.5 * top, 1e-5 * top, n)]
 
 
-def reference_penalty(X, y, ctx) -> dict[str, float]:
+def reference_penalty(data: ModelData) -> dict[str, float]:
     """LassoCV's 10-fold choice."""
-    return {"alpha": float(LassoCV(cv=10, tol=1e-10, max_iter=10**6).fit(X, y).alpha_)}
+    return {"alpha": float(LassoCV(cv=10, tol=1e-10, max_iter=10**6).fit(data.X, data.y).alpha_)}
 
 
 SPEC = ModelSpec(
@@ -107,10 +103,10 @@ SPEC = ModelSpec(
     likelihood="gaussian",
     penalty_names=("alpha",),
     build=build,
-    prior_values=lambda pen, ctx: {
-        "laplace_scale": alpha_to_laplace_scale(pen["alpha"], ctx.noise_sd, ctx.n_obs)
+    prior_values=lambda pen, data: {
+        "laplace_scale": alpha_to_laplace_scale(pen["alpha"], data.noise_sd, data.n_obs)
     },
-    sklearn=lambda pen, ctx: Lasso(alpha=pen["alpha"], tol=1e-12, max_iter=10**6),
+    sklearn=lambda pen, data: Lasso(alpha=pen["alpha"], tol=1e-12, max_iter=10**6),
     penalty_grid=penalty_grid,
     reference_penalty=reference_penalty,
     l1_terms=(L1Term(term="w", variable="w", scale="laplace_scale"),),

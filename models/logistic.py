@@ -16,7 +16,7 @@ import numpy as np
 import pymc as pm
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 
-from models.base import ModelSpec, positive
+from models.base import ModelData, ModelSpec, coords, positive
 
 OBJECTIVE = "C * sum_i logloss(y_i, b0 + x_i w) + ||w||^2 / 2"
 PRIOR = "y_i ~ Bernoulli(logit^-1(b0 + x_i w)), w_j ~ Normal(0, tau), b0 flat"
@@ -39,33 +39,33 @@ def prior_sd_to_C(prior_sd: float) -> float:
     return positive(prior_sd, "prior sd (tau)") ** 2
 
 
-def build(X: np.ndarray, y: np.ndarray, feature_names: list[str]) -> pm.Model:
+def build(data: ModelData) -> pm.Model:
     """Bayesian logistic regression; the prior width is ``pm.Data`` ``prior_sd``."""
-    with pm.Model(coords={"feature": list(feature_names), "obs": np.arange(len(y))}) as model:
-        X_data = pm.Data("X", X, dims=("obs", "feature"))
+    with pm.Model(coords=coords(data)) as model:
+        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
         prior_sd = pm.Data("prior_sd", 1.0)
         intercept = pm.Flat("intercept")
         w = pm.Normal("w", 0.0, prior_sd, dims="feature")
-        pm.Bernoulli("y", logit_p=intercept + X_data @ w, observed=y, dims="obs")
+        pm.Bernoulli("y", logit_p=intercept + X_data @ w, observed=data.y, dims="obs")
     return model
 
 
-def sklearn_estimator(penalty, ctx) -> LogisticRegression:
+def sklearn_estimator(penalty, data) -> LogisticRegression:
     """LogisticRegression at tight tolerance (its default tol=1e-4 stops far from the optimum)."""
     return LogisticRegression(C=penalty["C"], solver="newton-cholesky", tol=1e-12, max_iter=1000)
 
 
-def penalty_grid(X, y, ctx, n: int) -> list[dict[str, float]]:
+def penalty_grid(data: ModelData, n: int) -> list[dict[str, float]]:
     """C log-spaced over [1e-3, 1e3]."""
     return [{"C": float(C)} for C in np.geomspace(1e-3, 1e3, n)]
 
 
-def reference_penalty(X, y, ctx) -> dict[str, float]:
+def reference_penalty(data: ModelData) -> dict[str, float]:
     """scikit-learn's 5-fold cross-validated C (log loss) on a grid over [1e-3, 1e3]."""
     cv = LogisticRegressionCV(Cs=np.geomspace(1e-3, 1e3, 13), cv=5, scoring="neg_log_loss",
                               solver="newton-cholesky", tol=1e-8, max_iter=1000, l1_ratios=(0.0,),
                               use_legacy_attributes=False)  # fmt: skip
-    return {"C": float(np.ravel(cv.fit(X, y).C_)[0])}
+    return {"C": float(np.ravel(cv.fit(data.X, data.y).C_)[0])}
 
 
 SPEC = ModelSpec(
@@ -77,7 +77,7 @@ SPEC = ModelSpec(
     likelihood="bernoulli",
     penalty_names=("C",),
     build=build,
-    prior_values=lambda pen, ctx: {"prior_sd": C_to_prior_sd(pen["C"])},
+    prior_values=lambda pen, data: {"prior_sd": C_to_prior_sd(pen["C"])},
     sklearn=sklearn_estimator,
     penalty_grid=penalty_grid,
     reference_penalty=reference_penalty,

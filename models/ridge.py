@@ -12,12 +12,10 @@ posterior is
 which is the ridge objective divided by 2 sigma^2 when alpha = sigma^2 / tau^2. The two have the
 same minimiser; the posterior is Gaussian and known exactly (:func:`exact_posterior`).
 
-Two noise settings:
-
-* ``noise="fixed"``: sigma is a known constant (``pm.Data`` ``noise_sd``). Exactly conjugate.
-* ``noise="unknown"``: sigma ~ HalfNormal(``noise_prior_sd``) and w | sigma ~ Normal(0, sigma /
-  sqrt(alpha)). For every sigma the conditional mode of w is Ridge(alpha), so the joint MAP of w is
-  Ridge(alpha) too, whatever sigma's mode turns out to be.
+Two noise settings: :func:`build` (sigma a known constant, ``pm.Data`` ``noise_sd``; exactly
+conjugate) and :func:`build_unknown_noise` (sigma ~ HalfNormal and w | sigma ~ Normal(0, sigma /
+sqrt(alpha)); for every sigma the conditional mode of w is Ridge(alpha), so the joint MAP of w is
+Ridge(alpha) too, whatever sigma's mode turns out to be).
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ import numpy as np
 import pymc as pm
 from sklearn.linear_model import Ridge, RidgeCV
 
-from models.base import Context, ModelSpec, positive
+from models.base import ModelData, ModelSpec, coords, positive
 
 OBJECTIVE = "||y - b0 - X w||^2 + alpha ||w||^2"
 PRIOR = "y ~ Normal(b0 + X w, sigma), w_j ~ Normal(0, tau), b0 flat"
@@ -77,46 +75,40 @@ def prior_sd_to_alpha(prior_sd: float, noise_sd: float) -> float:
     return (positive(noise_sd, "noise sd (sigma)") / positive(prior_sd, "prior sd (tau)")) ** 2
 
 
-def build(
-    X: np.ndarray,
-    y: np.ndarray,
-    feature_names: list[str],
-    *,
-    noise: str = "fixed",
-    noise_sd: float = 1.0,
-    noise_prior_sd: float | None = None,
-) -> pm.Model:
-    """Bayesian linear regression with a Normal prior on the weights.
+def build(data: ModelData) -> pm.Model:
+    """Bayesian linear regression with a Normal prior on the weights and sigma fixed.
+
+    ``pm.Data`` containers: ``noise_sd`` (sigma, from ``data.noise_sd``) and ``prior_sd`` (tau).
+    """
+    with pm.Model(coords=coords(data)) as model:
+        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
+        intercept = pm.Flat("intercept")
+        sigma = pm.Data("noise_sd", positive(data.noise_sd, "noise sd (sigma)"))
+        prior_sd = pm.Data("prior_sd", 1.0)
+        w = pm.Normal("w", 0.0, prior_sd, dims="feature")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=data.y, dims="obs")
+    return model
+
+
+def build_unknown_noise(data: ModelData, noise_prior_sd: float | None = None) -> pm.Model:
+    """Ridge with sigma unknown: ``sigma ~ HalfNormal``, ``w | sigma ~ Normal(0, sigma / sqrt(alpha))``.
+
+    For every sigma the conditional mode of w is Ridge(alpha), so the joint MAP of w is Ridge(alpha)
+    too. ``pm.Data`` ``alpha``.
 
     Parameters
     ----------
-    X, y : arrays
-        Design (n x p) and target (n,).
-    feature_names : list of str
-        Coordinate labels of ``w``.
-    noise : {"fixed", "unknown"}
-        Known sigma (``pm.Data`` ``noise_sd``, prior width ``pm.Data`` ``prior_sd``) or sigma with a
-        HalfNormal prior and w | sigma ~ Normal(0, sigma / sqrt(alpha)) (``pm.Data`` ``alpha``).
-    noise_sd : float
-        Initial value of ``noise_sd`` (fixed case).
     noise_prior_sd : float, optional
-        Scale of sigma's HalfNormal prior (unknown case); default: the standard deviation of ``y``.
+        Scale of sigma's HalfNormal prior; default the standard deviation of ``y``.
     """
-    if noise not in ("fixed", "unknown"):
-        raise ValueError(f"noise must be 'fixed' or 'unknown', got {noise!r}")
-    with pm.Model(coords={"feature": list(feature_names), "obs": np.arange(len(y))}) as model:
-        X_data = pm.Data("X", X, dims=("obs", "feature"))
+    scale = float(np.std(data.y)) if noise_prior_sd is None else noise_prior_sd
+    with pm.Model(coords=coords(data)) as model:
+        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
         intercept = pm.Flat("intercept")
-        if noise == "fixed":
-            sigma = pm.Data("noise_sd", positive(noise_sd, "noise sd (sigma)"))
-            prior_sd = pm.Data("prior_sd", 1.0)
-            w = pm.Normal("w", 0.0, prior_sd, dims="feature")
-        else:
-            scale = float(np.std(y)) if noise_prior_sd is None else noise_prior_sd
-            alpha = pm.Data("alpha", 1.0)
-            sigma = pm.HalfNormal("sigma", positive(scale, "noise prior sd"))
-            w = pm.Normal("w", 0.0, sigma / pm.math.sqrt(alpha), dims="feature")
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=y, dims="obs")
+        alpha = pm.Data("alpha", 1.0)
+        sigma = pm.HalfNormal("sigma", positive(scale, "noise prior sd"))
+        w = pm.Normal("w", 0.0, sigma / pm.math.sqrt(alpha), dims="feature")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=data.y, dims="obs")
     return model
 
 
@@ -126,9 +118,7 @@ def default_tau_scale(X: np.ndarray, y: np.ndarray) -> float:
     return float(np.std(y) / np.mean(np.std(X, axis=0)))
 
 
-def build_hierarchical(
-    X: np.ndarray, y: np.ndarray, feature_names: list[str], *, tau_scale: float | None = None
-) -> pm.Model:
+def build_hierarchical(data: ModelData, tau_scale: float | None = None) -> pm.Model:
     r"""Full Bayes for the ridge penalty: the prior width tau is learned, and with it alpha.
 
     ``w_j | tau ~ Normal(0, tau)``, ``tau ~ HalfCauchy(tau_scale)``, ``sigma ~ HalfNormal(sd(y))``,
@@ -140,16 +130,16 @@ def build_hierarchical(
     tau_scale : float, optional
         Scale of tau's prior; default :func:`default_tau_scale`.
     """
-    scale = default_tau_scale(X, y) if tau_scale is None else tau_scale
-    with pm.Model(coords={"feature": list(feature_names), "obs": np.arange(len(y))}) as model:
-        X_data = pm.Data("X", X, dims=("obs", "feature"))
+    scale = default_tau_scale(data.X, data.y) if tau_scale is None else tau_scale
+    with pm.Model(coords=coords(data)) as model:
+        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
         intercept = pm.Flat("intercept")
-        sigma = pm.HalfNormal("sigma", float(np.std(y)))
+        sigma = pm.HalfNormal("sigma", float(np.std(data.y)))
         tau = pm.HalfCauchy("tau", positive(scale, "tau prior scale"))
         w = pm.Normal("w", 0.0, tau, dims="feature")
         alpha = pm.Deterministic("alpha", sigma**2 / tau**2)
         pm.Deterministic("log10_alpha", pm.math.log(alpha) / np.log(10))
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=y, dims="obs")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=data.y, dims="obs")
     return model
 
 
@@ -203,17 +193,13 @@ def closed_form(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[float, np.n
     return float(y_mean - x_mean @ w), w
 
 
-def ols_noise_sd(X: np.ndarray, y: np.ndarray) -> float:
-    """Residual standard deviation of least squares with intercept: ``sqrt(RSS / (n - p - 1))``."""
-    Z = np.column_stack([np.ones(len(y)), X])
-    beta, *_ = np.linalg.lstsq(Z, y, rcond=None)
-    dof = max(len(y) - Z.shape[1], 1)
-    return float(np.sqrt(np.sum((y - Z @ beta) ** 2) / dof))
+ALPHA_GRID = np.geomspace(1e-4, 1e6, 31)  # the ridge experiment's grid and RidgeCV's candidates
 
 
-def reference_penalty(X, y, ctx) -> dict[str, float]:
-    """RidgeCV's efficient leave-one-out choice over alpha in [1e-4, 1e6]."""
-    return {"alpha": float(RidgeCV(alphas=np.geomspace(1e-4, 1e6, 41)).fit(X, y).alpha_)}
+def reference_penalty(data: ModelData) -> dict[str, float]:
+    """RidgeCV's efficient leave-one-out choice over :data:`ALPHA_GRID`: the suite's one
+    cross-validated ridge alpha (every experiment uses this definition)."""
+    return {"alpha": float(RidgeCV(alphas=ALPHA_GRID).fit(data.X, data.y).alpha_)}
 
 
 SPEC = ModelSpec(
@@ -225,20 +211,28 @@ SPEC = ModelSpec(
     likelihood="gaussian",
     penalty_names=("alpha",),
     build=build,
-    prior_values=lambda pen, ctx: {"prior_sd": alpha_to_prior_sd(pen["alpha"], ctx.noise_sd)},
-    sklearn=lambda pen, ctx: Ridge(alpha=pen["alpha"], solver="cholesky"),
+    prior_values=lambda pen, data: {"prior_sd": alpha_to_prior_sd(pen["alpha"], data.noise_sd)},
+    sklearn=lambda pen, data: Ridge(alpha=pen["alpha"], solver="cholesky"),
+    penalty_grid=lambda data, n: [{"alpha": float(a)} for a in np.geomspace(1e-4, 1e6, n)],
     reference_penalty=reference_penalty,
+    penalty_from_prior=lambda values, data: {
+        "alpha": prior_sd_to_alpha(values["prior_sd"], data.noise_sd)
+    },
+    exact_mode=lambda pen, data: closed_form(data.X, data.y, pen["alpha"]),
+    exact_posterior=lambda values, data: exact_posterior(
+        data.X, data.y, values["prior_sd"], data.noise_sd
+    ),
 )
 
 __all__ = [
+    "ALPHA_GRID",
     "SPEC",
-    "Context",
     "alpha_to_prior_sd",
     "build",
     "build_hierarchical",
+    "build_unknown_noise",
     "closed_form",
     "default_tau_scale",
     "exact_posterior",
-    "ols_noise_sd",
     "prior_sd_to_alpha",
 ]

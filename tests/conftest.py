@@ -1,14 +1,18 @@
-"""Shared fixtures: the diabetes data and one quick run of each experiment per test session."""
+"""Shared fixtures: the diabetes data, one quick run of each experiment per session, extra models."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import sys
+import textwrap
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
 
+import models
 from experiments.__main__ import main
 
 logging.getLogger("pymc").setLevel(logging.ERROR)
@@ -34,6 +38,29 @@ def run_quick(tmp_path_factory):
         return cache[key]
 
     return run
+
+
+@pytest.fixture
+def add_model(tmp_path, monkeypatch):
+    """Add a model to the registry the way a user does: one file (its source) and one module name."""
+    package = tmp_path / "user_models"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    added = []
+
+    def add(name: str, source: str) -> None:
+        (package / f"{name}.py").write_text(textwrap.dedent(source))
+        added.append(f"user_models.{name}")
+        monkeypatch.setattr(models, "_MODULES", (*models._MODULES, f"user_models.{name}"))
+        models.registry.cache_clear()
+        importlib.invalidate_caches()
+
+    yield add
+    monkeypatch.undo()
+    models.registry.cache_clear()
+    for module in (*added, "user_models"):
+        sys.modules.pop(module, None)
 
 
 def rel_linf(a, b) -> float:

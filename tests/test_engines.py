@@ -8,12 +8,13 @@ from scipy import stats
 
 from experiments.engines import Marginals, grade, w1_gaussian_draws, w1_gaussians, wasserstein
 from models import ridge
+from models.data import arrays
 from models.inference import MAPSolver
 
 
 def test_laplace_equals_exact_posterior_for_ridge(diabetes):
     X, y, names = diabetes
-    model = ridge.build(X, y, names, noise_sd=54.0)
+    model = ridge.build(arrays(X, y, names, 54.0))
     solver = MAPSolver(model, ridge.SPEC)
     laplace = solver.laplace(solver.solve({"prior_sd": 500.0}))
     mean, cov = ridge.exact_posterior(X, y, 500.0, 54.0)

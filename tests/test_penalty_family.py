@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-from models import REGISTRY, elasticnet, get_model, lasso, logistic, ridge
-from models.base import Context, InputError
+from models import REGISTRY, elasticnet, get_model, lasso, logistic
+from models.base import InputError
+from models.data import arrays, noise_estimate
 from models.inference import MAPSolver
 
 # scikit-learn run at tol=1e-12 and our proximal Newton both reach ~1e-11 relative here (measured);
@@ -26,7 +27,7 @@ def _agree(map_w, sk_w):
 @pytest.fixture(scope="module")
 def gaussian_context(diabetes):
     X, y, names = diabetes
-    return X, y, names, Context(len(y), ridge.ols_noise_sd(X, y))
+    return X, y, names, arrays(X, y, names, noise_estimate(X, y))
 
 
 def test_registry_has_the_family():
@@ -38,7 +39,7 @@ def test_registry_has_the_family():
 def test_lasso_map_over_the_whole_path(gaussian_context):
     X, y, names, ctx = gaussian_context
     spec = get_model("lasso")
-    solver = MAPSolver(spec.build(X, y, names, noise_sd=ctx.noise_sd), spec)
+    solver = MAPSolver(spec.build(ctx), spec)
     alpha_max = np.max(np.abs((X - X.mean(0)).T @ (y - y.mean()))) / len(y)  # all-zero from here on
     n_zero = []
     for alpha in np.geomspace(alpha_max * 1.5, alpha_max * 1e-5, 20):
@@ -53,7 +54,7 @@ def test_lasso_map_over_the_whole_path(gaussian_context):
 def test_elasticnet_map_on_grid(gaussian_context, l1_ratio):
     X, y, names, ctx = gaussian_context
     spec = get_model("elasticnet")
-    solver = MAPSolver(spec.build(X, y, names, noise_sd=ctx.noise_sd), spec)
+    solver = MAPSolver(spec.build(ctx), spec)
     for alpha in np.geomspace(1e-4, 10, 8):
         pen = {"alpha": alpha, "l1_ratio": l1_ratio}
         fit = solver.solve(spec.prior_values(pen, ctx))
@@ -65,10 +66,11 @@ def test_logistic_map_over_C_grid():
     X = (data.data - data.data.mean(0)) / data.data.std(0)
     y = (data.target == 0).astype(float)
     spec = get_model("logistic")
-    solver = MAPSolver(spec.build(X, y, list(data.feature_names)), spec)
+    md = arrays(X, y, data.feature_names)
+    solver = MAPSolver(spec.build(md), spec)
     for C in np.geomspace(1e-3, 1e3, 9):
-        fit = solver.solve(spec.prior_values({"C": C}, Context(len(y))))
-        sk = spec.sklearn({"C": C}, None).fit(X, y)
+        fit = solver.solve(spec.prior_values({"C": C}, md))
+        sk = spec.sklearn({"C": C}, md).fit(X, y)
         assert np.max(np.abs(fit.point["w"] - sk.coef_[0])) <= TOL * np.max(np.abs(sk.coef_[0]))
         assert fit.point["intercept"] == pytest.approx(sk.intercept_[0], rel=TOL, abs=TOL)
 

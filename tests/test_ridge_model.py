@@ -8,7 +8,8 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from models import get_model, ridge
-from models.base import Context, InputError
+from models.base import InputError
+from models.data import arrays, noise_estimate
 from models.inference import MAPSolver, PosteriorSampler
 
 ALPHAS = np.logspace(-4, 6, 25)
@@ -17,9 +18,10 @@ ALPHAS = np.logspace(-4, 6, 25)
 @pytest.fixture(scope="module")
 def fixed_model(diabetes):
     X, y, names = diabetes
-    sigma = ridge.ols_noise_sd(X, y)
-    model = ridge.build(X, y, names, noise="fixed", noise_sd=sigma)
-    return X, y, sigma, model, MAPSolver(model)
+    sigma = noise_estimate(X, y)
+    md = arrays(X, y, names, sigma)
+    model = ridge.build(md)
+    return X, y, sigma, model, MAPSolver(model), md
 
 
 def test_penalty_prior_mapping_round_trip():
@@ -43,9 +45,9 @@ def test_mapping_rejects_non_positive(bad):
 def test_map_equals_sklearn_and_closed_form_on_grid(fixed_model):
     # Tolerance 1e-8 relative L-inf: all three are direct linear solves (Newton is exact in one step
     # on the quadratic log posterior), so they agree to ~1e-13 on diabetes; 1e-8 is the acceptance bound.
-    X, y, sigma, _, solver = fixed_model
+    X, y, sigma, _, solver, md = fixed_model
     for alpha in ALPHAS:
-        fit = solver.solve(ridge.SPEC.prior_values({"alpha": alpha}, Context(len(y), sigma)))
+        fit = solver.solve(ridge.SPEC.prior_values({"alpha": alpha}, md))
         sk = Ridge(alpha=alpha, solver="cholesky").fit(X, y)
         b0, w = ridge.closed_form(X, y, alpha)
         assert np.max(np.abs(fit.point["w"] - sk.coef_)) <= 1e-8 * np.max(np.abs(sk.coef_))
@@ -59,7 +61,7 @@ def test_map_equals_sklearn_and_closed_form_on_grid(fixed_model):
 
 def test_exact_posterior_mean_is_ridge(fixed_model):
     # The Gaussian posterior's mean is its mode; same linear algebra, so 1e-9 relative.
-    X, y, sigma, _, _ = fixed_model
+    X, y, sigma, _, _, _ = fixed_model
     for alpha in (1e-3, 0.1, 10.0):
         mean, cov = ridge.exact_posterior(X, y, ridge.alpha_to_prior_sd(alpha, sigma), sigma)
         sk = Ridge(alpha=alpha).fit(X, y)
@@ -71,7 +73,7 @@ def test_unknown_noise_joint_map_is_ridge(diabetes):
     # With w | sigma ~ N(0, sigma / sqrt(alpha)) the conditional mode of w is Ridge(alpha) for every
     # sigma, hence also at the joint mode. Newton to convergence: 1e-8 relative.
     X, y, names = diabetes
-    solver = MAPSolver(ridge.build(X, y, names, noise="unknown"))
+    solver = MAPSolver(ridge.build_unknown_noise(arrays(X, y, names)))
     for alpha in (1e-3, 0.1, 10.0, 1e4):
         fit = solver.solve({"alpha": alpha})
         sk = Ridge(alpha=alpha).fit(X, y)
@@ -83,7 +85,7 @@ def test_nuts_matches_exact_posterior_within_monte_carlo_error(fixed_model):
     # Monte Carlo error: |mean_mcmc - mean_exact| has sd mcse_mean (from ESS); allow 5 of them per
     # coefficient (11 coefficients -> a false alarm has probability ~1e-5). The sd estimate has
     # standard error mcse_sd; same 5-sigma rule.
-    X, y, sigma, model, _ = fixed_model
+    X, y, sigma, model, _, _ = fixed_model
     alpha = 0.01
     tau = ridge.alpha_to_prior_sd(alpha, sigma)
     dt = PosteriorSampler(model).sample({"prior_sd": tau}, draws=1000, tune=1000, chains=2, seed=11)
@@ -102,7 +104,7 @@ def test_nuts_matches_exact_posterior_within_monte_carlo_error(fixed_model):
 def test_sampler_reuses_one_compilation(fixed_model):
     # Two different prior widths through the same compiled model give different posteriors: the
     # pm.Data value really reaches the compiled log density.
-    _, _, sigma, model, _ = fixed_model
+    _, _, sigma, model, _, _ = fixed_model
     sampler = PosteriorSampler(model)
     compiled = sampler.compiled
     wide = sampler.sample({"prior_sd": 1e4}, draws=200, tune=200, chains=1, seed=1)

@@ -8,13 +8,14 @@ from scipy import stats
 from experiments.__main__ import main
 from experiments.sensitivity import power_scaling
 from models import ridge
+from models.data import arrays
 from models.inference import PosteriorSampler
 
 
 def test_power_scaling_uses_the_sampled_prior(diabetes):
     """nutpie's with_data leaves the PyMC model's pm.Data at its default; psense must not."""
     X, y, names = diabetes
-    model = ridge.build(X, y, names, noise_sd=54.0)
+    model = ridge.build(arrays(X, y, names, 54.0))
     dt = PosteriorSampler(model).sample({"prior_sd": 123.0}, draws=100, tune=200, chains=2, seed=1)
     result = power_scaling(dt, model, {"prior_sd": 123.0})
     w = dt["posterior"]["w"].values

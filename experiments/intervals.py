@@ -1,0 +1,34 @@
+"""The suite's one interval convention, defined once: 94% highest-density intervals (ArviZ).
+
+Every posterior interval on every page, every ``hdi_94_low`` / ``hdi_94_high`` in results.json and
+every "load the posterior yourself" snippet use :data:`PROB` and :data:`KIND`, so a reader who
+reruns a snippet gets the page's numbers (ArviZ 1.x's own default is an 89% ETI).
+"""
+
+from __future__ import annotations
+
+import arviz as az
+
+PROB = 0.94
+KIND = "hdi"
+SUMMARY_KWARGS = f'ci_kind="{KIND}", ci_prob={PROB}'
+
+
+def columns() -> tuple[str, str]:
+    """Names of the interval's bounds in ``az.summary``'s table."""
+    return f"{KIND}{PROB * 100:.0f}_lb", f"{KIND}{PROB * 100:.0f}_ub"
+
+
+def labels() -> list[str]:
+    """How a page labels the two bounds (they are not quantiles)."""
+    return [f"{PROB:.0%} {KIND.upper()} low", f"{PROB:.0%} {KIND.upper()} high"]
+
+
+def summary(dt, var_names: list[str]):
+    """``az.summary`` of ``var_names`` with the suite's interval, unrounded."""
+    return az.summary(dt, var_names=var_names, ci_kind=KIND, ci_prob=PROB, round_to="none")
+
+
+def interval(dt, var_names: list[str], group: str = "posterior"):
+    """The suite's interval of each variable, as labelled arrays (``ci_bound`` lower/upper)."""
+    return az.hdi(dt, var_names=var_names, group=group, prob=PROB)

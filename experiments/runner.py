@@ -1,0 +1,203 @@
+"""One runner for every experiment: options, data, seeding, progress, atomic output, results, pages.
+
+An experiment is one module that defines ``EXPERIMENT = Experiment(...)``: its name, its options,
+and its sections. A :class:`Section` is one part of the page with everything it needs in one
+place: a ``compute`` that returns results as data (merged into results.json), the ``figures`` it
+draws, and the ``page`` text that shows them. The runner owns everything else:
+
+1. argument parsing, every option checked while parsing (one ``error:`` line, exit 2);
+2. data loading and validation (``--data/--target``, ``--standardize/--no-standardize``), and the
+   experiment's own ``validate`` hook, all before any work;
+3. the atomic output folder, progress lines, ``results.json``, saved posteriors (netCDF), the
+   provenance footer and rendering the page (HTML and Markdown from the same blocks).
+
+Registration is one line in :data:`experiments.registry.MODULES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from experiments import common, report
+from experiments.output import atomic_output_dir
+from models.base import InputError, ModelSpec
+from models.data import DATASETS, Dataset, default_dataset
+
+
+@dataclass
+class Run:
+    """The state of one run, handed to every section.
+
+    Attributes
+    ----------
+    name : str
+        Experiment name.
+    args : argparse.Namespace
+        Parsed options.
+    cfg : dict
+        The experiment's settings for this run (``--quick`` or full).
+    data : Dataset or None
+        The data set (None for experiments that bring their own).
+    results : dict
+        Everything computed so far (written to results.json); sections add keys.
+    posteriors : dict
+        ``{file stem: DataTree}`` saved as ``<stem>.nc`` beside the page.
+    state : dict
+        In-memory objects one section hands to a later one (models, samplers, draws).
+    """
+
+    name: str
+    args: argparse.Namespace
+    cfg: dict
+    data: Dataset | None
+    results: dict = field(default_factory=dict)
+    posteriors: dict = field(default_factory=dict)
+    state: dict = field(default_factory=dict)
+    out: object = None
+
+    @property
+    def seed(self) -> int:
+        return self.args.seed
+
+    def diagnose(self, row: dict) -> None:
+        """Record one fit's diagnostics (shown on the page, red when it fails)."""
+        self.results.setdefault("diagnostics", []).append(row)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of an experiment: computation, figures and page text side by side.
+
+    Parameters
+    ----------
+    progress : str
+        What the progress line says while ``compute`` runs ("" for a page-only section).
+    compute : callable, optional
+        ``compute(run) -> dict`` of results (plain data) merged into ``run.results``.
+    figures : callable, optional
+        ``figures(run)``: writes PNG files into ``run.out``.
+    page : callable, optional
+        ``page(page, run)``: adds this section's blocks, reading ``run.results``.
+    """
+
+    progress: str = ""
+    compute: Callable[[Run], dict | None] | None = None
+    figures: Callable[[Run], None] | None = None
+    page: Callable[[report.Page, Run], None] | None = None
+
+
+@dataclass(frozen=True)
+class Card:
+    """An experiment's card on the front page: its key figure and one headline (author text)."""
+
+    figure: str
+    headline: str
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """An experiment, as data.
+
+    Parameters
+    ----------
+    name, title, description : str
+        Command name, page title, one-line ``--help`` description.
+    sections : tuple of Section
+        In page order.
+    settings : callable
+        ``settings(quick) -> dict``: grid sizes and sampler budgets.
+    options : callable, optional
+        ``options(parser)``: the experiment's own options (types check values while parsing).
+    validate : callable, optional
+        ``validate(run)``: checks that need the data too; raise :class:`InputError`.
+    spec : ModelSpec, optional
+        The model whose default data set and target rules apply.
+    user_data : bool
+        Whether ``--data FILE --target COL`` is accepted.
+    default_data : str
+        Bundled data set used without ``--data`` when there is no ``spec``.
+    card : callable, optional
+        ``card(results) -> Card`` for the front page.
+    """
+
+    name: str
+    title: str
+    description: str
+    sections: tuple[Section, ...]
+    settings: Callable[[bool], dict]
+    options: Callable[[argparse.ArgumentParser], None] | None = None
+    validate: Callable[[Run], None] | None = None
+    spec: ModelSpec | None = None
+    user_data: bool = True
+    default_data: str = "diabetes"
+    card: Callable[[dict], Card] | None = None
+
+
+def parser(experiment: Experiment) -> argparse.ArgumentParser:
+    """The experiment's command line: the common options, data options, its own."""
+    p = common.base_parser(experiment.name, experiment.description)
+    if experiment.user_data:
+        p.add_argument("--data", help="CSV file with a header row and numeric columns")
+        p.add_argument("--target", help="name of the target column in --data")
+        scaling = p.add_mutually_exclusive_group()
+        default = experiment.spec.standardize if experiment.spec else True
+        scaling.add_argument("--standardize", dest="standardize", action="store_true",
+                             default=default, help="centre and scale CSV features to unit sd"
+                             + (" (default)" if default else ""))  # fmt: skip
+        scaling.add_argument("--no-standardize", dest="standardize", action="store_false",
+                             help="use CSV features as given" + ("" if default else " (default)"))  # fmt: skip
+    if experiment.options:
+        experiment.options(p)
+    return p
+
+
+def load(experiment: Experiment, args: argparse.Namespace) -> Dataset | None:
+    """The data an experiment runs on, validated (before any work)."""
+    if not experiment.user_data:
+        return None
+    if args.data is not None:
+        if not args.target:
+            raise InputError("--data needs --target COLUMN")
+        X, y, names = common.read_csv(args.data, args.target)
+        data = common.csv_dataset(X, y, names, args.target, str(args.data), args.standardize)
+    elif args.target:
+        raise InputError("--target is only meaningful with --data FILE")
+    elif experiment.spec is not None:
+        data = default_dataset(experiment.spec)
+    else:
+        data = DATASETS[experiment.default_data]()
+    if experiment.spec is not None:
+        experiment.spec.validate_target(data.y)
+    return data
+
+
+def run_experiment(experiment: Experiment, argv: list[str]) -> dict:
+    """Parse, validate, compute every section, write results.json, posteriors, figures and page."""
+    args = parser(experiment).parse_args(argv)
+    run = Run(experiment.name, args, experiment.settings(args.quick), load(experiment, args))
+    if experiment.validate:
+        experiment.validate(run)
+    steps = [s for s in experiment.sections if s.compute or s.figures]
+    progress = common.Progress(experiment.name, len(steps) + 1, args.quiet)
+    with atomic_output_dir(args.out, experiment.name) as out:
+        run.out = out
+        run.results = {**(run.data.provenance() if run.data is not None else {}),
+                       "settings": {**run.cfg, "seed": args.seed}}  # fmt: skip
+        for section in steps:
+            progress(section.progress or "figures")
+            if section.compute:
+                run.results.update(section.compute(run) or {})
+            if section.figures:
+                section.figures(run)
+        progress("results.json, posteriors and report page")
+        for stem, dt in run.posteriors.items():
+            dt.to_netcdf(out / f"{stem}.nc")
+        common.write_json(out / "results.json", run.results)
+        page = report.Page(experiment.title, out)
+        for section in experiment.sections:
+            if section.page:
+                section.page(page, run)
+        page.write(common.provenance(args.seed, [experiment.name, *argv]))
+    return run.results

@@ -1,0 +1,186 @@
+"""Data sets and model set-up: what a model is fitted to, and the settings it is given.
+
+* :class:`Dataset`: a design matrix and target with a record of how the features were prepared.
+* :data:`DATASETS`: data sets that ship with scikit-learn, by name (``ModelSpec.default_data``).
+* :func:`model_data`: a spec's :class:`~models.base.ModelData` on a data set, with the fixed noise sd
+  a Gaussian model needs (:func:`noise_estimate` unless given).
+* :func:`build_model`: ``spec.build(data)``, checked against the contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+from sklearn import datasets
+
+from models.base import ContractError, InputError, ModelData, ModelSpec, Scaling, positive
+
+
+@dataclass
+class Dataset:
+    """A design matrix and target, with a record of how the features were prepared.
+
+    Attributes
+    ----------
+    X : array (n, p)
+    y : array (n,)
+    feature_names : list of str
+    target_name : str
+    source : str
+        ``sklearn:<name>``, the CSV path, or the generator's name.
+    standardized : bool
+        True if the suite centred the features and scaled them to unit standard deviation (ddof=0).
+    feature_mean, feature_scale : list of float or None
+        The centring and scaling applied (None if the features are used as given).
+    note : str
+        How the features were prepared, in words.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    target_name: str
+    source: str
+    standardized: bool
+    feature_mean: list[float] | None = None
+    feature_scale: list[float] | None = None
+    note: str = ""
+
+    @property
+    def scaling(self) -> Scaling | None:
+        if self.feature_mean is None:
+            return None
+        return Scaling(np.asarray(self.feature_mean), np.asarray(self.feature_scale))
+
+    def provenance(self) -> dict:
+        """The fields results.json records about the data."""
+        return {
+            "data_source": self.source,
+            "target": self.target_name,
+            "n_obs": int(self.X.shape[0]),
+            "feature_names": self.feature_names,
+            "standardized": self.standardized,
+            "feature_mean": self.feature_mean,
+            "feature_scale": self.feature_scale,
+            "data_note": self.note,
+        }
+
+
+def standardize(X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[float], list[float]]:
+    """Centre each column and scale it to unit standard deviation (ddof=0); refuse constant columns."""
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    constant = [name for name, s in zip(names, scale, strict=True) if not s > 0]
+    if constant:
+        raise InputError(f"constant column(s) cannot be standardised: {', '.join(constant)}")
+    return (X - mean) / scale, mean.tolist(), scale.tolist()
+
+
+def standardized_dataset(
+    X: np.ndarray, y: np.ndarray, names: list[str], target: str, source: str, note: str = ""
+) -> Dataset:
+    """A :class:`Dataset` whose columns are centred and scaled to unit sd (ddof=0)."""
+    Xs, mean, scale = standardize(X, names)
+    note = note or "features centred and scaled to unit standard deviation (ddof=0) by the suite"
+    return Dataset(Xs, y, names, target, source, True, mean, scale, note)
+
+
+def _diabetes() -> Dataset:
+    bunch = datasets.load_diabetes()
+    return Dataset(
+        bunch.data, bunch.target.astype(float), list(bunch.feature_names), "disease progression",
+        "sklearn:load_diabetes", False,
+        note="scikit-learn's scaled diabetes data: columns centred with unit Euclidean norm "
+        "(the lars standardisation of Efron et al. 2004); target as is",
+    )  # fmt: skip
+
+
+def _breast_cancer() -> Dataset:
+    bunch = datasets.load_breast_cancer()
+    # scikit-learn codes malignant as 0; model the probability of malignancy (1 = malignant).
+    return standardized_dataset(
+        bunch.data, (bunch.target == 0).astype(float), [str(n) for n in bunch.feature_names],
+        "malignant", "sklearn:load_breast_cancer",
+        "features centred and scaled to unit standard deviation (ddof=0); target 1 = malignant",
+    )  # fmt: skip
+
+
+DATASETS: dict[str, Callable[[], Dataset]] = {
+    "diabetes": _diabetes,
+    "breast_cancer": _breast_cancer,
+}
+
+
+def default_dataset(spec: ModelSpec) -> Dataset:
+    """The data a model runs on without ``--data``: a bundled set by name, or the spec's generator."""
+    if callable(spec.default_data):
+        data = spec.default_data()
+        if not isinstance(data, Dataset):
+            raise ContractError(f"model '{spec.name}': default_data() must return a Dataset")
+        return data
+    try:
+        return DATASETS[spec.default_data]()
+    except KeyError:
+        known = ", ".join(DATASETS)
+        raise ContractError(
+            f"model '{spec.name}': unknown default_data {spec.default_data!r}; bundled: {known}"
+        ) from None
+
+
+def noise_estimate(X: np.ndarray, y: np.ndarray) -> float:
+    """Residual standard deviation of least squares with intercept: ``sqrt(RSS / (n - p - 1))``."""
+    Z = np.column_stack([np.ones(len(y)), X])
+    beta, *_ = np.linalg.lstsq(Z, y, rcond=None)
+    dof = max(len(y) - Z.shape[1], 1)
+    return float(np.sqrt(np.sum((y - Z @ beta) ** 2) / dof))
+
+
+def model_data(spec: ModelSpec, data: Dataset, noise_sd: float | None = None) -> ModelData:
+    """``spec``'s view of ``data``: a fixed-noise Gaussian model gets sigma (given or estimated)."""
+    sigma = None
+    if spec.noise_fixed:
+        sigma = noise_estimate(data.X, data.y) if noise_sd is None else positive(noise_sd, "sigma")
+    return ModelData(data.X, data.y, tuple(data.feature_names), data.scaling, sigma)
+
+
+def build_model(spec: ModelSpec, data: ModelData, data_names: Iterable[str] = ()) -> pm.Model:
+    """``spec.build(data)``, checked: a missing variable is one :class:`ContractError` line."""
+    model = spec.build(data)
+    if not isinstance(model, pm.Model):
+        raise ContractError(
+            f"model '{spec.name}': build returned {type(model).__name__}, not pm.Model"
+        )
+    spec.check_model(model, data, data_names)
+    return model
+
+
+def arrays(
+    X: np.ndarray, y: np.ndarray, feature_names: Iterable[str], noise_sd: float | None = None
+) -> ModelData:
+    """A :class:`ModelData` straight from arrays (features used as given)."""
+    X = np.asarray(X, dtype=float)
+    return ModelData(X, np.asarray(y, dtype=float), tuple(feature_names), None, noise_sd)
+
+
+@dataclass
+class ReferenceSetup:
+    """A model on its default data at its reference penalty: what engines and sensitivity share."""
+
+    spec: ModelSpec
+    dataset: Dataset
+    data: ModelData
+    model: pm.Model
+    penalty: dict
+    values: dict
+
+
+def reference_setup(spec: ModelSpec) -> ReferenceSetup:
+    """``spec`` built on its default data set, at ``spec.reference_penalty`` (needs a twin)."""
+    dataset = default_dataset(spec)
+    data = model_data(spec, dataset)
+    penalty = spec.reference_penalty(data)
+    values = spec.prior_values(penalty, data)
+    return ReferenceSetup(spec, dataset, data, build_model(spec, data, values), penalty, values)
