@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import subprocess
 import sys
 import time
@@ -82,7 +83,9 @@ class Parser(argparse.ArgumentParser):
     """argparse with one-line errors: a bad option raises :class:`InputError` (exit 2, no usage dump)."""
 
     def error(self, message: str):
-        raise InputError(message)
+        # "argument --alpha: must be ..." reads better as "--alpha must be ..."
+        match = re.fullmatch(r"argument (\S+?): (.*)", message, re.S)
+        raise InputError(f"{match[1].split('/')[0]} {match[2]}" if match else message)
 
 
 def output_folder(text: str) -> Path:
@@ -111,7 +114,7 @@ def positive_number(text: str) -> float:
     except ValueError:
         value = float("nan")
     if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
     return value
 
 
@@ -119,7 +122,7 @@ def open_fraction(text: str) -> float:
     """argparse type: a number strictly between 0 and 1."""
     value = positive_number(text)
     if value >= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
     return value
 
 

@@ -148,6 +148,9 @@ def parser(experiment: Experiment) -> argparse.ArgumentParser:
                              + (" (default)" if default else ""))  # fmt: skip
         scaling.add_argument("--no-standardize", dest="standardize", action="store_false",
                              help="use CSV features as given" + ("" if default else " (default)"))  # fmt: skip
+    else:  # accepted only to say why not, in one line
+        p.add_argument("--data", help=argparse.SUPPRESS)
+        p.add_argument("--target", help=argparse.SUPPRESS)
     if experiment.options:
         experiment.options(p)
     return p
@@ -156,6 +159,10 @@ def parser(experiment: Experiment) -> argparse.ArgumentParser:
 def load(experiment: Experiment, args: argparse.Namespace) -> Dataset | None:
     """The data an experiment runs on, validated (before any work)."""
     if not experiment.user_data:
+        if args.data or args.target:
+            raise InputError(
+                f"{experiment.name} runs each model on its bundled data set; --data is not supported"
+            )
         return None
     if args.data is not None:
         if not args.target:

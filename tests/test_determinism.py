@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.__main__ import known, main
+from experiments.__main__ import main
+from experiments.registry import experiments
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in known() if n != "ridge"])
+@pytest.mark.parametrize("name", [n for n in experiments() if n != "ridge"])
 def test_same_seed_same_results(run_quick, tmp_path, name):
     first, _ = run_quick(name)
     again = tmp_path / name
