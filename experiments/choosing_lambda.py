@@ -24,7 +24,7 @@ from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 
 from experiments import common, intervals, report
 from experiments.report import user
-from experiments.runner import Card, Experiment, Run, Section
+from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import COLORS, LINESTYLES, save
 from models import evidence, ridge
 from models.base import InputError
@@ -128,10 +128,9 @@ def heldout_scores(X_train, y_train, X_test, y_test, choices: Choices, dt) -> di
             mean, sd = gaussian_predictive(X_train, y_train, X_test, alpha)
         scores[method] = {"rmse": float(np.sqrt(np.mean((y_test - mean) ** 2))),
                           "lpd": float(np.mean(norm.logpdf(y_test, mean, sd)))}  # fmt: skip
-    post = dt["posterior"].dataset
-    w = post["w"].values.reshape(-1, X_test.shape[1])
-    mu = post["intercept"].values.reshape(-1, 1) + w @ X_test.T
-    sigma = post["sigma"].values.reshape(-1, 1)
+    w = intervals.draws(dt, "w").values
+    mu = intervals.draws(dt, "intercept").values[:, None] + w @ X_test.T
+    sigma = intervals.draws(dt, "sigma").values[:, None]
     lpd = logsumexp(norm.logpdf(y_test, mu, sigma), axis=0) - np.log(len(w))
     scores["full_bayes"] = {"rmse": float(np.sqrt(np.mean((y_test - mu.mean(axis=0)) ** 2))),
                             "lpd": float(np.mean(lpd))}  # fmt: skip
@@ -262,7 +261,8 @@ def figures(run: Run) -> None:
     save(fig, out / "cv_vs_loo.png")
 
 
-def page(page: report.Page, run: Run) -> None:
+def page_choices(page: report.Page, run: Run) -> None:
+    """Claim, data, the choices of alpha and the curves behind them."""
     results, dt = run.results, run.state["dt"]
     post = results["alpha_posterior"]
     page.claim(
@@ -304,6 +304,10 @@ def page(page: report.Page, run: Run) -> None:
     gap = np.max(np.abs(np.subtract(curves["elpd"], curves["exact"])))
     page.text(f"PSIS-LOO against exact LOO over the grid: largest gap {gap:.3g} (elpd units); "
               f"largest Pareto k {max(curves['max_pareto_k']):.2f} (reliable below 0.7).")  # fmt: skip
+
+
+def page_heldout(page: report.Page, run: Run) -> None:
+    results = run.results
     page.heading("Held-out rows")
     split = results["heldout_split"]
     page.text(f"A seeded split holds out {split['n_test']} rows; every method re-chooses alpha on the "
@@ -318,8 +322,16 @@ def page(page: report.Page, run: Run) -> None:
     page.table(["method", "alpha (training split)", "RMSE", "lpd per row"],
                [[labels[m], split["alphas"].get(m, "posterior"), s["rmse"], s["lpd"]]
                 for m, s in held.items()])  # fmt: skip
-    page.heading("Sampling diagnostics")
-    page.diagnostics(results["diagnostics"])
+
+
+def page_hides(page: report.Page, run: Run) -> None:
+    results = run.results
+    post = results["alpha_posterior"]
+    held = results["heldout"]
+    labels = {
+        **{m: CHOICES[m][0] for m in CHOICES},
+        "full_bayes": "full Bayes (integrates over alpha)",
+    }
     page.heading("What the point estimate hides")
     width = post["hdi_94_high"] / post["hdi_94_low"]
     best_lpd = max(held, key=lambda m: held[m]["lpd"])
@@ -367,8 +379,11 @@ EXPERIMENT = Experiment(
             "choices of alpha, CV and LOO curves, full Bayes on all rows and on a split",
             compute,
             figures,
-            page,
+            page_choices,
         ),
+        Section(page=page_heldout),
+        diagnostics_section(),
+        Section(page=page_hides),
     ),
     settings=settings,
     options=options,

@@ -19,10 +19,10 @@ import numpy as np
 from matplotlib.patches import Ellipse
 from scipy import stats
 
-from experiments import common, report
+from experiments import common, intervals, report
 from experiments.runner import Card, Experiment, Run, Section
 from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
-from models import REGISTRY, ridge
+from models import REGISTRY
 from models.data import reference_setup
 from models.inference import MAPSolver, PosteriorSampler, fit_advi
 
@@ -151,79 +151,68 @@ class Stopwatch:
         return value
 
 
-def run_model(name: str, cfg: dict, seed: int) -> dict:
-    """Every engine on one model; returns marginals, grades, timings, diagnostics and the NUTS fit."""
-    setup = reference_setup(REGISTRY[name])
-    spec, data, model, penalty, values = (
-        setup.spec,
-        setup.dataset,
-        setup.model,
-        setup.penalty,
-        setup.values,
-    )
-    noise_sd = setup.data.noise_sd
-    X, y = data.X, data.y
-    clock = Stopwatch()
-    fits: dict[str, Marginals] = {}
-
-    solver = clock.run("map", "compile", MAPSolver, model, spec)
-    map_fit = clock.run("map", "wall", solver.solve, values)
-    map_point = map_fit.point
-    mode = map_point["w"]
-    fits["map"] = Marginals(mode, np.zeros((len(mode), len(mode))))
+def approximations(setup, clock: Stopwatch, cfg: dict, seed: int) -> dict[str, Marginals]:
+    """MAP, Laplace and both ADVIs of one model, timed on ``clock``."""
+    model, values = setup.model, setup.values
+    solver = clock.run("map", "compile", MAPSolver, model, setup.spec)
+    map_fit = clock.run("map", "wall", solver.solve, values).certify()
+    mode = map_fit.point["w"]
+    fits = {"map": Marginals(mode, np.zeros((len(mode), len(mode))))}
     # Laplace is the MAP plus the compiled Hessian there: it is charged the MAP's compile and
     # wall time, then the time of the Hessian and its inverse.
     clock.times["laplace"] = dict(clock.times["map"])
-    laplace = clock.run("laplace", "wall", solver.laplace, map_fit)
-    fits["laplace"] = Marginals(*laplace.block("w"))
-
+    fits["laplace"] = Marginals(*clock.run("laplace", "wall", solver.laplace, map_fit).block("w"))
     for method, key in (("advi", "advi_meanfield"), ("fullrank_advi", "advi_fullrank")):
         # pm.fit compiles inside every call: a 1-step fit measures the compile, the real fit's wall
         # time then includes a (cached, cheaper) second compile. Adam moves parameters by about
         # its learning rate per step, so ADVI starts at the MAP with a step of ADVI_STEP times the
         # Laplace sd: diabetes coefficients are in the hundreds, breast-cancer ones near 1.
-        options = {"method": method, "seed": seed, "start": map_point,
+        options = {"method": method, "seed": seed, "start": map_fit.point,
                    "learning_rate": ADVI_STEP * float(np.median(fits["laplace"].sd))}  # fmt: skip
         clock.run(key, "compile", fit_advi, model, values, iterations=1, **options)
         approx = clock.run(key, "wall", fit_advi, model, values, iterations=cfg["advi_iterations"],
                            **options)  # fmt: skip
         fits[key] = Marginals(*approx.block("w"))
+    return fits
 
-    sampler = clock.run("nuts", "compile", PosteriorSampler, model)
-    dt = clock.run("nuts", "wall", sampler.sample, values, draws=cfg["draws"], tune=cfg["tune"],
-                   chains=cfg["chains"], seed=seed)  # fmt: skip
-    nuts_draws = dt["posterior"]["w"].values.reshape(-1, len(data.feature_names))
-    fits["nuts"] = Marginals.from_draws(nuts_draws)
-    diagnostics = [report.sampling_diagnostics(f"{name}: NUTS", dt, ["w"])]
-    mcse = az.mcse(dt["posterior"].dataset[["w"]])["w"].values
 
+def reference_fit(name, setup, sampler, clock, cfg, seed) -> tuple[Marginals, str, list]:
+    """The truth each method is graded against: the exact posterior (ridge) or a long NUTS run."""
     if name == "ridge":
-        mean, cov = clock.run(
-            "exact", "wall", ridge.exact_posterior, X, y, values["prior_sd"], noise_sd
-        )
-        fits = {"exact": Marginals(mean[1:], cov[1:, 1:]), **fits}
-        reference, reference_label = fits["exact"], "exact conjugate posterior"
-    else:
-        long = sampler.sample(
-            values, draws=cfg["reference_draws"], tune=1000, chains=4, seed=seed + 100
-        )
-        diagnostics.append(
-            report.sampling_diagnostics(f"{name}: long reference NUTS run", long, ["w"])
-        )
-        reference = Marginals.from_draws(long["posterior"]["w"].values.reshape(-1, len(mode)))
-        reference_label = f"NUTS, 4 x {cfg['reference_draws']} draws (independent seed)"
+        mean, cov = clock.run("exact", "wall", setup.spec.exact_posterior, setup.values, setup.data)
+        return Marginals(mean[1:], cov[1:, 1:]), "exact conjugate posterior", []
+    long = sampler.sample(
+        setup.values, draws=cfg["reference_draws"], tune=1000, chains=4, seed=seed + 100
+    )
+    diagnostics = [report.sampling_diagnostics(f"{name}: long reference NUTS run", long, ["w"])]
+    label = f"NUTS, 4 x {cfg['reference_draws']} draws (independent seed)"
+    return Marginals.from_draws(intervals.draws(long, "w").values), label, diagnostics
 
-    grades = {method: grade(fit, reference) for method, fit in fits.items()}
+
+def run_model(name: str, cfg: dict, seed: int) -> dict:
+    """Every engine on one model; returns marginals, grades, timings, diagnostics and the NUTS fit."""
+    setup = reference_setup(REGISTRY[name])
+    data, clock = setup.dataset, Stopwatch()
+    fits = approximations(setup, clock, cfg, seed)
+    sampler = clock.run("nuts", "compile", PosteriorSampler, setup.model)
+    dt = clock.run("nuts", "wall", sampler.sample, setup.values, draws=cfg["draws"], tune=cfg["tune"],
+                   chains=cfg["chains"], seed=seed)  # fmt: skip
+    fits["nuts"] = Marginals.from_draws(intervals.draws(dt, "w").values)
+    mcse = az.mcse(dt["posterior"].dataset[["w"]])["w"].values
+    reference, reference_label, extra = reference_fit(name, setup, sampler, clock, cfg, seed)
+    if name == "ridge":
+        fits = {"exact": reference, **fits}
     corr = reference.cov / np.outer(reference.sd, reference.sd)
     np.fill_diagonal(corr, 0)
     pair = np.unravel_index(np.argmax(np.abs(corr)), corr.shape)
     results = {
-        "data_source": data.source, "n_obs": len(y), "feature_names": data.feature_names,
-        "penalty": penalty, "prior_values": values, "reference": reference_label, "methods": grades,
+        "data_source": data.source, "n_obs": len(data.y), "feature_names": data.feature_names,
+        "penalty": setup.penalty, "prior_values": setup.values, "reference": reference_label,
+        "methods": {method: grade(fit, reference) for method, fit in fits.items()},
         "most_correlated_pair": [data.feature_names[i] for i in pair],
         "pair_correlation": float(corr[pair]),
         "nuts_max_abs_z_vs_reference": float(np.max(np.abs(fits["nuts"].mean - reference.mean) / mcse)),
-        "diagnostics": diagnostics,
+        "diagnostics": [report.sampling_diagnostics(f"{name}: NUTS", dt, ["w"]), *extra],
     }  # fmt: skip
     if name == "ridge":
         # Mean-field ADVI on a Gaussian target has a known optimum: sd_j = 1 / sqrt(precision_jj).

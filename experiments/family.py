@@ -17,7 +17,7 @@ import numpy as np
 
 from experiments import common, intervals, report
 from experiments.report import user
-from experiments.runner import Card, Experiment, Run, Section
+from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import (
     COLORS,
     LINESTYLES,
@@ -333,7 +333,7 @@ def _check2(spec: ModelSpec):
                         color=COLORS["exact"], label="exact posterior")  # fmt: skip
         fig.supxlabel(coefficient_label(spec.likelihood))
         fig.supylabel("posterior density")
-        legend_below(fig, axes[0], ncol=6, offset=-0.04)
+        legend_below(fig, axes[0], ncol=6, offset=-0.1)
         fig.suptitle("Posterior of each coefficient: the estimator reports only its mode")
         save(fig, run.out / "posterior_densities.png")
 
@@ -388,14 +388,6 @@ def _hides(spec: ModelSpec):
             )
         page.heading("What the point estimate hides")
         page.bullets(items + run.state.get("hides", []))  # dedicated sections add their own
-
-    return Section(page=page)
-
-
-def diagnostics_section() -> Section:
-    def page(page: report.Page, run: Run) -> None:
-        page.heading("Sampling diagnostics")
-        page.diagnostics(run.results["diagnostics"])
 
     return Section(page=page)
 

@@ -32,3 +32,8 @@ def summary(dt, var_names: list[str]):
 def interval(dt, var_names: list[str], group: str = "posterior"):
     """The suite's interval of each variable, as labelled arrays (``ci_bound`` lower/upper)."""
     return az.hdi(dt, var_names=var_names, group=group, prob=PROB)
+
+
+def draws(dt, var_name: str, group: str = "posterior"):
+    """A variable's draws with chains pooled: a DataArray with ``sample`` first, other dims kept."""
+    return dt[group][var_name].stack(sample=("chain", "draw")).transpose("sample", ...)

@@ -18,7 +18,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, log_loss
 from sklearn.model_selection import train_test_split
 
-from experiments import common, report
+from experiments import common, intervals, report
 from experiments.family import penalty_experiment
 from experiments.runner import Card, Run, Section
 from experiments.style import COLORS, save
@@ -42,9 +42,8 @@ def options(parser: argparse.ArgumentParser) -> None:
 
 def predictive_probabilities(dt, X: np.ndarray) -> np.ndarray:
     """Posterior draws of P(y=1 | x) for each row of ``X``: shape ``(draws, rows)``."""
-    post = dt["posterior"].dataset.stack(sample=("chain", "draw"))
-    w = post["w"].transpose("sample", "feature").values
-    return expit(post["intercept"].values[:, None] + w @ X.T)
+    w = intervals.draws(dt, "w").values
+    return expit(intervals.draws(dt, "intercept").values[:, None] + w @ X.T)
 
 
 def validate(run: Run) -> None:

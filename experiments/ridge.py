@@ -151,8 +151,7 @@ def predictive_compute(run: Run) -> dict:
         pm.sample_posterior_predictive(dt, var_names=["y"], freeze_vars=["intercept", "w"],
                                        random_seed=run.seed, progressbar=False,
                                        extend_inferencedata=True)  # fmt: skip
-    draws = dt["posterior"]["w"].stack(sample=("chain", "draw")).transpose("sample", ...)
-    corr = np.corrcoef(draws.values, rowvar=False)
+    corr = np.corrcoef(intervals.draws(dt, "w").values, rowvar=False)
     off = np.abs(corr - np.eye(len(corr)))
     a, b = np.unravel_index(np.argmax(off), off.shape)
     bounds = intervals.interval(dt, ["y"], group="posterior_predictive")["y"]
@@ -164,49 +163,33 @@ def predictive_compute(run: Run) -> dict:
                           "most_correlated": (names[a], names[b], float(corr[a, b]))}}  # fmt: skip
 
 
-def predictive_figures(run: Run) -> None:
+def correlation_figure(run: Run) -> None:
+    """The most correlated pair (draws, the exact 94% ellipse, MAP, sklearn) and every correlation."""
     res, post, md = run.results, run.results["posterior"], run.state["md"]
     names, corr = res["feature_names"], np.asarray(post["correlation"])
-    a, b = names.index(post["most_correlated"][0]), names.index(post["most_correlated"][1])
-    w = (
-        run.state["dt"]["posterior"]["w"]
-        .stack(sample=("chain", "draw"))
-        .transpose("sample", ...)
-        .values
+    pair = [names.index(post["most_correlated"][0]), names.index(post["most_correlated"][1])]
+    w = intervals.draws(run.state["dt"], "w").values[:, pair]
+    exact_mean, exact_cov = ridge.SPEC.exact_posterior(run.state["values"], md)
+    index = np.asarray(pair) + 1  # the exact posterior lists the intercept first
+    theta = np.linspace(0, 2 * np.pi, 200)
+    radius = np.sqrt(-2 * np.log(1 - intervals.PROB))  # chi-square(2) quantile, in closed form
+    ring = np.linalg.cholesky(exact_cov[np.ix_(index, index)]) @ np.vstack(
+        [np.cos(theta), np.sin(theta)]
     )
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 5))
     ax.scatter(
-        w[:, a], w[:, b], s=3, alpha=0.25, color=COLORS["posterior"], label="posterior draws"
+        w[:, 0], w[:, 1], s=3, alpha=0.25, color=COLORS["posterior"], label="posterior draws"
     )
-    m, s = np.asarray(post["exact_mean"])[[a, b]], np.asarray(post["exact_sd"])[[a, b]]
-    cov = np.outer(s, s) * np.array([[1, corr[a, b]], [corr[a, b], 1]])
-    theta = np.linspace(0, 2 * np.pi, 200)
-    ring = (
-        np.linalg.cholesky(cov)
-        @ np.vstack([np.cos(theta), np.sin(theta)])
-        * np.sqrt(-2 * np.log(1 - intervals.PROB))
-    )
+    ax.plot(*(exact_mean[index, None] + radius * ring), color=COLORS["exact"],
+            label=f"exact {intervals.PROB:.0%} region")  # fmt: skip
     ax.plot(
-        m[0] + ring[0],
-        m[1] + ring[1],
-        color=COLORS["exact"],
-        label=f"exact {intervals.PROB:.0%} region",
+        *np.asarray(post["map"])[pair], "x", ms=12, mew=3, color=COLORS["MAP"], label="PyMC MAP"
     )
-    ax.plot(
-        post["map"][a], post["map"][b], "x", ms=12, mew=3, color=COLORS["MAP"], label="PyMC MAP"
-    )
-    ax.plot(
-        post["sklearn"][a],
-        post["sklearn"][b],
-        "+",
-        ms=16,
-        mew=2,
-        color=COLORS["sklearn"],
-        label="sklearn Ridge",
-    )
-    ax.set_xlabel(coefficient_label("gaussian", f"w[{names[a]}]"), parse_math=False)
-    ax.set_ylabel(coefficient_label("gaussian", f"w[{names[b]}]"), parse_math=False)
-    ax.set_title(f"most correlated pair: posterior correlation {corr[a, b]:+.2f}")
+    ax.plot(*np.asarray(post["sklearn"])[pair], "+", ms=16, mew=2, color=COLORS["sklearn"],
+            label="sklearn Ridge")  # fmt: skip
+    ax.set_xlabel(coefficient_label("gaussian", f"w[{names[pair[0]]}]"), parse_math=False)
+    ax.set_ylabel(coefficient_label("gaussian", f"w[{names[pair[1]]}]"), parse_math=False)
+    ax.set_title(f"most correlated pair: posterior correlation {corr[pair[0], pair[1]]:+.2f}")
     ax.legend(fontsize=8)
     image = ax2.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
     ax2.set_xticks(range(len(names)), [n[:12] for n in names], rotation=90)
@@ -218,6 +201,10 @@ def predictive_figures(run: Run) -> None:
     fig.colorbar(image, ax=ax2, label="correlation")
     save(fig, run.out / "correlation.png")
 
+
+def predictive_figure(run: Run) -> None:
+    """Posterior predictive intervals of every row against Ridge's single prediction."""
+    post, y = run.results["posterior"], run.state["md"].y
     low, high = run.state["predictive"]
     prediction = _ridge_prediction(run)
     order = np.argsort(prediction)
@@ -225,20 +212,20 @@ def predictive_figures(run: Run) -> None:
     fig, ax = plt.subplots(figsize=(11, 4.5))
     ax.fill_between(rank, low[order], high[order], color=COLORS["posterior"], alpha=0.25,
                     label=f"{intervals.PROB:.0%} posterior predictive HDI")  # fmt: skip
-    ax.plot(rank, md.y[order], ".", ms=4, color=COLORS["data"], label="observed")
-    ax.plot(
-        rank,
-        prediction[order],
-        LINESTYLES["sklearn"],
-        color=COLORS["sklearn"],
-        label="sklearn Ridge prediction",
-    )
+    ax.plot(rank, y[order], ".", ms=4, color=COLORS["data"], label="observed")
+    ax.plot(rank, prediction[order], LINESTYLES["sklearn"], color=COLORS["sklearn"],
+            label="sklearn Ridge prediction")  # fmt: skip
     ax.set_xlabel("observation, sorted by the Ridge prediction")
     ax.set_ylabel("target (original units)")
     ax.set_title(f"Predictions: Ridge gives a line, the posterior an interval "
                  f"({post['predictive_coverage_94']:.0%} of observations inside)")  # fmt: skip
     ax.legend(fontsize=8)
     save(fig, run.out / "predictive.png")
+
+
+def predictive_figures(run: Run) -> None:
+    correlation_figure(run)
+    predictive_figure(run)
 
 
 def _ridge_prediction(run: Run) -> np.ndarray:

@@ -88,6 +88,16 @@ class Section:
     page: Callable[[report.Page, Run], None] | None = None
 
 
+def diagnostics_section() -> Section:
+    """The page's diagnostics: every fit recorded with :meth:`Run.diagnose`, failures in red."""
+
+    def page(page: report.Page, run: Run) -> None:
+        page.heading("Sampling diagnostics")
+        page.diagnostics(run.results["diagnostics"])
+
+    return Section(page=page)
+
+
 @dataclass(frozen=True)
 class Card:
     """An experiment's card on the front page: its key figure and one headline (author text)."""

@@ -19,7 +19,7 @@ import pymc as pm
 from matplotlib import ticker
 from scipy import stats
 
-from experiments import report
+from experiments import intervals, report
 from experiments.runner import Card, Experiment, Run, Section
 from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
 from models import REGISTRY, ridge
@@ -74,7 +74,7 @@ def model_sensitivity(name: str, run: Run, k_model: int) -> tuple[dict, dict, li
                             seed=seed + k)  # fmt: skip
         diagnostics.append(report.sampling_diagnostics(f"{name}, {width} prior", dt, ["w"]))
         run.posteriors[f"posterior_{name}_{width}"] = dt
-        w = dt["posterior"]["w"].values.reshape(-1, len(names))
+        w = intervals.draws(dt, "w").values
         draws[width] = w
         widths[width] = {"factor": factor, "prior_values": values, "posterior_mean": w.mean(axis=0),
                          "posterior_sd": w.std(axis=0, ddof=1),
