@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from models.base import InputError
 
+EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
+
 
 def main(argv: list[str]) -> int:
-    """Run one experiment (or ``all`` of them, then the front page); return the exit status."""
+    """Run one experiment (or ``all`` of them, then the front page); return the exit status.
+
+    Bad input is one ``error:`` line and status 2; an interruption (Ctrl-C, or SIGTERM when run as
+    a program) is one ``interrupted`` line and status 130 / 143, with the old report left intact.
+    """
     from experiments.registry import experiments
     from experiments.runner import run_experiment
 
@@ -34,11 +41,17 @@ def main(argv: list[str]) -> int:
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interruption:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_CODES.get(str(interruption), 130)
     return 0
 
 
+def _interrupt(signum, frame):
+    """SIGTERM ends a run the way Ctrl-C does: cleanup runs, the old report stays."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(main(sys.argv[1:]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import json
 import re
 import subprocess
@@ -22,50 +23,96 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_ROWS = 3
 
 
+# A number as a CSV writes it: ASCII digits, optional sign, decimal point and exponent; nan/inf are
+# recognised here and refused below with their own message. No "1_0", no non-ASCII digits.
+_NUMBER = re.compile(
+    r"\s*[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|nan|inf|infinity)\s*", re.I | re.A
+)
+_DELIMITERS = (",", ";", "\t")
+
+
+def _decode(path: Path) -> str:
+    """The text of a CSV file: gzip-compressed or not; UTF-8 (with or without BOM), UTF-16 with a
+    BOM, else Latin-1. Unreadable files raise :class:`InputError`."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file ({error.strerror or error})") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise InputError(f"{path}: damaged gzip file ({error})") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        if b"\x00" in raw:
+            raise InputError(
+                f"{path}: not a text file (UTF-16 without a byte-order mark?)"
+            ) from None
+        return raw.decode("latin-1")
+
+
 def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read a numeric CSV with a header row; return ``(X, y, feature_names)``.
 
-    Every failure (missing file, missing target, non-numeric cell, NaN/inf, ragged rows, too few
-    rows) raises :class:`InputError` naming the problem.
+    Accepts ``,``, ``;`` or tab as the delimiter (whichever the header uses), gzip, UTF-8 (BOM or
+    not), UTF-16 with a BOM and Latin-1. Every failure (missing or unreadable file, missing target,
+    empty or duplicate column names, non-numeric cell, NaN/inf, ragged rows, too few rows) raises
+    :class:`InputError` naming the problem.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"data file not found: {path}")
-    with path.open(newline="") as handle:
-        rows = list(csv.reader(handle))
-    if not rows or not any(cell.strip() for cell in rows[0]):
+    lines = _decode(path).splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    delimiter = max(_DELIMITERS, key=first.count)
+    csv.field_size_limit(2**31 - 1)
+    try:
+        rows = list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error as error:
+        raise InputError(f"{path}: not a readable CSV ({error})") from None
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
         raise InputError(f"{path}: empty file or missing header row")
     header = [cell.strip() for cell in rows[0]]
+    if "" in header:
+        raise InputError(f"{path}: column {header.index('') + 1} of the header has no name")
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        raise InputError(f"{path}: duplicate column names in the header: {', '.join(duplicates)}")
     if target not in header:
         raise InputError(
-            f"{path}: target column '{target}' not found; columns: {', '.join(header)}"
+            f"{path}: target column {target!r} not found; columns: {', '.join(map(repr, header))}"
         )
-    if len(set(header)) != len(header):
-        raise InputError(f"{path}: duplicate column names in the header")
-    body = [row for row in rows[1:] if any(cell.strip() for cell in row)]
+    body = rows[1:]
     values = np.empty((len(body), len(header)))
-    for i, row in enumerate(body, start=2):
+    for i, row in enumerate(body):
         if len(row) != len(header):
-            raise InputError(f"{path}: line {i} has {len(row)} fields, header has {len(header)}")
+            raise InputError(
+                f"{path}: data row {i + 1} has {len(row)} fields, header has {len(header)}"
+            )
         for j, cell in enumerate(row):
-            try:
-                values[i - 2, j] = float(cell)
-            except ValueError:
+            if not _NUMBER.fullmatch(cell):
+                shown = cell.strip() if len(cell) < 40 else cell.strip()[:37] + "..."
                 raise InputError(
-                    f"{path}: non-numeric value {cell.strip()!r} in column '{header[j]}' (line {i})"
-                ) from None
+                    f"{path}: non-numeric value {shown!r} in column {header[j]!r} (data row {i + 1})"
+                )
+            values[i, j] = float(cell)
     bad = ~np.isfinite(values)
     if bad.any():
         i, j = map(int, np.argwhere(bad)[0])
         raise InputError(
-            f"{path}: {int(bad.sum())} NaN/inf value(s), first in column '{header[j]}' (line {i + 2})"
+            f"{path}: {int(bad.sum())} NaN/inf value(s), first in column {header[j]!r} (data row {i + 1})"
         )
     if len(body) < MIN_ROWS:
         raise InputError(f"{path}: needs at least {MIN_ROWS} data rows, found {len(body)}")
     t = header.index(target)
     features = [name for k, name in enumerate(header) if k != t]
     if not features:
-        raise InputError(f"{path}: no feature columns besides the target '{target}'")
+        raise InputError(f"{path}: no feature columns besides the target {target!r}")
     return np.delete(values, t, axis=1), values[:, t], features
 
 
@@ -101,7 +148,8 @@ def base_parser(name: str, description: str) -> argparse.ArgumentParser:
     parser = Parser(prog=f"python -m experiments {name}", description=description)
     parser.add_argument("--out", type=output_folder, default=REPO_ROOT / "reports" / name,
                         help=f"output folder (default reports/{name})")  # fmt: skip
-    parser.add_argument("--seed", type=int, default=20261126, help="random seed")
+    parser.add_argument("--seed", type=seed_value, default=20261126,
+                        help="random seed, 0 to 2**32 - 1")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="few draws and a short grid (tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
@@ -115,6 +163,17 @@ def positive_number(text: str) -> float:
         value = float("nan")
     if not (np.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def seed_value(text: str) -> int:
+    """argparse type: a seed numpy and nutpie both accept (0 to 2**32 - 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 4294967295, got {text}")
     return value
 
 

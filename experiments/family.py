@@ -95,8 +95,29 @@ def reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
             f"model '{spec.name}' has no reference_penalty; pass "
             + " and ".join(_option(n) for n in spec.penalty_names)
         )
-    penalty = spec.reference_penalty(md)
+    try:
+        penalty = spec.reference_penalty(md)
+    except ValueError as error:  # scikit-learn's CV cannot split these data (e.g. a rare class)
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(
+            f"{_reference_doc(spec)} failed on these data ({first}); pass "
+            + " and ".join(_option(n) for n in spec.penalty_names)
+        ) from None
     return penalty, spec.prior_values(penalty, md), _reference_doc(spec)
+
+
+PRIOR_RANGE = (1e-100, 1e100)
+
+
+def check_prior_values(penalty: dict, values: dict) -> None:
+    """Refuse prior widths a sampler cannot represent (their squares overflow or underflow)."""
+    for name, value in values.items():
+        if not PRIOR_RANGE[0] <= value <= PRIOR_RANGE[1]:
+            where = penalty_label(penalty) if penalty else "the given values"
+            raise InputError(
+                f"{where} gives {name} = {value:.3g}: out of range for a prior width "
+                f"[{PRIOR_RANGE[0]:g}, {PRIOR_RANGE[1]:g}]"
+            )
 
 
 # --- sections -------------------------------------------------------------------------------------
@@ -104,11 +125,8 @@ def reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
 
 def _setup(spec: ModelSpec):
     def compute(run: Run) -> dict:
-        md = model_data(spec, run.data, getattr(run.args, "noise_sd", None))
-        penalty, values, source = reference_point(run, spec, md)
-        model = build_model(spec, md, values)
-        run.state.update(spec=spec, md=md, model=model, solver=MAPSolver(model, spec),
-                         sampler=PosteriorSampler(model), penalty=penalty, values=values)  # fmt: skip
+        md, model = run.state["md"], run.state["model"]
+        run.state.update(solver=MAPSolver(model, spec), sampler=PosteriorSampler(model))
         noise_source = (
             "--noise-sd" if getattr(run.args, "noise_sd", None) else "least-squares residual sd"
         )
@@ -116,7 +134,7 @@ def _setup(spec: ModelSpec):
             "model": spec.name, "objective": spec.objective, "prior": spec.prior,
             "mapping": spec.mapping, "noise_sd": md.noise_sd,
             "noise_sd_source": noise_source if md.noise_sd is not None else None,
-            "reference_source": source,
+            "reference_source": run.state["source"],
         }  # fmt: skip
 
     def page(page: report.Page, run: Run) -> None:
@@ -432,6 +450,17 @@ def penalty_experiment(
         if extra_options:
             extra_options(parser)
 
+    def validate_all(run: Run) -> None:
+        """Before any output: the model's data (noise estimate), the reference point, its prior
+        values, the built model against the contract; then the experiment's own checks."""
+        if validate:
+            validate(run)
+        md = model_data(spec, run.data, getattr(run.args, "noise_sd", None))
+        penalty, values, source = reference_point(run, spec, md)
+        check_prior_values(penalty, values)
+        model = build_model(spec, md, values)
+        run.state.update(md=md, penalty=penalty, values=values, source=source, model=model)
+
     checks = (_check1(spec),) if spec.has_twin else ()
     return Experiment(
         name=spec.name,
@@ -448,7 +477,7 @@ def penalty_experiment(
         ),  # fmt: skip
         settings=settings,
         options=all_options,
-        validate=validate,
+        validate=validate_all,
         spec=spec,
         card=card or _card,
     )

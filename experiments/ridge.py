@@ -151,16 +151,16 @@ def predictive_compute(run: Run) -> dict:
         pm.sample_posterior_predictive(dt, var_names=["y"], freeze_vars=["intercept", "w"],
                                        random_seed=run.seed, progressbar=False,
                                        extend_inferencedata=True)  # fmt: skip
-    corr = np.corrcoef(intervals.draws(dt, "w").values, rowvar=False)
+    corr = np.atleast_2d(np.corrcoef(intervals.draws(dt, "w").values, rowvar=False))
     off = np.abs(corr - np.eye(len(corr)))
-    a, b = np.unravel_index(np.argmax(off), off.shape)
+    a, b = np.unravel_index(np.argmax(off), off.shape)  # (0, 0) with one feature: no pair
     bounds = intervals.interval(dt, ["y"], group="posterior_predictive")["y"]
     low, high = bounds.sel(ci_bound="lower").values, bounds.sel(ci_bound="upper").values
     names = run.results["feature_names"]
     run.state["predictive"] = (low, high)
     coverage = float(np.mean((md.y >= low) & (md.y <= high)))
     return {"posterior": {**run.results["posterior"], "correlation": corr, "predictive_coverage_94": coverage,
-                          "most_correlated": (names[a], names[b], float(corr[a, b]))}}  # fmt: skip
+                          "most_correlated": (names[a], names[b], float(corr[a, b])) if a != b else None}}  # fmt: skip
 
 
 def correlation_figure(run: Run) -> None:
@@ -224,7 +224,8 @@ def predictive_figure(run: Run) -> None:
 
 
 def predictive_figures(run: Run) -> None:
-    correlation_figure(run)
+    if run.results["posterior"]["most_correlated"] is not None:
+        correlation_figure(run)
     predictive_figure(run)
 
 
@@ -239,15 +240,19 @@ def _ridge_prediction(run: Run) -> np.ndarray:
 
 def predictive_page(page: report.Page, run: Run) -> None:
     post = run.results["posterior"]
-    a, b, r = post["most_correlated"]
     page.heading("Correlation and prediction")
-    page.figure("correlation.png", "Left: the most correlated pair of coefficients; the point estimate "
-                "is one dot in a tilted cloud. Right: every posterior correlation.")  # fmt: skip
+    hides = []
+    if post["most_correlated"] is not None:
+        a, b, r = post["most_correlated"]
+        page.figure("correlation.png", "Left: the most correlated pair of coefficients; the point "
+                    "estimate is one dot in a tilted cloud. Right: every posterior correlation.")  # fmt: skip
+        hides.append(f"**Correlation.** w[{user(a)}] and w[{user(b)}] have posterior correlation "
+                     f"{r:+.2f}: the data pin down a combination of them, not each one. No point "
+                     "estimate can show this.")  # fmt: skip
     page.figure("predictive.png", f"Posterior predictive {intervals.PROB:.0%} intervals against Ridge's "
                 "single prediction.")  # fmt: skip
     run.state.setdefault("hides", []).extend([
-        f"**Correlation.** w[{user(a)}] and w[{user(b)}] have posterior correlation {r:+.2f}: the data "
-        "pin down a combination of them, not each one. No point estimate can show this.",
+        *hides,
         f"**Predictions.** Ridge predicts one number per row; the posterior predictive interval covers "
         f"{post['predictive_coverage_94']:.0%} of the observations at a nominal {intervals.PROB:.0%}.",
         "**Here, mode = mean.** The posterior is Gaussian, so Ridge also equals the posterior mean. That "

@@ -70,13 +70,20 @@ class Dataset:
 
 
 def standardize(X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[float], list[float]]:
-    """Centre each column and scale it to unit standard deviation (ddof=0); refuse constant columns."""
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    constant = [name for name, s in zip(names, scale, strict=True) if not s > 0]
+    """Centre each column and scale it to unit standard deviation (ddof=0); refuse constant columns.
+
+    Each column is first divided by its largest absolute value, so columns of size 1e300 (whose
+    squares overflow) or 1e-300 (whose squares underflow to zero) are standardised exactly too.
+    """
+    peak = np.max(np.abs(X), axis=0)
+    peak = np.where(peak > 0, peak, 1.0)
+    unit = X / peak
+    unit_mean, unit_sd = unit.mean(axis=0), unit.std(axis=0)
+    constant = [name for name, s in zip(names, unit_sd, strict=True) if not s > 0]
     if constant:
         raise InputError(f"constant column(s) cannot be standardised: {', '.join(constant)}")
-    return (X - mean) / scale, mean.tolist(), scale.tolist()
+    scaled = (unit - unit_mean) / unit_sd
+    return scaled, (unit_mean * peak).tolist(), (unit_sd * peak).tolist()
 
 
 def standardized_dataset(
@@ -131,11 +138,26 @@ def default_dataset(spec: ModelSpec) -> Dataset:
 
 
 def noise_estimate(X: np.ndarray, y: np.ndarray) -> float:
-    """Residual standard deviation of least squares with intercept: ``sqrt(RSS / (n - p - 1))``."""
-    Z = np.column_stack([np.ones(len(y)), X])
+    """Residual standard deviation of least squares with intercept: ``sqrt(RSS / (n - p - 1))``.
+
+    It exists only with more rows than coefficients (n > p + 1) and a least-squares fit that does
+    not interpolate; otherwise :class:`InputError` asks for ``--noise-sd``.
+    """
+    n, p = X.shape
+    if n <= p + 1:
+        raise InputError(
+            f"{n} rows and {p} features: the least-squares residual sd needs more rows than "
+            "coefficients (n > p + 1); give the noise sd with --noise-sd SIGMA"
+        )
+    Z = np.column_stack([np.ones(n), X])
     beta, *_ = np.linalg.lstsq(Z, y, rcond=None)
-    dof = max(len(y) - Z.shape[1], 1)
-    return float(np.sqrt(np.sum((y - Z @ beta) ** 2) / dof))
+    sigma = float(np.sqrt(np.sum((y - Z @ beta) ** 2) / (n - p - 1)))
+    if not sigma > 1e-10 * max(float(np.std(y)), np.finfo(float).tiny):
+        raise InputError(
+            "least squares fits the target exactly (residual sd ~0), so it gives no noise sd; "
+            "give it with --noise-sd SIGMA"
+        )
+    return sigma
 
 
 def model_data(spec: ModelSpec, data: Dataset, noise_sd: float | None = None) -> ModelData:

@@ -16,6 +16,7 @@ is plain damped Newton, which is exact in one step on a quadratic objective (rid
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -391,6 +392,14 @@ def fit_advi(
     return Gaussian(np.asarray(group.mean.eval()), np.asarray(group.cov.eval()), slices)
 
 
+def _finished(sampler) -> bool:
+    """Whether a background nutpie run is done (its lock being busy raises TimeoutError: not yet)."""
+    try:
+        return bool(sampler.is_finished)
+    except TimeoutError:
+        return False
+
+
 class PosteriorSampler:
     """NUTS (nutpie) on a model compiled once; each call only swaps ``pm.Data`` values.
 
@@ -423,8 +432,12 @@ class PosteriorSampler:
         """Draw from the posterior at the given ``pm.Data`` values; returns a DataTree."""
         set_data(self.model, values)
         compiled = self.compiled.with_data(**values) if values else self.compiled
-        return nutpie.sample(
+        # Sampled in the background and polled, so Ctrl-C and SIGTERM reach Python within
+        # milliseconds and cancel the chains (blocking nutpie would swallow a Ctrl-C and return the
+        # draws made so far as if nothing happened).
+        sampler = nutpie.sample(
             compiled,
+            blocking=False,
             draws=draws,
             tune=tune,
             chains=chains,
@@ -435,3 +448,10 @@ class PosteriorSampler:
             save_warmup=False,
             target_accept=target_accept,
         )
+        try:
+            while not _finished(sampler):
+                time.sleep(0.01)
+            return sampler.wait()
+        except BaseException:
+            sampler.cancel()
+            raise

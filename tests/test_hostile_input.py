@@ -1,0 +1,160 @@
+"""No traceback and no silent nonsense, whatever the input: a report, or one line and exit 2."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from experiments.__main__ import main
+from experiments.common import read_csv
+from experiments.output import MARKER
+from models.base import InputError
+from models.data import standardize
+
+HEADER_Y = "a,b,y\n"
+ROWS = "".join(f"{i},{(i * 7) % 5},{2 * i + (i % 3)}\n" for i in range(1, 13))
+
+
+def _one_line(argv, capsys, message) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and message in err, err
+
+
+@pytest.mark.parametrize(
+    ("encode", "suffix"),
+    [(lambda t: gzip.compress(t.encode()), ".csv.gz"), (lambda t: t.encode("latin-1"), ".csv"),
+     (lambda t: t.encode("utf-16"), ".csv"), (lambda t: t.encode("utf-8-sig"), ".csv"),
+     (lambda t: t.replace(",", ";").encode(), ".csv")],
+    ids=["gzip", "latin-1", "utf-16", "utf-8 BOM", "semicolons"],
+)  # fmt: skip
+def test_csv_encodings_and_delimiters_are_read(tmp_path, encode, suffix):
+    path = tmp_path / f"data{suffix}"
+    path.write_bytes(encode("é," + HEADER_Y[2:] + ROWS))  # a non-ASCII first column name
+    X, y, names = read_csv(path, "y")
+    assert names == ["é", "b"] and X.shape == (12, 2) and y[0] == 3.0
+
+
+TWO = "".join(f"{i},{i % 4}\n" for i in range(5))  # well-formed rows for two columns
+BAD_CSV = {
+    "duplicate names": ("a,a,y\n1,2,3\n", "duplicate column names in the header: a"),
+    "empty name": ("a,,y\n1,2,3\n", "column 2 of the header has no name"),
+    "underscore digits": ("a,y\n" + TWO + "1_0,2\n", "non-numeric value '1_0'"),
+    "arabic-indic digits": ("a,y\n" + TWO + "\u0661\u0662,2\n", "non-numeric value"),
+    "huge field": ("a,y\n" + TWO + "1" * 200_000 + "x,2\n", "non-numeric value '111"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CSV))
+def test_bad_csv_is_one_line(tmp_path, case):
+    text, message = BAD_CSV[case]
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_csv(path, "y")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file_is_one_line(tmp_path):
+    path = tmp_path / "locked.csv"
+    path.write_text(HEADER_Y + ROWS)
+    path.chmod(0)
+    with pytest.raises(InputError, match="cannot read"):
+        read_csv(path, "y")
+
+
+def test_standardize_is_exact_for_huge_and_tiny_columns():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(50, 2))
+    X = base * np.array([1e300, 1e-300]) + np.array([3e300, 5e-300])
+    scaled, mean, scale = standardize(X, ["huge", "tiny"])
+    expected = (base - base.mean(axis=0)) / base.std(axis=0)
+    # Dividing by the column's peak first keeps every square finite: agreement to round-off.
+    np.testing.assert_allclose(scaled, expected, atol=1e-12)
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))
+    np.testing.assert_allclose(scale, base.std(axis=0) * np.array([1e300, 1e-300]), rtol=1e-12)
+
+
+def test_one_feature_and_markup_in_names_give_a_report(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40, 2))
+    y = 3 * x[:, 0] - x[:, 1] + rng.normal(size=40)
+    one = tmp_path / "one.csv"
+    np.savetxt(one, np.column_stack([x[:, 0], y]), delimiter=",", header="a,y", comments="")
+    assert main(["ridge", "--quick", "--quiet", "--data", str(one), "--target", "y",
+                 "--out", str(tmp_path / "one")]) == 0  # fmt: skip
+    assert json.loads((tmp_path / "one" / "results.json").read_text())["feature_names"] == ["a"]
+    maths = tmp_path / "maths.csv"
+    maths.write_text("cost ($),$x^{2,y\n" + "".join(f"{a:.6f},{b:.6f},{c:.6f}\n" for a, b, c in
+                                                     zip(x[:, 0], x[:, 1], y, strict=True)))  # fmt: skip
+    assert main(["elasticnet", "--quick", "--quiet", "--data", str(maths), "--target", "y",
+                 "--out", str(tmp_path / "maths")]) == 0  # fmt: skip
+    assert "cost ($)" in (tmp_path / "maths" / "index.html").read_text()
+
+
+def _csv(tmp_path, X, y, name="d.csv"):
+    path = tmp_path / name
+    header = ",".join(f"x{j}" for j in range(X.shape[1])) + ",y"
+    np.savetxt(path, np.column_stack([X, y]), delimiter=",", header=header, comments="")
+    return str(path)
+
+
+def test_option_and_data_errors_are_one_line(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    out = ["--quiet", "--out", str(tmp_path / "o")]
+    _one_line(["ridge", "--alpha=1e308", *out], capsys, "out of range for a prior width")
+    _one_line(["ridge", "--seed", "-1", *out], capsys, "--seed must be an integer")
+    _one_line(["ridge", "--seed", str(2**70), *out], capsys, "--seed must be an integer")
+    wide = _csv(tmp_path, rng.normal(size=(5, 20)), rng.normal(size=5))
+    _one_line(["ridge", "--data", wide, "--target", "y", *out], capsys, "--noise-sd")
+    y = np.zeros(500)
+    y[7] = 1
+    single = _csv(tmp_path, rng.normal(size=(500, 2)), y, "single.csv")
+    _one_line(["logistic", "--data", single, "--target", "y", *out], capsys, "rows of each class")
+    assert not (tmp_path / "o").exists()
+
+
+def test_more_features_than_rows_with_noise_sd_gives_a_report(tmp_path):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(12, 20))  # p > n: no least-squares fit, yet a proper posterior
+    data = _csv(tmp_path, X, X[:, 0] + rng.normal(size=12))
+    out = tmp_path / "wide"
+    argv = ["elasticnet", "--quick", "--quiet", "--data", data, "--target", "y", "--noise-sd", "1",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["noise_sd"] == 1.0 and max(results["max_rel_diff"]) <= 1e-8
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interruption_keeps_the_old_report(tmp_path, sig, code):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / MARKER).write_text("{}")
+    (out / "results.json").write_text("old")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments", "ridge", "--quick", "--out", str(out)],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines = []
+    for line in proc.stderr:  # wait until sampling has started
+        lines.append(line)
+        if "NUTS" in line:
+            break
+    time.sleep(0.5)
+    proc.send_signal(sig)
+    start = time.monotonic()
+    rest = proc.communicate(timeout=60)[1]
+    assert time.monotonic() - start < 15, "the run did not stop within seconds"
+    assert proc.returncode == code, "".join(lines) + rest
+    assert rest.strip().splitlines()[-1] == "interrupted" and "Traceback" not in rest, rest
+    assert (out / "results.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
