@@ -339,15 +339,19 @@ def _prox_newton_step(
 ) -> np.ndarray:
     """Minimise ``grad' d + d' H d / 2 + sum lam |x + d|`` over ``d``.
 
-    Without L1 weights this is the Newton step ``-H^{-1} grad``; otherwise coordinate descent on
-    ``z = x + d`` (soft-thresholding), run until the coordinates stop moving at machine precision.
+    Without L1 weights this is the Newton step ``-H^{-1} grad``. Otherwise coordinate descent on
+    ``z = x + d`` (soft-thresholding) finds the signs, and every few sweeps the subproblem is
+    solved exactly on the current support with those signs: that answer is returned as soon as it
+    keeps its signs and satisfies ``|g_j| <= lam_j`` off the support (the subproblem's KKT
+    conditions). Coordinate descent alone converges only linearly on correlated, badly scaled
+    columns; the support solve makes the step exact.
     """
     if not np.any(lam):
         return -np.linalg.solve(hess, grad)
     linear = grad - hess @ x
     z = x.copy()
     diag = np.diag(hess)
-    for _ in range(100_000):
+    for sweep in range(1, 100_001):
         largest_move = 0.0
         for j in range(len(z)):
             r = linear[j] + hess[j] @ z - diag[j] * z[j]
@@ -356,7 +360,31 @@ def _prox_newton_step(
             z[j] = new
         if largest_move <= 1e-15 * max(1.0, np.max(np.abs(z))):
             break
+        if sweep % 5 == 0:
+            exact = _support_solution(z, linear, hess, lam)
+            if exact is not None:
+                return exact - x
     return z - x
+
+
+def _support_solution(z, linear, hess, lam) -> np.ndarray | None:
+    """The subproblem's exact minimiser if the support and signs of ``z`` are the right ones."""
+    support = (z != 0) | (lam == 0)
+    signs = np.sign(z)
+    exact = np.zeros_like(z)
+    if support.any():
+        try:
+            exact[support] = np.linalg.solve(
+                hess[np.ix_(support, support)], -(linear[support] + lam[support] * signs[support])
+            )
+        except np.linalg.LinAlgError:
+            return None
+    penalised = support & (lam > 0)
+    if np.any(np.sign(exact[penalised]) != signs[penalised]):
+        return None
+    off = ~support
+    residual = linear[off] + hess[np.ix_(off, support)] @ exact[support]
+    return exact if np.all(np.abs(residual) <= lam[off]) else None
 
 
 def fit_advi(

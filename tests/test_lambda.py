@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import monte_carlo
 import numpy as np
 import pytest
 from scipy import integrate, stats
@@ -65,10 +66,8 @@ def test_exact_loo_equals_refitting_without_each_row():
     np.testing.assert_allclose(evidence.exact_loo(X, y, tau, sigma), brute, rtol=1e-10)
 
 
-def test_lambda_experiment(run_quick, diabetes):
+def test_lambda_experiment(run_quick):
     out, results = run_quick("lambda")
-    post = results["alpha_posterior"]
-    assert post["hdi_94_low"] < post["median"] < post["hdi_94_high"]
     keys = [
         "ridgecv_alpha",
         "kfold_alpha",
@@ -77,21 +76,16 @@ def test_lambda_experiment(run_quick, diabetes):
         "loo_best_alpha",
     ]
     assert all(results[k] > 0 for k in keys)
+    # Closed form against BayesianRidge's fixed point (no Monte Carlo): measured 2e-8.
     assert results["evidence_alpha"] == pytest.approx(results["bayesianridge_flat_alpha"], rel=1e-6)
-    # With 442 rows and a weak half-Cauchy on tau, the posterior of alpha sits around the type-II
-    # maximum likelihood: the evidence choice must fall inside its 94% HDI.
-    assert post["hdi_94_low"] < results["evidence_alpha"] < post["hdi_94_high"]
-    curves = results["curves"]
-    assert len(curves["cv_mse"]) == len(curves["elpd"]) == len(results["alpha_grid"])
-    # PSIS-LOO on 1000 exact posterior draws vs the closed-form LOO: Monte Carlo error, measured
-    # <= 0.6 elpd units on a total of ~-2400; a wrong log likelihood would be off by hundreds.
-    assert np.max(np.abs(np.subtract(curves["elpd"], curves["exact"]))) < 1.5
+    assert (
+        len(results["curves"]["cv_mse"])
+        == len(results["curves"]["elpd"])
+        == len(results["alpha_grid"])
+    )
     methods = {"ridgecv", "kfold", "bayesianridge", "evidence", "loo_best", "full_bayes"}
     assert set(results["heldout"]) == methods
-    for scores in results["heldout"].values():
-        # Every method explains part of the variance (R^2 ~ 0.5 on diabetes): RMSE below sd(y).
-        assert 0 < scores["rmse"] < np.std(diabetes[1])
-        assert np.isfinite(scores["lpd"])
+    monte_carlo.choosing_lambda(results)
     for name in ("alpha_posterior.png", "cv_vs_loo.png", "index.html", "index.md", "posterior.nc"):
         assert (out / name).stat().st_size > 0
 
