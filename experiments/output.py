@@ -23,6 +23,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,18 +73,22 @@ def check_output_dir(path: Path | str) -> Path:
         raise InputError(
             f"--out {path}: refusing to replace the working directory or one of its parents"
         )
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
+    try:
+        mode = os.lstat(out).st_mode  # one system call: a racing run cannot change the answer
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISDIR(mode):
         raise InputError(f"--out {path}: exists and is not a folder; choose a new folder")
-    if out.is_dir() and _foreign(out):
+    if mode is not None and _foreign(out):
         raise InputError(
             f"--out {path}: folder is not empty and was not written by this suite "
             f"(no {MARKER} file); choose a new folder or remove it yourself"
         )
-    existing = next(p for p in (out, *out.parents) if p.exists())
+    # The report is renamed into place inside the nearest existing ancestor: that is where we must
+    # be able to write (``out`` itself may be renamed away by a racing run meanwhile).
+    existing = next(p for p in out.parents if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise InputError(f"--out {path}: cannot write in {existing}")
-    if out.exists() and not os.access(out.parent, os.W_OK | os.X_OK):
-        raise InputError(f"--out {path}: cannot write in {out.parent}")
     return out
 
 

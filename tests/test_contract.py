@@ -195,3 +195,67 @@ def test_broken_model_is_one_line(add_model, tmp_path, capsys, case):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and message in err and "\n" not in err, err
     assert not (tmp_path / "o").exists()
+
+
+NEW_EXPERIMENT = '''
+"""A new experiment in one file: the ridge MAP at three alphas, its figure, its page, its card."""
+import matplotlib.pyplot as plt
+import numpy as np
+
+from experiments.runner import Card, Experiment, Section
+from experiments.style import save
+from models import ridge
+from models.data import model_data
+from models.inference import MAPSolver
+
+
+def compute(run):
+    data = model_data(ridge.SPEC, run.data)
+    solver = MAPSolver(ridge.SPEC.build(data), ridge.SPEC)
+    alphas = [0.01, 1.0, 100.0]
+    fits = [solver.solve(ridge.SPEC.prior_values({"alpha": a}, data)).certify() for a in alphas]
+    return {"alphas": alphas, "norms": [float(np.linalg.norm(f.point["w"])) for f in fits]}
+
+
+def figures(run):
+    fig, ax = plt.subplots()
+    ax.semilogx(run.results["alphas"], run.results["norms"], "o-")
+    save(fig, run.out / "norms.png")
+
+
+def page(page, run):
+    page.heading("What the point estimate hides")
+    page.text(f"The weights shrink from **{run.results['norms'][0]:.1f}** to {run.results['norms'][-1]:.1f}.")
+    page.figure("norms.png", "Norm of the MAP against alpha.")
+
+
+EXPERIMENT = Experiment(
+    name="shrinkage", title="Shrinkage in one file", description="MAP norm against alpha.",
+    sections=(Section("three MAPs", compute, figures, page),),
+    settings=lambda quick: {}, card=lambda results: Card("norms.png", "Norms, **shrinking**."),
+)
+'''
+
+
+def test_adding_an_experiment_is_one_file_and_one_line(tmp_path, monkeypatch):
+    import experiments.registry
+    from experiments.site import write_index
+
+    package = tmp_path / "user_experiments"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "shrinkage.py").write_text(NEW_EXPERIMENT)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(
+        experiments.registry,
+        "MODULES",
+        (*experiments.registry.MODULES, "user_experiments.shrinkage"),
+    )
+    reports = tmp_path / "reports"
+    assert main(["shrinkage", "--quiet", "--out", str(reports / "shrinkage")]) == 0
+    results = json.loads((reports / "shrinkage" / "results.json").read_text())
+    assert results["norms"][0] > results["norms"][1] > results["norms"][2]  # exact, no sampling
+    assert "Shrinkage in one file" in (reports / "shrinkage" / "index.html").read_text()
+    write_index(reports)
+    front = (reports / "index.html").read_text()
+    assert 'href="shrinkage/index.html"' in front and "<b>shrinking</b>" in front
