@@ -55,7 +55,7 @@ def options(spec: ModelSpec):
         group = parser.add_mutually_exclusive_group()
         for name in spec.penalty_names:
             kind = common.open_fraction if name == "l1_ratio" else common.positive_number
-            group.add_argument(_option(name), dest=f"penalty_{name}", type=kind,
+            group.add_argument(_option(name), dest=f"penalty_{name}", type=kind, metavar=name.upper(),
                                help=f"reference {name} (default: {_reference_doc(spec)})")  # fmt: skip
         if spec.penalty_from_prior or (not spec.has_twin and "prior_sd" in spec.hyperparameters):
             group.add_argument("--prior-sd", type=common.positive_number,
