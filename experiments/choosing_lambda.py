@@ -366,7 +366,9 @@ def card(results: dict) -> Card:
     return Card("alpha_posterior.png", (
         f"Posterior of alpha: median **{post['median']:.3g}**, 94% HDI [{post['hdi_94_low']:.3g}, "
         f"{post['hdi_94_high']:.3g}]; evidence maximiser {results['evidence_alpha']:.3g}, RidgeCV "
-        f"{results['ridgecv_alpha']:.3g}, {FOLDS}-fold CV {results['kfold_alpha']:.3g}."
+        f"{results['ridgecv_alpha']:.3g}, {FOLDS}-fold CV {results['kfold_alpha']:.3g}"
+        + (" (the grid's edge: a flat CV curve)." if results["kfold_alpha"] in
+           (results["alpha_grid"][0], results["alpha_grid"][-1]) else ".")
     ))  # fmt: skip
 
 

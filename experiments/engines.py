@@ -277,7 +277,8 @@ def model_figures(out, name: str, run: dict) -> None:
     i, j = run["pair"]
     fig, ax = plt.subplots(figsize=(6.5, 6))
     cloud = reference.draws if reference.draws is not None else fits["nuts"].draws
-    ax.plot(cloud[:, i], cloud[:, j], ".", ms=1.5, color=COLORS["data"], alpha=0.3,
+    cloud = cloud[:: max(1, len(cloud) // 4000)]  # thinned, and drawn under the ellipses
+    ax.plot(cloud[:, i], cloud[:, j], ".", ms=1.5, color=COLORS["data"], alpha=0.3, zorder=0,
             label="reference draws" if reference.draws is not None else "NUTS draws")  # fmt: skip
     radius = np.sqrt(stats.chi2.ppf(ELLIPSE_MASS, 2))
     for method, fit in fits.items():
@@ -323,8 +324,12 @@ def page(page: report.Page, run: Run) -> None:
                  timings[name][m]["compile_seconds"]] for m, g in res["methods"].items()]  # fmt: skip
         page.table(["method", "mean: max rel err", "mean: max err / ref sd", "sd: max rel err",
                     "W1 / ref sd (mean)", "wall s", "compile s"], rows)  # fmt: skip
-        page.figure(f"densities_{name}.png", f"{name}: marginal of each coefficient (the {PANELS} "
-                    "least determined by the data, by sd / |mean|) under every method.")  # fmt: skip
+        shown = (
+            "every coefficient"
+            if len(res["feature_names"]) <= PANELS
+            else f"the {PANELS} coefficients least determined by the data, by sd / |mean|"
+        )
+        page.figure(f"densities_{name}.png", f"{name}: the marginal of {shown}, under every method.")  # fmt: skip
         page.figure(f"pair_{name}.png", f"{name}: the most correlated pair "
                     f"({' and '.join(res['most_correlated_pair'])}) with each method's "
                     f"{ELLIPSE_MASS:.0%} ellipse; mean-field ADVI's is axis-aligned by construction.")  # fmt: skip

@@ -313,6 +313,7 @@ def _check2(spec: ModelSpec):
             **penalty, "penalty": penalty, "prior_values": values, "noise": spec.noise,
             "noise_sd": md.noise_sd, "map": mode, "map_certified": fit.converged,
             "mean": mean, "median": w.median(("chain", "draw")).values, "sd": sd,
+            "prob_positive": (w > 0).mean(("chain", "draw")).values,
             "hdi_94_low": summary[low].to_numpy(float), "hdi_94_high": summary[high].to_numpy(float),
             "r_hat": summary["r_hat"].to_numpy(float), "ess_bulk": summary["ess_bulk"].to_numpy(float),
             "mcse_mean": summary["mcse_mean"].to_numpy(float), "mean_minus_mode_in_sd": (mean - mode) / sd,
@@ -365,10 +366,10 @@ def _check2(spec: ModelSpec):
                   f"posterior in Monte Carlo standard errors (|z| > {Z_FLAG} is flagged)." if "exact_mean" in post else "."))  # fmt: skip
         exact = "exact_mean" in post
         header = ["coefficient", "MAP" + (" = sklearn" if spec.has_twin else ""), "mean", "median", "sd",
-                  *intervals.labels(), "(mean-mode)/sd", *(["exact mean", "exact sd", "z"] if exact else []),
+                  *intervals.labels(), "P(w > 0)", "(mean-mode)/sd", *(["exact mean", "exact sd", "z"] if exact else []),
                   "r_hat", "ESS bulk"]  # fmt: skip
         rows = [[n, post["map"][j], post["mean"][j], post["median"][j], post["sd"][j], post["hdi_94_low"][j],
-                 post["hdi_94_high"][j], post["mean_minus_mode_in_sd"][j],
+                 post["hdi_94_high"][j], post["prob_positive"][j], post["mean_minus_mode_in_sd"][j],
                  *([post["exact_mean"][j], post["exact_sd"][j], post["z_vs_exact"][j]] if exact else []),
                  post["r_hat"][j], post["ess_bulk"][j]] for j, n in enumerate(res["feature_names"])]  # fmt: skip
         flags = [exact and abs(post["z_vs_exact"][j]) > Z_FLAG for j in range(len(rows))]
@@ -387,11 +388,16 @@ def _hides(spec: ModelSpec):
         worst = int(np.argmax(shift))
         low, high = np.asarray(post["hdi_94_low"]), np.asarray(post["hdi_94_high"])
         unsure = [n for n, lo, hi in zip(names, low, high, strict=True) if lo < 0 < hi]
+        sign_unsure = [
+            (n, p) for n, p in zip(names, post["prob_positive"], strict=True) if n in unsure
+        ]
         items = [
             f"**Uncertainty.** Each coefficient has a posterior sd; the widest relative to its size is "
             f"{user(names[int(np.argmax(np.asarray(post['sd']) / (np.abs(post['mean']) + 1e-300)))])}. "
             f"The {intervals.PROB:.0%} {intervals.KIND.upper()} of {len(unsure)} of {len(names)} "
-            f"coefficients contains zero: the data cannot tell their sign, the estimate reports one.",
+            f"coefficients contains zero: the data cannot tell their sign, the estimate reports one"
+            + (f" (P(w > 0) of those: {', '.join(f'{user(n)} {p:.2f}' for n, p in sign_unsure)})."
+               if sign_unsure else "."),
             f"**Mode is not mean.** The largest gap is {user(names[worst])}: mean - mode = "
             f"{post['mean_minus_mode_in_sd'][worst]:+.2f} posterior sd"
             + (" (a Gaussian posterior: mode = mean up to Monte Carlo error)." if spec.exact_posterior

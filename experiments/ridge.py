@@ -218,7 +218,7 @@ def predictive_figure(run: Run) -> None:
     ax.set_xlabel("observation, sorted by the Ridge prediction")
     ax.set_ylabel("target (original units)")
     ax.set_title(f"Predictions: Ridge gives a line, the posterior an interval "
-                 f"({post['predictive_coverage_94']:.0%} of observations inside)")  # fmt: skip
+                 f"({post['predictive_coverage_94']:.0%} of the fitted rows inside, in-sample)")  # fmt: skip
     ax.legend(fontsize=8)
     save(fig, run.out / "predictive.png")
 
@@ -253,7 +253,7 @@ def predictive_page(page: report.Page, run: Run) -> None:
                 "single prediction.")  # fmt: skip
     run.state.setdefault("hides", []).extend([
         *hides,
-        f"**Predictions.** Ridge predicts one number per row; the posterior predictive interval covers "
+        f"**Predictions.** Ridge predicts one number per row; the posterior predictive interval covers, in-sample, "
         f"{post['predictive_coverage_94']:.0%} of the observations at a nominal {intervals.PROB:.0%}.",
         "**Here, mode = mean.** The posterior is Gaussian, so Ridge also equals the posterior mean. That "
         "coincidence ends with any other likelihood or prior (see the logistic and lasso experiments).",

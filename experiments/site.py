@@ -12,9 +12,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from experiments.common import provenance
 from experiments.registry import experiments
 from experiments.report import inline, render
 from models import registry
+
+# The seed's formula first, then Ridge's knob derived from it.
+FORMULA = """-log p(w | y) = NLL(w) + lambda ||w||^2 + const,   lambda = 1 / (2 tau^2)      (w_j ~ Normal(0, tau))
+Gaussian y:    NLL(w) = ||y - Xw||^2 / (2 sigma^2) + const
+Ridge:         ||y - Xw||^2 + alpha ||w||^2  =  2 sigma^2 x (the line above)   =>   alpha = sigma^2 / tau^2"""
 
 
 def agreement(results: dict) -> str:
@@ -58,7 +64,9 @@ def write_index(reports: Path) -> None:
         card = experiment.card(results[folder.name])
         cards.append({"name": folder.name, "title": _title(folder), "figure": card.figure,
                       "spans": inline(card.headline)})  # fmt: skip
-    context = {"title": "secretly-bayesian", "table": table, "cards": cards}
+    seeds = {res.get("settings", {}).get("seed") for res in results.values()} - {None}
+    context = {"title": "secretly-bayesian", "table": table, "cards": cards, "formula": FORMULA,
+               "prov": provenance(min(seeds) if len(seeds) == 1 else "per experiment", ["all"])}  # fmt: skip
     for filename in ("index.html", "index.md"):
         fd, tmp = tempfile.mkstemp(dir=reports, prefix=f".{filename}.")
         with os.fdopen(fd, "w") as handle:
