@@ -25,6 +25,11 @@ def main(argv: list[str]) -> int:
             print(f"usage: python -m experiments {{{','.join(known)},all}} [options]")
             return 0 if argv else 2
         name, rest = argv[0], argv[1:]
+        if name == "prior":  # a conversion, not an experiment: prints, writes nothing
+            from experiments import prior
+
+            print(prior.run(rest))
+            return 0
         if name == "all" and any(arg.startswith("--out") for arg in rest):
             raise InputError(
                 "'all' writes every experiment to reports/<name>; --out is for one experiment"

@@ -1,0 +1,180 @@
+r"""Every library's regularisation knob as a prior width: one formula, one table.
+
+**The seed's formula.** With a Gaussian prior ``w_j ~ Normal(0, tau)`` the negative log posterior is
+
+    -log p(w | y) = NLL(w) + lambda ||w||^2 + const,    lambda = 1 / (2 tau^2),
+
+so an L2 penalty ``lambda ||w||^2`` added to the *negative log-likelihood* is the prior with
+``tau = 1 / sqrt(2 lambda)``; a Laplace prior ``w_j ~ Laplace(0, b)`` adds ``||w||_1 / b``. Every
+library writes its data term differently (a sum or a mean, with or without a 1/2, squared error
+instead of the Gaussian NLL), so its knob is ``lambda`` times a factor. Each row below rewrites the
+library's documented objective as ``c x (NLL + lambda ||w||^2 + ||w||_1 / b)`` for a constant ``c``
+and reads off ``tau`` (and ``b``). For a Gaussian likelihood ``NLL = ||y - Xw||^2 / (2 sigma^2)``;
+for Bernoulli-logit ``NLL = sum_i logloss_i``. ``n`` is the number of rows in the loss (the batch
+size for minibatch libraries, whose loss is a mean over the batch only if the batch is the data).
+
+Intercepts are unpenalised everywhere except statsmodels' ``fit_regularized`` (it penalises every
+parameter, the constant included, unless ``alpha`` is a vector with a 0 for the constant) and
+liblinear's logistic solver.
+
+A knob is a :class:`Knob`, registered in :data:`KNOBS` by name (one clear error for an unknown
+name), with ``to_prior(value, n, sigma) -> {"prior_sd": tau[, "laplace_scale": b]}`` and its
+inverse. ``checked`` says whether a test fits the library itself (``tests/test_knobs.py``);
+otherwise the row is derived from the documented objective only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.base import InputError, positive
+
+
+def nll_lambda_to_prior_sd(lam: float) -> float:
+    """The seed's formula: a penalty ``lambda ||w||^2`` on the NLL is ``tau = 1 / sqrt(2 lambda)``."""
+    return float(1.0 / np.sqrt(2.0 * positive(lam, "lambda")))
+
+
+def prior_sd_to_nll_lambda(tau: float) -> float:
+    """Inverse of :func:`nll_lambda_to_prior_sd`: ``lambda = 1 / (2 tau^2)``."""
+    return 1.0 / (2.0 * positive(tau, "prior sd (tau)") ** 2)
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One library's knob.
+
+    Parameters
+    ----------
+    name : str
+        Registry key, e.g. ``"ridge"``, ``"sgd_regressor"``.
+    library : str
+        Who owns the knob and what it is called there.
+    objective : str
+        The library's documented objective, in its own convention.
+    likelihood : {"gaussian", "bernoulli"}
+        Gaussian knobs need ``sigma``.
+    lam : callable
+        ``lam(value, n, sigma) -> lambda`` on the NLL scale (the derivation in one line).
+    inverse : callable
+        ``inverse(lambda, n, sigma) -> value``.
+    derivation : str
+        How ``lam`` follows from ``objective``.
+    needs_n : bool
+        Whether the mapping depends on the number of rows.
+    checked : str
+        The numeric check in the tests, or "" if derived only (library not installed).
+    """
+
+    name: str
+    library: str
+    objective: str
+    likelihood: str
+    lam: Callable[[float, int | None, float | None], float]
+    inverse: Callable[[float, int | None, float | None], float]
+    derivation: str
+    needs_n: bool
+    checked: str = ""
+
+    def to_prior_sd(self, value: float, n: int | None = None, sigma: float | None = None) -> float:
+        """The prior width tau this knob value means (raises :class:`InputError` on bad input)."""
+        n, sigma = self._check(n, sigma)
+        return nll_lambda_to_prior_sd(self.lam(positive(value, self.name), n, sigma))
+
+    def from_prior_sd(self, tau: float, n: int | None = None, sigma: float | None = None) -> float:
+        """The knob value that means prior width ``tau``."""
+        n, sigma = self._check(n, sigma)
+        return float(self.inverse(prior_sd_to_nll_lambda(tau), n, sigma))
+
+    def _check(self, n, sigma):
+        if self.needs_n and n is None:
+            raise InputError(f"{self.library}: the mapping depends on the number of rows; give --n")
+        if self.needs_n and (int(n) != n or n < 1):
+            raise InputError(f"--n must be a positive integer, got {n}")
+        if self.likelihood == "gaussian":
+            if sigma is None:
+                raise InputError(
+                    f"{self.library}: a Gaussian likelihood needs the noise sd; give --noise-sd"
+                )
+            sigma = positive(sigma, "--noise-sd")
+        return n, sigma
+
+
+def _knobs() -> dict[str, Knob]:
+    s2 = lambda sigma: sigma**2  # noqa: E731 - the noise variance, spelled out in each row
+    rows = [
+        Knob("nll", "the NLL-scaled penalty lambda (the seed's formula)",
+             "NLL(w) + lambda ||w||^2", "gaussian",
+             lambda v, n, s: v, lambda lam, n, s: lam,
+             "the definition: lambda = 1 / (2 tau^2)", False, "NLL-scaled objective = Ridge's minimiser"),
+        Knob("ridge", "scikit-learn Ridge(alpha)", "||y - Xw||^2 + alpha ||w||^2", "gaussian",
+             lambda v, n, s: v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam,
+             "= 2 sigma^2 (NLL + alpha / (2 sigma^2) ||w||^2): lambda = alpha / (2 sigma^2), "
+             "tau^2 = sigma^2 / alpha", False, "MAP = Ridge (experiments/ridge)"),
+        Knob("logistic", "scikit-learn LogisticRegression(C), L2", "C sum_i logloss_i + ||w||^2 / 2",
+             "bernoulli", lambda v, n, s: 1 / (2 * v), lambda lam, n, s: 1 / (2 * lam),
+             "= C (NLL + ||w||^2 / (2 C)): lambda = 1 / (2 C), tau^2 = C", False,
+             "MAP = LogisticRegression (experiments/logistic)"),
+        Knob("sgd_regressor", "scikit-learn SGDRegressor(alpha), squared_error, penalty='l2'",
+             "(1 / n) sum_i (y_i - x_i w)^2 / 2 + alpha ||w||^2 / 2", "gaussian",
+             lambda v, n, s: n * v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam / n,
+             "= (sigma^2 / n) (NLL + (n alpha / (2 sigma^2)) ||w||^2): tau^2 = sigma^2 / (n alpha)",
+             True, "SGDRegressor (averaged SGD) = MAP at the mapped tau"),
+        Knob("sgd_classifier", "scikit-learn SGDClassifier(alpha), log_loss, penalty='l2'",
+             "(1 / n) sum_i logloss_i + alpha ||w||^2 / 2", "bernoulli",
+             lambda v, n, s: n * v / 2, lambda lam, n, s: 2 * lam / n,
+             "= (1 / n) (NLL + (n alpha / 2) ||w||^2): tau^2 = 1 / (n alpha)", True,
+             "SGDClassifier (averaged SGD) = MAP at the mapped tau"),
+        Knob("bayesian_ridge", "scikit-learn BayesianRidge: lambda_ (weight precision)",
+             "w ~ Normal(0, 1 / sqrt(lambda_)), noise precision alpha_", "gaussian",
+             lambda v, n, s: v / 2, lambda lam, n, s: 2 * lam,
+             "a prior precision already: tau^2 = 1 / lambda_ (and Ridge's alpha = lambda_ / alpha_)",
+             False, "Ridge(lambda_ / alpha_) = BayesianRidge's coef_"),
+        Knob("statsmodels", "statsmodels OLS.fit_regularized(alpha, L1_wt=0)",
+             "RSS / (2 n) + alpha (1 - L1_wt) ||w||^2 / 2 + alpha L1_wt ||w||_1", "gaussian",
+             lambda v, n, s: n * v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam / n,
+             "= (sigma^2 / n) (NLL + (n alpha / (2 sigma^2)) ||w||^2): tau^2 = sigma^2 / (n alpha); "
+             "it penalises the constant too", True),
+        Knob("glmnet", "glmnet lambda (alpha = 0, gaussian)",
+             "RSS / (2 n) + lambda ((1 - alpha) ||w||^2 / 2 + alpha ||w||_1)", "gaussian",
+             lambda v, n, s: n * v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam / n,
+             "as statsmodels: tau^2 = sigma^2 / (n lambda), on the scale glmnet reports after its "
+             "own standardisation (standardize=TRUE)", True),
+        Knob("keras_l2_mse", "Keras regularizers.l2(l) with loss 'mse' (mean over n rows)",
+             "(1 / n) sum_i (y_i - x_i w)^2 + l ||w||^2", "gaussian",
+             lambda v, n, s: n * v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam / n,
+             "= (2 sigma^2 / n) (NLL + (n l / (2 sigma^2)) ||w||^2): tau^2 = sigma^2 / (n l)", True),
+        Knob("keras_l2_bce", "Keras regularizers.l2(l) with binary cross-entropy (mean)",
+             "(1 / n) sum_i logloss_i + l ||w||^2", "bernoulli",
+             lambda v, n, s: n * v, lambda lam, n, s: lam / n,
+             "= (1 / n) (NLL + n l ||w||^2): tau^2 = 1 / (2 n l)", True),
+        Knob("torch_sgd_mse", "PyTorch SGD(weight_decay=wd) with MSELoss (mean)",
+             "gradient step on (1 / n) sum_i (y_i - x_i w)^2 + wd ||w||^2 / 2", "gaussian",
+             lambda v, n, s: n * v / (4 * s2(s)), lambda lam, n, s: 4 * s2(s) * lam / n,
+             "weight decay adds wd w to the gradient, i.e. wd ||w||^2 / 2 to the loss; = (2 sigma^2 "
+             "/ n) (NLL + (n wd / (4 sigma^2)) ||w||^2): tau^2 = 2 sigma^2 / (n wd)", True),
+        Knob("torch_sgd_bce", "PyTorch SGD(weight_decay=wd) with BCEWithLogitsLoss (mean)",
+             "gradient step on (1 / n) sum_i logloss_i + wd ||w||^2 / 2", "bernoulli",
+             lambda v, n, s: n * v / 2, lambda lam, n, s: 2 * lam / n,
+             "= (1 / n) (NLL + (n wd / 2) ||w||^2): tau^2 = 1 / (n wd)", True),
+    ]  # fmt: skip
+    return {knob.name: knob for knob in rows}
+
+
+KNOBS = _knobs()
+
+
+def laplace_scale_from_lasso(alpha: float, n: int, sigma: float) -> float:
+    """scikit-learn Lasso(alpha): ``b = sigma^2 / (n alpha)`` (the L1 row of the table)."""
+    return positive(sigma, "--noise-sd") ** 2 / (int(n) * positive(alpha, "alpha"))
+
+
+def get_knob(name: str) -> Knob:
+    """The knob called ``name``; an unknown name is one clear error listing the known ones."""
+    try:
+        return KNOBS[name]
+    except KeyError:
+        raise InputError(f"unknown knob '{name}'; known: {', '.join(KNOBS)}") from None
