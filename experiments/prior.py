@@ -11,6 +11,7 @@ non-positive value) is one ``error:`` line and exit 2.
 
 from __future__ import annotations
 
+import numpy as np
 from scipy.stats import norm
 
 from experiments import common
@@ -31,27 +32,36 @@ def parser():
     return p
 
 
+def belief(knob, width: float) -> str:
+    """The prior in words: where 94% of the weights are expected."""
+    units = "target units" if knob.likelihood == "gaussian" else "log-odds"
+    if knob.penalty == "l1":  # Laplace: P(|w| < x) = 1 - exp(-x / b)
+        prior, half = f"w_j ~ Laplace(0, b), b = {width:.6g}", -width * np.log(1 - MASS)
+    else:
+        prior, half = f"w_j ~ Normal(0, tau), tau = {width:.6g}", norm.ppf(0.5 + MASS / 2) * width
+    return f"prior: {prior}\nbelief: {MASS:.0%} of weights within +-{half:.4g} ({units} per unit of feature)"
+
+
 def run(argv: list[str]) -> str:
     """The report as text (raises InputError on bad input)."""
     args = parser().parse_args(argv)
     knob = get_knob(args.knob)
-    tau = knob.to_prior_sd(args.value, args.n, args.noise_sd)
-    units = "target units" if knob.likelihood == "gaussian" else "log-odds"
-    half = norm.ppf(0.5 + MASS / 2) * tau
+    width = knob.to_width(args.value, args.n, args.noise_sd)
     lines = [
         f"{knob.library} = {args.value:g}",
         f"  objective: {knob.objective}",
         f"  derivation: {knob.derivation}",
-        f"prior: w_j ~ Normal(0, tau), tau = {tau:.6g}; lambda = 1 / (2 tau^2) = "
-        f"{1 / (2 * tau**2):.6g} on the negative log-likelihood",
-        f"belief: {MASS:.0%} of weights within +-{half:.4g} ({units} per unit of feature)",
+        belief(knob, width),
         "the same belief in other libraries' units:",
     ]
     for other in KNOBS.values():
-        if other.name == knob.name or other.likelihood != knob.likelihood:
+        if other.name == knob.name or (other.likelihood, other.penalty) != (
+            knob.likelihood,
+            knob.penalty,
+        ):
             continue
         if other.needs_n and args.n is None:
             lines.append(f"  {other.library}: needs --n")
             continue
-        lines.append(f"  {other.library} = {other.from_prior_sd(tau, args.n, args.noise_sd):.6g}")
+        lines.append(f"  {other.library} = {other.from_width(width, args.n, args.noise_sd):.6g}")
     return "\n".join(lines)

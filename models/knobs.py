@@ -18,8 +18,8 @@ parameter, the constant included, unless ``alpha`` is a vector with a 0 for the 
 liblinear's logistic solver.
 
 A knob is a :class:`Knob`, registered in :data:`KNOBS` by name (one clear error for an unknown
-name), with ``to_prior(value, n, sigma) -> {"prior_sd": tau[, "laplace_scale": b]}`` and its
-inverse. ``checked`` says whether a test fits the library itself (``tests/test_knobs.py``);
+name), with ``to_width(value, n, sigma)`` (tau, or b for an L1 knob) and its inverse
+``from_width``. ElasticNet's two knobs map to both at once (``models.elasticnet.penalty_to_prior``). ``checked`` says whether a test fits the library itself (``tests/test_knobs.py``);
 otherwise the row is derived from the documented objective only.
 """
 
@@ -58,15 +58,18 @@ class Knob:
     likelihood : {"gaussian", "bernoulli"}
         Gaussian knobs need ``sigma``.
     lam : callable
-        ``lam(value, n, sigma) -> lambda`` on the NLL scale (the derivation in one line).
+        ``lam(value, n, sigma) -> weight`` on the NLL scale: lambda of ``lambda ||w||^2`` for an L2
+        knob, ``1 / b`` of ``||w||_1 / b`` for an L1 knob.
     inverse : callable
-        ``inverse(lambda, n, sigma) -> value``.
+        ``inverse(weight, n, sigma) -> value``.
     derivation : str
         How ``lam`` follows from ``objective``.
     needs_n : bool
         Whether the mapping depends on the number of rows.
     checked : str
         The numeric check in the tests, or "" if derived only (library not installed).
+    penalty : {"l2", "l1"}
+        A Normal prior (tau) or a Laplace prior (b).
     """
 
     name: str
@@ -78,16 +81,25 @@ class Knob:
     derivation: str
     needs_n: bool
     checked: str = ""
+    penalty: str = "l2"
 
-    def to_prior_sd(self, value: float, n: int | None = None, sigma: float | None = None) -> float:
-        """The prior width tau this knob value means (raises :class:`InputError` on bad input)."""
-        n, sigma = self._check(n, sigma)
-        return nll_lambda_to_prior_sd(self.lam(positive(value, self.name), n, sigma))
+    @property
+    def width_name(self) -> str:
+        """``"prior_sd"`` (tau of a Normal prior) or ``"laplace_scale"`` (b of a Laplace prior)."""
+        return "laplace_scale" if self.penalty == "l1" else "prior_sd"
 
-    def from_prior_sd(self, tau: float, n: int | None = None, sigma: float | None = None) -> float:
-        """The knob value that means prior width ``tau``."""
+    def to_width(self, value: float, n: int | None = None, sigma: float | None = None) -> float:
+        """The prior width this knob value means: tau (L2) or the Laplace scale b (L1)."""
         n, sigma = self._check(n, sigma)
-        return float(self.inverse(prior_sd_to_nll_lambda(tau), n, sigma))
+        weight = self.lam(positive(value, self.name), n, sigma)
+        return 1.0 / weight if self.penalty == "l1" else nll_lambda_to_prior_sd(weight)
+
+    def from_width(self, width: float, n: int | None = None, sigma: float | None = None) -> float:
+        """The knob value that means prior width ``width`` (tau for L2, b for L1)."""
+        n, sigma = self._check(n, sigma)
+        width = positive(width, self.width_name)
+        weight = 1.0 / width if self.penalty == "l1" else prior_sd_to_nll_lambda(width)
+        return float(self.inverse(weight, n, sigma))
 
     def _check(self, n, sigma):
         if self.needs_n and n is None:
@@ -160,16 +172,22 @@ def _knobs() -> dict[str, Knob]:
              "gradient step on (1 / n) sum_i logloss_i + wd ||w||^2 / 2", "bernoulli",
              lambda v, n, s: n * v / 2, lambda lam, n, s: 2 * lam / n,
              "= (1 / n) (NLL + (n wd / 2) ||w||^2): tau^2 = 1 / (n wd)", True),
+        Knob("lasso", "scikit-learn Lasso(alpha)", "(1 / (2 n)) ||y - Xw||^2 + alpha ||w||_1",
+             "gaussian", lambda v, n, s: n * v / s2(s), lambda k, n, s: s2(s) * k / n,
+             "= (sigma^2 / n) (NLL + (n alpha / sigma^2) ||w||_1): b = sigma^2 / (n alpha)", True,
+             "MAP = Lasso with the same zeros (experiments/lasso, tests)", "l1"),
+        Knob("statsmodels_l1", "statsmodels OLS.fit_regularized(alpha, L1_wt=1)",
+             "RSS / (2 n) + alpha ||w||_1", "gaussian",
+             lambda v, n, s: n * v / s2(s), lambda k, n, s: s2(s) * k / n,
+             "as Lasso: b = sigma^2 / (n alpha); it penalises the constant too", True, "", "l1"),
+        Knob("glmnet_l1", "glmnet lambda (alpha = 1, gaussian)", "RSS / (2 n) + lambda ||w||_1",
+             "gaussian", lambda v, n, s: n * v / s2(s), lambda k, n, s: s2(s) * k / n,
+             "as Lasso: b = sigma^2 / (n lambda), on glmnet's standardised scale", True, "", "l1"),
     ]  # fmt: skip
     return {knob.name: knob for knob in rows}
 
 
 KNOBS = _knobs()
-
-
-def laplace_scale_from_lasso(alpha: float, n: int, sigma: float) -> float:
-    """scikit-learn Lasso(alpha): ``b = sigma^2 / (n alpha)`` (the L1 row of the table)."""
-    return positive(sigma, "--noise-sd") ** 2 / (int(n) * positive(alpha, "alpha"))
 
 
 def get_knob(name: str) -> Knob:

@@ -38,24 +38,24 @@ def test_nll_scaled_objective_has_ridges_minimiser(standardized):
         objective, np.zeros(Z.shape[1]), jac=True, method="BFGS", options={"gtol": 1e-12}
     )
     tau = nll_lambda_to_prior_sd(lam)
-    sk = Ridge(alpha=get_knob("ridge").from_prior_sd(tau, sigma=sigma)).fit(X, y)
+    sk = Ridge(alpha=get_knob("ridge").from_width(tau, sigma=sigma)).fit(X, y)
     # BFGS to a gradient of 1e-12 on a well-conditioned quadratic: agreement ~1e-9.
     np.testing.assert_allclose(best.x[1:], sk.coef_, rtol=1e-6)
-    assert get_knob("ridge").from_prior_sd(tau, sigma=sigma) == pytest.approx(2 * sigma**2 * lam)
+    assert get_knob("ridge").from_width(tau, sigma=sigma) == pytest.approx(2 * sigma**2 * lam)
 
 
 @pytest.mark.parametrize("name", list(KNOBS))
 def test_round_trip(name):
     knob = get_knob(name)
-    tau = knob.to_prior_sd(0.37, n=442, sigma=54.0)
+    tau = knob.to_width(0.37, n=442, sigma=54.0)
     # Pure arithmetic both ways: float round-off only.
-    assert knob.from_prior_sd(tau, n=442, sigma=54.0) == pytest.approx(0.37, rel=1e-12)
+    assert knob.from_width(tau, n=442, sigma=54.0) == pytest.approx(0.37, rel=1e-12)
 
 
 def test_sgd_regressor_is_the_map_at_the_mapped_prior(standardized):
     X, y, names = standardized
     n, alpha, sigma = len(y), 0.05, 54.0
-    tau = get_knob("sgd_regressor").to_prior_sd(alpha, n=n, sigma=sigma)
+    tau = get_knob("sgd_regressor").to_width(alpha, n=n, sigma=sigma)
     data = arrays(X, y, names, sigma)
     fit = MAPSolver(ridge.build(data)).solve({"prior_sd": tau}).certify()
     sgd = SGDRegressor(alpha=alpha, average=True, max_iter=2000, tol=None, eta0=0.01,
@@ -69,7 +69,7 @@ def test_sgd_classifier_is_the_map_at_the_mapped_prior():
     X = (bunch.data - bunch.data.mean(0)) / bunch.data.std(0)
     y = (bunch.target == 0).astype(float)
     n, alpha = len(y), 0.01
-    tau = get_knob("sgd_classifier").to_prior_sd(alpha, n=n)
+    tau = get_knob("sgd_classifier").to_width(alpha, n=n)
     fit = (
         MAPSolver(logistic.build(arrays(X, y, bunch.feature_names)))
         .solve({"prior_sd": tau})
@@ -85,7 +85,7 @@ def test_bayesian_ridge_precision_is_a_prior_width(standardized):
     X, y, names = standardized
     br = BayesianRidge(tol=1e-12, max_iter=10_000).fit(X, y)
     sigma = 1 / np.sqrt(br.alpha_)
-    tau = get_knob("bayesian_ridge").to_prior_sd(br.lambda_, sigma=sigma)
+    tau = get_knob("bayesian_ridge").to_width(br.lambda_, sigma=sigma)
     assert tau == pytest.approx(1 / np.sqrt(br.lambda_), rel=1e-14)
     fit = MAPSolver(ridge.build(arrays(X, y, names, sigma))).solve({"prior_sd": tau}).certify()
     # The same linear solve on both sides (BayesianRidge's coef_ at its final lambda_, alpha_).
@@ -107,3 +107,20 @@ def test_bad_knob_input_is_one_line(capsys):
     assert main(["prior", "--from", "ridge", "--alpha", "3", "--noise-sd", "54", "--n", "442"]) == 0
     out = capsys.readouterr().out
     assert "tau = 31.1769" in out and "94% of weights within" in out  # sqrt(54^2 / 3)
+
+
+@pytest.mark.parametrize(
+    ("knob", "spec_name", "penalty"),
+    [("ridge", "ridge", {"alpha": 3.0}), ("logistic", "logistic", {"C": 0.7}),
+     ("lasso", "lasso", {"alpha": 0.2})],
+)  # fmt: skip
+def test_table_agrees_with_the_model_registry(diabetes, knob, spec_name, penalty):
+    """The table and the models' own penalty -> prior mappings are one mapping, not two."""
+    from models import get_model
+
+    X, y, names = diabetes
+    spec = get_model(spec_name)
+    data = arrays(X, y, names, None if spec.likelihood == "bernoulli" else 54.0)
+    row = get_knob(knob)
+    width = row.to_width(next(iter(penalty.values())), n=len(y), sigma=data.noise_sd)
+    assert spec.prior_values(penalty, data)[row.width_name] == pytest.approx(width, rel=1e-14)
