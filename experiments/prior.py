@@ -34,7 +34,9 @@ def parser():
 
 def belief(knob, width: float) -> str:
     """The prior in words: where 94% of the weights are expected."""
-    units = "target units" if knob.likelihood == "gaussian" else "log-odds"
+    units = {"gaussian": "target units", "bernoulli": "log-odds"}.get(
+        knob.likelihood, "the linear predictor's units"
+    )
     if knob.penalty == "l1":  # Laplace: P(|w| < x) = 1 - exp(-x / b)
         prior, half = f"w_j ~ Laplace(0, b), b = {width:.6g}", -width * np.log(1 - MASS)
     else:
@@ -55,13 +57,21 @@ def run(argv: list[str]) -> str:
         "the same belief in other libraries' units:",
     ]
     for other in KNOBS.values():
-        if other.name == knob.name or (other.likelihood, other.penalty) != (
-            knob.likelihood,
-            knob.penalty,
-        ):
+        same_likelihood = "any" in (knob.likelihood, other.likelihood) or (
+            other.likelihood == knob.likelihood
+        )
+        if other.name == knob.name or other.penalty != knob.penalty or not same_likelihood:
             continue
-        if other.needs_n and args.n is None:
-            lines.append(f"  {other.library}: needs --n")
+        missing = [
+            flag
+            for flag, absent in (
+                ("--n", other.needs_n and args.n is None),
+                ("--noise-sd", other.likelihood == "gaussian" and args.noise_sd is None),
+            )
+            if absent
+        ]
+        if missing:
+            lines.append(f"  {other.library}: needs {' and '.join(missing)}")
             continue
         lines.append(f"  {other.library} = {other.from_width(width, args.n, args.noise_sd):.6g}")
     return "\n".join(lines)

@@ -18,6 +18,7 @@ MODULES = (
     "experiments.choosing_lambda",
     "experiments.sensitivity",
     "experiments.engines",
+    "experiments.knobs",
 )
 
 

@@ -152,7 +152,7 @@ def prior_posterior_figure(out, name: str, result: dict, draws: dict) -> None:
                     lw=1.2, label=f"{width} prior")  # fmt: skip
             ax.plot(grid, posterior / posterior.max(), color=WIDTH_COLORS[width], lw=2,
                     label=f"{width} posterior")  # fmt: skip
-        ax.set_title(result["feature_names"][j][:28], fontsize=9)
+        ax.set_title(result["feature_names"][j][:28], fontsize=9, parse_math=False)
         ax.set_yticks([])
     fig.supxlabel(coefficient_label(REGISTRY[name].likelihood))
     fig.supylabel("density / its maximum")

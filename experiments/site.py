@@ -66,6 +66,7 @@ def write_index(reports: Path) -> None:
                       "spans": inline(card.headline)})  # fmt: skip
     seeds = {res.get("settings", {}).get("seed") for res in results.values()} - {None}
     context = {"title": "secretly-bayesian", "table": table, "cards": cards, "formula": FORMULA,
+               "knobs": (reports / "knobs" / "index.html").is_file(),
                "prov": provenance(min(seeds) if len(seeds) == 1 else "per experiment", ["all"])}  # fmt: skip
     for filename in ("index.html", "index.md"):
         fd, tmp = tempfile.mkstemp(dir=reports, prefix=f".{filename}.")

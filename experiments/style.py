@@ -30,11 +30,11 @@ def coefficient_label(likelihood: str, name: str = "coefficient") -> str:
     return f"{name} ({COEFFICIENT_UNITS[likelihood]})"
 
 
-# Text is text: column names such as "cost ($)" or "$x^{2" must never be parsed as mathtext.
+# Column names ("cost ($)", "$x^{2") are drawn with parse_math=False where they appear (panel
+# titles, axis labels, tick labels); not globally, since log-scale tick labels use mathtext.
 plt.rcParams.update(
-    {"figure.dpi": 100, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3, "font.size": 10,
-     "text.parse_math": False}
-)  # fmt: skip
+    {"figure.dpi": 100, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3, "font.size": 10}
+)
 
 
 def save(fig, path) -> None:

@@ -55,8 +55,8 @@ class Knob:
         Who owns the knob and what it is called there.
     objective : str
         The library's documented objective, in its own convention.
-    likelihood : {"gaussian", "bernoulli"}
-        Gaussian knobs need ``sigma``.
+    likelihood : {"gaussian", "bernoulli", "any"}
+        Gaussian knobs need ``sigma``; the NLL-scaled lambda holds for any likelihood.
     lam : callable
         ``lam(value, n, sigma) -> weight`` on the NLL scale: lambda of ``lambda ||w||^2`` for an L2
         knob, ``1 / b`` of ``||w||_1 / b`` for an L1 knob.
@@ -119,7 +119,7 @@ def _knobs() -> dict[str, Knob]:
     s2 = lambda sigma: sigma**2  # noqa: E731 - the noise variance, spelled out in each row
     rows = [
         Knob("nll", "the NLL-scaled penalty lambda (the seed's formula)",
-             "NLL(w) + lambda ||w||^2", "gaussian",
+             "NLL(w) + lambda ||w||^2", "any",
              lambda v, n, s: v, lambda lam, n, s: lam,
              "the definition: lambda = 1 / (2 tau^2)", False, "NLL-scaled objective = Ridge's minimiser"),
         Knob("ridge", "scikit-learn Ridge(alpha)", "||y - Xw||^2 + alpha ||w||^2", "gaussian",
