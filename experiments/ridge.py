@@ -15,6 +15,7 @@ import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
 import pymc as pm
+from scipy.stats import norm
 
 from experiments import common, family, intervals, report
 from experiments.report import user
@@ -53,6 +54,13 @@ def path_compute(run: Run) -> dict:
         path["hdi_94_high"].append(bounds.sel(ci_bound="upper").values)
         path["divergences"] += int(dt["sample_stats"]["diverging"].sum())
         path["max_r_hat"] = max(path["max_r_hat"], float(az.rhat(dt, var_names=["w"])["w"].max()))
+        # The exact band: a Gaussian's 94% HDI is mean +- z sd, z = Phi^-1(0.97).
+        mean, cov = ridge.exact_posterior(
+            md.X, md.y, ridge.alpha_to_prior_sd(alpha, md.noise_sd), md.noise_sd
+        )
+        half = norm.ppf(0.5 + intervals.PROB / 2) * np.sqrt(np.diag(cov))[1:]
+        path.setdefault("exact_low", []).append(mean[1:] - half)
+        path.setdefault("exact_high", []).append(mean[1:] + half)
     return {"path_posterior": path}
 
 
@@ -60,7 +68,9 @@ def path_figure(run: Run) -> None:
     res, names = run.results, run.results["feature_names"]
     alphas = np.asarray(res["alphas"])
     path = {
-        k: np.asarray(v) for k, v in res["path_posterior"].items() if k.startswith(("mean", "hdi"))
+        k: np.asarray(v)
+        for k, v in res["path_posterior"].items()
+        if k.startswith(("mean", "hdi", "exact"))
     }
     sk, mp = np.asarray(res["sklearn_coef"]), np.asarray(res["map_coef"])
     fig, axes, ncols = coefficient_panels(len(names), 2.6, sharex=True)
@@ -70,6 +80,9 @@ def path_figure(run: Run) -> None:
         ax.plot(
             alphas, path["mean"][:, j], color=COLORS["posterior"], label="posterior mean (NUTS)"
         )
+        for bound in ("exact_low", "exact_high"):
+            ax.plot(alphas, path[bound][:, j], LINESTYLES["exact"], color=COLORS["exact"], lw=1,
+                    label=f"exact {intervals.PROB:.0%} HDI" if bound == "exact_low" else None)  # fmt: skip
         ax.plot(
             alphas, sk[:, j], LINESTYLES["sklearn"], color=COLORS["sklearn"], label="sklearn Ridge"
         )
@@ -81,9 +94,9 @@ def path_figure(run: Run) -> None:
         if j >= len(names) - ncols:
             ax.set_xlabel("alpha = sigma^2 / tau^2")
     fig.supylabel(coefficient_label("gaussian"))
-    legend_below(fig, axes[0], ncol=5)
+    legend_below(fig, axes[0], ncol=6)
     fig.suptitle(
-        "Ridge path: sklearn, PyMC MAP and the posterior band (one compiled model, all alphas)"
+        "Ridge path: sklearn, PyMC MAP, the NUTS band and the exact band (one compiled model)"
     )
     save(fig, run.out / "ridge_path.png")
 
@@ -92,7 +105,7 @@ def path_page(page: report.Page, run: Run) -> None:
     path = run.results["path_posterior"]
     page.heading("The whole path: the posterior at every alpha")
     page.figure("ridge_path.png", "Coefficient paths. Red dashes: sklearn; black dots: PyMC MAP (on "
-                f"top of each other); blue: posterior mean and {intervals.PROB:.0%} HDI from NUTS at every alpha.")  # fmt: skip
+                f"top of each other); blue: posterior mean and {intervals.PROB:.0%} HDI from NUTS at every alpha; green dashes: the exact HDI.")  # fmt: skip
     page.text(f"{len(run.results['alphas'])} NUTS refits of one compiled model, {PATH_CHAINS} chains each: "
               f"{path['divergences']} divergences in total, worst r_hat {path['max_r_hat']:.3f}.")  # fmt: skip
 
