@@ -314,6 +314,8 @@ def _check2(spec: ModelSpec):
             "noise_sd": md.noise_sd, "map": mode, "map_certified": fit.converged,
             "mean": mean, "median": w.median(("chain", "draw")).values, "sd": sd,
             "prob_positive": (w > 0).mean(("chain", "draw")).values,
+            # The effect of a one-sd change of the feature (diabetes' unit-norm columns: 1 unit ~ 21 sd).
+            "mean_per_feature_sd": mean * md.X.std(axis=0),
             "hdi_94_low": summary[low].to_numpy(float), "hdi_94_high": summary[high].to_numpy(float),
             "r_hat": summary["r_hat"].to_numpy(float), "ess_bulk": summary["ess_bulk"].to_numpy(float),
             "mcse_mean": summary["mcse_mean"].to_numpy(float), "mean_minus_mode_in_sd": (mean - mode) / sd,
@@ -361,15 +363,18 @@ def _check2(spec: ModelSpec):
         where = penalty_label(post["penalty"] or post["prior_values"])
         page.heading(f"Check 2: the posterior at {where}")
         page.text(f"Reference from {user(res['reference_source'])}. Mode (the estimator), mean and median of "
-                  f"each coefficient, the suite's {intervals.PROB:.0%} {intervals.KIND.upper()}, and "
+                  f"each coefficient, the suite's {intervals.PROB:.0%} {intervals.KIND.upper()}, the "
+                  "posterior probability that the weight is positive, the mean effect of a one-sd change "
+                  "of the feature (coefficients are per unit of the feature), and "
                   "(mean - mode) / sd" + ("; z is the error of the NUTS mean against the exact "
                   f"posterior in Monte Carlo standard errors (|z| > {Z_FLAG} is flagged)." if "exact_mean" in post else "."))  # fmt: skip
         exact = "exact_mean" in post
         header = ["coefficient", "MAP" + (" = sklearn" if spec.has_twin else ""), "mean", "median", "sd",
-                  *intervals.labels(), "P(w > 0)", "(mean-mode)/sd", *(["exact mean", "exact sd", "z"] if exact else []),
+                  *intervals.labels(), "P(w > 0)", "mean per sd of x", "(mean-mode)/sd", *(["exact mean", "exact sd", "z"] if exact else []),
                   "r_hat", "ESS bulk"]  # fmt: skip
         rows = [[n, post["map"][j], post["mean"][j], post["median"][j], post["sd"][j], post["hdi_94_low"][j],
-                 post["hdi_94_high"][j], post["prob_positive"][j], post["mean_minus_mode_in_sd"][j],
+                 post["hdi_94_high"][j], post["prob_positive"][j], post["mean_per_feature_sd"][j],
+                 post["mean_minus_mode_in_sd"][j],
                  *([post["exact_mean"][j], post["exact_sd"][j], post["z_vs_exact"][j]] if exact else []),
                  post["r_hat"][j], post["ess_bulk"][j]] for j, n in enumerate(res["feature_names"])]  # fmt: skip
         flags = [exact and abs(post["z_vs_exact"][j]) > Z_FLAG for j in range(len(rows))]
@@ -409,6 +414,19 @@ def _hides(spec: ModelSpec):
                 f"{len(names)} MAP coefficients are exactly zero; "
                 f"{int(np.sum(np.asarray(post['median']) == 0))} posterior medians and "
                 f"{int(np.sum(np.asarray(post['mean']) == 0))} posterior means are."
+            )
+        values = post["prior_values"]
+        if {"prior_sd", "laplace_scale"} <= set(values):
+            # -log prior per weight: w^2 / (2 tau^2) + |w| / b; the Laplace term is the larger one
+            # only for |w| < 2 tau^2 / b.
+            crossover = 2 * values["prior_sd"] ** 2 / values["laplace_scale"]
+            typical = float(np.median(np.abs(post["mean"])))
+            kind = "Gaussian" if crossover < typical else "Laplace"
+            items.append(
+                f"**Which prior is it, really?** Normal tau = {values['prior_sd']:.4g}, Laplace b = "
+                f"{values['laplace_scale']:.4g}: the Laplace term |w| / b outweighs the Normal term "
+                f"w^2 / (2 tau^2) only for |w| < 2 tau^2 / b = {crossover:.3g}, while the median "
+                f"|posterior mean| is {typical:.3g}. The prior is effectively {kind} here."
             )
         page.heading("What the point estimate hides")
         page.bullets(items + run.state.get("hides", []))  # dedicated sections add their own
