@@ -119,21 +119,30 @@ def gaussian_predictive(X_train, y_train, X_test, alpha) -> tuple[np.ndarray, np
 
 
 def heldout_scores(X_train, y_train, X_test, y_test, choices: Choices, dt) -> dict:
-    """RMSE and mean log predictive density per held-out row for each method."""
-    scores = {}
+    """RMSE and mean log predictive density per held-out row for each method, and each method's
+    paired lpd difference to the best one with its standard error (sd of the per-row differences
+    / sqrt(rows)): one split's ranking is only as sure as that error."""
+    scores, per_row = {}, {}
     for method, alpha in choices.alphas.items():
         if method == "bayesianridge":
             mean, sd = choices.bayes_ridge.predict(X_test, return_std=True)
         else:
             mean, sd = gaussian_predictive(X_train, y_train, X_test, alpha)
+        per_row[method] = norm.logpdf(y_test, mean, sd)
         scores[method] = {"rmse": float(np.sqrt(np.mean((y_test - mean) ** 2))),
-                          "lpd": float(np.mean(norm.logpdf(y_test, mean, sd)))}  # fmt: skip
+                          "lpd": float(np.mean(per_row[method]))}  # fmt: skip
     w = intervals.draws(dt, "w").values
     mu = intervals.draws(dt, "intercept").values[:, None] + w @ X_test.T
     sigma = intervals.draws(dt, "sigma").values[:, None]
     lpd = logsumexp(norm.logpdf(y_test, mu, sigma), axis=0) - np.log(len(w))
+    per_row["full_bayes"] = lpd
     scores["full_bayes"] = {"rmse": float(np.sqrt(np.mean((y_test - mu.mean(axis=0)) ** 2))),
                             "lpd": float(np.mean(lpd))}  # fmt: skip
+    best = max(scores, key=lambda m: scores[m]["lpd"])
+    for method, rows in per_row.items():
+        difference = rows - per_row[best]
+        scores[method]["lpd_diff_to_best"] = float(np.mean(difference))
+        scores[method]["lpd_diff_se"] = float(np.std(difference, ddof=1) / np.sqrt(len(difference)))
     return scores
 
 
@@ -319,9 +328,10 @@ def page_heldout(page: report.Page, run: Run) -> None:
         **{m: CHOICES[m][0] for m in CHOICES},
         "full_bayes": "full Bayes (integrates over alpha)",
     }
-    page.table(["method", "alpha (training split)", "RMSE", "lpd per row"],
-               [[labels[m], split["alphas"].get(m, "posterior"), s["rmse"], s["lpd"]]
-                for m, s in held.items()])  # fmt: skip
+    page.table(["method", "alpha (training split)", "RMSE", "lpd per row", "lpd - best lpd",
+                "standard error"],
+               [[labels[m], split["alphas"].get(m, "posterior"), s["rmse"], s["lpd"],
+                 s["lpd_diff_to_best"], s["lpd_diff_se"]] for m, s in held.items()])  # fmt: skip
 
 
 def page_hides(page: report.Page, run: Run) -> None:
@@ -351,7 +361,10 @@ def page_hides(page: report.Page, run: Run) -> None:
         + ". " + (f"{', '.join(at_edge)} chose the grid's edge: the cross-validation curve is flat "
                   "there, so its optimum is decided by tiny differences (see the curves above)."
                   if at_edge else ""),
-        f"**Prediction.** Best held-out lpd: {labels[best_lpd]} ({held[best_lpd]['lpd']:.4f} per row). "
+        f"**Prediction.** Best held-out lpd: {labels[best_lpd]} ({held[best_lpd]['lpd']:.4f} per row); "
+        f"{sum(abs(r['lpd_diff_to_best']) < 2 * r['lpd_diff_se'] for m, r in held.items() if m != best_lpd)} "
+        f"of {len(held) - 1} other methods are within two standard errors of it (paired, per row), so "
+        "this split does not rank them. "
         f"Across all methods RMSE ranges over {min(rmses):.2f} to {max(rmses):.2f} and lpd over "
         f"{min(r['lpd'] for r in held.values()):.4f} to {max(r['lpd'] for r in held.values()):.4f} "
         f"(an RMSE spread of {rmse_spread:.1%}): how much the choice of alpha matters for prediction "
