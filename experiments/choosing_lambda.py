@@ -356,7 +356,9 @@ def page_hides(page: report.Page, run: Run) -> None:
         f"**alpha is uncertain.** The data support alphas over a factor of {width:.1f} "
         f"({HDI:.0%} HDI); a point choice hides that the penalty is known only to within it.",
         f"**Point choices land in different places.** {inside} of {len(CHOICES)} fall inside the "
-        f"{HDI:.0%} HDI; their posterior quantiles: " + "; ".join(
+        f"{HDI:.0%} HDI (BayesianRidge and the exact evidence maximiser are one estimate reached "
+        f"two ways: {results['bayesianridge_alpha']:.4g} and {results['evidence_alpha']:.4g}); "
+        "their posterior quantiles: " + "; ".join(
             f"{CHOICES[m][0]} {results['posterior_quantile_of_choice'][m]:.2f}" for m in CHOICES)
         + ". " + (f"{', '.join(at_edge)} chose the grid's edge: the cross-validation curve is flat "
                   "there, so its optimum is decided by tiny differences (see the curves above)."
