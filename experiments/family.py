@@ -36,7 +36,9 @@ Z_FLAG = 4  # |posterior mean - exact mean| / MCSE above this is flagged (false 
 
 def settings(quick: bool) -> dict:
     if quick:
-        return {"n_grid": 25, "draws": 500, "tune": 500, "chains": 2}
+        # 2 x 1000 draws: with 2 x 500, r_hat of the sigma-unknown ridge fit exceeded 1.01 at 3 of
+        # 5 seeds (1.011-1.013) although ESS was > 1000 (tests/test_seeds.py).
+        return {"n_grid": 25, "draws": 1000, "tune": 500, "chains": 2}
     return {"n_grid": 31, "draws": 2000, "tune": 1000, "chains": 4}
 
 
