@@ -178,11 +178,7 @@ def _check1(spec: ModelSpec):
             sk_w = np.ravel(sk.coef_)
             sweep["sk"].append(sk_w)
             sweep["map"].append(w)
-            sweep["sk_b0"].append(
-                float(np.ravel(sk.intercept_)[0])
-                if np.ndim(sk.intercept_)
-                else float(sk.intercept_)
-            )
+            sweep["sk_b0"].append(float(np.ravel(sk.intercept_)[0]))  # scalar or (1,) array
             sweep["map_b0"].append(b0)
             sweep["same"].append(bool(np.array_equal(sk_w == 0, w == 0)))
             sweep["ok"].append(fit.converged)
@@ -202,7 +198,11 @@ def _check1(spec: ModelSpec):
             ]
         if not all(sweep["ok"]):
             bad = [penalty_label(g) for g, ok in zip(grid, sweep["ok"], strict=True) if not ok]
-            run.diagnose({**report.map_diagnostics("MAP on the grid", _Failed(bad)), "ok": False})
+            run.diagnose(
+                report.map_diagnostics(
+                    "MAP on the grid", False, f"not certified at {'; '.join(bad)}"
+                )
+            )
         results = {
             "penalties": grid, "prior_values": prior_grid,
             # The grid under scikit-learn's and the prior's own names ("alphas", "Cs", "prior_sd").
@@ -277,15 +277,6 @@ def _check1(spec: ModelSpec):
 BOUND = {"gaussian": 1e-8, "bernoulli": 1e-6}
 
 
-class _Failed:
-    """Stand-in MAPResult for a diagnostics row naming the grid points that failed."""
-
-    converged = False
-
-    def __init__(self, labels: list[str]):
-        self.message = f"not certified at {'; '.join(labels)}"
-
-
 def _rel_nonzero(a, b) -> float:
     nonzero = np.asarray(b) != 0
     return common.rel_linf(np.asarray(a)[nonzero], np.asarray(b)[nonzero]) if nonzero.any() else 0.0
@@ -295,7 +286,11 @@ def _check2(spec: ModelSpec):
     def compute(run: Run) -> dict:
         md, penalty, values = run.state["md"], run.state["penalty"], run.state["values"]
         fit = run.state["solver"].solve(values)
-        run.diagnose(report.map_diagnostics(f"MAP at {penalty_label(penalty or values)}", fit))
+        run.diagnose(
+            report.map_diagnostics(
+                f"MAP at {penalty_label(penalty or values)}", fit.converged, fit.message
+            )
+        )
         dt = run.state["sampler"].sample(values, draws=run.cfg["draws"], tune=run.cfg["tune"],
                                          chains=run.cfg["chains"], seed=run.seed)  # fmt: skip
         run.posteriors["posterior"] = dt

@@ -240,11 +240,10 @@ def sampling_diagnostics(fit: str, dt, var_names: list[str]) -> dict:
     }  # fmt: skip
 
 
-def map_diagnostics(fit: str, result) -> dict:
-    """A diagnostics row for a MAP solve: certified or not (shown in red when not)."""
-    problems = [] if result.converged else [result.message]
+def map_diagnostics(fit: str, converged: bool, message: str) -> dict:
+    """A diagnostics row for MAP solves: certified or not (shown in red, with ``message``, when not)."""
     return {
         "fit": fit, "draws": "MAP", "divergences": "", "max_treedepth_hits": "", "min_bfmi": "",
-        "max_r_hat": "", "min_ess_bulk": "", "min_ess_tail": "", "ok": result.converged,
-        "problems": problems,
+        "max_r_hat": "", "min_ess_bulk": "", "min_ess_tail": "", "ok": converged,
+        "problems": [] if converged else [message],
     }  # fmt: skip
