@@ -7,6 +7,10 @@
 2. NUTS: min bulk ESS per second on the diabetes posterior, nutpie on the compiled model against
    PyMC's own NUTS (``nuts_sampler="pymc"``), same draws, tune and chains.
 
+3. The Bayesian twin (models.twin): the exact ridge twin's fit (mode, Student-t posterior, draws)
+   against ``BayesianRidge.fit`` on n = 10^5, p = 100; and a 5-fold ``cross_val_score`` of a NUTS
+   twin with its compiled model reused across folds against the same with a compile per fold.
+
 Writes reports/bench/results.json. Timings vary from run to run; no test asserts on them.
 """
 
@@ -49,6 +53,51 @@ def best_time(fn, repeats: int = REPEATS) -> float:
 def min_ess(dt) -> float:
     ess = az.ess(dt, var_names=["intercept", "w"], method="bulk")
     return float(min(ess[v].min() for v in ("intercept", "w")))
+
+
+def twin_benchmarks() -> dict:
+    """The twin's fit against BayesianRidge, and NUTS cross-validation with and without reuse."""
+    from sklearn.linear_model import BayesianRidge, Lasso
+    from sklearn.model_selection import cross_val_score
+
+    from models import twin
+
+    rng = np.random.default_rng(0)
+    X_big = rng.standard_normal((100_000, 100))
+    y_big = X_big @ rng.standard_normal(100) + rng.standard_normal(100_000)
+    fit_twin = best_time(
+        lambda: twin.bayesian(Ridge(alpha=1.0), random_state=0).fit(X_big, y_big), 3
+    )
+    fit_bayesian_ridge = best_time(lambda: BayesianRidge().fit(X_big, y_big), 3)
+    print(f"exact ridge twin {fit_twin:.3f} s, BayesianRidge {fit_bayesian_ridge:.3f} s "
+          f"(n = 100000, p = 100)", file=sys.stderr)  # fmt: skip
+
+    class CompileEveryFit(twin.BayesianTwin):
+        """The same twin with the process's compiled models dropped before every fit."""
+
+        def fit(self, X, y, sample_weight=None):
+            twin._COMPILED.clear()
+            return super().fit(X, y, sample_weight)
+
+    X, y = load_diabetes(return_X_y=True)
+    options = {"draws": 1000, "tune": 1000, "chains": 2, "random_state": 0}
+    twin._COMPILED.clear()
+    start = time.perf_counter()
+    cross_val_score(twin.bayesian(Lasso(alpha=0.1), **options), X, y, cv=5)
+    cv_reused = time.perf_counter() - start
+    start = time.perf_counter()
+    cross_val_score(CompileEveryFit(Lasso(alpha=0.1), **options), X, y, cv=5)
+    cv_recompiled = time.perf_counter() - start
+    print(f"5-fold CV of a NUTS Lasso twin: {cv_reused:.1f} s reusing the compiled model, "
+          f"{cv_recompiled:.1f} s compiling per fold", file=sys.stderr)  # fmt: skip
+    return {
+        "twin_exact_fit_seconds_n1e5_p100": fit_twin,
+        "bayesian_ridge_fit_seconds_n1e5_p100": fit_bayesian_ridge,
+        "twin_exact_fit_ratio_vs_bayesian_ridge": fit_twin / fit_bayesian_ridge,
+        "twin_nuts_cv5_seconds_compile_reused": cv_reused,
+        "twin_nuts_cv5_seconds_compile_per_fold": cv_recompiled,
+        "twin_nuts_cv5_speedup_from_reuse": cv_recompiled / cv_reused,
+    }
 
 
 def main() -> int:
@@ -99,6 +148,7 @@ def main() -> int:
         "pymc_sample_seconds_including_compile": time_pymc,
         "pymc_min_ess_bulk": ess_pymc,
         "nuts_ess_per_s_ratio_vs_pymc": rate_nutpie / rate_pymc,
+        **twin_benchmarks(),
     }
     rows = [
         ("MAP grid, PyMC exact (s)", map_grid), ("MAP grid, sklearn Ridge (s)", sklearn_grid),
@@ -107,6 +157,12 @@ def main() -> int:
         ("nutpie min ESS bulk", ess_nutpie), ("nutpie ESS/s", rate_nutpie),
         ("PyMC NUTS incl. its compile (s)", time_pymc), ("PyMC min ESS bulk", ess_pymc),
         ("PyMC ESS/s", rate_pymc), ("  ESS/s ratio nutpie/PyMC (target >= 20)", rate_nutpie / rate_pymc),
+        ("exact ridge twin fit, n=1e5 p=100 (s)", results["twin_exact_fit_seconds_n1e5_p100"]),
+        ("BayesianRidge fit, same data (s)", results["bayesian_ridge_fit_seconds_n1e5_p100"]),
+        ("  ratio twin/BayesianRidge (target <= 2)", results["twin_exact_fit_ratio_vs_bayesian_ridge"]),
+        ("5-fold CV, NUTS twin, compile reused (s)", results["twin_nuts_cv5_seconds_compile_reused"]),
+        ("5-fold CV, NUTS twin, compile per fold (s)", results["twin_nuts_cv5_seconds_compile_per_fold"]),
+        ("  speed-up from reuse", results["twin_nuts_cv5_speedup_from_reuse"]),
     ]  # fmt: skip
     print("\n".join(f"{label:<44}{value:>12.4g}" for label, value in rows))
     out = common.REPO_ROOT / "reports" / "bench"

@@ -19,6 +19,7 @@ MODULES = (
     "experiments.sensitivity",
     "experiments.engines",
     "experiments.knobs",
+    "experiments.twin",
 )
 
 

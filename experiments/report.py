@@ -15,15 +15,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from experiments import intervals
+from models.inference import BFMI_MIN, ESS_MIN, R_HAT_MAX
+from models.inference import sampling_diagnostics as sampling_diagnostics  # re-exported
 
-R_HAT_MAX = 1.01
-ESS_MIN = 400
-BFMI_MIN = 0.3  # E-BFMI below this: the momentum resampling explores energy poorly (Betancourt)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 _INLINE = re.compile(r"\\(.)|\*\*(.+?)\*\*|`(.+?)`", re.S)
@@ -206,38 +204,6 @@ class Page:
         context = {"title": self.title, "blocks": self.blocks, "prov": provenance}
         (self.out / "index.html").write_text(render("page.html.j2", **context))
         (self.out / "index.md").write_text(render("page.md.j2", **context))
-
-
-def sampling_diagnostics(fit: str, dt, var_names: list[str]) -> dict:
-    """Divergences, tree-depth hits, E-BFMI, worst r_hat, smallest bulk/tail ESS, and a verdict."""
-    posterior = dt["posterior"].dataset[var_names]
-    stats = dt["sample_stats"].dataset
-    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    divergences = int(stats["diverging"].sum())
-    depth_hits = 0
-    if "maxdepth_reached" in stats:
-        depth_hits = int(stats["maxdepth_reached"].sum())
-    min_bfmi = float(az.bfmi(stats["energy"]).min()) if "energy" in stats else float("nan")
-    r_hat = float(max(az.rhat(posterior)[v].max() for v in var_names))
-    ess_bulk = float(min(az.ess(posterior, method="bulk")[v].min() for v in var_names))
-    ess_tail = float(min(az.ess(posterior, method="tail")[v].min() for v in var_names))
-    problems = []
-    if divergences:
-        problems.append(f"{divergences} divergences")
-    if depth_hits:
-        problems.append(f"{depth_hits} draws hit the maximum tree depth")
-    if min_bfmi < BFMI_MIN:
-        problems.append(f"E-BFMI {min_bfmi:.2f} < {BFMI_MIN}")
-    if not r_hat <= R_HAT_MAX:
-        problems.append(f"r_hat {r_hat:.3f} > {R_HAT_MAX}")
-    if not min(ess_bulk, ess_tail) >= ESS_MIN:
-        problems.append(f"ESS {min(ess_bulk, ess_tail):.0f} < {ESS_MIN}")
-    return {
-        "fit": fit, "draws": f"{chains} x {draws}", "divergences": divergences,
-        "max_treedepth_hits": depth_hits, "min_bfmi": min_bfmi, "max_r_hat": r_hat,
-        "min_ess_bulk": ess_bulk, "min_ess_tail": ess_tail, "ok": not problems,
-        "problems": problems,
-    }  # fmt: skip
 
 
 def map_diagnostics(fit: str, converged: bool, message: str) -> dict:

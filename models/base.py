@@ -92,6 +92,17 @@ def coords(data: ModelData) -> dict[str, list]:
     return {"feature": list(data.feature_names), "obs": list(range(data.n_obs))}
 
 
+def data_containers(data: ModelData):
+    """``pm.Data`` ``"X"`` (dims obs, feature) and ``"y_obs"`` (dims obs) in the current model.
+
+    Holding the data in containers lets one compiled model be refitted on new rows of the same
+    width (cross-validation folds) by swapping their values, without recompiling.
+    """
+    X_data = pm.Data("X", data.X, dims=("obs", "feature"))
+    y_data = pm.Data("y_obs", data.y, dims="obs")
+    return X_data, y_data
+
+
 @dataclass(frozen=True)
 class L1Term:
     """A log-density term ``-sum_j |theta_j| / scale`` that the MAP solver handles as an L1 penalty.
@@ -110,6 +121,100 @@ class L1Term:
     term: str
     variable: str
     scale: str
+
+
+@dataclass(frozen=True)
+class Twin:
+    """A scikit-learn estimator class whose fit is this model's posterior mode.
+
+    :class:`models.twin.BayesianTwin` finds the model of a user's estimator through these entries,
+    so a model added to the registry with a ``Twin`` becomes wrappable without touching the wrapper.
+
+    Parameters
+    ----------
+    estimator : type
+        The scikit-learn class (matched exactly, never a subclass).
+    penalty : callable
+        ``penalty(estimator) -> dict`` of the model's penalty (keys ``ModelSpec.penalty_names``),
+        read from the estimator's parameters, or from its fitted attributes when ``cv``.
+    cv : bool
+        The penalty is chosen by the estimator's own fit (``RidgeCV.alpha_``): the wrapper fits a
+        clone first.
+    settings : mapping
+        ``{parameter: allowed values}``: settings the model has (any other value is refused).
+    """
+
+    estimator: type
+    penalty: Callable[[object], dict[str, float]]
+    cv: bool = False
+    settings: Mapping[str, tuple] = field(default_factory=dict)
+
+    def unsupported(self, estimator) -> str | None:
+        """The first setting of ``estimator`` the model does not have, in words (None if none)."""
+        params = estimator.get_params(deep=False)
+        for name, allowed in self.settings.items():
+            if params.get(name) not in allowed:
+                shown = " or ".join(repr(value) for value in allowed)
+                return f"{name}={params.get(name)!r} (the Bayesian twin needs {name}={shown})"
+        return None
+
+
+@dataclass(frozen=True)
+class ConjugatePosterior:
+    r"""A closed-form posterior of ``beta = (b0, w)`` for a Gaussian likelihood with a Normal prior.
+
+    ``beta | y ~ t_dof(mean, s2 M^{-1})`` (a Normal when ``dof`` is infinite, i.e. sigma fixed), and
+    a new observation ``y* | y ~ t_dof(z' mean, s2 (1 + z' M^{-1} z))`` with ``z = (1, x)``. With
+    sigma unknown, ``sigma^2 | y ~ InvGamma(dof / 2, dof s2 / 2)``. ``M = Z'WZ + diag(0, alpha, ...)``
+    is kept in the weighted-centred parametrisation ``b0 = c - x_mean' w``, where it is
+    block-diagonal: ``Var(c) ∝ 1 / weight_total`` and ``Var(w) ∝ w_unscaled_cov``, independent. Every
+    quadratic form and draw is computed there, which stays accurate when the column means are
+    large (``M^{-1}`` itself can then lose its positive definiteness to rounding).
+
+    Attributes
+    ----------
+    mean : array (p + 1,)
+        Posterior mode and (for dof > 1) mean, intercept first.
+    x_mean : array (p,)
+        Weighted column means.
+    weight_total : float
+        Sum of the weights.
+    w_unscaled_cov : array (p, p)
+        ``(Xc' W Xc + alpha I)^{-1}``.
+    s2 : float
+        sigma^2 when fixed; the scale ``S / dof`` of the Student-t when sigma is unknown.
+    dof : float
+        Degrees of freedom (``inf`` for fixed sigma).
+    """
+
+    mean: np.ndarray
+    x_mean: np.ndarray
+    weight_total: float
+    w_unscaled_cov: np.ndarray
+    s2: float
+    dof: float
+
+    @property
+    def noise_known(self) -> bool:
+        return bool(np.isinf(self.dof))
+
+    def quadratic(self, X: np.ndarray) -> np.ndarray:
+        """``z' M^{-1} z`` for each row ``z = (1, x)`` of ``X``."""
+        Xc = X - self.x_mean
+        return 1.0 / self.weight_total + np.sum((Xc @ self.w_unscaled_cov) * Xc, axis=1)
+
+    def draw(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact joint draws: ``beta`` (size, p + 1) and ``sigma^2`` (size,)."""
+        if self.noise_known:
+            noise2 = np.full(size, self.s2)
+        else:
+            noise2 = self.dof * self.s2 / rng.chisquare(self.dof, size)
+        chol = np.linalg.cholesky(self.w_unscaled_cov)
+        p = len(self.x_mean)
+        w = self.mean[1:] + np.sqrt(noise2)[:, None] * (rng.standard_normal((size, p)) @ chol.T)
+        centre = self.mean[0] + self.x_mean @ self.mean[1:]
+        c = centre + np.sqrt(noise2 / self.weight_total) * rng.standard_normal(size)
+        return np.column_stack([c - w @ self.x_mean, w]), noise2
 
 
 LIKELIHOODS = ("gaussian", "bernoulli")
@@ -168,6 +273,16 @@ class ModelSpec:
         and ``--standardize`` override).
     l1_terms : tuple of L1Term
         Non-smooth Laplace terms (empty for smooth models).
+    twins : tuple of Twin
+        scikit-learn classes whose fit is this model's mode (the wrapper's lookup table).
+    build_scaled_noise : callable, optional
+        Gaussian models: ``build_scaled_noise(data) -> pm.Model``, the same model with sigma free
+        under the Jeffreys prior ``p(sigma) ∝ 1 / sigma`` and the prior scaled by sigma so that the
+        mode of the coefficients is the twin's for every sigma. Its ``pm.Data`` hold the prior
+        values at sigma = 1 (``prior_values(penalty, data with noise_sd=1)``).
+    conjugate : callable, optional
+        ``conjugate(penalty, X, y, sample_weight, noise_sd) -> ConjugatePosterior``: the exact
+        posterior (``noise_sd`` None: sigma unknown, Jeffreys prior). Enables ``method="exact"``.
     """
 
     name: str
@@ -193,6 +308,9 @@ class ModelSpec:
     default_data: str | Callable = "diabetes"
     standardize: bool = True
     l1_terms: tuple[L1Term, ...] = ()
+    twins: tuple[Twin, ...] = ()
+    build_scaled_noise: Callable[[ModelData], pm.Model] | None = None
+    conjugate: Callable[..., ConjugatePosterior] | None = None
 
     def __post_init__(self):
         def broken(what: str):
@@ -224,8 +342,12 @@ class ModelSpec:
             ]
             if missing:
                 broken(f"a scikit-learn twin needs {', '.join(missing)} too")
-        elif self.penalty_grid or self.reference_penalty:
-            broken("penalty_grid and reference_penalty need a scikit-learn twin (sklearn=...)")
+        elif self.penalty_grid or self.reference_penalty or self.twins:
+            broken(
+                "penalty_grid, reference_penalty and twins need a scikit-learn twin (sklearn=...)"
+            )
+        if self.likelihood != "gaussian" and (self.build_scaled_noise or self.conjugate):
+            broken("build_scaled_noise and conjugate apply to a gaussian likelihood only")
 
     @property
     def has_twin(self) -> bool:

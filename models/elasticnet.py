@@ -21,9 +21,19 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 from sklearn.linear_model import ElasticNet, ElasticNetCV
 
-from models.base import InputError, L1Term, ModelData, ModelSpec, coords, positive
+from models.base import (
+    InputError,
+    L1Term,
+    ModelData,
+    ModelSpec,
+    Twin,
+    coords,
+    data_containers,
+    positive,
+)
 
 OBJECTIVE = "(1 / (2 n)) ||y - b0 - X w||^2 + alpha rho ||w||_1 + (alpha (1 - rho) / 2) ||w||^2"
 PRIOR = "y ~ Normal(b0 + X w, sigma), p(w_j) ∝ Normal(w_j | 0, tau) Laplace(w_j | 0, b), b0 flat"
@@ -63,14 +73,44 @@ def prior_to_penalty(
 def build(data: ModelData) -> pm.Model:
     """Normal prior (``pm.Data`` ``prior_sd``) times a Laplace potential (``pm.Data`` ``laplace_scale``)."""
     with pm.Model(coords=coords(data)) as model:
-        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
+        X_data, y_data = data_containers(data)
         sigma = pm.Data("noise_sd", positive(data.noise_sd, "noise sd (sigma)"))
         prior_sd = pm.Data("prior_sd", 1.0)
         scale = pm.Data("laplace_scale", 1.0)
         intercept = pm.Flat("intercept")
         w = pm.Normal("w", 0.0, prior_sd, dims="feature")
         pm.Potential("laplace_prior", -pm.math.sum(pm.math.abs(w)) / scale)
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=data.y, dims="obs")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
+    return model
+
+
+def build_scaled_noise(data: ModelData) -> pm.Model:
+    r"""The elastic net's twin with sigma unknown: ``p(sigma) ∝ 1 / sigma``, ``tau = sigma tau_1``,
+    ``b = sigma^2 b_1``.
+
+    As for the Lasso, ``b = sigma^2 / (n alpha rho)`` and ``tau = sigma / sqrt(n alpha (1 - rho))``
+    must hold for every sigma, so the conditional mode of w is ElasticNet(alpha, rho) whatever sigma
+    is. The prior is the normalised product density: per coefficient
+    ``Normal(w | 0, tau) exp(-|w| / b) / erfcx(u)``, ``u = tau / (sqrt(2) b)``, since
+    ``int exp(-w^2 / (2 tau^2) - |w| / b) dw = sqrt(2 pi) tau erfcx(u)``; its normaliser depends on
+    sigma and so matters for sigma's posterior. ``pm.Data`` ``prior_sd`` and ``laplace_scale`` hold
+    tau_1 and b_1 (their values at sigma = 1).
+    """
+    with pm.Model(coords=coords(data)) as model:
+        X_data, y_data = data_containers(data)
+        intercept = pm.Flat("intercept")
+        log_sigma = pm.Flat("log_sigma")
+        sigma = pm.Deterministic("sigma", pm.math.exp(log_sigma))
+        prior_sd = pm.Data("prior_sd", 1.0)
+        scale = pm.Data("laplace_scale", 1.0)
+        w = pm.Normal("w", 0.0, sigma * prior_sd, dims="feature")
+        u = prior_sd / (np.sqrt(2.0) * sigma * scale)
+        pm.Potential(
+            "laplace_prior",
+            -pm.math.sum(pm.math.abs(w)) / (sigma**2 * scale)
+            - data.n_features * pt.log(pt.erfcx(u)),
+        )
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
     return model
 
 
@@ -95,6 +135,8 @@ def reference_penalty(data: ModelData) -> dict[str, float]:
     return {"alpha": float(cv.alpha_), "l1_ratio": float(cv.l1_ratio_)}
 
 
+SETTINGS = {"fit_intercept": (True,), "positive": (False,)}
+
 SPEC = ModelSpec(
     name="elasticnet",
     title="Elastic net = Normal x Laplace prior",
@@ -113,4 +155,18 @@ SPEC = ModelSpec(
     penalty_grid=penalty_grid,
     reference_penalty=reference_penalty,
     l1_terms=(L1Term(term="laplace_prior", variable="w", scale="laplace_scale"),),
+    twins=(
+        Twin(
+            ElasticNet,
+            lambda est: {"alpha": float(est.alpha), "l1_ratio": float(est.l1_ratio)},
+            settings=SETTINGS,
+        ),
+        Twin(
+            ElasticNetCV,
+            lambda est: {"alpha": float(est.alpha_), "l1_ratio": float(est.l1_ratio_)},
+            cv=True,
+            settings=SETTINGS,
+        ),
+    ),  # fmt: skip
+    build_scaled_noise=build_scaled_noise,
 )

@@ -19,6 +19,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+import arviz as az
 import numpy as np
 import nutpie
 import pymc as pm
@@ -38,6 +39,11 @@ MAX_ITERATIONS = 200
 # every exact zero of an L1 term satisfies |g_j| <= lambda_j to a relative 1e-6.
 DECREMENT_TOL = 1e-9
 ZERO_KKT_RTOL = 1e-6
+
+
+R_HAT_MAX = 1.01
+ESS_MIN = 400
+BFMI_MIN = 0.3  # E-BFMI below this: the momentum resampling explores energy poorly (Betancourt)
 
 
 class ConvergenceError(RuntimeError):
@@ -238,6 +244,22 @@ class MAPSolver:
             raise ValueError("the Laplace approximation needs a smooth log posterior (no L1 terms)")
         cov = np.linalg.inv(self._symmetric_hessian(mode.flat))
         return Gaussian(mode.flat, 0.5 * (cov + cov.T), dict(self._slices))
+
+    def points(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """Values of the model's variables (constrained space) for each row of ``flat``.
+
+        Parameters
+        ----------
+        flat : array (n_draws, d)
+            Draws in the flat unconstrained space (e.g. from :meth:`laplace`).
+
+        Returns
+        -------
+        dict
+            ``{name: array (n_draws, *shape)}``, deterministics included.
+        """
+        rows = [self._to_point(x) for x in np.atleast_2d(flat)]
+        return {name: np.stack([row[name] for row in rows]) for name in self._constrained_names}
 
     def _objective(self, lam: np.ndarray):
         def objective(x: np.ndarray) -> float:
@@ -483,3 +505,35 @@ class PosteriorSampler:
         except BaseException:
             sampler.cancel()
             raise
+
+
+def sampling_diagnostics(fit: str, dt, var_names: list[str]) -> dict:
+    """Divergences, tree-depth hits, E-BFMI, worst r_hat, smallest bulk/tail ESS, and a verdict."""
+    posterior = dt["posterior"].dataset[var_names]
+    stats = dt["sample_stats"].dataset
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    divergences = int(stats["diverging"].sum())
+    depth_hits = 0
+    if "maxdepth_reached" in stats:
+        depth_hits = int(stats["maxdepth_reached"].sum())
+    min_bfmi = float(az.bfmi(stats["energy"]).min()) if "energy" in stats else float("nan")
+    r_hat = float(max(az.rhat(posterior)[v].max() for v in var_names))
+    ess_bulk = float(min(az.ess(posterior, method="bulk")[v].min() for v in var_names))
+    ess_tail = float(min(az.ess(posterior, method="tail")[v].min() for v in var_names))
+    problems = []
+    if divergences:
+        problems.append(f"{divergences} divergences")
+    if depth_hits:
+        problems.append(f"{depth_hits} draws hit the maximum tree depth")
+    if min_bfmi < BFMI_MIN:
+        problems.append(f"E-BFMI {min_bfmi:.2f} < {BFMI_MIN}")
+    if not r_hat <= R_HAT_MAX:
+        problems.append(f"r_hat {r_hat:.3f} > {R_HAT_MAX}")
+    if not min(ess_bulk, ess_tail) >= ESS_MIN:
+        problems.append(f"ESS {min(ess_bulk, ess_tail):.0f} < {ESS_MIN}")
+    return {
+        "fit": fit, "draws": f"{chains} x {draws}", "divergences": divergences,
+        "max_treedepth_hits": depth_hits, "min_bfmi": min_bfmi, "max_r_hat": r_hat,
+        "min_ess_bulk": ess_bulk, "min_ess_tail": ess_tail, "ok": not problems,
+        "problems": problems,
+    }  # fmt: skip

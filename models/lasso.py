@@ -19,7 +19,7 @@ import numpy as np
 import pymc as pm
 from sklearn.linear_model import Lasso, LassoCV
 
-from models.base import L1Term, ModelData, ModelSpec, coords, positive
+from models.base import L1Term, ModelData, ModelSpec, Twin, coords, data_containers, positive
 
 OBJECTIVE = "(1 / (2 n)) ||y - b0 - X w||^2 + alpha ||w||_1"
 PRIOR = "y ~ Normal(b0 + X w, sigma), w_j ~ Laplace(0, b), b0 flat"
@@ -53,12 +53,32 @@ def build(data: ModelData) -> pm.Model:
     """Gaussian likelihood with fixed sigma (``pm.Data`` ``noise_sd``) and a Laplace prior with
     scale ``pm.Data`` ``laplace_scale``."""
     with pm.Model(coords=coords(data)) as model:
-        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
+        X_data, y_data = data_containers(data)
         sigma = pm.Data("noise_sd", positive(data.noise_sd, "noise sd (sigma)"))
         scale = pm.Data("laplace_scale", 1.0)
         intercept = pm.Flat("intercept")
         w = pm.Laplace("w", 0.0, scale, dims="feature")
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=data.y, dims="obs")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
+    return model
+
+
+def build_scaled_noise(data: ModelData) -> pm.Model:
+    r"""The Lasso's twin with sigma unknown: ``p(sigma) ∝ 1 / sigma`` and ``b = sigma^2 b_1``.
+
+    The Laplace scale grows with sigma^2 because the Lasso divides its squared error by ``2 n``:
+    ``alpha = sigma^2 / (n b)`` must hold for every sigma, so ``b = sigma^2 / (n alpha)`` and the
+    conditional mode of w is Lasso(alpha) whatever sigma is. ``pm.Data`` ``laplace_scale`` is
+    ``b_1 = 1 / (n alpha)``, the scale at sigma = 1. (Park & Casella's Bayesian Lasso scales b with
+    sigma instead, a different prior whose mode is not the Lasso at a fixed alpha.)
+    """
+    with pm.Model(coords=coords(data)) as model:
+        X_data, y_data = data_containers(data)
+        intercept = pm.Flat("intercept")
+        log_sigma = pm.Flat("log_sigma")
+        sigma = pm.Deterministic("sigma", pm.math.exp(log_sigma))
+        scale = pm.Data("laplace_scale", 1.0)
+        w = pm.Laplace("w", 0.0, sigma**2 * scale, dims="feature")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
     return model
 
 
@@ -94,6 +114,8 @@ def reference_penalty(data: ModelData) -> dict[str, float]:
     return {"alpha": float(LassoCV(cv=10, tol=1e-10, max_iter=10**6).fit(data.X, data.y).alpha_)}
 
 
+SETTINGS = {"fit_intercept": (True,), "positive": (False,)}
+
 SPEC = ModelSpec(
     name="lasso",
     title="Lasso = Laplace prior",
@@ -110,4 +132,9 @@ SPEC = ModelSpec(
     penalty_grid=penalty_grid,
     reference_penalty=reference_penalty,
     l1_terms=(L1Term(term="w", variable="w", scale="laplace_scale"),),
+    twins=(
+        Twin(Lasso, lambda est: {"alpha": float(est.alpha)}, settings=SETTINGS),
+        Twin(LassoCV, lambda est: {"alpha": float(est.alpha_)}, cv=True, settings=SETTINGS),
+    ),
+    build_scaled_noise=build_scaled_noise,
 )

@@ -16,7 +16,7 @@ import numpy as np
 import pymc as pm
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 
-from models.base import ModelData, ModelSpec, coords, positive
+from models.base import ModelData, ModelSpec, Twin, coords, data_containers, positive
 
 OBJECTIVE = "C * sum_i logloss(y_i, b0 + x_i w) + ||w||^2 / 2"
 PRIOR = "y_i ~ Bernoulli(logit^-1(b0 + x_i w)), w_j ~ Normal(0, tau), b0 flat"
@@ -42,11 +42,11 @@ def prior_sd_to_C(prior_sd: float) -> float:
 def build(data: ModelData) -> pm.Model:
     """Bayesian logistic regression; the prior width is ``pm.Data`` ``prior_sd``."""
     with pm.Model(coords=coords(data)) as model:
-        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
+        X_data, y_data = data_containers(data)
         prior_sd = pm.Data("prior_sd", 1.0)
         intercept = pm.Flat("intercept")
         w = pm.Normal("w", 0.0, prior_sd, dims="feature")
-        pm.Bernoulli("y", logit_p=intercept + X_data @ w, observed=data.y, dims="obs")
+        pm.Bernoulli("y", logit_p=intercept + X_data @ w, observed=y_data, dims="obs")
     return model
 
 
@@ -68,6 +68,10 @@ def reference_penalty(data: ModelData) -> dict[str, float]:
     return {"C": float(np.ravel(cv.fit(data.X, data.y).C_)[0])}
 
 
+SMOOTH_SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky", "sag", "saga")  # not liblinear: it
+# penalises the intercept, so its fit is not the mode of a model with a flat intercept
+SETTINGS = {"fit_intercept": (True,), "class_weight": (None,), "solver": SMOOTH_SOLVERS}
+
 SPEC = ModelSpec(
     name="logistic",
     title="L2 logistic regression = Normal prior, Bernoulli likelihood",
@@ -82,4 +86,21 @@ SPEC = ModelSpec(
     penalty_grid=penalty_grid,
     reference_penalty=reference_penalty,
     default_data="breast_cancer",
+    twins=(
+        Twin(
+            LogisticRegression,
+            lambda est: {"C": float(est.C)},
+            settings={**SETTINGS, "penalty": ("deprecated", "l2"), "l1_ratio": (0.0, None)},
+        ),
+        Twin(
+            LogisticRegressionCV,
+            lambda est: {"C": float(np.ravel(est.C_)[0])},
+            cv=True,
+            settings={
+                **SETTINGS,
+                "penalty": ("deprecated", "l2"),
+                "l1_ratios": ("warn", None, (0.0,), [0.0]),
+            },
+        ),
+    ),  # fmt: skip
 )

@@ -22,9 +22,19 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
+from scipy.linalg import cho_factor, cho_solve
 from sklearn.linear_model import Ridge, RidgeCV
 
-from models.base import ModelData, ModelSpec, coords, positive
+from models.base import (
+    ConjugatePosterior,
+    InputError,
+    ModelData,
+    ModelSpec,
+    Twin,
+    coords,
+    data_containers,
+    positive,
+)
 
 OBJECTIVE = "||y - b0 - X w||^2 + alpha ||w||^2"
 PRIOR = "y ~ Normal(b0 + X w, sigma), w_j ~ Normal(0, tau), b0 flat"
@@ -81,12 +91,12 @@ def build(data: ModelData) -> pm.Model:
     ``pm.Data`` containers: ``noise_sd`` (sigma, from ``data.noise_sd``) and ``prior_sd`` (tau).
     """
     with pm.Model(coords=coords(data)) as model:
-        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
+        X_data, y_data = data_containers(data)
         intercept = pm.Flat("intercept")
         sigma = pm.Data("noise_sd", positive(data.noise_sd, "noise sd (sigma)"))
         prior_sd = pm.Data("prior_sd", 1.0)
         w = pm.Normal("w", 0.0, prior_sd, dims="feature")
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=data.y, dims="obs")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
     return model
 
 
@@ -103,13 +113,90 @@ def build_unknown_noise(data: ModelData, noise_prior_sd: float | None = None) ->
     """
     scale = float(np.std(data.y)) if noise_prior_sd is None else noise_prior_sd
     with pm.Model(coords=coords(data)) as model:
-        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
+        X_data, y_data = data_containers(data)
         intercept = pm.Flat("intercept")
         alpha = pm.Data("alpha", 1.0)
         sigma = pm.HalfNormal("sigma", positive(scale, "noise prior sd"))
         w = pm.Normal("w", 0.0, sigma / pm.math.sqrt(alpha), dims="feature")
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=data.y, dims="obs")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
     return model
+
+
+def build_scaled_noise(data: ModelData) -> pm.Model:
+    r"""Ridge with sigma unknown under the Jeffreys prior: the Bayesian twin's default model.
+
+    ``p(sigma) ∝ 1 / sigma`` (flat ``log_sigma``), ``w | sigma ~ Normal(0, sigma * prior_sd)`` with
+    ``pm.Data`` ``prior_sd`` = ``1 / sqrt(alpha)`` (tau at sigma = 1), flat intercept. For every
+    sigma the conditional mode of w is Ridge(alpha), and the posterior of ``(b0, w)`` is exactly
+    the multivariate Student-t of :func:`conjugate`.
+    """
+    with pm.Model(coords=coords(data)) as model:
+        X_data, y_data = data_containers(data)
+        intercept = pm.Flat("intercept")
+        log_sigma = pm.Flat("log_sigma")
+        sigma = pm.Deterministic("sigma", pm.math.exp(log_sigma))
+        prior_sd = pm.Data("prior_sd", 1.0)
+        w = pm.Normal("w", 0.0, sigma * prior_sd, dims="feature")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
+    return model
+
+
+def conjugate(
+    penalty: dict[str, float],
+    X: np.ndarray,
+    y: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    noise_sd: float | None = None,
+) -> ConjugatePosterior:
+    r"""The exact posterior of ``(b0, w)`` whose mode is ``Ridge(alpha).fit(X, y, sample_weight)``.
+
+    Observation i has noise variance ``sigma^2 / weight_i`` (scikit-learn's weighted objective
+    ``sum_i weight_i (y_i - b0 - x_i w)^2 + alpha ||w||^2``), ``w | sigma ~ Normal(0, sigma /
+    sqrt(alpha))`` and b0 flat. With ``Z = [1, X]``, ``W = diag(weight)`` and
+    ``M = Z'WZ + diag(0, alpha, ..., alpha)``, the mode is ``M^{-1} Z'Wy`` and
+
+    * sigma fixed: ``(b0, w) | y ~ Normal(mode, sigma^2 M^{-1})``;
+    * sigma unknown, ``p(sigma) ∝ 1 / sigma``: ``(b0, w) | y ~ t_nu(mode, (S / nu) M^{-1})`` with
+      ``S = sum_i weight_i r_i^2 + alpha ||w||^2`` at the mode and ``nu = n_+ - 1`` (rows of positive
+      weight), and ``sigma^2 | y ~ InvGamma(nu / 2, S / 2)``.
+
+    Computed on weighted-centred columns, where ``M`` is block-diagonal.
+
+    Parameters
+    ----------
+    penalty : dict
+        ``{"alpha": alpha}``.
+    X, y : arrays
+    sample_weight : array, optional
+        Non-negative precision weights (default all ones).
+    noise_sd : float, optional
+        Fixed sigma; None for sigma unknown.
+    """
+    alpha = positive(penalty["alpha"], "alpha")
+    weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    total = weight.sum()
+    x_mean, y_mean = weight @ X / total, weight @ y / total
+    Xc = X - x_mean
+    Xw = Xc * weight[:, None]
+    factor = cho_factor(Xw.T @ Xc + alpha * np.eye(X.shape[1]))
+    w = cho_solve(factor, Xw.T @ (y - y_mean))
+    b0 = y_mean - x_mean @ w
+    if noise_sd is not None:
+        s2, dof = positive(noise_sd, "noise sd (sigma)") ** 2, np.inf
+    else:
+        dof = float(np.count_nonzero(weight)) - 1.0
+        residual = y - b0 - X @ w
+        S = float(weight @ residual**2 + alpha * w @ w)
+        if dof < 1 or not S > 0:
+            raise InputError(
+                "sigma unknown needs at least 2 weighted rows and a target that is not fitted "
+                "exactly; pass a fixed noise sd instead"
+            )
+        s2 = S / dof
+    inner = cho_solve(factor, np.eye(X.shape[1]))
+    return ConjugatePosterior(
+        np.concatenate([[b0], w]), x_mean, float(total), 0.5 * (inner + inner.T), s2, dof
+    )
 
 
 def default_tau_scale(X: np.ndarray, y: np.ndarray) -> float:
@@ -132,14 +219,14 @@ def build_hierarchical(data: ModelData, tau_scale: float | None = None) -> pm.Mo
     """
     scale = default_tau_scale(data.X, data.y) if tau_scale is None else tau_scale
     with pm.Model(coords=coords(data)) as model:
-        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
+        X_data, y_data = data_containers(data)
         intercept = pm.Flat("intercept")
         sigma = pm.HalfNormal("sigma", float(np.std(data.y)))
         tau = pm.HalfCauchy("tau", positive(scale, "tau prior scale"))
         w = pm.Normal("w", 0.0, tau, dims="feature")
         alpha = pm.Deterministic("alpha", sigma**2 / tau**2)
         pm.Deterministic("log10_alpha", pm.math.log(alpha) / np.log(10))
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=data.y, dims="obs")
+        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
     return model
 
 
@@ -224,6 +311,21 @@ SPEC = ModelSpec(
     exact_posterior=lambda values, data: exact_posterior(
         data.X, data.y, values["prior_sd"], data.noise_sd
     ),
+    twins=(
+        Twin(
+            Ridge,
+            lambda est: {"alpha": float(np.asarray(est.alpha).item())},
+            settings={"fit_intercept": (True,), "positive": (False,)},
+        ),
+        Twin(
+            RidgeCV,
+            lambda est: {"alpha": float(est.alpha_)},
+            cv=True,
+            settings={"fit_intercept": (True,), "alpha_per_target": (False,)},
+        ),
+    ),  # fmt: skip
+    build_scaled_noise=build_scaled_noise,
+    conjugate=conjugate,
 )
 
 __all__ = [
@@ -232,8 +334,10 @@ __all__ = [
     "alpha_to_prior_sd",
     "build",
     "build_hierarchical",
+    "build_scaled_noise",
     "build_unknown_noise",
     "closed_form",
+    "conjugate",
     "default_tau_scale",
     "exact_posterior",
     "prior_sd_to_alpha",

@@ -1,0 +1,535 @@
+r"""The Bayesian twin of a scikit-learn estimator: the same coefficients, and the posterior behind them.
+
+::
+
+    from sklearn.linear_model import RidgeCV
+    from models.twin import bayesian
+
+    twin = bayesian(RidgeCV()).fit(X, y)   # twin.coef_ == RidgeCV().fit(X, y).coef_
+    mean, sd = twin.predict(X_new, return_std=True)
+    low, high = twin.predict_interval(X_new, prob=0.94)
+    twin.posterior_                        # DataTree: posterior, log_likelihood, observed_data
+
+Layers, bottom up: the model registry says which Bayesian model an estimator is the mode of
+(``ModelSpec.twins``, so a new model file with a ``Twin`` is wrappable here unchanged); the posterior
+is computed exactly (conjugate ridge), by a Laplace approximation, or by NUTS (nutpie) on a model
+compiled once per process and width; predictions are computed from it in row chunks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import warnings
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import xarray as xr
+from arviz_stats.base import array_stats
+from scipy import stats
+from sklearn.base import BaseEstimator, clone
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from models import registry
+from models.base import ModelData, ModelSpec, Twin
+from models.inference import MAPSolver, PosteriorSampler, sampling_diagnostics
+
+METHODS = ("auto", "exact", "laplace", "nuts")
+LOG_LIKELIHOOD_MAX = 20_000_000  # draws x rows kept in posterior_["log_likelihood"] (160 MB)
+CHUNK = 2_000_000  # draws x rows evaluated at once when predicting
+
+
+class SamplingWarning(UserWarning):
+    """NUTS reported a problem (divergences, r_hat > 1.01, low ESS): the posterior may be wrong."""
+
+
+def twin_of(estimator) -> tuple[ModelSpec, Twin]:
+    """The registered model whose mode ``estimator`` is, and the rule that says how to read it.
+
+    Raises
+    ------
+    TypeError
+        For a class no registered model twins, or a setting (``positive=True``, ...) that no model
+        has: never refitted silently as something else.
+    """
+    reasons = []
+    for spec in registry().values():
+        for rule in spec.twins:
+            if type(estimator) is rule.estimator:
+                reason = rule.unsupported(estimator)
+                if reason is None:
+                    return spec, rule
+                reasons.append(reason)
+    if reasons:
+        raise TypeError(f"{type(estimator).__name__} with {reasons[0]} is not supported")
+    raise TypeError(
+        f"no Bayesian twin of {type(estimator).__name__}; supported: {', '.join(supported())}"
+    )
+
+
+def supported() -> list[str]:
+    """Names of the scikit-learn estimators that have a registered twin."""
+    return [rule.estimator.__name__ for spec in registry().values() for rule in spec.twins]
+
+
+@dataclass
+class _Compiled:
+    """One model built for a width, with its MAP solver and NUTS sampler compiled on first use."""
+
+    model: pm.Model
+    spec: ModelSpec
+    solver: MAPSolver | None = None
+    sampler: PosteriorSampler | None = None
+
+    def accepts(self, values: dict) -> bool:
+        """Whether every value (rows, prior values, sigma) can be swapped in as a ``pm.Data``."""
+        return set(values) <= {v.name for v in self.model.data_vars}
+
+    def map_solver(self) -> MAPSolver:
+        if self.solver is None:
+            self.solver = MAPSolver(self.model, self.spec)
+        return self.solver
+
+    def posterior_sampler(self) -> PosteriorSampler:
+        if self.sampler is None:
+            self.sampler = PosteriorSampler(self.model)
+        return self.sampler
+
+
+_COMPILED: dict[tuple[str, str, int], _Compiled] = {}
+
+
+def _compiled(spec: ModelSpec, variant: str, data: ModelData, values: dict) -> _Compiled:
+    """The process's compiled model for (model, variant, width), its rows and values swapped in.
+
+    A model that keeps the rows, prior values and sigma in ``pm.Data`` (``models.base.
+    data_containers``) is compiled once per process and width; one that bakes any of them into its
+    graph is rebuilt for every fit.
+    """
+    key = (spec.name, variant, data.n_features)
+    entry = _COMPILED.get(key)
+    if entry is None or not entry.accepts(values):
+        build = spec.build_scaled_noise if variant == "scaled" else spec.build
+        logging.getLogger("pymc").setLevel(logging.ERROR)
+        entry = _Compiled(build(data), spec)
+        if entry.accepts(values):
+            _COMPILED[key] = entry
+    return entry
+
+
+class BayesianTwin(BaseEstimator):
+    r"""The posterior whose mode is a penalised scikit-learn estimator.
+
+    The wrapped estimator minimises a penalised objective, e.g. Ridge's
+    ``||y - b0 - X w||^2 + alpha ||w||^2``; that objective is, up to a factor and a constant, the
+    negative log posterior of a registered Bayesian model (``models.get_model(...).mapping``).
+    ``coef_`` and ``intercept_`` are that posterior's mode, computed exactly and certified, so they
+    equal the estimator's own fit up to the estimator's solver tolerance; the posterior adds
+    everything the point estimate hides.
+
+    Noise (Gaussian models). ``noise="unknown"`` (default): ``p(sigma) ∝ 1 / sigma`` and the prior
+    scaled by sigma, ``w | sigma ~ Normal(0, sigma / sqrt(alpha))`` for Ridge; then the mode of w is
+    Ridge(alpha) for every sigma, and the exact posterior of ``(b0, w)`` is a multivariate
+    Student-t with ``n - 1`` degrees of freedom (:func:`models.ridge.conjugate`). For Lasso and
+    ElasticNet the Laplace scale is ``b = sigma^2 / (n alpha l1_ratio)`` (and the Normal width
+    ``sigma / sqrt(n alpha (1 - l1_ratio))``): scikit-learn divides the squared error by ``2 n``,
+    so this is the scaling under which the mode is the estimator's whatever sigma is. A positive
+    number fixes sigma instead. Ignored for logistic regression.
+
+    Parameters
+    ----------
+    estimator : scikit-learn estimator
+        Ridge, RidgeCV, Lasso, LassoCV, ElasticNet, ElasticNetCV, LogisticRegression or
+        LogisticRegressionCV (binary, L2, any solver but liblinear), or any other estimator a
+        registered model declares in ``ModelSpec.twins``. A ``*CV`` estimator is fitted first and
+        its choice (``alpha_``, ``C_``) used.
+    method : {"auto", "exact", "laplace", "nuts"}
+        ``"exact"``: the closed-form posterior (ridge). ``"laplace"``: a Gaussian at the mode with
+        the inverse Hessian as covariance (smooth models only, so not Lasso or ElasticNet).
+        ``"nuts"``: nutpie's NUTS (every model). ``"auto"``: exact where it exists, else NUTS.
+    noise : "unknown" or float
+        See above.
+    draws, tune, chains : int
+        Posterior draws per chain (also for exact and Laplace draws), NUTS warm-up, chains.
+    random_state : int, RandomState or None
+        Seed of the sampler and of the draws; the same seed gives the same posterior.
+
+    Attributes
+    ----------
+    coef_, intercept_ : the posterior mode.
+    penalty_ : dict
+        The penalty used (``{"alpha": ...}``), read from the estimator or its CV choice.
+    estimator_ : estimator or None
+        The fitted clone of a ``*CV`` estimator (None otherwise).
+    model_ : str
+        Registry name of the Bayesian model.
+    method_ : str
+        The method used.
+    posterior_ : xarray.DataTree
+        ``posterior``, ``log_likelihood`` (when draws x rows <= 2e7), ``observed_data``, and
+        ``sample_stats`` for NUTS.
+    diagnostics_ : dict
+        NUTS: divergences, worst r_hat, smallest ESS, and ``ok``; a :class:`SamplingWarning` is
+        raised when ``ok`` is False. Exact and Laplace: the method.
+    classes_ : array (2,)
+        Logistic regression: the labels; ``classes_[1]`` is the event of ``predict_proba[:, 1]``.
+    """
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        method="auto",
+        noise="unknown",
+        draws=1000,
+        tune=1000,
+        chains=2,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.method = method
+        self.noise = noise
+        self.draws = draws
+        self.tune = tune
+        self.chains = chains
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.estimator is not None:
+            inner = self.estimator.__sklearn_tags__()
+            tags.estimator_type = inner.estimator_type
+            tags.regressor_tags = inner.regressor_tags
+            if inner.classifier_tags is not None:
+                tags.classifier_tags = dataclasses.replace(inner.classifier_tags, multi_class=False)
+        tags.input_tags.sparse = False
+        return tags
+
+    @property
+    def _classifier(self) -> bool:
+        return self.__sklearn_tags__().estimator_type == "classifier"
+
+    # -- fitting ----------------------------------------------------------------------------------
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the posterior to ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : array-like (n, p)
+        y : array-like (n,)
+        sample_weight : array-like (n,), optional
+            Ridge only (exact method): weight ``w_i`` means noise variance ``sigma^2 / w_i``.
+
+        Returns
+        -------
+        self
+        """
+        if self.estimator is None:
+            raise TypeError("BayesianTwin needs an estimator, e.g. BayesianTwin(Ridge(alpha=1.0))")
+        spec, rule = twin_of(self.estimator)
+        classifier = spec.likelihood == "bernoulli"
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=not classifier)
+        if classifier:
+            check_classification_targets(y)
+            self.classes_, y = np.unique(y, return_inverse=True)
+            if len(self.classes_) != 2:
+                raise ValueError(
+                    f"Only binary classification is supported by the Bayesian twin of "
+                    f"{rule.estimator.__name__}; got {len(self.classes_)} class(es)"
+                )
+            y = y.astype(np.float64)
+        if X.shape[0] < 2:
+            raise ValueError(f"n_samples={X.shape[0]}: a posterior needs at least 2 rows")
+        weight = None if sample_weight is None else _check_sample_weight(sample_weight, X)
+        method = self._method(spec)
+        if weight is not None and np.any(weight != 1.0) and method != "exact":
+            raise ValueError("sample_weight is supported by the exact method only (Ridge, RidgeCV)")
+        sigma = self._sigma(spec)
+        self.model_ = spec.name
+        self.method_ = method
+        self.estimator_ = None
+        if rule.cv:
+            self.estimator_ = clone(self.estimator).fit(
+                X, y, **({} if weight is None else {"sample_weight": weight})
+            )
+            self.penalty_ = rule.penalty(self.estimator_)
+        else:
+            self.penalty_ = rule.penalty(self.estimator)
+        names = tuple(
+            map(str, getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))
+        )
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        if method == "exact":
+            draws = self._fit_exact(spec, X, y, weight, sigma, seed)
+        else:
+            data = ModelData(X, y, names, noise_sd=1.0 if sigma is None else sigma)
+            draws = self._fit_map_and_draws(spec, data, sigma, method, seed)
+        self._draws = draws
+        self._seed = seed
+        self.posterior_ = self._posterior(draws, X, y, weight, names, spec.intercept is not None)
+        return self
+
+    def _method(self, spec: ModelSpec) -> str:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
+        if self.method == "auto":
+            return "exact" if spec.conjugate is not None else "nuts"
+        if self.method == "exact" and spec.conjugate is None:
+            raise ValueError(f"method='exact' needs a closed-form posterior; {spec.name} has none")
+        if self.method == "laplace" and spec.l1_terms:
+            raise ValueError(
+                f"method='laplace' needs a smooth log posterior; {spec.name} has an L1 term"
+            )
+        return self.method
+
+    def _sigma(self, spec: ModelSpec) -> float | None:
+        """The fixed noise sd, or None for sigma unknown (and for non-Gaussian models)."""
+        if spec.likelihood != "gaussian":
+            return None
+        if isinstance(self.noise, str):
+            if self.noise != "unknown":
+                raise ValueError(
+                    f"noise must be 'unknown' or a positive number; got {self.noise!r}"
+                )
+            if spec.build_scaled_noise is None and spec.conjugate is None:
+                raise ValueError(f"{spec.name} has no sigma-unknown model: pass noise=<sd>")
+            return None
+        sigma = float(self.noise)
+        if not (np.isfinite(sigma) and sigma > 0):
+            raise ValueError(f"noise must be 'unknown' or a positive number; got {self.noise!r}")
+        return sigma
+
+    def _fit_exact(self, spec, X, y, weight, sigma, seed) -> dict[str, np.ndarray]:
+        post = spec.conjugate(self.penalty_, X, y, weight, sigma)
+        self.conjugate_ = post
+        self.intercept_, self.coef_ = float(post.mean[0]), post.mean[1:].copy()
+        self.diagnostics_ = {"method": "exact", "ok": True}
+        beta, noise2 = post.draw(np.random.default_rng(seed), self.chains * self.draws)
+        draws = {"intercept": beta[:, 0], "w": beta[:, 1:]}
+        if not post.noise_known:
+            draws["sigma"] = np.sqrt(noise2)
+        return draws
+
+    def _fit_map_and_draws(self, spec, data, sigma, method, seed) -> dict[str, np.ndarray]:
+        gaussian = spec.likelihood == "gaussian"
+        rows = {"X": data.X, "y_obs": data.y}
+        prior = spec.prior_values(self.penalty_, data)
+        fixed = {**rows, **prior, **({"noise_sd": data.noise_sd} if gaussian else {})}
+        variant = "scaled" if gaussian and sigma is None else "fixed"
+        values = fixed if variant == "fixed" else {**rows, **prior}
+        # The mode of the coefficients is the fixed-sigma model's for every sigma (the prior is
+        # scaled by sigma), and its solver treats L1 terms exactly.
+        fixed_model = _compiled(spec, "fixed", data, fixed)
+        mode = fixed_model.map_solver().solve(_known(fixed_model, fixed)).certify()
+        self.intercept_, coef = spec.point_coefficients(mode.point)
+        self.coef_ = coef.copy()
+        compiled = _compiled(spec, variant, data, values)
+        values = _known(compiled, values)
+        if method == "laplace":
+            solver = compiled.map_solver()
+            joint = solver.solve(values).certify()
+            gauss = solver.laplace(joint)
+            rng = np.random.default_rng(seed)
+            flat = rng.multivariate_normal(gauss.mean, gauss.cov, self.chains * self.draws)
+            points = solver.points(flat)
+            self.diagnostics_ = {"method": "laplace", "ok": True, "map": joint.message}
+            self._trace = None
+            return _pooled(spec, points, data.n_features)
+        trace = compiled.posterior_sampler().sample(
+            values, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed
+        )
+        var_names = [name for name in (spec.intercept, spec.coefficients) if name]
+        var_names += ["sigma"] if variant == "scaled" else []
+        self.diagnostics_ = sampling_diagnostics(f"{spec.name} twin, NUTS", trace, var_names)
+        if not self.diagnostics_["ok"]:
+            warnings.warn(
+                f"NUTS: {'; '.join(self.diagnostics_['problems'])}: the posterior may be "
+                "unreliable (more draws, tune or a reparametrisation may help)",
+                SamplingWarning,
+                stacklevel=3,
+            )
+        self._trace = trace
+        posterior = trace["posterior"].dataset
+        points = {
+            name: posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).values
+            for name in var_names
+        }
+        return _pooled(spec, points, data.n_features)
+
+    # -- the posterior as a DataTree --------------------------------------------------------------
+
+    def _posterior(self, draws, X, y, weight, names, intercept: bool) -> xr.DataTree:
+        shape = (self.chains, self.draws)
+        posterior = {
+            k: v.reshape(shape + v.shape[1:])
+            for k, v in draws.items()
+            if intercept or k != "intercept"
+        }
+        groups = {"posterior": posterior, "observed_data": {"y": y}}
+        if self.chains * self.draws * len(y) <= LOG_LIKELIHOOD_MAX:
+            groups["log_likelihood"] = {
+                "y": self._log_likelihood(draws, X, y, weight).reshape(shape + (len(y),))
+            }
+        dt = az.from_dict(
+            groups, dims={"w": ["feature"], "y": ["obs"]}, coords={"feature": list(names)}
+        )
+        if getattr(self, "_trace", None) is not None and self.method_ == "nuts":
+            dt["sample_stats"] = self._trace["sample_stats"]
+        return dt
+
+    def _log_likelihood(self, draws, X, y, weight) -> np.ndarray:
+        """log p(y_i | theta_s) for every draw s and row i, shape (draws, n)."""
+        eta = draws["intercept"][:, None] + draws["w"] @ X.T
+        if self._classifier:
+            return y * eta - np.logaddexp(0.0, eta)
+        sigma = draws["sigma"] if "sigma" in draws else np.full(len(eta), self._fixed_sigma())
+        weight = np.ones(len(y)) if weight is None else weight
+        scale = sigma[:, None] / np.sqrt(np.where(weight > 0, weight, np.inf))
+        return stats.norm.logpdf(y, eta, scale)
+
+    def _fixed_sigma(self) -> float:
+        return float(self.noise)
+
+    # -- predictions ------------------------------------------------------------------------------
+
+    def _design(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=np.float64)
+
+    def _mean_function_chunks(self, X):
+        """Draws of ``b0 + x w`` in row chunks: yields (rows, array (draws, len(rows)))."""
+        size = len(self._draws["intercept"])
+        step = max(1, CHUNK // size)
+        for start in range(0, X.shape[0], step):
+            block = slice(start, start + step)
+            yield block, self._draws["intercept"][:, None] + self._draws["w"] @ X[block].T
+
+    def predict(self, X, return_std=False):
+        """Posterior predictive mean (regression) or the most probable class (classification).
+
+        Parameters
+        ----------
+        X : array-like (n, p)
+        return_std : bool
+            Regression only: also return the posterior predictive sd, noise included (as
+            :class:`sklearn.linear_model.BayesianRidge` does).
+        """
+        check_is_fitted(self)
+        if self._classifier:
+            if return_std:
+                raise ValueError("return_std applies to regression; use predict_interval")
+            return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+        X = self._design(X)
+        if self.method_ == "exact":
+            post = self.conjugate_
+            mean = self.intercept_ + X @ self.coef_
+            if not return_std:
+                return mean
+            spread = post.s2 * (1.0 + post.quadratic(X))
+            factor = post.dof / (post.dof - 2) if post.dof > 2 else np.inf
+            return mean, np.sqrt(spread * (1.0 if post.noise_known else factor))
+        mean, var = np.empty(X.shape[0]), np.empty(X.shape[0])
+        noise2 = np.mean(self._noise_draws() ** 2)
+        for block, mu in self._mean_function_chunks(X):
+            mean[block], var[block] = mu.mean(axis=0), mu.var(axis=0) + noise2
+        return (mean, np.sqrt(var)) if return_std else mean
+
+    @available_if(lambda self: self._classifier)
+    def predict_proba(self, X):
+        """Posterior mean of ``P(y = classes_[1])``: the average over draws of the logistic
+        function, not the plug-in probability at the mode that the wrapped estimator returns."""
+        X = self._design(X)
+        p = np.empty(X.shape[0])
+        for block, eta in self._mean_function_chunks(X):
+            p[block] = _sigmoid(eta).mean(axis=0)
+        return np.column_stack([1.0 - p, p])
+
+    def predict_interval(self, X, prob=0.94, kind=None):
+        """Equal-tailed posterior interval per row.
+
+        Parameters
+        ----------
+        X : array-like (n, p)
+        prob : float
+            Probability mass of the interval, in (0, 1).
+        kind : {"observation", "mean"}, optional
+            Regression: a new observation (noise included; default) or the mean function
+            ``b0 + x w``. Classification: ``"mean"`` (the default, and the only choice), the
+            interval of ``P(y = classes_[1])``.
+
+        Returns
+        -------
+        low, high : arrays (n,)
+        """
+        if not 0 < prob < 1:
+            raise ValueError(f"prob must be in (0, 1); got {prob!r}")
+        kind = kind or ("mean" if self._classifier else "observation")
+        if kind not in ("observation", "mean") or (self._classifier and kind != "mean"):
+            raise ValueError(f"kind must be 'observation' or 'mean' (regression), 'mean' "
+                             f"(classification); got {kind!r}")  # fmt: skip
+        X = self._design(X)
+        if self.method_ == "exact":
+            post = self.conjugate_
+            spread = post.s2 * ((kind == "observation") + post.quadratic(X))
+            quantile = (stats.norm if post.noise_known else stats.t(post.dof)).ppf((1 + prob) / 2)
+            centre = self.intercept_ + X @ self.coef_
+            return centre - quantile * np.sqrt(spread), centre + quantile * np.sqrt(spread)
+        low, high = np.empty(X.shape[0]), np.empty(X.shape[0])
+        rng = np.random.default_rng(self._seed)
+        for block, mu in self._mean_function_chunks(X):
+            if self._classifier:
+                mu = _sigmoid(mu)
+            elif kind == "observation":
+                mu = mu + self._noise_draws()[:, None] * rng.standard_normal(mu.shape)
+            bounds = array_stats.eti(mu, prob, axis=0)
+            low[block], high[block] = bounds[:, 0], bounds[:, 1]
+        return low, high
+
+    def _noise_draws(self) -> np.ndarray:
+        if "sigma" in self._draws:
+            return self._draws["sigma"]
+        return np.full(len(self._draws["intercept"]), self._fixed_sigma())
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy (classification) or R^2 (regression) of :meth:`predict`."""
+        metric = accuracy_score if self._classifier else r2_score
+        return metric(y, self.predict(X), sample_weight=sample_weight)
+
+
+def bayesian(estimator, **options) -> BayesianTwin:
+    """``BayesianTwin(estimator, **options)``: the Bayesian twin of a scikit-learn estimator."""
+    return BayesianTwin(estimator, **options)
+
+
+def _known(compiled: _Compiled, values: dict) -> dict:
+    """The values the model holds as ``pm.Data`` (a rebuilt model has the rest baked in)."""
+    names = {v.name for v in compiled.model.data_vars}
+    return {name: value for name, value in values.items() if name in names}
+
+
+def _pooled(spec: ModelSpec, points: dict, n_features: int) -> dict[str, np.ndarray]:
+    """``intercept``, ``w`` (draws, p) and ``sigma`` (if free) from a model's variables."""
+    size = len(points[spec.coefficients])
+    draws = {
+        "intercept": np.asarray(points[spec.intercept]).reshape(size)
+        if spec.intercept
+        else np.zeros(size),
+        "w": np.asarray(points[spec.coefficients]).reshape(size, n_features),
+    }
+    if "sigma" in points:
+        draws["sigma"] = np.asarray(points["sigma"]).reshape(size)
+    return draws
+
+
+def _sigmoid(eta: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0.0, -eta))
+
+
+__all__ = ["BayesianTwin", "SamplingWarning", "bayesian", "supported", "twin_of"]
