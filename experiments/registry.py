@@ -20,6 +20,7 @@ MODULES = (
     "experiments.engines",
     "experiments.knobs",
     "experiments.twin",
+    "experiments.scale",
 )
 
 

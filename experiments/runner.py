@@ -130,6 +130,9 @@ class Experiment:
         Bundled data set used without ``--data`` when there is no ``spec``.
     card : callable, optional
         ``card(results) -> Card`` for the front page.
+    reads_files : bool
+        ``--data PATH --target COL`` name files the experiment reads itself, in partitions (data
+        beyond memory); the runner only parses them and ``validate`` checks them.
     """
 
     name: str
@@ -143,12 +146,18 @@ class Experiment:
     user_data: bool = True
     default_data: str = "diabetes"
     card: Callable[[dict], Card] | None = None
+    reads_files: bool = False
 
 
 def parser(experiment: Experiment) -> argparse.ArgumentParser:
     """The experiment's command line: the common options, data options, its own."""
     p = common.base_parser(experiment.name, experiment.description)
-    if experiment.user_data:
+    if experiment.reads_files:
+        p.add_argument(
+            "--data", help="Parquet file or folder, or CSV file or glob (read in partitions)"
+        )
+        p.add_argument("--target", help="name of the target column in --data")
+    elif experiment.user_data:
         p.add_argument("--data", help="CSV file with a header row and numeric columns")
         p.add_argument("--target", help="name of the target column in --data")
         scaling = p.add_mutually_exclusive_group()
@@ -168,6 +177,10 @@ def parser(experiment: Experiment) -> argparse.ArgumentParser:
 
 def load(experiment: Experiment, args: argparse.Namespace) -> Dataset | None:
     """The data an experiment runs on, validated (before any work)."""
+    if experiment.reads_files:
+        if (args.data is None) != (args.target is None):
+            raise InputError("--data FILE needs --target COLUMN, and --target needs --data")
+        return None
     if not experiment.user_data:
         if args.data or args.target:
             raise InputError(

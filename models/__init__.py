@@ -17,7 +17,13 @@ from importlib import import_module
 
 from models.base import ContractError, InputError, L1Term, ModelData, ModelSpec
 
-_MODULES = ("models.ridge", "models.logistic", "models.lasso", "models.elasticnet")
+_MODULES = (
+    "models.ridge",
+    "models.logistic",
+    "models.lasso",
+    "models.elasticnet",
+    "models.stats",
+)
 
 
 @cache

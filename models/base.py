@@ -70,6 +70,9 @@ class ModelData:
         What was done to the raw columns, or None if ``X`` is as given.
     noise_sd : float or None
         Fixed noise sd sigma of a Gaussian likelihood with ``noise="fixed"``; None otherwise.
+    stats : models.stats.GaussianStatistics or None
+        The rows summarised (data too large to hold: ``X`` and ``y`` are then empty); a model that
+        needs only sufficient statistics reads them here.
     """
 
     X: np.ndarray
@@ -77,14 +80,15 @@ class ModelData:
     feature_names: tuple[str, ...]
     scaling: Scaling | None = None
     noise_sd: float | None = None
+    stats: object | None = None
 
     @property
     def n_obs(self) -> int:
-        return int(self.X.shape[0])
+        return int(self.stats.n) if self.stats is not None else int(self.X.shape[0])
 
     @property
     def n_features(self) -> int:
-        return int(self.X.shape[1])
+        return len(self.feature_names)
 
 
 def coords(data: ModelData) -> dict[str, list]:
@@ -198,6 +202,14 @@ class ConjugatePosterior:
     def noise_known(self) -> bool:
         return bool(np.isinf(self.dof))
 
+    def covariance(self) -> np.ndarray:
+        """Posterior covariance of ``(b0, w)``: ``s2 M^{-1}``, times ``dof / (dof - 2)`` for a t."""
+        top = -self.x_mean @ self.w_unscaled_cov
+        unscaled = np.block([[1.0 / self.weight_total - top @ self.x_mean, top],
+                             [top[:, None], self.w_unscaled_cov]])  # fmt: skip
+        factor = 1.0 if self.noise_known else self.dof / (self.dof - 2)
+        return self.s2 * factor * unscaled
+
     def quadratic(self, X: np.ndarray) -> np.ndarray:
         """``z' M^{-1} z`` for each row ``z = (1, x)`` of ``X``."""
         Xc = X - self.x_mean
@@ -283,6 +295,9 @@ class ModelSpec:
     conjugate : callable, optional
         ``conjugate(penalty, X, y, sample_weight, noise_sd) -> ConjugatePosterior``: the exact
         posterior (``noise_sd`` None: sigma unknown, Jeffreys prior). Enables ``method="exact"``.
+    likelihood_term : str, optional
+        The ``pm.Potential`` that carries the likelihood, for a model written in sufficient
+        statistics (no observed variable); default None: the model's observed variable.
     """
 
     name: str
@@ -311,6 +326,7 @@ class ModelSpec:
     twins: tuple[Twin, ...] = ()
     build_scaled_noise: Callable[[ModelData], pm.Model] | None = None
     conjugate: Callable[..., ConjugatePosterior] | None = None
+    likelihood_term: str | None = None
 
     def __post_init__(self):
         def broken(what: str):
@@ -403,7 +419,10 @@ class ModelSpec:
             for name in (term.term, term.variable, term.scale):
                 if name not in names:
                     broken(f"l1_terms names '{name}', which build did not make")
-        if not model.observed_RVs:
+        if self.likelihood_term is not None:
+            if self.likelihood_term not in {p.name for p in model.potentials}:
+                broken(f"build made no pm.Potential '{self.likelihood_term}' (likelihood_term)")
+        elif not model.observed_RVs:
             broken("build made no observed variable (the likelihood)")
 
     def point_coefficients(self, point: Mapping[str, np.ndarray]) -> tuple[float, np.ndarray]:

@@ -43,6 +43,18 @@ class Spectrum:
         z = U.T @ yc
         return cls(len(y), s**2, z, max(float(yc @ yc - z @ z), 0.0))
 
+    @classmethod
+    def of_statistics(cls, stats) -> Spectrum:
+        """The same from sufficient statistics (:class:`models.stats.GaussianStatistics`).
+
+        With ``C_xx = V D V'``: the eigenvalues are ``D`` and ``z = D^{-1/2} V' C_xy`` (= ``U'yc``
+        for ``Xc = U D^{1/2} V'``); directions with ``D = 0`` carry no data and are dropped.
+        """
+        eigenvalues, vectors = np.linalg.eigh(stats.xx)
+        keep = eigenvalues > eigenvalues.max() * len(eigenvalues) * np.finfo(float).eps
+        z = (vectors[:, keep].T @ stats.xy) / np.sqrt(eigenvalues[keep])
+        return cls(stats.n, eigenvalues[keep], z, max(float(stats.yy - z @ z), 0.0))
+
     def quadratic(self, alpha: float) -> float:
         """``yc' (I + Xc Xc' / alpha)^{-1} yc``."""
         return float(np.sum(self.rotated**2 / (1 + self.eigenvalues / alpha)) + self.residual)
@@ -80,6 +92,11 @@ def profile_noise_sd(spectrum: Spectrum, alpha: float) -> float:
 
 
 def evidence_alpha(X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """:func:`maximise_evidence` on the rows ``X``, ``y``."""
+    return maximise_evidence(Spectrum.of(X, y))
+
+
+def maximise_evidence(spectrum: Spectrum) -> dict[str, float]:
     """Type-II maximum likelihood: the (alpha, sigma, tau) that maximise :func:`log_evidence`.
 
     sigma is profiled out in closed form; ``log alpha`` is found by a bounded 1-D search started
@@ -90,7 +107,6 @@ def evidence_alpha(X: np.ndarray, y: np.ndarray) -> dict[str, float]:
     dict
         ``alpha``, ``noise_sd``, ``prior_sd`` and ``log_evidence`` at the maximum.
     """
-    spectrum = Spectrum.of(X, y)
 
     def negative(log_alpha: float) -> float:
         alpha = np.exp(log_alpha)

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
-from scipy.linalg import cho_factor, cho_solve
 from sklearn.linear_model import Ridge, RidgeCV
 
 from models.base import (
     ConjugatePosterior,
-    InputError,
     ModelData,
     ModelSpec,
     Twin,
@@ -160,7 +158,7 @@ def conjugate(
       ``S = sum_i weight_i r_i^2 + alpha ||w||^2`` at the mode and ``nu = n_+ - 1`` (rows of positive
       weight), and ``sigma^2 | y ~ InvGamma(nu / 2, S / 2)``.
 
-    Computed on weighted-centred columns, where ``M`` is block-diagonal.
+    Computed from the weighted sufficient statistics (:class:`models.stats.GaussianStatistics`).
 
     Parameters
     ----------
@@ -172,31 +170,10 @@ def conjugate(
     noise_sd : float, optional
         Fixed sigma; None for sigma unknown.
     """
-    alpha = positive(penalty["alpha"], "alpha")
-    weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    total = weight.sum()
-    x_mean, y_mean = weight @ X / total, weight @ y / total
-    Xc = X - x_mean
-    Xw = Xc * weight[:, None]
-    factor = cho_factor(Xw.T @ Xc + alpha * np.eye(X.shape[1]))
-    w = cho_solve(factor, Xw.T @ (y - y_mean))
-    b0 = y_mean - x_mean @ w
-    if noise_sd is not None:
-        s2, dof = positive(noise_sd, "noise sd (sigma)") ** 2, np.inf
-    else:
-        dof = float(np.count_nonzero(weight)) - 1.0
-        residual = y - b0 - X @ w
-        S = float(weight @ residual**2 + alpha * w @ w)
-        if dof < 1 or not S > 0:
-            raise InputError(
-                "sigma unknown needs at least 2 weighted rows and a target that is not fitted "
-                "exactly; pass a fixed noise sd instead"
-            )
-        s2 = S / dof
-    inner = cho_solve(factor, np.eye(X.shape[1]))
-    return ConjugatePosterior(
-        np.concatenate([[b0], w]), x_mean, float(total), 0.5 * (inner + inner.T), s2, dof
-    )
+    from models.stats import GaussianStatistics  # stats builds on this module
+
+    summary = GaussianStatistics.from_arrays(X, y, sample_weight)
+    return summary.conjugate(penalty["alpha"], noise_sd)
 
 
 def default_tau_scale(X: np.ndarray, y: np.ndarray) -> float:
