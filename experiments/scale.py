@@ -52,8 +52,9 @@ def row_count(text: str) -> int:
 
 
 def options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rows", type=row_count, default=10**6,
-                   help="rows of the synthetic data set (default 1e6; written in chunks)")  # fmt: skip
+    p.add_argument("--rows", type=row_count, default=None,
+                   help="rows of the synthetic data set (default 1e6, 1e5 with --quick; written "
+                   "in chunks)")  # fmt: skip
     p.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786); "
                    "default: a LocalCluster of 2 worker processes started and stopped here")  # fmt: skip
 
@@ -81,6 +82,8 @@ def read_frame(path: str, target: str):
 
 
 def validate(run: Run) -> None:
+    if run.args.rows is None:
+        run.args.rows = 10**5 if run.args.quick else 10**6
     if run.args.data:
         read_frame(run.args.data, run.args.target)
 

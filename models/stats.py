@@ -230,7 +230,7 @@ def dask_client(scheduler: str | None = None, n_workers: int = 2) -> Iterator:
         return
     with (
         LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                     dashboard_address=None, silence_logs=logging.CRITICAL) as cluster,
+                     dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster,
         Client(cluster) as client,
     ):  # fmt: skip
         yield client

@@ -1,0 +1,155 @@
+"""The statistics path equals the in-memory path: Dask pass, MAP, exact moments, evidence, NUTS."""
+
+from __future__ import annotations
+
+import json
+
+import arviz as az
+import dask.array as da
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from experiments.__main__ import main
+from models import ridge
+from models.base import ModelData
+from models.data import build_model
+from models.evidence import Spectrum
+from models.inference import MAPSolver, PosteriorSampler
+from models.stats import SPEC, GaussianStatistics, dask_client, dask_statistics
+
+N, P = 6_000, 20
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((N, P)) @ (np.eye(P) + 0.5 * np.eye(P, k=1)) + 3.0
+    y = 1.0 + X @ rng.normal(0, 1, P) + 2.0 * rng.standard_normal(N)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_client() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def summary(problem, client):
+    X, y = problem
+    return dask_statistics(da.from_array(X, chunks=(1_000, P)), da.from_array(y, chunks=1_000))
+
+
+def rel(a, b) -> float:
+    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / np.max(np.abs(b)))
+
+
+def test_dask_pass_equals_the_in_memory_summary(problem, summary):
+    # 6 partitions merged pairwise against one summary of all rows: the same sums in another order
+    X, y = problem
+    whole = GaussianStatistics.from_arrays(X, y)
+    assert summary.n == N
+    for name in ("x_mean", "xx", "xy"):
+        assert rel(getattr(summary, name), getattr(whole, name)) <= 1e-12, name
+    assert abs(summary.yy / whole.yy - 1) <= 1e-12
+
+
+def test_map_exact_moments_and_evidence_equal_the_in_memory_ones(problem, summary):
+    X, y = problem
+    names = tuple(f"x{j}" for j in range(P))
+    alpha, sigma = 3.0, 2.0
+    tau = ridge.alpha_to_prior_sd(alpha, sigma)
+    stats_data = ModelData(np.empty((0, P)), np.empty(0), names, noise_sd=sigma, stats=summary)
+    stats_model = build_model(SPEC, stats_data, ("prior_sd",))
+    memory_model = build_model(ridge.SPEC, ModelData(X, y, names, noise_sd=sigma), ("prior_sd",))
+    a = MAPSolver(stats_model, SPEC).solve({"prior_sd": tau}).certify()
+    b = MAPSolver(memory_model, ridge.SPEC).solve({"prior_sd": tau}).certify()
+    # both Newton solves are certified (decrement < 1e-20 nats): equal to 1e-10
+    assert rel(a.point["w"], b.point["w"]) <= 1e-10
+    assert abs(a.point["intercept"] / b.point["intercept"] - 1) <= 1e-10
+    mean, cov = ridge.exact_posterior(X, y, tau, sigma)
+    post = summary.conjugate(alpha, sigma)
+    assert rel(post.mean, mean) <= 1e-10  # same linear algebra on centred sums
+    assert rel(np.diag(post.covariance()), np.diag(cov)) <= 1e-10
+    # the evidence: eigh of C_xx against the SVD of Xc, 1e-8 (issue's bound)
+    memory = Spectrum.of(X, y).log_evidence(sigma, tau)
+    assert abs(Spectrum.of_statistics(summary).log_evidence(sigma, tau) / memory - 1) <= 1e-8
+
+
+def test_nuts_on_both_models_agrees_within_monte_carlo_error(problem, summary):
+    X, y = problem
+    names = tuple(f"x{j}" for j in range(P))
+    values = {"prior_sd": ridge.alpha_to_prior_sd(3.0, 2.0)}
+    fits = []
+    for spec, data in [
+        (SPEC, ModelData(np.empty((0, P)), np.empty(0), names, noise_sd=2.0, stats=summary)),
+        (ridge.SPEC, ModelData(X, y, names, noise_sd=2.0)),
+    ]:
+        model = build_model(spec, data, ("prior_sd",))
+        fits.append(PosteriorSampler(model).sample(values, draws=1000, tune=1000, chains=2, seed=4))
+    means = [f["posterior"]["w"].mean(("chain", "draw")).values for f in fits]
+    mcse = [az.mcse(f, var_names=["w"])["w"].values for f in fits]
+    # two independent chains of the same posterior: difference within 5 combined MCSE
+    assert np.all(np.abs(means[0] - means[1]) <= 5 * np.hypot(*mcse))
+
+
+def _parquet(folder, parts):
+    folder.mkdir()
+    for i, (X, y) in enumerate(parts):
+        columns = {f"x{j}": X[:, j] for j in range(X.shape[1])}
+        pq.write_table(pa.table({**columns, "y": y}), folder / f"part-{i}.parquet")
+    return folder
+
+
+def _one_line(argv, capsys, message, out) -> None:
+    assert main([*argv, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and message in err, err
+    assert not out.exists()
+
+
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, client):
+    rng = np.random.default_rng(0)
+    out = tmp_path / "report"
+    scale = ["scale", "--quick", "--scheduler", client.scheduler.address]  # the module's cluster
+    _one_line([*scale, "--data", str(tmp_path / "missing.parquet"), "--target", "y"], capsys,
+              "no such file", out)  # fmt: skip
+    text = tmp_path / "text.csv"
+    text.write_text("a,b,y\n1,2,x\n3,4,z\n")
+    _one_line([*scale, "--data", str(text), "--target", "y"], capsys, "not numeric", out)
+    _one_line([*scale, "--data", str(text), "--target", "q"], capsys, "'q' is not a column", out)
+    _one_line([*scale, "--data", str(text)], capsys, "needs --target", out)
+    empty = _parquet(tmp_path / "empty", [(np.empty((0, 3)), np.empty(0))])
+    _one_line([*scale, "--data", str(empty), "--target", "y"], capsys, "fewer than 2 rows", out)
+    parts = [(rng.standard_normal((50, 3)), rng.standard_normal(50)) for _ in range(6)]
+    parts[4][0][17, 1] = np.nan
+    bad = _parquet(tmp_path / "nan", parts)
+    _one_line([*scale, "--data", str(bad), "--target", "y"], capsys, "partition 4: NaN", out)
+    _one_line(["scale", "--scheduler", "tcp://127.0.0.1:9", "--rows", "1000"], capsys,
+              "cannot reach the Dask scheduler", out)  # fmt: skip
+
+
+def test_scale_experiment_writes_the_ridge_keys_and_timings(tmp_path, client):
+    out = tmp_path / "scale"
+    argv = [
+        "scale",
+        "--quick",
+        "--quiet",
+        "--rows",
+        "3000",
+        "--scheduler",
+        client.scheduler.address,
+    ]
+    assert main([*argv, "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    for key in ("alphas", "map_coef", "feature_names", "standardized", "n_obs"):
+        assert key in results, key
+    assert {"exact_mean", "exact_sd", "mean", "sd", "alpha"} <= set(results["posterior"])
+    assert results["n_obs"] == 3000 and results["posterior"]["map_certified"]
+    memory = results["in_memory"]
+    assert memory["map_vs_sklearn"] <= 1e-8 and memory["exact_mean_vs_memory"] <= 1e-10
+    assert memory["log_evidence_vs_memory"] <= 1e-8
+    timings = json.loads((out / "timings.json").read_text())
+    assert {"pass", "curve", "gradient"} <= set(timings) and "timings" not in results
