@@ -6,7 +6,7 @@ RUN := $(UV) run --locked
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser experiments test test-all lint format bench clean
+.PHONY: setup browser experiments test test-all lint format bench bench-scale clean
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -20,11 +20,12 @@ browser:
 experiments: setup
 	$(RUN) python -m experiments all
 
+# Two test processes (pytest-xdist; one file per process, so session fixtures are not split).
 test: setup browser
-	$(RUN) pytest -m "not slow" -q
+	$(RUN) pytest -n 2 --dist loadfile -m "not slow" -q
 
 test-all: setup browser
-	$(RUN) pytest -q
+	$(RUN) pytest -n 2 --dist loadfile -q
 
 lint: setup
 	$(RUN) ruff check .
@@ -36,6 +37,10 @@ format: setup
 
 bench: setup
 	$(RUN) python -m benchmarks
+
+# Sufficient statistics of 10^6, 10^7 and 10^8 rows (several minutes; README, "Scale").
+bench-scale: setup
+	$(RUN) python -m benchmarks.scale
 
 clean:
 	rm -rf reports/*/ reports/index.html reports/index.md .pytest_cache

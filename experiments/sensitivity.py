@@ -23,8 +23,10 @@ from experiments import intervals, report
 from experiments.runner import Card, Experiment, Run, Section
 from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
 from models import REGISTRY, ridge
+from models.base import ModelData, ModelSpec
 from models.data import DATASETS, arrays, noise_estimate, reference_setup
 from models.inference import PosteriorSampler
+from models.stats import pointwise_log_likelihood
 
 NAME = "sensitivity"
 MODELS = ("ridge", "logistic", "lasso")
@@ -42,14 +44,20 @@ def settings(quick: bool) -> dict:
     return {"draws": 2000, "tune": 1000, "chains": 4, "reps": 40, "sizes": 10}
 
 
-def power_scaling(dt, model: pm.Model, values: dict) -> dict:
+def power_scaling(dt, model: pm.Model, values: dict, spec: ModelSpec, md: ModelData) -> dict:
     """psense prior and likelihood sensitivity of every coefficient, with psense's diagnosis.
+
+    A Gaussian model's likelihood is written in sufficient statistics (no per-row variable): its
+    pointwise log-likelihood is computed from the draws (``md`` holds the rows and sigma).
 
     The model's ``pm.Data`` containers are set to the fit's values first: nutpie's ``with_data``
     changes only the compiled copy, and the log prior must be the one that was sampled.
     """
     pm.set_data(values, model=model)
-    pm.compute_log_likelihood(dt, model=model, progressbar=False)
+    if spec.likelihood_term:  # written in sufficient statistics: pointwise from the draws
+        pointwise_log_likelihood(dt, md.X, md.y, md.noise_sd)
+    else:
+        pm.compute_log_likelihood(dt, model=model, progressbar=False)
     pm.stats.compute_log_prior(dt, model=model, progressbar=False)
     table = az.psense_summary(dt, var_names=["w"], threshold=THRESHOLD, round_to=6)
     return {
@@ -78,7 +86,7 @@ def model_sensitivity(name: str, run: Run, k_model: int) -> tuple[dict, dict, li
         draws[width] = w
         widths[width] = {"factor": factor, "prior_values": values, "posterior_mean": w.mean(axis=0),
                          "posterior_sd": w.std(axis=0, ddof=1),
-                         "psense": power_scaling(dt, model, values)}  # fmt: skip
+                         "psense": power_scaling(dt, model, values, REGISTRY[name], setup.data)}  # fmt: skip
     results = {"data_source": data.source, "n_obs": len(y), "feature_names": names,
                "reference_penalty": reference, "noise_sd": setup.data.noise_sd, "widths": widths}  # fmt: skip
     return results, draws, diagnostics

@@ -22,7 +22,6 @@ _MODULES = (
     "models.logistic",
     "models.lasso",
     "models.elasticnet",
-    "models.stats",
 )
 
 

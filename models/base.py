@@ -91,9 +91,11 @@ class ModelData:
         return len(self.feature_names)
 
 
-def coords(data: ModelData) -> dict[str, list]:
-    """The coordinates every model uses: ``feature`` (column names) and ``obs`` (row numbers)."""
-    return {"feature": list(data.feature_names), "obs": list(range(data.n_obs))}
+def coords(data: ModelData, rows: bool = True) -> dict[str, list]:
+    """The coordinates every model uses: ``feature`` (column names) and, with ``rows``, ``obs``
+    (row numbers; a model written in sufficient statistics has no per-row variable)."""
+    names = {"feature": list(data.feature_names)}
+    return {**names, "obs": list(range(data.n_obs))} if rows else names
 
 
 def data_containers(data: ModelData):

@@ -31,9 +31,9 @@ from models.base import (
     ModelSpec,
     Twin,
     coords,
-    data_containers,
     positive,
 )
+from models.stats import normal_likelihood
 
 OBJECTIVE = "(1 / (2 n)) ||y - b0 - X w||^2 + alpha rho ||w||_1 + (alpha (1 - rho) / 2) ||w||^2"
 PRIOR = "y ~ Normal(b0 + X w, sigma), p(w_j) ∝ Normal(w_j | 0, tau) Laplace(w_j | 0, b), b0 flat"
@@ -72,15 +72,14 @@ def prior_to_penalty(
 
 def build(data: ModelData) -> pm.Model:
     """Normal prior (``pm.Data`` ``prior_sd``) times a Laplace potential (``pm.Data`` ``laplace_scale``)."""
-    with pm.Model(coords=coords(data)) as model:
-        X_data, y_data = data_containers(data)
+    with pm.Model(coords=coords(data, rows=False)) as model:
         sigma = pm.Data("noise_sd", positive(data.noise_sd, "noise sd (sigma)"))
         prior_sd = pm.Data("prior_sd", 1.0)
         scale = pm.Data("laplace_scale", 1.0)
         intercept = pm.Flat("intercept")
         w = pm.Normal("w", 0.0, prior_sd, dims="feature")
         pm.Potential("laplace_prior", -pm.math.sum(pm.math.abs(w)) / scale)
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
+        normal_likelihood(data, intercept, w, sigma)
     return model
 
 
@@ -96,8 +95,7 @@ def build_scaled_noise(data: ModelData) -> pm.Model:
     sigma and so matters for sigma's posterior. ``pm.Data`` ``prior_sd`` and ``laplace_scale`` hold
     tau_1 and b_1 (their values at sigma = 1).
     """
-    with pm.Model(coords=coords(data)) as model:
-        X_data, y_data = data_containers(data)
+    with pm.Model(coords=coords(data, rows=False)) as model:
         intercept = pm.Flat("intercept")
         log_sigma = pm.Flat("log_sigma")
         sigma = pm.Deterministic("sigma", pm.math.exp(log_sigma))
@@ -110,7 +108,7 @@ def build_scaled_noise(data: ModelData) -> pm.Model:
             -pm.math.sum(pm.math.abs(w)) / (sigma**2 * scale)
             - data.n_features * pt.log(pt.erfcx(u)),
         )
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
+        normal_likelihood(data, intercept, w, sigma)
     return model
 
 
@@ -169,4 +167,5 @@ SPEC = ModelSpec(
         ),
     ),  # fmt: skip
     build_scaled_noise=build_scaled_noise,
+    likelihood_term="likelihood",
 )

@@ -15,11 +15,14 @@ lambda), p(sigma^2) proportional to 1 / sigma^2, on centred y.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pymc as pm
 from sklearn.linear_model import Lasso, LassoCV
 
-from models.base import L1Term, ModelData, ModelSpec, Twin, coords, data_containers, positive
+from models.base import L1Term, ModelData, ModelSpec, Twin, coords, positive
+from models.stats import normal_likelihood
 
 OBJECTIVE = "(1 / (2 n)) ||y - b0 - X w||^2 + alpha ||w||_1"
 PRIOR = "y ~ Normal(b0 + X w, sigma), w_j ~ Laplace(0, b), b0 flat"
@@ -52,13 +55,12 @@ def laplace_scale_to_alpha(scale: float, noise_sd: float, n_obs: int) -> float:
 def build(data: ModelData) -> pm.Model:
     """Gaussian likelihood with fixed sigma (``pm.Data`` ``noise_sd``) and a Laplace prior with
     scale ``pm.Data`` ``laplace_scale``."""
-    with pm.Model(coords=coords(data)) as model:
-        X_data, y_data = data_containers(data)
+    with pm.Model(coords=coords(data, rows=False)) as model:
         sigma = pm.Data("noise_sd", positive(data.noise_sd, "noise sd (sigma)"))
         scale = pm.Data("laplace_scale", 1.0)
         intercept = pm.Flat("intercept")
         w = pm.Laplace("w", 0.0, scale, dims="feature")
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
+        normal_likelihood(data, intercept, w, sigma)
     return model
 
 
@@ -71,14 +73,13 @@ def build_scaled_noise(data: ModelData) -> pm.Model:
     ``b_1 = 1 / (n alpha)``, the scale at sigma = 1. (Park & Casella's Bayesian Lasso scales b with
     sigma instead, a different prior whose mode is not the Lasso at a fixed alpha.)
     """
-    with pm.Model(coords=coords(data)) as model:
-        X_data, y_data = data_containers(data)
+    with pm.Model(coords=coords(data, rows=False)) as model:
         intercept = pm.Flat("intercept")
         log_sigma = pm.Flat("log_sigma")
         sigma = pm.Deterministic("sigma", pm.math.exp(log_sigma))
         scale = pm.Data("laplace_scale", 1.0)
         w = pm.Laplace("w", 0.0, sigma**2 * scale, dims="feature")
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
+        normal_likelihood(data, intercept, w, sigma)
     return model
 
 
@@ -88,13 +89,13 @@ def build_bayesian_lasso(data: ModelData, lam: float = PARK_CASELLA_LAMBDA) -> p
     ``w_j | sigma ~ Laplace(0, sigma / lambda)`` and ``p(sigma^2) ∝ 1 / sigma^2``, which is a flat
     prior on ``log sigma``.
     """
-    with pm.Model(coords=coords(data)) as model:
-        X_data = pm.Data("X", data.X, dims=("obs", "feature"))
+    centred = dataclasses.replace(data, y=data.y - data.y.mean())
+    with pm.Model(coords=coords(data, rows=False)) as model:
         lam_data = pm.Data("lam", positive(lam, "lambda"))
         log_sigma = pm.Flat("log_sigma")
         sigma = pm.Deterministic("sigma", pm.math.exp(log_sigma))
         w = pm.Laplace("w", 0.0, sigma / lam_data, dims="feature")
-        pm.Normal("y", X_data @ w, sigma, observed=data.y - data.y.mean(), dims="obs")
+        normal_likelihood(centred, 0.0, w, sigma)
     return model
 
 
@@ -137,4 +138,5 @@ SPEC = ModelSpec(
         Twin(LassoCV, lambda est: {"alpha": float(est.alpha_)}, cv=True, settings=SETTINGS),
     ),
     build_scaled_noise=build_scaled_noise,
+    likelihood_term="likelihood",
 )

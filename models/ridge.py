@@ -33,6 +33,7 @@ from models.base import (
     data_containers,
     positive,
 )
+from models.stats import GaussianStatistics, normal_likelihood
 
 OBJECTIVE = "||y - b0 - X w||^2 + alpha ||w||^2"
 PRIOR = "y ~ Normal(b0 + X w, sigma), w_j ~ Normal(0, tau), b0 flat"
@@ -86,8 +87,22 @@ def prior_sd_to_alpha(prior_sd: float, noise_sd: float) -> float:
 def build(data: ModelData) -> pm.Model:
     """Bayesian linear regression with a Normal prior on the weights and sigma fixed.
 
-    ``pm.Data`` containers: ``noise_sd`` (sigma, from ``data.noise_sd``) and ``prior_sd`` (tau).
+    The likelihood is written in the sufficient statistics (:func:`models.stats.normal_likelihood`):
+    O(p^2) per gradient whatever n. ``pm.Data`` containers: ``noise_sd`` (sigma, from
+    ``data.noise_sd``), ``prior_sd`` (tau) and the statistics.
     """
+    with pm.Model(coords=coords(data, rows=False)) as model:
+        intercept = pm.Flat("intercept")
+        sigma = pm.Data("noise_sd", positive(data.noise_sd, "noise sd (sigma)"))
+        prior_sd = pm.Data("prior_sd", 1.0)
+        w = pm.Normal("w", 0.0, prior_sd, dims="feature")
+        normal_likelihood(data, intercept, w, sigma)
+    return model
+
+
+def build_rows(data: ModelData) -> pm.Model:
+    """:func:`build` with the likelihood row by row, ``pm.Normal("y", ..., observed=y)``: O(n p)
+    per gradient. The reference the statistics model is proved equal to (and timed against)."""
     with pm.Model(coords=coords(data)) as model:
         X_data, y_data = data_containers(data)
         intercept = pm.Flat("intercept")
@@ -110,13 +125,12 @@ def build_unknown_noise(data: ModelData, noise_prior_sd: float | None = None) ->
         Scale of sigma's HalfNormal prior; default the standard deviation of ``y``.
     """
     scale = float(np.std(data.y)) if noise_prior_sd is None else noise_prior_sd
-    with pm.Model(coords=coords(data)) as model:
-        X_data, y_data = data_containers(data)
+    with pm.Model(coords=coords(data, rows=False)) as model:
         intercept = pm.Flat("intercept")
         alpha = pm.Data("alpha", 1.0)
         sigma = pm.HalfNormal("sigma", positive(scale, "noise prior sd"))
         w = pm.Normal("w", 0.0, sigma / pm.math.sqrt(alpha), dims="feature")
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
+        normal_likelihood(data, intercept, w, sigma)
     return model
 
 
@@ -128,14 +142,13 @@ def build_scaled_noise(data: ModelData) -> pm.Model:
     sigma the conditional mode of w is Ridge(alpha), and the posterior of ``(b0, w)`` is exactly
     the multivariate Student-t of :func:`conjugate`.
     """
-    with pm.Model(coords=coords(data)) as model:
-        X_data, y_data = data_containers(data)
+    with pm.Model(coords=coords(data, rows=False)) as model:
         intercept = pm.Flat("intercept")
         log_sigma = pm.Flat("log_sigma")
         sigma = pm.Deterministic("sigma", pm.math.exp(log_sigma))
         prior_sd = pm.Data("prior_sd", 1.0)
         w = pm.Normal("w", 0.0, sigma * prior_sd, dims="feature")
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
+        normal_likelihood(data, intercept, w, sigma)
     return model
 
 
@@ -170,8 +183,6 @@ def conjugate(
     noise_sd : float, optional
         Fixed sigma; None for sigma unknown.
     """
-    from models.stats import GaussianStatistics  # stats builds on this module
-
     summary = GaussianStatistics.from_arrays(X, y, sample_weight)
     return summary.conjugate(penalty["alpha"], noise_sd)
 
@@ -195,15 +206,14 @@ def build_hierarchical(data: ModelData, tau_scale: float | None = None) -> pm.Mo
         Scale of tau's prior; default :func:`default_tau_scale`.
     """
     scale = default_tau_scale(data.X, data.y) if tau_scale is None else tau_scale
-    with pm.Model(coords=coords(data)) as model:
-        X_data, y_data = data_containers(data)
+    with pm.Model(coords=coords(data, rows=False)) as model:
         intercept = pm.Flat("intercept")
         sigma = pm.HalfNormal("sigma", float(np.std(data.y)))
         tau = pm.HalfCauchy("tau", positive(scale, "tau prior scale"))
         w = pm.Normal("w", 0.0, tau, dims="feature")
         alpha = pm.Deterministic("alpha", sigma**2 / tau**2)
         pm.Deterministic("log10_alpha", pm.math.log(alpha) / np.log(10))
-        pm.Normal("y", intercept + X_data @ w, sigma, observed=y_data, dims="obs")
+        normal_likelihood(data, intercept, w, sigma)
     return model
 
 
@@ -303,6 +313,7 @@ SPEC = ModelSpec(
     ),  # fmt: skip
     build_scaled_noise=build_scaled_noise,
     conjugate=conjugate,
+    likelihood_term="likelihood",
 )
 
 __all__ = [
@@ -311,6 +322,7 @@ __all__ = [
     "alpha_to_prior_sd",
     "build",
     "build_hierarchical",
+    "build_rows",
     "build_scaled_noise",
     "build_unknown_noise",
     "closed_form",

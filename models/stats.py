@@ -14,9 +14,9 @@ exactly. Three layers:
 * :func:`dask_statistics`: the summary of a dask array or dataframe (Parquet files, a CSV glob) in
   one pass, one task per partition, merged as a tree, on a ``dask.distributed`` cluster
   (:func:`dask_client`). A NaN or inf anywhere stops the pass with the partition named.
-* :func:`build`: a PyMC model whose likelihood is written in the statistics: O(p^2) per gradient,
-  whatever n. Registered as ``ridge_stats``, it goes through the same MAP solver and sampler as
-  every model.
+* :func:`normal_likelihood`: the Gaussian likelihood written in the statistics, O(p^2) per
+  gradient whatever n, used by every Gaussian model of the registry (ridge, lasso, elastic net),
+  which go through the same MAP solver and sampler as every model.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import numpy as np
 import pymc as pm
 from scipy.linalg import cho_factor, cho_solve
 
-from models import ridge
 from models.base import ConjugatePosterior, InputError, ModelData, positive
 
 
@@ -236,51 +235,71 @@ def dask_client(scheduler: str | None = None, n_workers: int = 2) -> Iterator:
         yield client
 
 
-# -- the PyMC model --------------------------------------------------------------------------------
+# -- the PyMC likelihood ---------------------------------------------------------------------------
 
 
-def build(data: ModelData) -> pm.Model:
-    r"""Bayesian ridge (sigma fixed) with the likelihood written in the sufficient statistics.
+def statistics_values(stats: GaussianStatistics) -> dict[str, object]:
+    """The ``pm.Data`` values of :func:`normal_likelihood` for a summary (swap rows, not graphs)."""
+    return {"n_rows": stats.weight_total, "x_mean": stats.x_mean, "y_mean": stats.y_mean,
+            "xx": stats.xx, "xy": stats.xy, "yy": stats.yy}  # fmt: skip
 
-    ``log p(y | b0, w) = -n/2 log(2 pi sigma^2) - [C_yy - 2 w'C_xy + w'C_xx w + n (ybar - b0 -
-    xbar'w)^2] / (2 sigma^2)``: the same function of ``(b0, w)`` as the full-data Normal
-    likelihood, evaluated in O(p^2). ``pm.Data``: the statistics, ``noise_sd`` and ``prior_sd``.
+
+def normal_likelihood(data: ModelData, intercept, w, sigma, name: str = "likelihood"):
+    r"""``y ~ Normal(b0 + X w, sigma)`` as a ``pm.Potential`` written in the sufficient statistics.
+
+    ``log p(y | b0, w, sigma) = -n/2 log(2 pi sigma^2) - [C_yy - 2 w'C_xy + w'C_xx w + n (ybar - b0
+    - xbar'w)^2] / (2 sigma^2)``: the same function of the parameters as the row-by-row Normal
+    likelihood, in O(p^2) per evaluation whatever n. Call inside a model; the statistics become
+    ``pm.Data`` (:func:`statistics_values`), so one compiled model serves new rows of the same
+    width. Pointwise quantities (LOO, predictive checks) come after sampling, from the draws
+    (:func:`pointwise_log_likelihood`).
+
+    Parameters
+    ----------
+    data : ModelData
+        Rows (summarised here) or ``data.stats``.
+    intercept, w, sigma : tensors (or 0.0 for a model without intercept)
     """
-    stats = statistics_of(data)
-    with pm.Model(coords={"feature": list(data.feature_names)}) as model:
-        n = pm.Data("n_rows", float(stats.weight_total))
-        x_mean = pm.Data("x_mean", stats.x_mean)
-        y_mean = pm.Data("y_mean", stats.y_mean)
-        xx, xy, yy = pm.Data("xx", stats.xx), pm.Data("xy", stats.xy), pm.Data("yy", stats.yy)
-        sigma = pm.Data("noise_sd", positive(data.noise_sd, "noise sd (sigma)"))
-        prior_sd = pm.Data("prior_sd", 1.0)
-        intercept = pm.Flat("intercept")
-        w = pm.Normal("w", 0.0, prior_sd, dims="feature")
-        offset = y_mean - intercept - pm.math.dot(x_mean, w)
-        squares = yy - 2 * pm.math.dot(w, xy) + pm.math.dot(w, pm.math.dot(xx, w)) + n * offset**2
-        pm.Potential("likelihood", -0.5 * n * pm.math.log(2 * np.pi * sigma**2)
-                     - squares / (2 * sigma**2))  # fmt: skip
-    return model
+    c = {key: pm.Data(key, value) for key, value in statistics_values(statistics_of(data)).items()}
+    offset = c["y_mean"] - intercept - pm.math.dot(c["x_mean"], w)
+    squares = (c["yy"] - 2 * pm.math.dot(w, c["xy"]) + pm.math.dot(w, pm.math.dot(c["xx"], w))
+               + c["n_rows"] * offset**2)  # fmt: skip
+    log_two_pi_var = pm.math.log(2 * np.pi) + 2 * pm.math.log(sigma)
+    return pm.Potential(name, -0.5 * c["n_rows"] * log_two_pi_var - squares / (2 * sigma**2))
 
 
-def exact_posterior(values: dict[str, float], data: ModelData) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and covariance of ``(b0, w)`` (sigma fixed, ``w ~ Normal(0, prior_sd)``) from the statistics."""
-    alpha = ridge.prior_sd_to_alpha(values["prior_sd"], data.noise_sd)
-    post = statistics_of(data).conjugate(alpha, data.noise_sd)
-    return post.mean, post.covariance()
+def pointwise_log_likelihood(
+    dt, X: np.ndarray, y: np.ndarray, noise_sd: float | None = None, chunk: int = 2_000_000
+):
+    """``log p(y_i | draw)`` for every draw and row, as the DataTree's ``log_likelihood`` group.
+
+    Computed from the posterior draws after sampling, in row chunks of about ``chunk`` numbers, for
+    a Gaussian model written with :func:`normal_likelihood` (which has no observed variable).
+    Uses the draws of ``intercept`` (0 if absent), ``w`` and ``sigma`` (or ``noise_sd``).
+    """
+    import xarray as xr
+    from scipy import stats as distributions
+
+    posterior = dt["posterior"].dataset
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    w = posterior["w"].values.reshape(chains * draws, -1)
+    b0 = posterior["intercept"].values.reshape(-1) if "intercept" in posterior else np.zeros(len(w))
+    sigma = (posterior["sigma"].values.reshape(-1) if noise_sd is None
+             else np.full(len(w), noise_sd))  # fmt: skip
+    out = np.empty((len(w), len(y)))
+    step = max(1, chunk // len(w))
+    for start in range(0, len(y), step):
+        rows = slice(start, start + step)
+        mean = b0[:, None] + w @ X[rows].T
+        out[:, rows] = distributions.norm.logpdf(y[rows], mean, sigma[:, None])
+    dt["log_likelihood"] = xr.DataTree(xr.Dataset(
+        {"y": (("chain", "draw", "obs"), out.reshape(chains, draws, len(y)))},
+        coords={"chain": posterior["chain"], "draw": posterior["draw"], "obs": np.arange(len(y))},
+    ))  # fmt: skip
+    return dt
 
 
-SPEC = dataclasses.replace(
-    ridge.SPEC,
-    name="ridge_stats",
-    title="Ridge from sufficient statistics (any n, O(p^2) per gradient)",
-    build=build,
-    likelihood_term="likelihood",
-    exact_mode=lambda pen, data: statistics_of(data).ridge_mode(pen["alpha"]),
-    exact_posterior=exact_posterior,
-    twins=(),
-    build_scaled_noise=None,
-    conjugate=None,
-)
-
-__all__ = ["SPEC", "GaussianStatistics", "build", "dask_client", "dask_statistics", "statistics_of"]
+__all__ = [
+    "GaussianStatistics", "dask_client", "dask_statistics", "normal_likelihood",
+    "pointwise_log_likelihood", "statistics_of", "statistics_values",
+]  # fmt: skip

@@ -39,6 +39,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from models import registry
 from models.base import ModelData, ModelSpec, Twin
 from models.inference import MAPSolver, PosteriorSampler, sampling_diagnostics
+from models.stats import GaussianStatistics, statistics_values
 
 METHODS = ("auto", "exact", "laplace", "nuts")
 LOG_LIKELIHOOD_MAX = 20_000_000  # draws x rows kept in posterior_["log_likelihood"] (160 MB)
@@ -319,7 +320,11 @@ class BayesianTwin(BaseEstimator):
 
     def _fit_map_and_draws(self, spec, data, sigma, method, seed) -> dict[str, np.ndarray]:
         gaussian = spec.likelihood == "gaussian"
-        rows = {"X": data.X, "y_obs": data.y}
+        rows = (
+            statistics_values(GaussianStatistics.from_arrays(data.X, data.y))
+            if spec.likelihood_term
+            else {"X": data.X, "y_obs": data.y}
+        )
         prior = spec.prior_values(self.penalty_, data)
         fixed = {**rows, **prior, **({"noise_sd": data.noise_sd} if gaussian else {})}
         variant = "scaled" if gaussian and sigma is None else "fixed"

@@ -1,4 +1,7 @@
-"""The statistics path equals the in-memory path: Dask pass, MAP, exact moments, evidence, NUTS."""
+"""The statistics path equals the in-memory path: Dask pass, MAP, exact moments, evidence, NUTS.
+
+``ridge.build`` writes the likelihood in the sufficient statistics; ``ridge.build_rows`` is the same
+model row by row, the reference."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from models.base import ModelData
 from models.data import build_model
 from models.evidence import Spectrum
 from models.inference import MAPSolver, PosteriorSampler
-from models.stats import SPEC, GaussianStatistics, dask_client, dask_statistics
+from models.stats import GaussianStatistics, dask_client, dask_statistics
 
 N, P = 6_000, 20
 
@@ -62,9 +65,9 @@ def test_map_exact_moments_and_evidence_equal_the_in_memory_ones(problem, summar
     alpha, sigma = 3.0, 2.0
     tau = ridge.alpha_to_prior_sd(alpha, sigma)
     stats_data = ModelData(np.empty((0, P)), np.empty(0), names, noise_sd=sigma, stats=summary)
-    stats_model = build_model(SPEC, stats_data, ("prior_sd",))
-    memory_model = build_model(ridge.SPEC, ModelData(X, y, names, noise_sd=sigma), ("prior_sd",))
-    a = MAPSolver(stats_model, SPEC).solve({"prior_sd": tau}).certify()
+    stats_model = build_model(ridge.SPEC, stats_data, ("prior_sd",))
+    memory_model = ridge.build_rows(ModelData(X, y, names, noise_sd=sigma))
+    a = MAPSolver(stats_model, ridge.SPEC).solve({"prior_sd": tau}).certify()
     b = MAPSolver(memory_model, ridge.SPEC).solve({"prior_sd": tau}).certify()
     # both Newton solves are certified (decrement < 1e-20 nats): equal to 1e-10
     assert rel(a.point["w"], b.point["w"]) <= 1e-10
@@ -83,11 +86,10 @@ def test_nuts_on_both_models_agrees_within_monte_carlo_error(problem, summary):
     names = tuple(f"x{j}" for j in range(P))
     values = {"prior_sd": ridge.alpha_to_prior_sd(3.0, 2.0)}
     fits = []
-    for spec, data in [
-        (SPEC, ModelData(np.empty((0, P)), np.empty(0), names, noise_sd=2.0, stats=summary)),
-        (ridge.SPEC, ModelData(X, y, names, noise_sd=2.0)),
+    for model in [
+        ridge.build(ModelData(np.empty((0, P)), np.empty(0), names, noise_sd=2.0, stats=summary)),
+        ridge.build_rows(ModelData(X, y, names, noise_sd=2.0)),
     ]:
-        model = build_model(spec, data, ("prior_sd",))
         fits.append(PosteriorSampler(model).sample(values, draws=1000, tune=1000, chains=2, seed=4))
     means = [f["posterior"]["w"].mean(("chain", "draw")).values for f in fits]
     mcse = [az.mcse(f, var_names=["w"])["w"].values for f in fits]

@@ -16,9 +16,17 @@ from models.inference import PosteriorSampler
 def test_power_scaling_uses_the_sampled_prior(diabetes):
     """nutpie's with_data leaves the PyMC model's pm.Data at its default; psense must not."""
     X, y, names = diabetes
-    model = ridge.build(arrays(X, y, names, 54.0))
+    data = arrays(X, y, names, 54.0)
+    model = ridge.build(data)
     dt = PosteriorSampler(model).sample({"prior_sd": 123.0}, draws=100, tune=200, chains=2, seed=1)
-    result = power_scaling(dt, model, {"prior_sd": 123.0})
+    result = power_scaling(dt, model, {"prior_sd": 123.0}, ridge.SPEC, data)
+    # the pointwise log-likelihood, computed from the draws (the likelihood is written in
+    # sufficient statistics), sums over rows to the model's own likelihood term: same function
+    first = {"intercept": dt["posterior"]["intercept"].values[0, 0], "w": w_first(dt)}
+    total = model.compile_logp(vars=[model["likelihood"]], jacobian=False)
+    np.testing.assert_allclose(
+        dt["log_likelihood"]["y"].values[0, 0].sum(), total(first), rtol=1e-10
+    )
     w = dt["posterior"]["w"].values
     # Same formula, same floats: agreement to round-off.
     np.testing.assert_allclose(
@@ -27,6 +35,10 @@ def test_power_scaling_uses_the_sampled_prior(diabetes):
     assert len(result["prior"]) == len(names) and set(result["diagnosis"]) <= {
         "ok", "potential prior-data conflict", "potential strong prior / weak likelihood"
     }  # fmt: skip
+
+
+def w_first(dt):
+    return dt["posterior"]["w"].values[0, 0]
 
 
 def test_sensitivity_experiment(run_quick):

@@ -1,0 +1,155 @@
+"""Scale benchmark: sufficient statistics of 10^6, 10^7 and 10^8 rows on this machine.
+
+    python -m benchmarks.scale        (or: make bench-scale)
+
+Each measurement runs in its own process, so its peak resident memory (``ru_maxrss``) is that of
+the whole process: the Dask pass (a LocalCluster of 2 threads in the process, data generated
+chunk-wise by ``dask.array``, never whole in memory), scikit-learn's Ridge and BayesianRidge on the
+largest n they can hold here, and one gradient of the full-data PyMC model against the statistics
+model. Writes reports/bench-scale/results.json; nothing here is asserted in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+P = 20
+CHUNK = 1_000_000
+PASS_ROWS = (10**6, 10**7, 10**8)
+SKLEARN_ROWS = (10**6, 10**7)  # 10^8 x 20 doubles is 16 GB: with scikit-learn's copies, not here
+GRADIENT_ROWS = (10**6, 10**7)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_pass(rows: int) -> dict:
+    import dask.array as da
+    from dask.distributed import Client, LocalCluster
+
+    from models.stats import dask_statistics
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster),
+    ):
+        rng = da.random.default_rng(0)
+        X = rng.standard_normal((rows, P), chunks=(CHUNK, P))
+        y = X @ np.linspace(-1, 1, P) + rng.standard_normal(rows, chunks=CHUNK)
+        start = time.perf_counter()
+        stats = dask_statistics(X, y)
+        seconds = time.perf_counter() - start
+    return {"rows": stats.n, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
+
+
+def _in_memory(rows: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((rows, P))
+    return X, X @ np.linspace(-1, 1, P) + rng.standard_normal(rows)
+
+
+def measure_sklearn(rows: int, name: str) -> dict:
+    from sklearn.linear_model import BayesianRidge, Ridge
+
+    X, y = _in_memory(rows)
+    estimator = Ridge(alpha=1.0) if name == "Ridge" else BayesianRidge()
+    start = time.perf_counter()
+    estimator.fit(X, y)
+    return {"rows": rows, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
+
+
+def measure_gradient(rows: int) -> dict:
+    from models import ridge
+    from models.base import ModelData
+    from models.stats import GaussianStatistics
+
+    X, y = _in_memory(rows)
+    names = tuple(f"x{j}" for j in range(P))
+    data = ModelData(X, y, names, noise_sd=1.0)
+    summary = ModelData(
+        np.empty((0, P)),
+        np.empty(0),
+        names,
+        noise_sd=1.0,
+        stats=GaussianStatistics.from_arrays(X, y),
+    )
+    out = {"rows": rows}
+    for label, model in (
+        ("full_data", ridge.build_rows(data)),
+        ("statistics", ridge.build(summary)),
+    ):
+        grad = model.compile_dlogp()
+        point = model.initial_point()
+        grad(point)
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            grad(point)
+            times.append(time.perf_counter() - start)
+        out[f"{label}_gradient_seconds"] = float(np.median(times))
+    return out
+
+
+def run_one(kind: str, rows: int) -> dict:
+    """One measurement in a fresh process (its own peak RSS)."""
+    command = [sys.executable, "-m", "benchmarks.scale", kind, str(rows)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    if len(sys.argv) == 3:
+        kind, rows = sys.argv[1], int(sys.argv[2])
+        if kind == "pass":
+            out = measure_pass(rows)
+        elif kind == "gradient":
+            out = measure_gradient(rows)
+        else:
+            out = measure_sklearn(rows, kind)
+        print(json.dumps(out))
+        return 0
+    from experiments import common
+    from experiments.output import atomic_output_dir
+
+    results = {"pass": [], "Ridge": [], "BayesianRidge": [], "gradient": []}
+    for rows in PASS_ROWS:
+        results["pass"].append(run_one("pass", rows))
+        print(f"Dask pass, {rows:.0e} rows: {results['pass'][-1]}", file=sys.stderr)
+    for rows in SKLEARN_ROWS:
+        for name in ("Ridge", "BayesianRidge"):
+            results[name].append(run_one(name, rows))
+            print(f"{name}, {rows:.0e} rows: {results[name][-1]}", file=sys.stderr)
+    for rows in GRADIENT_ROWS:
+        results["gradient"].append(run_one("gradient", rows))
+        print(f"gradient, {rows:.0e} rows: {results['gradient'][-1]}", file=sys.stderr)
+    largest = SKLEARN_ROWS[-1]
+    at = {r["rows"]: r for r in results["pass"]}
+    results["ratios"] = {
+        f"dask_pass_vs_ridge_seconds_at_{largest:.0e}": at[largest]["seconds"]
+        / results["Ridge"][-1]["seconds"],
+        f"dask_pass_vs_bayesian_ridge_seconds_at_{largest:.0e}": at[largest]["seconds"]
+        / results["BayesianRidge"][-1]["seconds"],
+        "peak_rss_1e8_vs_1e6": at[10**8]["peak_rss_mb"] / at[10**6]["peak_rss_mb"],
+        f"full_vs_statistics_gradient_at_{GRADIENT_ROWS[-1]:.0e}": results["gradient"][-1][
+            "full_data_gradient_seconds"
+        ]
+        / results["gradient"][-1]["statistics_gradient_seconds"],
+    }
+    print(json.dumps(results["ratios"], indent=1))
+    out = common.REPO_ROOT / "reports" / "bench-scale"
+    with atomic_output_dir(out, "bench-scale") as tmp:
+        common.write_json(tmp / "results.json", results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
