@@ -17,6 +17,8 @@ Registration is one line in :data:`experiments.registry.MODULES`.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,6 +26,7 @@ from experiments import common, report
 from experiments.output import atomic_output_dir
 from models.base import InputError, ModelSpec
 from models.data import DATASETS, Dataset, default_dataset
+from models.inference import CLOCK
 
 
 @dataclass
@@ -46,6 +49,9 @@ class Run:
         ``{file stem: DataTree}`` saved as ``<stem>.nc`` beside the page.
     state : dict
         In-memory objects one section hands to a later one (models, samplers, draws).
+    timings : dict
+        Wall-clock measurements of the experiment's own (they change run to run, so they go to
+        timings.json beside the runner's per-step times, never to results.json).
     """
 
     name: str
@@ -55,6 +61,7 @@ class Run:
     results: dict = field(default_factory=dict)
     posteriors: dict = field(default_factory=dict)
     state: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
     out: object = None
 
     @property
@@ -203,31 +210,68 @@ def load(experiment: Experiment, args: argparse.Namespace) -> Dataset | None:
     return data
 
 
-def run_experiment(experiment: Experiment, argv: list[str]) -> dict:
-    """Parse, validate, compute every section, write results.json, posteriors, figures and page."""
+def run_experiment(experiment: Experiment, argv: list[str], import_seconds: float = 0.0) -> dict:
+    """Parse, validate, compute every section, write results.json, posteriors, figures and page.
+
+    timings.json records the wall time of each step, and within it the seconds spent compiling
+    and sampling (``models.inference.CLOCK``), the figures and the writing; ``import_seconds`` is
+    the heavy imports' share when this is the process's first experiment.
+    """
+    started = time.perf_counter()
     args = parser(experiment).parse_args(argv)
     run = Run(experiment.name, args, experiment.settings(args.quick), load(experiment, args))
     if experiment.validate:
         experiment.validate(run)
     steps = [s for s in experiment.sections if s.compute or s.figures]
     progress = common.Progress(experiment.name, len(steps) + 1, args.quiet)
+    measured = []
     with atomic_output_dir(args.out, experiment.name) as out:
         run.out = out
         run.results = {**(run.data.provenance() if run.data is not None else {}),
                        "settings": {**run.cfg, "seed": args.seed}}  # fmt: skip
         for section in steps:
             progress(section.progress or "figures")
-            if section.compute:
-                run.results.update(section.compute(run) or {})
-            if section.figures:
-                section.figures(run)
+            with _measure(measured, section.progress or "figures") as step:
+                if section.compute:
+                    run.results.update(section.compute(run) or {})
+                figures = time.perf_counter()
+                if section.figures:
+                    section.figures(run)
+                step["figures_seconds"] = time.perf_counter() - figures
         progress("results.json, posteriors and report page")
-        for stem, dt in run.posteriors.items():
-            dt.to_netcdf(out / f"{stem}.nc")
-        common.write_json(out / "results.json", run.results)
-        page = report.Page(experiment.title, out)
-        for section in experiment.sections:
-            if section.page:
-                section.page(page, run)
-        page.write(common.provenance(args.seed, [experiment.name, *argv]))
+        with _measure(measured, "writing results, posteriors and page"):
+            for stem, dt in run.posteriors.items():
+                dt.to_netcdf(out / f"{stem}.nc")
+            common.write_json(out / "results.json", run.results)
+            page = report.Page(experiment.title, out)
+            for section in experiment.sections:
+                if section.page:
+                    section.page(page, run)
+            page.write(common.provenance(args.seed, [experiment.name, *argv]))
+        timings = {
+            "wall_seconds": time.perf_counter() - started + import_seconds,
+            "import_seconds": import_seconds,
+            "compile_seconds": sum(step["compile_seconds"] for step in measured),
+            "sampling_seconds": sum(step["sampling_seconds"] for step in measured),
+            "figures_seconds": sum(step.get("figures_seconds", 0.0) for step in measured),
+            "writing_seconds": measured[-1]["seconds"],
+            "steps": measured,
+            **run.timings,
+        }
+        common.write_json(out / "timings.json", timings)
     return run.results
+
+
+@contextlib.contextmanager
+def _measure(measured: list, label: str):
+    """Append ``{step, seconds, compile_seconds, sampling_seconds}`` for the enclosed work."""
+    compile_before, sampling_before = CLOCK.compile, CLOCK.sampling
+    step = {"step": label}
+    start = time.perf_counter()
+    try:
+        yield step
+    finally:
+        step.update(seconds=time.perf_counter() - start,
+                    compile_seconds=CLOCK.compile - compile_before,
+                    sampling_seconds=CLOCK.sampling - sampling_before)  # fmt: skip
+        measured.append(step)

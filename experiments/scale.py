@@ -140,7 +140,7 @@ def compute_pass(run: Run) -> dict:
     import dask.array as da
 
     path, target = run.state["source"]
-    timings = run.state.setdefault("timings", {})
+    timings = run.timings
     with dask_client(run.args.scheduler) as client:
         frame = read_frame(path, target)
         stats, seconds, memory = _measured_pass(
@@ -252,12 +252,11 @@ def compute_gradients(run: Run) -> None:
         set_data(summary, statistics_values(GaussianStatistics.from_arrays(X, y)))
         rows.append({"rows": n, "full_data_seconds": _gradient_seconds(full_grad, point),
                      "statistics_seconds": _gradient_seconds(summary_grad, point)})  # fmt: skip
-    run.state.setdefault("timings", {})["gradient"] = rows
+    run.timings["gradient"] = rows
 
 
 def figures(run: Run) -> None:
-    timings = run.state["timings"]
-    common.write_json(run.out / "timings.json", timings)
+    timings = run.timings
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     rows = [r["rows"] for r in timings["gradient"]]
     left.loglog(rows, [r["full_data_seconds"] * 1e6 for r in timings["gradient"]], "o-",
@@ -286,7 +285,7 @@ def figures(run: Run) -> None:
 
 
 def page(page: report.Page, run: Run) -> None:
-    r, timings = run.results, run.state["timings"]
+    r, timings = run.results, run.timings
     post, unknown = r["posterior"], r["posterior_unknown_noise"]
     page.claim(
         "For a Gaussian likelihood the posterior depends on the rows only through n, the means and "

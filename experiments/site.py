@@ -23,6 +23,11 @@ Gaussian y:    NLL(w) = ||y - Xw||^2 / (2 sigma^2) + const
 Ridge:         ||y - Xw||^2 + alpha ||w||^2  =  2 sigma^2 x (the line above)   =>   alpha = sigma^2 / tau^2"""
 
 
+# timings.json fields shown on the front page (seconds; they change run to run)
+TIMING_COLUMNS = ("wall_seconds", "import_seconds", "compile_seconds", "sampling_seconds",
+                  "figures_seconds", "writing_seconds")  # fmt: skip
+
+
 def agreement(results: dict) -> str:
     """The measured MAP-vs-scikit-learn agreement of one results.json, in words."""
     worst, count = max(results["max_rel_diff"]), len(results["max_rel_diff"])
@@ -64,9 +69,18 @@ def write_index(reports: Path) -> None:
         card = experiment.card(results[folder.name])
         cards.append({"name": folder.name, "title": _title(folder), "figure": card.figure,
                       "spans": inline(card.headline)})  # fmt: skip
+    timings = []
+    for folder in folders:
+        path = folder / "timings.json"
+        if path.is_file():
+            t = json.loads(path.read_text())
+            timings.append(
+                {"name": folder.name, **{key: t.get(key, 0.0) for key in TIMING_COLUMNS}}
+            )
     seeds = {res.get("settings", {}).get("seed") for res in results.values()} - {None}
     context = {"title": "secretly-bayesian", "table": table, "cards": cards, "formula": FORMULA,
-               "knobs": (reports / "knobs" / "index.html").is_file(),
+               "knobs": (reports / "knobs" / "index.html").is_file(), "timings": timings,
+               "total": {key: sum(t[key] for t in timings) for key in TIMING_COLUMNS},
                "prov": provenance(min(seeds) if len(seeds) == 1 else "per experiment", ["all"])}  # fmt: skip
     for filename in ("index.html", "index.md"):
         fd, tmp = tempfile.mkstemp(dir=reports, prefix=f".{filename}.")

@@ -46,6 +46,17 @@ ESS_MIN = 400
 BFMI_MIN = 0.3  # E-BFMI below this: the momentum resampling explores energy poorly (Betancourt)
 
 
+@dataclass
+class Clock:
+    """Seconds this process has spent compiling models and sampling (the runner's timings.json)."""
+
+    compile: float = 0.0
+    sampling: float = 0.0
+
+
+CLOCK = Clock()
+
+
 class ConvergenceError(RuntimeError):
     """The MAP solver stopped without certifying its answer."""
 
@@ -143,6 +154,7 @@ class MAPSolver:
     """
 
     def __init__(self, model: pm.Model, spec: ModelSpec | None = None):
+        started = time.perf_counter()
         self.model = model
         l1_terms = spec.l1_terms if spec is not None else ()
         excluded = {term.term for term in l1_terms}
@@ -180,6 +192,7 @@ class MAPSolver:
         self._unconstrained_to_point = pytensor.function(
             value_vars, constrained, on_unused_input="ignore"
         )
+        CLOCK.compile += time.perf_counter() - started
 
     def _l1_weights(self) -> np.ndarray:
         weights = np.zeros_like(self._x0)
@@ -467,7 +480,9 @@ class PosteriorSampler:
     def __init__(self, model: pm.Model, adaptation: str = "low_rank"):
         self.model = model
         self.adaptation = adaptation
+        started = time.perf_counter()
         self.compiled = nutpie.compile_pymc_model(model)
+        CLOCK.compile += time.perf_counter() - started
 
     def sample(
         self,
@@ -498,6 +513,7 @@ class PosteriorSampler:
             save_warmup=False,
             target_accept=target_accept,
         )
+        started = time.perf_counter()
         try:
             while not _finished(sampler):
                 time.sleep(0.01)
@@ -505,6 +521,8 @@ class PosteriorSampler:
         except BaseException:
             sampler.cancel()
             raise
+        finally:
+            CLOCK.sampling += time.perf_counter() - started
 
 
 def sampling_diagnostics(fit: str, dt, var_names: list[str]) -> dict:

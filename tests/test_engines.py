@@ -71,7 +71,7 @@ def test_engines_experiment(run_quick):
     assert results["ridge"]["methods"]["map"]["sd_max_rel_err"] == 1.0
     import json
 
-    timings = json.loads((out / "timings.json").read_text())
+    timings = json.loads((out / "timings.json").read_text())["engines"]
     assert set(timings["logistic"]) == methods
     assert all(set(t) == {"wall_seconds", "compile_seconds"} for t in timings["ridge"].values())
     assert "wall_seconds" not in (out / "results.json").read_text()
