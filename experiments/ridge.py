@@ -159,25 +159,45 @@ def unknown_page(page: report.Page, run: Run) -> None:
 # --- correlation and prediction -----------------------------------------------------------------
 
 
-def predictive_hdi(dt, X: np.ndarray, noise_sd: float, seed: int, chunk: int = 2_000_000):
-    """The suite's interval of each row's posterior predictive ``y_rep = b0 + X w + sigma eps``.
+SAVED_ROWS_X_DRAWS = 2e7  # up to this size the pointwise groups are saved with the posterior
 
-    The likelihood is written in sufficient statistics, so there is no per-row variable to
-    resample: replicated rows are drawn here from the posterior draws (sigma fixed), in row chunks
-    of about ``chunk`` numbers, and only their intervals are kept.
+
+def predictive_draws(dt, X: np.ndarray, noise_sd: float, seed: int, chunk: int = 2_000_000):
+    """Posterior predictive ``y_rep = b0 + X w + sigma eps`` (sigma fixed), one per posterior draw,
+    in row chunks of about ``chunk`` numbers: yields ``(rows, y_rep)``.
+
+    The likelihood is written in sufficient statistics, so there is no per-row variable for PyMC
+    to resample: the replicated rows are drawn here from the posterior draws.
     """
     post = dt["posterior"].dataset
     w = post["w"].values.reshape(-1, X.shape[1])
     b0 = post["intercept"].values.reshape(-1)
     rng = np.random.default_rng(seed)
-    bounds = np.empty((len(X), 2))
     step = max(1, chunk // len(w))
     for start in range(0, len(X), step):
         rows = slice(start, start + step)
         y_rep = b0[:, None] + w @ X[rows].T
-        y_rep += noise_sd * rng.standard_normal(y_rep.shape)
-        bounds[rows] = intervals.array_interval(y_rep)
-    return bounds[:, 0], bounds[:, 1]
+        yield rows, y_rep + noise_sd * rng.standard_normal(y_rep.shape)
+
+
+def prior_predictive(
+    X: np.ndarray, y: np.ndarray, prior_sd: float, noise_sd: float, seed: int, draws: int = 500
+) -> np.ndarray:
+    """``y = b0 + X w + sigma eps`` with ``w ~ Normal(0, tau)``; b0 is flat (no prior predictive),
+    so it is held at mean(y) and the check is of the spread the prior on w implies."""  # fmt: skip
+    rng = np.random.default_rng(seed)
+    w = prior_sd * rng.standard_normal((draws, X.shape[1]))
+    return y.mean() + w @ X.T + noise_sd * rng.standard_normal((draws, len(X)))
+
+
+def _group(values: np.ndarray, chains: int) -> xr.DataTree:
+    draws = values.reshape(chains, -1, values.shape[-1])
+    coords = {
+        "chain": np.arange(chains),
+        "draw": np.arange(draws.shape[1]),
+        "obs": np.arange(draws.shape[2]),
+    }
+    return xr.DataTree(xr.Dataset({"y": (("chain", "draw", "obs"), draws)}, coords=coords))
 
 
 def predictive_compute(run: Run) -> dict:
@@ -185,15 +205,28 @@ def predictive_compute(run: Run) -> dict:
     corr = np.atleast_2d(np.corrcoef(intervals.draws(dt, "w").values, rowvar=False))
     off = np.abs(corr - np.eye(len(corr)))
     a, b = np.unravel_index(np.argmax(off), off.shape)  # (0, 0) with one feature: no pair
-    low, high = predictive_hdi(dt, md.X, md.noise_sd, run.seed)
-    if md.X.shape[0] * dt["posterior"].sizes["draw"] * dt["posterior"].sizes["chain"] <= 2e7:
-        # saved with the posterior: what az.loo and predictive checks need (computed from the draws)
+    chains = dt["posterior"].sizes["chain"]
+    keep = md.X.shape[0] * dt["posterior"].sizes["draw"] * chains <= SAVED_ROWS_X_DRAWS
+    bounds, kept = np.empty((len(md.y), 2)), []
+    for rows, y_rep in predictive_draws(dt, md.X, md.noise_sd, run.seed):
+        bounds[rows] = intervals.array_interval(y_rep)
+        if keep:
+            kept.append(y_rep)
+    low, high = bounds[:, 0], bounds[:, 1]
+    prior = prior_predictive(md.X, md.y, run.results["posterior"]["prior_values"]["prior_sd"],
+                             md.noise_sd, run.seed)  # fmt: skip
+    if keep:
+        # saved with the posterior: what az.loo, az.loo_pit and predictive checks need
         pointwise_log_likelihood(dt, md.X, md.y, md.noise_sd)
         dt["observed_data"] = xr.DataTree(xr.Dataset({"y": ("obs", md.y)}))
+        dt["posterior_predictive"] = _group(np.concatenate(kept, axis=1), chains)
+        dt["prior_predictive"] = _group(prior, 1)
     names = run.results["feature_names"]
     run.state["predictive"] = (low, high)
     coverage = float(np.mean((md.y >= low) & (md.y <= high)))
+    run.state["prior_predictive_sd"] = float(prior.std())
     return {"posterior": {**run.results["posterior"], "correlation": corr, "predictive_coverage_94": coverage,
+                          "prior_predictive_sd_over_sd_y": float(prior.std() / md.y.std()),
                           "most_correlated": (names[a], names[b], float(corr[a, b])) if a != b else None}}  # fmt: skip
 
 
@@ -261,6 +294,15 @@ def predictive_figures(run: Run) -> None:
     if run.results["posterior"]["most_correlated"] is not None:
         correlation_figure(run)
     predictive_figure(run)
+    dt = run.state["dt"]
+    if "posterior_predictive" in dt.children:
+        for name, plot in (
+            ("prior_predictive.png", lambda: az.plot_ppc_dist(dt, group="prior_predictive")),
+            ("ppc.png", lambda: az.plot_ppc_dist(dt)),
+            ("loo_pit.png", lambda: az.plot_loo_pit(dt)),
+        ):
+            plot().savefig(run.out / name)
+            plt.close("all")  # fmt: skip
 
 
 def _ridge_prediction(run: Run) -> np.ndarray:
@@ -285,6 +327,24 @@ def predictive_page(page: report.Page, run: Run) -> None:
                      "estimate can show this.")  # fmt: skip
     page.figure("predictive.png", f"Posterior predictive {intervals.PROB:.0%} intervals against Ridge's "
                 "single prediction.")  # fmt: skip
+    if (run.out / "ppc.png").is_file():
+        page.heading("Predictive checks")
+        ratio = post["prior_predictive_sd_over_sd_y"]
+        verdict = ("narrower than the data: the prior is informative about the size of y" if ratio < 1
+                   else "wider than the data without dwarfing them" if ratio < 10
+                   else "far wider than the data: the prior says little about y")  # fmt: skip
+        page.text(f"**Prior predictive** at the reference prior (tau = "
+                  f"{post['prior_values']['prior_sd']:.4g}, sigma fixed, b0 held at mean(y) since its prior is "
+                  f"flat): the sd of y it implies is {ratio:.2f} times the observed sd, {verdict}.")  # fmt: skip
+        page.figure("prior_predictive.png", "Prior predictive check (az.plot_ppc_dist, group "
+                    "prior_predictive): densities of data sets simulated from the prior.")  # fmt: skip
+        page.figure("ppc.png", "Posterior predictive check (az.plot_ppc_dist): densities of replicated "
+                    "data sets (blue) against the observed y (black). Read it for shape: a Normal "
+                    "likelihood replicates symmetric data, so a skewed target shows here even when "
+                    "every coefficient is right.")  # fmt: skip
+        page.figure("loo_pit.png", "LOO-PIT (az.plot_loo_pit): the probability integral transform of each "
+                    "observation under its leave-one-out predictive (PSIS), as an ECDF difference with its "
+                    "simultaneous band; calibrated predictions stay inside the band.")  # fmt: skip
     run.state.setdefault("hides", []).extend([
         *hides,
         f"**Predictions.** Ridge predicts one number per row; the posterior predictive interval covers, in-sample, "
