@@ -8,7 +8,6 @@ reruns a snippet gets the page's numbers (ArviZ 1.x's own default is an 89% ETI)
 from __future__ import annotations
 
 import arviz as az
-from arviz_stats.base import array_stats
 
 PROB = 0.94
 KIND = "hdi"
@@ -33,11 +32,6 @@ def summary(dt, var_names: list[str]):
 def interval(dt, var_names: list[str], group: str = "posterior"):
     """The suite's interval of each variable, as labelled arrays (``ci_bound`` lower/upper)."""
     return az.hdi(dt, var_names=var_names, group=group, prob=PROB)
-
-
-def array_interval(samples):
-    """The suite's interval of each column of ``samples`` (draws first): array (columns, 2)."""
-    return array_stats.hdi(samples, PROB, axis=0)
 
 
 def draws(dt, var_name: str, group: str = "posterior"):
