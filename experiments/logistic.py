@@ -187,6 +187,62 @@ def heldout_page(page: report.Page, run: Run) -> None:
     ])  # fmt: skip
 
 
+PRIOR_WIDTHS = {"tau = 1": 1.0}
+EXTREME = 0.01  # P(y = 1) below this or above 1 - this counts as "near-certain"
+
+
+def prior_compute(run: Run) -> dict:
+    """Prior predictive P(y = 1 | x) for every row: w ~ Normal(0, tau), b0 held at logit(mean(y))
+    (its prior is flat: it has no prior predictive), at tau = 1 and at the reference tau."""
+    data = run.data
+    rng = np.random.default_rng(run.seed)
+    b0 = float(np.log(data.y.mean() / (1 - data.y.mean())))
+    widths = {**PRIOR_WIDTHS, "reference tau": run.results["posterior"]["prior_values"]["prior_sd"]}
+    draws = {}
+    summary = {}
+    for label, tau in widths.items():
+        w = tau * rng.standard_normal((500, data.X.shape[1]))
+        prob = expit(b0 + w @ data.X.T)
+        draws[label] = prob.ravel()
+        extreme = np.mean((prob < EXTREME) | (prob > 1 - EXTREME))
+        summary[label] = {"tau": tau, "fraction_near_certain": float(extreme),
+                          "logit_sd": float(np.std(w @ data.X.T))}  # fmt: skip
+    run.state["prior_probabilities"] = draws
+    return {"prior_predictive": summary}
+
+
+def prior_figures(run: Run) -> None:
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    for (label, prob), color in zip(run.state["prior_probabilities"].items(),
+                                    (COLORS["sklearn"], COLORS["posterior"]), strict=True):  # fmt: skip
+        tau = run.results["prior_predictive"][label]["tau"]
+        ax.hist(prob, bins=50, range=(0, 1), density=True, histtype="step", lw=2, color=color,
+                label=f"prior predictive, tau = {tau:.3g}"
+                + (" (cross-validated reference)" if label == "reference tau" else ""))  # fmt: skip
+    ax.set_xlabel("P(y = 1 | x) implied by the prior (every row, 500 prior draws)")
+    ax.set_ylabel("density")
+    ax.set_title("Prior predictive check: what the prior says about the probabilities")
+    ax.legend(fontsize=8)
+    save(fig, run.out / "prior_predictive.png")
+
+
+def prior_page(page: report.Page, run: Run) -> None:
+    prior = run.results["prior_predictive"]
+    one, ref = prior["tau = 1"], prior["reference tau"]
+    page.heading("Prior predictive check")
+    same = abs(ref["tau"] - 1.0) < 1e-9
+    reference = ("The cross-validated reference prior is tau = 1 itself." if same else
+                 f"At the reference tau = {ref['tau']:.3g} the share is {ref['fraction_near_certain']:.0%}.")  # fmt: skip
+    page.text(f"Before any data: with w_j ~ Normal(0, tau) on {run.data.X.shape[1]} standardised "
+              f"features, the logit b0 + x w has sd about tau sqrt(p) ({one['logit_sd']:.3g} at "
+              f"tau = 1). So the 'weak' prior tau = 1 puts {one['fraction_near_certain']:.0%} of the "
+              f"prior probabilities below {EXTREME} or above {1 - EXTREME}: far from flat in "
+              f"probability space. {reference} b0 is held at logit(mean(y)): its prior is flat, so "
+              "it has no prior predictive.")  # fmt: skip
+    page.figure("prior_predictive.png", "The distribution of P(y = 1 | x) the prior implies, over "
+                "every row and 500 prior draws, at tau = 1 and at the reference tau.")  # fmt: skip
+
+
 def card(results: dict) -> Card:
     held = results["heldout"]
     return Card("heldout_probabilities.png", (
@@ -200,6 +256,12 @@ def card(results: dict) -> Card:
 EXPERIMENT = penalty_experiment(
     logistic.SPEC,
     extra=(
+        Section(
+            "prior predictive: P(y = 1) implied by the prior",
+            prior_compute,
+            prior_figures,
+            prior_page,
+        ),  # fmt: skip
         Section(
             "held-out rows: NUTS on the training split",
             heldout_compute,
