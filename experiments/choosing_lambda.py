@@ -195,6 +195,7 @@ def compute(run: Run) -> dict:
         "alpha_grid": grid,
         "noise_sd_for_loo": noise_sd,
         "tau_prior_scale": tau_scale,
+        "alpha_prior": alpha_prior(y, tau_scale, args.seed, run.state),
         "alpha_posterior": {
             "median": float(np.median(alpha_draws)),
             "mean": float(np.mean(alpha_draws)),
@@ -217,6 +218,20 @@ def compute(run: Run) -> dict:
             "alphas": train_choices.alphas,
         },
     }
+
+
+def alpha_prior(y: np.ndarray, tau_scale: float, seed: int, state: dict) -> dict:
+    """The prior the hierarchical model implies on alpha = sigma^2 / tau^2, by simulation:
+    sigma ~ HalfNormal(sd(y)), tau ~ HalfCauchy(tau_scale). Its 94% equal-tailed interval (the prior
+    is heavy-tailed in log alpha; an HDI of a histogram would be noisy) and its width in decades."""
+    rng = np.random.default_rng(seed)
+    sigma = np.abs(rng.normal(0.0, np.std(y), 200_000))
+    tau = np.abs(tau_scale * rng.standard_cauchy(200_000))
+    log10_alpha = np.log10(sigma**2 / tau**2)
+    state["prior_log10_alpha"] = log10_alpha
+    low, high = np.quantile(log10_alpha, [0.03, 0.97])
+    return {"log10_eti_94_low": float(low), "log10_eti_94_high": float(high),
+            "decades": float(high - low)}  # fmt: skip
 
 
 def log_evidence_curve(X: np.ndarray, y: np.ndarray, grid: np.ndarray) -> list[float]:
@@ -262,12 +277,16 @@ def figures(run: Run) -> None:
     )
     alphas = {method: res[f"{method}_alpha"] for method in CHOICES}
     fig, ax = plt.subplots(figsize=(9, 4.5))
+    prior = run.state["prior_log10_alpha"]
+    ax.hist(prior, bins=120, range=tuple(np.quantile(prior, [0.005, 0.995])), density=True,
+            histtype="step", color=COLORS["data"], lw=1.5,
+            label="prior implied on alpha (tau ~ HalfCauchy, sigma ~ HalfNormal)")  # fmt: skip
     ax.hist(np.log10(alpha_draws), bins=50, density=True, color=COLORS["posterior"], alpha=0.45,
             label="posterior of alpha = sigma^2 / tau^2 (NUTS)")  # fmt: skip
     _mark_choices(ax, alphas)
     ax.set_xlabel("log10 alpha (ridge penalty, units of the data)")
-    ax.set_ylabel("posterior density (per log10 unit)")
-    ax.set_title("Where each point choice of alpha falls on the posterior of alpha")
+    ax.set_ylabel("density (per log10 unit)")
+    ax.set_title("The prior on alpha, its posterior, and where each point choice falls")
     ax.legend(fontsize=8)
     save(fig, out / "alpha_posterior.png")
 
@@ -346,8 +365,14 @@ def page_choices(page: report.Page, run: Run) -> None:
                 "fractional ranks among all draws, as the difference between their ECDF and the "
                 "uniform one). Chains that mix stay near zero; p is the uniformity test's p-value "
                 "(small p: a chain explores a different region).")  # fmt: skip
-    page.figure("alpha_posterior.png", "Posterior of log10 alpha from the hierarchical model, with "
-                "every point choice marked.")  # fmt: skip
+    prior = results["alpha_prior"]
+    hdi_decades = np.log10(post["hdi_94_high"] / post["hdi_94_low"])
+    page.figure("alpha_posterior.png", "Posterior of log10 alpha from the hierarchical model (blue), "
+                "the prior it implies on alpha (grey line), and every point choice marked.")  # fmt: skip
+    page.text(f"The prior on alpha is wide: its central 94% (equal-tailed) spans "
+              f"{prior['decades']:.1f} decades, [10^{prior['log10_eti_94_low']:.1f}, "
+              f"10^{prior['log10_eti_94_high']:.1f}]; the posterior's {HDI:.0%} HDI spans "
+              f"{hdi_decades:.1f}. The data, not the prior, choose alpha.")  # fmt: skip
     curves = results["curves"]
     page.figure("cv_vs_loo.png", f"Top: {FOLDS}-fold cross-validated MSE of Ridge. Middle: PSIS-LOO "
                 "elpd of the Bayesian model with tau fixed at each width (sigma fixed at the "

@@ -48,12 +48,24 @@ def _foreign(path: Path) -> bool:
     """True if ``path`` is a non-empty folder without the marker.
 
     One ``listdir`` is one snapshot of one folder, and the marker is the first file a report
-    folder gets, so a racing run's rename cannot make a report look foreign.
+    folder gets. The folder is listed through an open descriptor and its inode compared with what
+    ``path`` names afterwards: a racing run may move the report aside and delete it (marker first,
+    perhaps) while it is being listed, and that listing says nothing about ``path`` any more.
     """
     try:
-        entries = os.listdir(path)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
         return False
+    try:
+        entries, listed = os.listdir(fd), os.fstat(fd)
+    finally:
+        os.close(fd)
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return False
+    if (now.st_dev, now.st_ino) != (listed.st_dev, listed.st_ino):
+        return False  # moved aside by a racing run while listed
     return bool(entries) and MARKER not in entries
 
 
