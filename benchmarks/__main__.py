@@ -33,8 +33,7 @@ import pymc as pm
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 
-from experiments import common
-from experiments.output import atomic_output_dir
+from benchmarks import write_results
 from models import ridge
 from models.data import arrays, noise_estimate
 from models.inference import MAPSolver, PosteriorSampler
@@ -220,9 +219,7 @@ def main() -> int:
         ("  speed-up from reuse", results["twin_nuts_cv5_speedup_from_reuse"]),
     ]  # fmt: skip
     print("\n".join(f"{label:<44}{value:>12.4g}" for label, value in rows))
-    out = common.REPO_ROOT / "reports" / "bench"
-    with atomic_output_dir(out, "bench") as tmp:
-        common.write_json(tmp / "results.json", results)
+    write_results("bench", results)
     return 0
 
 

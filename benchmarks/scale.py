@@ -117,8 +117,7 @@ def main() -> int:
             out = measure_sklearn(rows, kind)
         print(json.dumps(out))
         return 0
-    from experiments import common
-    from experiments.output import atomic_output_dir
+    from benchmarks import write_results
 
     results = {"pass": [], "Ridge": [], "BayesianRidge": [], "gradient": []}
     for rows in PASS_ROWS:
@@ -145,9 +144,7 @@ def main() -> int:
         / results["gradient"][-1]["statistics_gradient_seconds"],
     }
     print(json.dumps(results["ratios"], indent=1))
-    out = common.REPO_ROOT / "reports" / "bench-scale"
-    with atomic_output_dir(out, "bench-scale") as tmp:
-        common.write_json(tmp / "results.json", results)
+    write_results("bench-scale", results)
     return 0
 
 

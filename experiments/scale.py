@@ -31,8 +31,6 @@ from models.evidence import Spectrum, maximise_evidence
 from models.inference import MAPSolver, PosteriorSampler, sampling_diagnostics, set_data
 from models.stats import GaussianStatistics, dask_client, dask_statistics, statistics_values
 
-SPEC = ridge.SPEC  # its likelihood is written in the sufficient statistics
-
 N_FEATURES = 20
 CHUNK_ROWS = 250_000
 CURVE_ROWS = (10**4, 10**5, 10**6)
@@ -168,16 +166,16 @@ def compute_posterior(run: Run) -> dict:
     alpha, sigma = evidence["alpha"], evidence["noise_sd"]
     data = ModelData(np.empty((0, len(names))), np.empty(0), tuple(names),
                      scaling=Scaling(raw.x_mean, raw.x_sd), noise_sd=sigma, stats=stats)  # fmt: skip
-    values = SPEC.prior_values({"alpha": alpha}, data)
-    model = build_model(SPEC, data, tuple(values))
-    mode = MAPSolver(model, SPEC).solve(values)
+    values = ridge.SPEC.prior_values({"alpha": alpha}, data)
+    model = build_model(ridge.SPEC, data, tuple(values))
+    mode = MAPSolver(model, ridge.SPEC).solve(values)
     run.diagnose(report.map_diagnostics("MAP from the statistics", mode.converged, mode.message))
     fixed, unknown = stats.conjugate(alpha, sigma), stats.conjugate(alpha)
     nuts = PosteriorSampler(model).sample(values, seed=run.seed, **run.cfg["nuts"])
     run.diagnose(sampling_diagnostics("NUTS on the statistics model", nuts, ["intercept", "w"]))
     w = nuts["posterior"]["w"].stack(sample=("chain", "draw")).values
     exact_sd = np.sqrt(np.diag(fixed.covariance()))
-    b0, coef = SPEC.point_coefficients(mode.point)
+    b0, coef = ridge.SPEC.point_coefficients(mode.point)
     result = {
         "standardized": True, "feature_mean": raw.x_mean.tolist(), "feature_scale": raw.x_sd.tolist(),
         "alphas": [alpha], "map_coef": [coef.tolist()], "map_intercept": [b0], "noise_sd": sigma,
