@@ -14,22 +14,23 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import arviz as az
-import matplotlib.pyplot as plt
 import numpy as np
-from scipy.special import logsumexp
-from scipy.stats import norm
-from sklearn.linear_model import BayesianRidge, Ridge
-from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 
 from experiments import common, intervals, report
 from experiments.report import user
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
-from experiments.style import COLORS, LINESTYLES, save
+from experiments.style import COLORS, LINESTYLES, plt, save
 from models import evidence, ridge
 from models.base import InputError
 from models.data import arrays, noise_estimate
 from models.inference import PosteriorSampler
+from models.lazy import lazy
+
+az = lazy("arviz")
+special = lazy("scipy.special")
+stats = lazy("scipy.stats")
+linear_model = lazy("sklearn.linear_model")
+model_selection = lazy("sklearn.model_selection")
 
 NAME = "lambda"
 HDI = intervals.PROB
@@ -68,7 +69,7 @@ def loo_curve(X, y, grid, noise_sd, draws: int, seed: int) -> dict:
         prior_sd = ridge.alpha_to_prior_sd(alpha, noise_sd)
         mean, cov = ridge.exact_posterior(X, y, prior_sd, noise_sd)
         beta = mean + standard @ np.linalg.cholesky(cov).T
-        log_lik = norm.logpdf(y, beta @ Z.T, noise_sd)
+        log_lik = stats.norm.logpdf(y, beta @ Z.T, noise_sd)
         with warnings.catch_warnings():  # high Pareto k is reported on the page, not on stderr
             warnings.simplefilter("ignore", UserWarning)
             loo = az.loo(az.from_dict({"posterior": {"beta": beta[None]},
@@ -87,14 +88,14 @@ class Choices:
     alphas: dict[str, float]
     curves: dict[str, list]
     evidence: dict[str, float]
-    bayes_ridge: BayesianRidge
+    bayes_ridge: linear_model.BayesianRidge
 
 
 def point_choices(X, y, grid, noise_sd, cfg, seed) -> Choices:
     """RidgeCV, k-fold CV, BayesianRidge, the exact evidence maximiser and PSIS-LOO on ``(X, y)``."""
-    kfold = GridSearchCV(Ridge(), {"alpha": grid}, cv=KFold(FOLDS, shuffle=True, random_state=seed),
+    kfold = model_selection.GridSearchCV(linear_model.Ridge(), {"alpha": grid}, cv=model_selection.KFold(FOLDS, shuffle=True, random_state=seed),
                          scoring="neg_mean_squared_error").fit(X, y)  # fmt: skip
-    bayes_ridge = BayesianRidge(tol=1e-12, max_iter=10_000).fit(X, y)
+    bayes_ridge = linear_model.BayesianRidge(tol=1e-12, max_iter=10_000).fit(X, y)
     loo = loo_curve(X, y, grid, noise_sd, cfg["loo_draws"], seed)
     best = evidence.evidence_alpha(X, y)
     alphas = {
@@ -128,13 +129,13 @@ def heldout_scores(X_train, y_train, X_test, y_test, choices: Choices, dt) -> di
             mean, sd = choices.bayes_ridge.predict(X_test, return_std=True)
         else:
             mean, sd = gaussian_predictive(X_train, y_train, X_test, alpha)
-        per_row[method] = norm.logpdf(y_test, mean, sd)
+        per_row[method] = stats.norm.logpdf(y_test, mean, sd)
         scores[method] = {"rmse": float(np.sqrt(np.mean((y_test - mean) ** 2))),
                           "lpd": float(np.mean(per_row[method]))}  # fmt: skip
     w = intervals.draws(dt, "w").values
     mu = intervals.draws(dt, "intercept").values[:, None] + w @ X_test.T
     sigma = intervals.draws(dt, "sigma").values[:, None]
-    lpd = logsumexp(norm.logpdf(y_test, mu, sigma), axis=0) - np.log(len(w))
+    lpd = special.logsumexp(stats.norm.logpdf(y_test, mu, sigma), axis=0) - np.log(len(w))
     per_row["full_bayes"] = lpd
     scores["full_bayes"] = {"rmse": float(np.sqrt(np.mean((y_test - mu.mean(axis=0)) ** 2))),
                             "lpd": float(np.mean(lpd))}  # fmt: skip
@@ -166,7 +167,7 @@ def compute(run: Run) -> dict:
     choices = point_choices(X, y, grid, noise_sd, cfg, args.seed)
     alphas, curves = choices.alphas, choices.curves
     curves["log_evidence"] = log_evidence_curve(X, y, grid)
-    flat = BayesianRidge(alpha_1=0, alpha_2=0, lambda_1=0, lambda_2=0, tol=1e-14,
+    flat = linear_model.BayesianRidge(alpha_1=0, alpha_2=0, lambda_1=0, lambda_2=0, tol=1e-14,
                          max_iter=100_000).fit(X, y)  # fmt: skip
     tau_scale = ridge.default_tau_scale(X, y)
     sample = {k: cfg[k] for k in ("draws", "tune", "chains")}
@@ -180,7 +181,7 @@ def compute(run: Run) -> dict:
     bounds = intervals.interval(dt, ["alpha"])["alpha"]
     hyper = ["intercept", "w", "sigma", "tau"]
     run.diagnose(report.sampling_diagnostics("hierarchical ridge, all rows", dt, hyper))
-    X_train, X_test, y_train, y_test = train_test_split(
+    X_train, X_test, y_train, y_test = model_selection.train_test_split(
         X, y, test_size=args.test_fraction, random_state=args.seed
     )
     train_choices = point_choices(

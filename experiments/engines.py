@@ -13,18 +13,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import arviz as az
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Ellipse
-from scipy import stats
 
 from experiments import common, intervals, report
 from experiments.runner import Card, Experiment, Run, Section
-from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
+from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, plt, save
 from models import REGISTRY
 from models.data import reference_setup
 from models.inference import MAPSolver, PosteriorSampler, fit_advi
+from models.lazy import lazy
+
+az = lazy("arviz")
+patches = lazy("matplotlib.patches")
+stats = lazy("scipy.stats")
 
 NAME = "engines"
 MODELS = ("ridge", "logistic")
@@ -286,7 +287,7 @@ def model_figures(out, name: str, run: dict) -> None:
         cov = fit.cov[np.ix_([i, j], [i, j])]
         values, vectors = np.linalg.eigh(cov)
         angle = np.degrees(np.arctan2(vectors[1, -1], vectors[0, -1]))
-        ax.add_patch(Ellipse((fit.mean[i], fit.mean[j]), 2 * radius * np.sqrt(values[-1]),
+        ax.add_patch(patches.Ellipse((fit.mean[i], fit.mean[j]), 2 * radius * np.sqrt(values[-1]),
                              2 * radius * np.sqrt(values[0]), angle=angle, fill=False,
                              color=METHOD_COLORS[method], lw=2.2 if method == "exact" else 1.5,
                              ls="--" if method == "laplace" else "-", label=LABELS[method]))  # fmt: skip

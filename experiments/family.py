@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments import common, intervals, report
@@ -24,6 +23,7 @@ from experiments.style import (
     coefficient_label,
     coefficient_panels,
     legend_below,
+    plt,
     posterior_panel,
     save,
 )

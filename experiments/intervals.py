@@ -7,7 +7,10 @@ reruns a snippet gets the page's numbers (ArviZ 1.x's own default is an 89% ETI)
 
 from __future__ import annotations
 
-import arviz as az
+from models.lazy import lazy
+
+az = lazy("arviz")
+
 
 PROB = 0.94
 KIND = "hdi"

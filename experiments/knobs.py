@@ -10,18 +10,19 @@ here, and the one trap to know: decoupled weight decay (AdamW) is not a prior.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-from scipy.optimize import minimize
-from sklearn.linear_model import BayesianRidge, Ridge, SGDClassifier, SGDRegressor
 
 from experiments import report
 from experiments.runner import Card, Experiment, Run, Section
-from experiments.style import COLORS, save
+from experiments.style import COLORS, plt, save
 from models import lasso, logistic, ridge
 from models.data import DATASETS, arrays
 from models.inference import MAPSolver
 from models.knobs import KNOBS, get_knob, nll_lambda_to_prior_sd
+from models.lazy import lazy
+
+optimize = lazy("scipy.optimize")
+linear_model = lazy("sklearn.linear_model")
 
 # (check, bound, reason): every numeric check of the page and its acceptance bound.
 BOUNDS = {
@@ -54,18 +55,18 @@ def check_nll_objective(X, y, sigma=54.0, lam=0.01) -> float:
             1:
         ], -Z.T @ r / sigma**2 + penalty_grad
 
-    best = minimize(
+    best = optimize.minimize(
         objective, np.zeros(Z.shape[1]), jac=True, method="BFGS", options={"gtol": 1e-12}
     )
     alpha = get_knob("ridge").from_width(nll_lambda_to_prior_sd(lam), sigma=sigma)
-    return rel(best.x[1:], Ridge(alpha=alpha).fit(X, y).coef_)
+    return rel(best.x[1:], linear_model.Ridge(alpha=alpha).fit(X, y).coef_)
 
 
 def check_sgd_regressor(X, y, names, alpha=0.05, sigma=54.0) -> float:
     """SGDRegressor(alpha) against the PyMC MAP at tau = sigma / sqrt(n alpha)."""
     tau = get_knob("sgd_regressor").to_width(alpha, n=len(y), sigma=sigma)
     fit = MAPSolver(ridge.build(arrays(X, y, names, sigma))).solve({"prior_sd": tau}).certify()
-    sgd = SGDRegressor(
+    sgd = linear_model.SGDRegressor(
         alpha=alpha, average=True, max_iter=2000, tol=None, eta0=0.01, random_state=0
     )
     return rel(sgd.fit(X, y).coef_, fit.point["w"])
@@ -75,14 +76,14 @@ def check_sgd_classifier(X, y, names, alpha=0.01) -> float:
     """SGDClassifier(log_loss, alpha) against the PyMC MAP at tau = 1 / sqrt(n alpha)."""
     tau = get_knob("sgd_classifier").to_width(alpha, n=len(y))
     fit = MAPSolver(logistic.build(arrays(X, y, names))).solve({"prior_sd": tau}).certify()
-    sgd = SGDClassifier(loss="log_loss", alpha=alpha, average=True, max_iter=5000, tol=None,
+    sgd = linear_model.SGDClassifier(loss="log_loss", alpha=alpha, average=True, max_iter=5000, tol=None,
                         random_state=0)  # fmt: skip
     return rel(sgd.fit(X, y).coef_[0], fit.point["w"])
 
 
 def check_bayesian_ridge(X, y, names) -> float:
     """BayesianRidge's coef_ against the PyMC MAP at tau = 1 / sqrt(lambda_), sigma = 1 / sqrt(alpha_)."""
-    br = BayesianRidge(tol=1e-12, max_iter=10_000).fit(X, y)
+    br = linear_model.BayesianRidge(tol=1e-12, max_iter=10_000).fit(X, y)
     sigma = 1 / np.sqrt(br.alpha_)
     tau = get_knob("bayesian_ridge").to_width(br.lambda_, sigma=sigma)
     fit = MAPSolver(ridge.build(arrays(X, y, names, sigma))).solve({"prior_sd": tau}).certify()

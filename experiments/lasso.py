@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import argparse
 
-import arviz as az
-import matplotlib.pyplot as plt
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
-from sklearn.linear_model import Lasso, LinearRegression
 
 from experiments import common, report
 from experiments.family import penalty_experiment
 from experiments.runner import Card, Run, Section
-from experiments.style import COLORS, coefficient_label, save
+from experiments.style import COLORS, coefficient_label, plt, save
 from models import lasso
 from models.data import arrays
 from models.inference import PosteriorSampler
+from models.lazy import lazy
+
+az = lazy("arviz")
+optimize = lazy("scipy.optimize")
+linear_model = lazy("sklearn.linear_model")
 
 ETI = 0.95
 
@@ -39,7 +40,9 @@ def options(parser: argparse.ArgumentParser) -> None:
 
 def _lasso_fit(X: np.ndarray, y_centred: np.ndarray, alpha: float) -> np.ndarray:
     return (
-        Lasso(alpha=alpha, fit_intercept=False, tol=1e-12, max_iter=10**6).fit(X, y_centred).coef_
+        linear_model.Lasso(alpha=alpha, fit_intercept=False, tol=1e-12, max_iter=10**6)
+        .fit(X, y_centred)
+        .coef_
     )
 
 
@@ -64,7 +67,7 @@ def joint_mode(X: np.ndarray, y: np.ndarray, lam: float) -> tuple[np.ndarray, fl
         return (n + p) * log_sigma + resid @ resid / (2 * sigma**2) + lam * np.abs(w).sum() / sigma
 
     centre = np.log(np.std(yc))
-    best = minimize_scalar(
+    best = optimize.minimize_scalar(
         neg_log_post, bounds=(centre - 6, centre + 1), method="bounded", options={"xatol": 1e-10}
     )
     sigma = float(np.exp(best.x))
@@ -75,10 +78,10 @@ def lasso_matching_l1(X: np.ndarray, y: np.ndarray, target_l1: float) -> tuple[n
     """The Lasso estimate whose L1 norm equals ``target_l1`` (Park & Casella's comparison)."""
     yc = y - y.mean()
     top = lasso.alpha_max(X, y)
-    ols_l1 = np.abs(LinearRegression(fit_intercept=False).fit(X, yc).coef_).sum()
+    ols_l1 = np.abs(linear_model.LinearRegression(fit_intercept=False).fit(X, yc).coef_).sum()
     if target_l1 >= ols_l1:
         return _lasso_fit(X, yc, 1e-8 * top), 1e-8 * top
-    log_alpha = brentq(
+    log_alpha = optimize.brentq(
         lambda la: np.abs(_lasso_fit(X, yc, np.exp(la))).sum() - target_l1,
         np.log(1e-8 * top),
         np.log(top),
@@ -112,7 +115,7 @@ def bayesian_lasso_compute(run: Run) -> dict:
             "eti_95_low": low, "eti_95_high": high, "draws": f"{w.sizes['chain']} x {w.sizes['draw']}",
             "r_hat": summary["r_hat"].to_numpy(float), "ess_bulk": summary["ess_bulk"].to_numpy(float),
             "joint_mode": mode + 0.0, "joint_mode_sigma": mode_sigma,  # + 0.0: no -0.0 in the report
-            "ols": LinearRegression().fit(X, y).coef_,
+            "ols": linear_model.LinearRegression().fit(X, y).coef_,
             "lasso_matched_l1": matched, "lasso_matched_l1_alpha": matched_alpha,
         }
     }  # fmt: skip

@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import argparse
 
-import matplotlib.pyplot as plt
 import numpy as np
-from scipy.special import expit
-from sklearn.calibration import calibration_curve
-from sklearn.metrics import brier_score_loss, log_loss
-from sklearn.model_selection import train_test_split
 
 from experiments import common, intervals, report
 from experiments.family import penalty_experiment
 from experiments.runner import Card, Run, Section
-from experiments.style import COLORS, save
+from experiments.style import COLORS, plt, save
 from models import logistic
 from models.base import InputError
 from models.data import arrays
 from models.inference import PosteriorSampler
+from models.lazy import lazy
+
+special = lazy("scipy.special")
+calibration = lazy("sklearn.calibration")
+metrics = lazy("sklearn.metrics")
+model_selection = lazy("sklearn.model_selection")
 
 INTERVAL = 0.94
 CALIBRATION_BINS = 10
@@ -43,7 +44,7 @@ def options(parser: argparse.ArgumentParser) -> None:
 def predictive_probabilities(dt, X: np.ndarray) -> np.ndarray:
     """Posterior draws of P(y=1 | x) for each row of ``X``: shape ``(draws, rows)``."""
     w = intervals.draws(dt, "w").values
-    return expit(intervals.draws(dt, "intercept").values[:, None] + w @ X.T)
+    return special.expit(intervals.draws(dt, "intercept").values[:, None] + w @ X.T)
 
 
 def validate(run: Run) -> None:
@@ -61,7 +62,7 @@ def heldout_compute(run: Run) -> dict:
     """Fit on a seeded stratified split at the reference C; compare probabilities on the rest."""
     args, cfg, data = run.args, run.cfg, run.data
     C = run.results["posterior"]["C"]
-    X_train, X_test, y_train, y_test = train_test_split(
+    X_train, X_test, y_train, y_test = model_selection.train_test_split(
         data.X, data.y, test_size=args.test_fraction, stratify=data.y, random_state=args.seed
     )
     train = arrays(X_train, y_train, data.feature_names)
@@ -77,13 +78,13 @@ def heldout_compute(run: Run) -> dict:
     post_prob = prob_draws.mean(axis=0)
     low, high = np.quantile(prob_draws, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2], axis=0)
     scores = {
-        "log_loss": {"sklearn": log_loss(y_test, sk_prob), "posterior": log_loss(y_test, post_prob)},
-        "brier": {"sklearn": brier_score_loss(y_test, sk_prob),
-                  "posterior": brier_score_loss(y_test, post_prob)},
+        "log_loss": {"sklearn": metrics.log_loss(y_test, sk_prob), "posterior": metrics.log_loss(y_test, post_prob)},
+        "brier": {"sklearn": metrics.brier_score_loss(y_test, sk_prob),
+                  "posterior": metrics.brier_score_loss(y_test, post_prob)},
     }  # fmt: skip
     calibration = {}
     for label, prob in (("sklearn", sk_prob), ("posterior", post_prob)):
-        frac, mean_pred = calibration_curve(y_test, prob, n_bins=CALIBRATION_BINS)
+        frac, mean_pred = calibration.calibration_curve(y_test, prob, n_bins=CALIBRATION_BINS)
         calibration[label] = {"mean_predicted": mean_pred, "fraction_positive": frac}
     spans_half = (low < 0.5) & (high > 0.5)
     outside = (sk_prob < low) | (sk_prob > high)
@@ -202,7 +203,7 @@ def prior_compute(run: Run) -> dict:
     summary = {}
     for label, tau in widths.items():
         w = tau * rng.standard_normal((500, data.X.shape[1]))
-        prob = expit(b0 + w @ data.X.T)
+        prob = special.expit(b0 + w @ data.X.T)
         draws[label] = prob.ravel()
         extreme = np.mean((prob < EXTREME) | (prob > 1 - EXTREME))
         summary[label] = {"tau": tau, "fraction_near_certain": float(extreme),

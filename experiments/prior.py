@@ -12,10 +12,12 @@ non-positive value) is one ``error:`` line and exit 2.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
 
 from experiments import common
 from models.knobs import KNOBS, get_knob
+from models.lazy import lazy
+
+stats = lazy("scipy.stats")
 
 MASS = 0.94
 
@@ -40,7 +42,10 @@ def belief(knob, width: float) -> str:
     if knob.penalty == "l1":  # Laplace: P(|w| < x) = 1 - exp(-x / b)
         prior, half = f"w_j ~ Laplace(0, b), b = {width:.6g}", -width * np.log(1 - MASS)
     else:
-        prior, half = f"w_j ~ Normal(0, tau), tau = {width:.6g}", norm.ppf(0.5 + MASS / 2) * width
+        prior, half = (
+            f"w_j ~ Normal(0, tau), tau = {width:.6g}",
+            stats.norm.ppf(0.5 + MASS / 2) * width,
+        )
     return f"prior: {prior}\nbelief: {MASS:.0%} of weights within +-{half:.4g} ({units} per unit of feature)"
 
 

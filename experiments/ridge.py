@@ -11,11 +11,7 @@ look like.
 
 from __future__ import annotations
 
-import arviz as az
-import matplotlib.pyplot as plt
 import numpy as np
-import xarray as xr
-from scipy.stats import norm
 
 from experiments import common, family, intervals, report
 from experiments.report import user
@@ -26,11 +22,17 @@ from experiments.style import (
     coefficient_label,
     coefficient_panels,
     legend_below,
+    plt,
     save,
 )
 from models import ridge
 from models.inference import MAPSolver, PosteriorSampler
+from models.lazy import lazy
 from models.stats import pointwise_log_likelihood
+
+az = lazy("arviz")
+xr = lazy("xarray")
+stats = lazy("scipy.stats")
 
 PATH_CHAINS = 2  # chains per alpha in the NUTS sweep along the path
 
@@ -59,7 +61,7 @@ def path_compute(run: Run) -> dict:
         mean, cov = ridge.exact_posterior(
             md.X, md.y, ridge.alpha_to_prior_sd(alpha, md.noise_sd), md.noise_sd
         )
-        half = norm.ppf(0.5 + intervals.PROB / 2) * np.sqrt(np.diag(cov))[1:]
+        half = stats.norm.ppf(0.5 + intervals.PROB / 2) * np.sqrt(np.diag(cov))[1:]
         path.setdefault("exact_low", []).append(mean[1:] - half)
         path.setdefault("exact_high", []).append(mean[1:] + half)
     return {"path_posterior": path}
@@ -212,7 +214,7 @@ def predictive_compute(run: Run) -> dict:
     Z = np.column_stack([np.ones(len(md.y)), md.X])
     centre = Z @ exact_mean
     spread = np.sqrt(md.noise_sd**2 + np.sum((Z @ exact_cov) * Z, axis=1))
-    half = norm.ppf(0.5 + intervals.PROB / 2) * spread
+    half = stats.norm.ppf(0.5 + intervals.PROB / 2) * spread
     low, high = centre - half, centre + half
     keep = md.X.shape[0] * dt["posterior"].sizes["draw"] * chains <= SAVED_ROWS_X_DRAWS
     prior = prior_predictive(md.X, md.y, run.results["posterior"]["prior_values"]["prior_sd"],

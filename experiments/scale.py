@@ -18,12 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments import common, report
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
-from experiments.style import COLORS, save
+from experiments.style import COLORS, plt, save
 from models import ridge
 from models.base import InputError, ModelData, Scaling
 from models.data import build_model
@@ -59,33 +58,57 @@ def options(p: argparse.ArgumentParser) -> None:
                    "default: a LocalCluster of 2 worker processes started and stopped here")  # fmt: skip
 
 
-def read_frame(path: str, target: str):
-    """A dask dataframe of ``path`` (Parquet file/folder, CSV file/glob), its columns checked."""
-    import dask.dataframe as dd
-    import pandas as pd
-
-    parquet = path.endswith(".parquet") or Path(path).is_dir()
-    if not (Path(path).exists() or glob.glob(path)):
+def check_columns(path: str, target: str) -> None:
+    """Check ``path`` (Parquet file/folder, CSV file/glob) from its first file's schema: it exists,
+    has the target and a feature, and every column is numeric. pyarrow reads only a Parquet footer
+    or the first CSV block, so a mistake is answered at once, before Dask is imported; what only
+    a full pass can see (NaN, too few rows) is reported by the pass, naming the partition."""
+    if Path(path).is_dir():
+        files = sorted(str(f) for f in Path(path).glob("*.parquet"))
+        if not files:
+            raise InputError(f"--data {path}: a folder without .parquet files")
+    else:
+        files = [path] if Path(path).is_file() else sorted(glob.glob(path))
+    if not files:
         raise InputError(f"--data {path}: no such file, folder or glob match")
+    import pyarrow as pa  # (not pyarrow.dataset: it imports pandas, 2 s)
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
     try:
-        frame = dd.read_parquet(path) if parquet else dd.read_csv(path, blocksize="64MB")
-    except (OSError, ValueError, pd.errors.ParserError) as error:
+        if _is_parquet(path):
+            schema = pq.read_schema(files[0])
+        else:
+            with pa_csv.open_csv(files[0]) as reader:
+                schema = reader.schema
+    except (OSError, pa.ArrowException) as error:
         raise InputError(f"--data {path}: cannot read it ({str(error).splitlines()[0]})") from None
-    if target not in frame.columns:
+    if target not in schema.names:
         raise InputError(f"--target {target!r} is not a column of {path}")
-    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    numeric = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_null)
+    text = [f.name for f in schema if not any(is_kind(f.type) for is_kind in numeric)]
     if text:
         raise InputError(f"column(s) {', '.join(map(repr, text[:5]))} of {path} are not numeric")
-    if len(frame.columns) < 2:
+    if len(schema.names) < 2:
         raise InputError(f"{path} has no feature column besides the target")
-    return frame
+
+
+def _is_parquet(path: str) -> bool:
+    return path.endswith(".parquet") or Path(path).is_dir()
+
+
+def read_frame(path: str):
+    """A dask dataframe of ``path`` (checked first by :func:`check_columns`)."""
+    import dask.dataframe as dd
+
+    return dd.read_parquet(path) if _is_parquet(path) else dd.read_csv(path, blocksize="64MB")
 
 
 def validate(run: Run) -> None:
     if run.args.rows is None:
         run.args.rows = 10**5 if run.args.quick else 10**6
     if run.args.data:
-        read_frame(run.args.data, run.args.target)
+        check_columns(run.args.data, run.args.target)
 
 
 def write_synthetic(folder: Path, rows: int, seed: int) -> tuple[list[str], str]:
@@ -140,7 +163,7 @@ def compute_pass(run: Run) -> dict:
     path, target = run.state["source"]
     timings = run.timings
     with dask_client(run.args.scheduler) as client:
-        frame = read_frame(path, target)
+        frame = read_frame(path)
         stats, seconds, memory = _measured_pass(
             client, lambda: dask_statistics(frame, target=target)
         )
@@ -198,7 +221,7 @@ def in_memory_check(run, alpha, sigma, coef, fixed, unknown, evidence) -> dict:
     from sklearn.linear_model import Ridge
 
     path, target = run.state["source"]
-    table = read_frame(path, target).compute()
+    table = read_frame(path).compute()
     X = table[run.state["names"]].to_numpy(float)
     y = table[target].to_numpy(float)
     X = (X - X.mean(axis=0)) / X.std(axis=0)

@@ -12,28 +12,29 @@ from __future__ import annotations
 
 import logging
 
-import arviz as az
-import matplotlib.pyplot as plt
 import numpy as np
-import pymc as pm
-from matplotlib import ticker
-from scipy import stats
 
 from experiments import intervals, report
 from experiments.runner import Card, Experiment, Run, Section
-from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, save
+from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, plt, save
 from models import REGISTRY, ridge
 from models.base import ModelData, ModelSpec
 from models.data import DATASETS, arrays, noise_estimate, reference_setup
 from models.inference import PosteriorSampler
+from models.lazy import lazy
 from models.stats import pointwise_log_likelihood
+
+az = lazy("arviz")
+pm = lazy("pymc")
+ticker = lazy("matplotlib.ticker")
+stats = lazy("scipy.stats")
 
 NAME = "sensitivity"
 MODELS = ("ridge", "logistic", "lasso")
 # Prior scale multipliers around the cross-validated penalty's prior.
 WIDTHS = {"loose": 10.0, "moderate": 1.0, "tight": 0.1}
 WIDTH_COLORS = {"loose": "#9ecae1", "moderate": "#3182bd", "tight": "#08306b"}
-PRIOR_DENSITY = {"prior_sd": stats.norm, "laplace_scale": stats.laplace}
+PRIOR_DENSITY = {"prior_sd": "norm", "laplace_scale": "laplace"}  # scipy.stats distributions
 THRESHOLD = 0.05  # psense's default: a sensitivity above it is worth a look
 PANELS = 10  # coefficients shown per model (the most prior-sensitive ones)
 
@@ -152,7 +153,7 @@ def prior_posterior_figure(out, name: str, result: dict, draws: dict) -> None:
         grid = np.linspace(lo - pad, hi + pad, 300)
         for width, w in draws.items():
             ((key, scale),) = result["widths"][width]["prior_values"].items()
-            prior = PRIOR_DENSITY[key](0, scale).pdf(grid)
+            prior = getattr(stats, PRIOR_DENSITY[key])(0, scale).pdf(grid)
             posterior = stats.gaussian_kde(w[:, j])(grid)
             # Each curve scaled to peak 1: a tight posterior is ~100x taller than a loose one and
             # would flatten the rest; shapes, locations and widths are what the panel compares.

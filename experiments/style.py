@@ -1,10 +1,24 @@
-"""One colour per method, the same in every figure of the suite."""
+"""One colour per method, the same in every figure of the suite; ``plt`` set up for files."""
 
-import matplotlib
+from __future__ import annotations
 
-matplotlib.use("Agg")
+from models.lazy import lazy
 
-import matplotlib.pyplot as plt  # noqa: E402
+
+def _configure_matplotlib() -> None:
+    """Draw to files (Agg), in the suite's style. Column names ("cost ($)", "$x^{2") are drawn with
+    parse_math=False where they appear (panel titles, axis labels, tick labels); not globally,
+    since log-scale tick labels use mathtext."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams.update(
+        {"figure.dpi": 100, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3,
+         "font.size": 10}
+    )  # fmt: skip
+
+
+plt = lazy("matplotlib.pyplot", setup=_configure_matplotlib)
 
 COLORS = {
     "sklearn": "#d62728",  # red: the scikit-learn point estimate
@@ -28,13 +42,6 @@ COEFFICIENT_UNITS = {
 def coefficient_label(likelihood: str, name: str = "coefficient") -> str:
     """Axis label of a regression coefficient with its units, e.g. ``w[bmi] (log-odds per ...)``."""
     return f"{name} ({COEFFICIENT_UNITS[likelihood]})"
-
-
-# Column names ("cost ($)", "$x^{2") are drawn with parse_math=False where they appear (panel
-# titles, axis labels, tick labels); not globally, since log-scale tick labels use mathtext.
-plt.rcParams.update(
-    {"figure.dpi": 100, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3, "font.size": 10}
-)
 
 
 def save(fig, path) -> None:

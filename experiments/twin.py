@@ -10,21 +10,22 @@ LogisticRegressionCV twin's intervals of P(malignant) on held-out tumours.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-from scipy import stats
-from sklearn.datasets import load_breast_cancer, load_wine
-from sklearn.linear_model import BayesianRidge, LogisticRegressionCV, RidgeCV
-from sklearn.metrics import log_loss
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from experiments import report
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
-from experiments.style import COLORS, save
+from experiments.style import COLORS, plt, save
+from models.lazy import lazy
 from models.ridge import ALPHA_GRID
-from models.twin import bayesian
+
+stats = lazy("scipy.stats")
+datasets = lazy("sklearn.datasets")
+linear_model = lazy("sklearn.linear_model")
+metrics = lazy("sklearn.metrics")
+model_selection = lazy("sklearn.model_selection")
+pipeline = lazy("sklearn.pipeline")
+preprocessing = lazy("sklearn.preprocessing")
+models_twin = lazy("models.twin")
 
 PROB = 0.94
 LOGISTIC_CV = {"Cs": np.geomspace(1e-3, 1e3, 13), "cv": 5, "scoring": "neg_log_loss",
@@ -52,20 +53,25 @@ def coverage(y, low, high) -> dict:
 
 
 def compute_ridge(run: Run) -> dict:
-    wine = load_wine()
+    wine = datasets.load_wine()
     X, y = np.delete(wine.data, 0, axis=1), wine.data[:, 0]
     names = [n for n in wine.feature_names if n != "alcohol"]
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=run.seed)
-    pipe = make_pipeline(
-        StandardScaler(), bayesian(RidgeCV(alphas=ALPHA_GRID), random_state=run.seed)
+    X_train, X_test, y_train, y_test = model_selection.train_test_split(
+        X, y, test_size=0.3, random_state=run.seed
+    )
+    pipe = pipeline.make_pipeline(
+        preprocessing.StandardScaler(),
+        models_twin.bayesian(linear_model.RidgeCV(alphas=ALPHA_GRID), random_state=run.seed),
     )
     pipe.fit(X_train, y_train)
     twin = pipe[-1]
-    plain = make_pipeline(StandardScaler(), RidgeCV(alphas=ALPHA_GRID)).fit(X_train, y_train)[-1]
+    plain = pipeline.make_pipeline(
+        preprocessing.StandardScaler(), linear_model.RidgeCV(alphas=ALPHA_GRID)
+    ).fit(X_train, y_train)[-1]
     Z_test = pipe[0].transform(X_test)
     low, high = twin.predict_interval(Z_test, prob=PROB)
     mean, sd = twin.predict(Z_test, return_std=True)
-    br = BayesianRidge().fit(pipe[0].transform(X_train), y_train)
+    br = linear_model.BayesianRidge().fit(pipe[0].transform(X_train), y_train)
     br_mean, br_sd = br.predict(Z_test, return_std=True)
     z = stats.norm.ppf((1 + PROB) / 2)
     run.state["ridge"] = {"y": y_test, "mean": mean, "low": low, "high": high}
@@ -86,13 +92,13 @@ def compute_ridge(run: Run) -> dict:
 
 
 def compute_logistic(run: Run) -> dict:
-    cancer = load_breast_cancer()
+    cancer = datasets.load_breast_cancer()
     # scikit-learn codes malignant as 0; the page speaks of P(malignant), so flip it to 1
     X, y = cancer.data, 1 - cancer.target
-    X_train, X_test, y_train, y_test = train_test_split(
+    X_train, X_test, y_train, y_test = model_selection.train_test_split(
         X, y, test_size=0.3, random_state=run.seed, stratify=y
     )
-    pipe = make_pipeline(StandardScaler(), bayesian(LogisticRegressionCV(**LOGISTIC_CV),
+    pipe = pipeline.make_pipeline(preprocessing.StandardScaler(), models_twin.bayesian(linear_model.LogisticRegressionCV(**LOGISTIC_CV),
                                                     random_state=run.seed, **run.cfg["nuts"]))  # fmt: skip
     pipe.fit(X_train, y_train)
     twin = pipe[-1]
@@ -110,8 +116,8 @@ def compute_logistic(run: Run) -> dict:
         "n_train": len(y_train), "n_test": len(y_test), "C": twin.penalty_["C"],
         "coef_rel_diff_vs_estimator": float(np.max(np.abs(twin.coef_ - twin.estimator_.coef_[0]))
                                             / np.max(np.abs(twin.estimator_.coef_))),
-        "log_loss_posterior_mean": float(log_loss(y_test, posterior_mean)),
-        "log_loss_plug_in": float(log_loss(y_test, plug_in)),
+        "log_loss_posterior_mean": float(metrics.log_loss(y_test, posterior_mean)),
+        "log_loss_plug_in": float(metrics.log_loss(y_test, plug_in)),
         "accuracy": float(np.mean((posterior_mean >= 0.5) == y_test)),
         "interval_width_median": float(np.median(width)),
         "interval_width_max": float(np.max(width)),

@@ -30,12 +30,16 @@ the missing piece.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-import pymc as pm
+
+from models.lazy import lazy
+
+pm = lazy("pymc")
 
 
 class InputError(ValueError):
@@ -138,8 +142,10 @@ class Twin:
 
     Parameters
     ----------
-    estimator : type
-        The scikit-learn class (matched exactly, never a subclass).
+    estimator : type or str
+        The scikit-learn class (matched exactly, never a subclass), or its dotted name
+        (``"sklearn.linear_model.Ridge"``), imported when a twin is first looked up: so reading
+        the registry imports no scikit-learn.
     penalty : callable
         ``penalty(estimator) -> dict`` of the model's penalty (keys ``ModelSpec.penalty_names``),
         read from the estimator's parameters, or from its fitted attributes when ``cv``.
@@ -150,10 +156,24 @@ class Twin:
         ``{parameter: allowed values}``: settings the model has (any other value is refused).
     """
 
-    estimator: type
+    estimator: type | str
     penalty: Callable[[object], dict[str, float]]
     cv: bool = False
     settings: Mapping[str, tuple] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The estimator's class name, e.g. ``"Ridge"`` (imports nothing)."""
+        if isinstance(self.estimator, str):
+            return self.estimator.rpartition(".")[2]
+        return self.estimator.__name__
+
+    def estimator_class(self) -> type:
+        """The estimator's class (imports its module if given by name)."""
+        if isinstance(self.estimator, str):
+            module, _, name = self.estimator.rpartition(".")
+            return getattr(importlib.import_module(module), name)
+        return self.estimator
 
     def unsupported(self, estimator) -> str | None:
         """The first setting of ``estimator`` the model does not have, in words (None if none)."""

@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import pymc as pm
-from sklearn import datasets
 
 from models.base import ContractError, InputError, ModelData, ModelSpec, Scaling, positive
+from models.lazy import lazy
+
+pm = lazy("pymc")
+datasets = lazy("sklearn.datasets")
 
 
 @dataclass

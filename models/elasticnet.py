@@ -20,9 +20,6 @@ Multiplying by ``sigma^2 / n`` and matching terms:
 from __future__ import annotations
 
 import numpy as np
-import pymc as pm
-import pytensor.tensor as pt
-from sklearn.linear_model import ElasticNet, ElasticNetCV
 
 from models.base import (
     InputError,
@@ -33,7 +30,12 @@ from models.base import (
     coords,
     positive,
 )
+from models.lazy import lazy
 from models.stats import normal_likelihood
+
+pm = lazy("pymc")
+pt = lazy("pytensor.tensor")
+linear_model = lazy("sklearn.linear_model")
 
 OBJECTIVE = "(1 / (2 n)) ||y - b0 - X w||^2 + alpha rho ||w||_1 + (alpha (1 - rho) / 2) ||w||^2"
 PRIOR = "y ~ Normal(b0 + X w, sigma), p(w_j) ∝ Normal(w_j | 0, tau) Laplace(w_j | 0, b), b0 flat"
@@ -127,7 +129,7 @@ def penalty_grid(data: ModelData, n: int) -> list[dict[str, float]]:
 
 def reference_penalty(data: ModelData) -> dict[str, float]:
     """ElasticNetCV's 10-fold choice of both parameters."""
-    cv = ElasticNetCV(l1_ratio=list(L1_RATIOS), cv=10, tol=1e-10, max_iter=10**6).fit(
+    cv = linear_model.ElasticNetCV(l1_ratio=list(L1_RATIOS), cv=10, tol=1e-10, max_iter=10**6).fit(
         data.X, data.y
     )
     return {"alpha": float(cv.alpha_), "l1_ratio": float(cv.l1_ratio_)}
@@ -147,7 +149,7 @@ SPEC = ModelSpec(
     prior_values=lambda pen, data: penalty_to_prior(
         pen["alpha"], pen["l1_ratio"], data.noise_sd, data.n_obs
     ),
-    sklearn=lambda pen, data: ElasticNet(
+    sklearn=lambda pen, data: linear_model.ElasticNet(
         alpha=pen["alpha"], l1_ratio=pen["l1_ratio"], tol=1e-12, max_iter=10**6
     ),
     penalty_grid=penalty_grid,
@@ -155,12 +157,12 @@ SPEC = ModelSpec(
     l1_terms=(L1Term(term="laplace_prior", variable="w", scale="laplace_scale"),),
     twins=(
         Twin(
-            ElasticNet,
+            "sklearn.linear_model.ElasticNet",
             lambda est: {"alpha": float(est.alpha), "l1_ratio": float(est.l1_ratio)},
             settings=SETTINGS,
         ),
         Twin(
-            ElasticNetCV,
+            "sklearn.linear_model.ElasticNetCV",
             lambda est: {"alpha": float(est.alpha_), "l1_ratio": float(est.l1_ratio_)},
             cv=True,
             settings=SETTINGS,

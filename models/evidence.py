@@ -22,9 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
+from models.lazy import lazy
 from models.ridge import exact_posterior
+
+optimize = lazy("scipy.optimize")
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def maximise_evidence(spectrum: Spectrum) -> dict[str, float]:
     grid = scale + np.linspace(-12, 12, 97) * np.log(10)
     best = int(np.argmin([negative(g) for g in grid]))
     lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
-    log_alpha = minimize_scalar(
+    log_alpha = optimize.minimize_scalar(
         negative, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12}
     ).x
     alpha = float(np.exp(log_alpha))

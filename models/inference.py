@@ -19,18 +19,16 @@ import logging
 import time
 from dataclasses import dataclass
 
-import arviz as az
 import numpy as np
-import nutpie
-import pymc as pm
-import pytensor
-import pytensor.tensor as pt
-from pymc.logprob.utils import ParameterValueError
-from pymc.pytensorf import join_nonshared_inputs
-from pymc.util import get_default_varnames
-from pytensor.gradient import hessian
 
 from models.base import ModelSpec
+from models.lazy import lazy
+
+az = lazy("arviz")
+nutpie = lazy("nutpie")
+pm = lazy("pymc")
+pytensor = lazy("pytensor")
+pt = lazy("pytensor.tensor")
 
 logging.getLogger("pymc").setLevel(logging.ERROR)
 MAX_ITERATIONS = 200
@@ -166,9 +164,11 @@ class MAPSolver:
         neg_logp = -model.logp(vars=smooth_terms, jacobian=False)
         self.initial_point = model.initial_point()
         value_vars = model.value_vars
-        [neg_logp_flat], flat = join_nonshared_inputs(self.initial_point, [neg_logp], value_vars)
+        [neg_logp_flat], flat = pm.pytensorf.join_nonshared_inputs(
+            self.initial_point, [neg_logp], value_vars
+        )
         grad = pt.grad(neg_logp_flat, flat)
-        hess = hessian(neg_logp_flat, flat)
+        hess = pytensor.gradient.hessian(neg_logp_flat, flat)
         self._value_and_grad = pytensor.function([flat], [neg_logp_flat, grad])
         self._hessian = pytensor.function([flat], hess)
         self._value_vars = [v.name for v in value_vars]
@@ -187,7 +187,9 @@ class MAPSolver:
             value_name = model.rvs_to_values[model[term.variable]].name
             self._l1.append((self._slices[value_name], model[term.scale]))
         self._x0 = np.concatenate([np.ravel(self.initial_point[n]) for n in self._value_vars])
-        constrained = get_default_varnames(model.unobserved_value_vars, include_transformed=False)
+        constrained = pm.util.get_default_varnames(
+            model.unobserved_value_vars, include_transformed=False
+        )
         self._constrained_names = [v.name for v in constrained]
         self._unconstrained_to_point = pytensor.function(
             value_vars, constrained, on_unused_input="ignore"
@@ -278,7 +280,9 @@ class MAPSolver:
         def objective(x: np.ndarray) -> float:
             try:
                 value = float(self._value_and_grad(x)[0]) + float(np.sum(lam * np.abs(x)))
-            except ParameterValueError:  # a trial step left the support (e.g. p = 0 or 1 exactly)
+            except (
+                pm.logprob.utils.ParameterValueError
+            ):  # a trial step left the support (e.g. p = 0 or 1 exactly)
                 return np.inf
             return value if np.isfinite(value) else np.inf
 

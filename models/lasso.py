@@ -18,11 +18,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pymc as pm
-from sklearn.linear_model import Lasso, LassoCV
 
 from models.base import L1Term, ModelData, ModelSpec, Twin, coords, positive
+from models.lazy import lazy
 from models.stats import normal_likelihood
+
+pm = lazy("pymc")
+linear_model = lazy("sklearn.linear_model")
 
 OBJECTIVE = "(1 / (2 n)) ||y - b0 - X w||^2 + alpha ||w||_1"
 PRIOR = "y ~ Normal(b0 + X w, sigma), w_j ~ Laplace(0, b), b0 flat"
@@ -112,7 +114,11 @@ def penalty_grid(data: ModelData, n: int) -> list[dict[str, float]]:
 
 def reference_penalty(data: ModelData) -> dict[str, float]:
     """LassoCV's 10-fold choice."""
-    return {"alpha": float(LassoCV(cv=10, tol=1e-10, max_iter=10**6).fit(data.X, data.y).alpha_)}
+    return {
+        "alpha": float(
+            linear_model.LassoCV(cv=10, tol=1e-10, max_iter=10**6).fit(data.X, data.y).alpha_
+        )
+    }
 
 
 SETTINGS = {"fit_intercept": (True,), "positive": (False,)}
@@ -129,13 +135,20 @@ SPEC = ModelSpec(
     prior_values=lambda pen, data: {
         "laplace_scale": alpha_to_laplace_scale(pen["alpha"], data.noise_sd, data.n_obs)
     },
-    sklearn=lambda pen, data: Lasso(alpha=pen["alpha"], tol=1e-12, max_iter=10**6),
+    sklearn=lambda pen, data: linear_model.Lasso(alpha=pen["alpha"], tol=1e-12, max_iter=10**6),
     penalty_grid=penalty_grid,
     reference_penalty=reference_penalty,
     l1_terms=(L1Term(term="w", variable="w", scale="laplace_scale"),),
     twins=(
-        Twin(Lasso, lambda est: {"alpha": float(est.alpha)}, settings=SETTINGS),
-        Twin(LassoCV, lambda est: {"alpha": float(est.alpha_)}, cv=True, settings=SETTINGS),
+        Twin(
+            "sklearn.linear_model.Lasso", lambda est: {"alpha": float(est.alpha)}, settings=SETTINGS
+        ),
+        Twin(
+            "sklearn.linear_model.LassoCV",
+            lambda est: {"alpha": float(est.alpha_)},
+            cv=True,
+            settings=SETTINGS,
+        ),
     ),
     build_scaled_noise=build_scaled_noise,
     likelihood_term="likelihood",

@@ -13,10 +13,12 @@ of each coefficient differ, most where the data are weakest.
 from __future__ import annotations
 
 import numpy as np
-import pymc as pm
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 
 from models.base import ModelData, ModelSpec, Twin, coords, data_containers, positive
+from models.lazy import lazy
+
+pm = lazy("pymc")
+linear_model = lazy("sklearn.linear_model")
 
 OBJECTIVE = "C * sum_i logloss(y_i, b0 + x_i w) + ||w||^2 / 2"
 PRIOR = "y_i ~ Bernoulli(logit^-1(b0 + x_i w)), w_j ~ Normal(0, tau), b0 flat"
@@ -50,9 +52,11 @@ def build(data: ModelData) -> pm.Model:
     return model
 
 
-def sklearn_estimator(penalty, data) -> LogisticRegression:
+def sklearn_estimator(penalty, data):
     """LogisticRegression at tight tolerance (its default tol=1e-4 stops far from the optimum)."""
-    return LogisticRegression(C=penalty["C"], solver="newton-cholesky", tol=1e-12, max_iter=1000)
+    return linear_model.LogisticRegression(
+        C=penalty["C"], solver="newton-cholesky", tol=1e-12, max_iter=1000
+    )
 
 
 def penalty_grid(data: ModelData, n: int) -> list[dict[str, float]]:
@@ -62,8 +66,8 @@ def penalty_grid(data: ModelData, n: int) -> list[dict[str, float]]:
 
 def reference_penalty(data: ModelData) -> dict[str, float]:
     """scikit-learn's 5-fold cross-validated C (log loss) on a grid over [1e-3, 1e3]."""
-    cv = LogisticRegressionCV(Cs=np.geomspace(1e-3, 1e3, 13), cv=5, scoring="neg_log_loss",
-                              solver="newton-cholesky", tol=1e-8, max_iter=1000, l1_ratios=(0.0,),
+    cv = linear_model.LogisticRegressionCV(Cs=np.geomspace(1e-3, 1e3, 13), cv=5,
+                              scoring="neg_log_loss", solver="newton-cholesky", tol=1e-8, max_iter=1000, l1_ratios=(0.0,),
                               use_legacy_attributes=False)  # fmt: skip
     return {"C": float(np.ravel(cv.fit(data.X, data.y).C_)[0])}
 
@@ -88,12 +92,12 @@ SPEC = ModelSpec(
     default_data="breast_cancer",
     twins=(
         Twin(
-            LogisticRegression,
+            "sklearn.linear_model.LogisticRegression",
             lambda est: {"C": float(est.C)},
             settings={**SETTINGS, "penalty": ("deprecated", "l2"), "l1_ratio": (0.0, None)},
         ),
         Twin(
-            LogisticRegressionCV,
+            "sklearn.linear_model.LogisticRegressionCV",
             lambda est: {"C": float(np.ravel(est.C_)[0])},
             cv=True,
             settings={

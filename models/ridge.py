@@ -21,8 +21,6 @@ Ridge(alpha) too, whatever sigma's mode turns out to be).
 from __future__ import annotations
 
 import numpy as np
-import pymc as pm
-from sklearn.linear_model import Ridge, RidgeCV
 
 from models.base import (
     ConjugatePosterior,
@@ -33,7 +31,11 @@ from models.base import (
     data_containers,
     positive,
 )
+from models.lazy import lazy
 from models.stats import GaussianStatistics, normal_likelihood
+
+pm = lazy("pymc")
+linear_model = lazy("sklearn.linear_model")
 
 OBJECTIVE = "||y - b0 - X w||^2 + alpha ||w||^2"
 PRIOR = "y ~ Normal(b0 + X w, sigma), w_j ~ Normal(0, tau), b0 flat"
@@ -275,7 +277,7 @@ def reference_penalty(data: ModelData) -> dict[str, float]:
 
     The suite's one cross-validated ridge alpha (:data:`ALPHA_GRID`): every experiment uses it.
     """
-    return {"alpha": float(RidgeCV(alphas=ALPHA_GRID).fit(data.X, data.y).alpha_)}
+    return {"alpha": float(linear_model.RidgeCV(alphas=ALPHA_GRID).fit(data.X, data.y).alpha_)}
 
 
 SPEC = ModelSpec(
@@ -288,7 +290,7 @@ SPEC = ModelSpec(
     penalty_names=("alpha",),
     build=build,
     prior_values=lambda pen, data: {"prior_sd": alpha_to_prior_sd(pen["alpha"], data.noise_sd)},
-    sklearn=lambda pen, data: Ridge(alpha=pen["alpha"], solver="cholesky"),
+    sklearn=lambda pen, data: linear_model.Ridge(alpha=pen["alpha"], solver="cholesky"),
     penalty_grid=lambda data, n: [{"alpha": float(a)} for a in np.geomspace(1e-4, 1e6, n)],
     reference_penalty=reference_penalty,
     penalty_from_prior=lambda values, data: {
@@ -300,12 +302,12 @@ SPEC = ModelSpec(
     ),
     twins=(
         Twin(
-            Ridge,
+            "sklearn.linear_model.Ridge",
             lambda est: {"alpha": float(np.asarray(est.alpha).item())},
             settings={"fit_intercept": (True,), "positive": (False,)},
         ),
         Twin(
-            RidgeCV,
+            "sklearn.linear_model.RidgeCV",
             lambda est: {"alpha": float(est.alpha_)},
             cv=True,
             settings={"fit_intercept": (True,), "alpha_per_target": (False,)},

@@ -28,10 +28,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import pymc as pm
-from scipy.linalg import cho_factor, cho_solve
 
 from models.base import ConjugatePosterior, InputError, ModelData, positive
+from models.lazy import lazy
+
+pm = lazy("pymc")
+linalg = lazy("scipy.linalg")
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ class GaussianStatistics:
 
     def ridge_mode(self, alpha: float) -> tuple[float, np.ndarray]:
         """``Ridge(alpha)``'s intercept and coefficients: ``(C_xx + alpha I) w = C_xy``."""
-        w = cho_solve(cho_factor(self.xx + alpha * np.eye(self.n_features)), self.xy)
+        w = linalg.cho_solve(linalg.cho_factor(self.xx + alpha * np.eye(self.n_features)), self.xy)
         return float(self.y_mean - self.x_mean @ w), w
 
     def conjugate(self, alpha: float, noise_sd: float | None = None) -> ConjugatePosterior:
@@ -121,10 +123,10 @@ class GaussianStatistics:
         ``S / (n - 1)``, ``S = C_yy - w'C_xy`` at the mode (the penalised residual sum of squares).
         """
         alpha = positive(alpha, "alpha")
-        factor = cho_factor(self.xx + alpha * np.eye(self.n_features))
-        w = cho_solve(factor, self.xy)
+        factor = linalg.cho_factor(self.xx + alpha * np.eye(self.n_features))
+        w = linalg.cho_solve(factor, self.xy)
         b0 = self.y_mean - self.x_mean @ w
-        inner = cho_solve(factor, np.eye(self.n_features))
+        inner = linalg.cho_solve(factor, np.eye(self.n_features))
         if noise_sd is not None:
             s2, dof = positive(noise_sd, "noise sd (sigma)") ** 2, np.inf
         else:

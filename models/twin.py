@@ -62,7 +62,7 @@ def twin_of(estimator) -> tuple[ModelSpec, Twin]:
     reasons = []
     for spec in registry().values():
         for rule in spec.twins:
-            if type(estimator) is rule.estimator:
+            if type(estimator) is rule.estimator_class():
                 reason = rule.unsupported(estimator)
                 if reason is None:
                     return spec, rule
@@ -76,7 +76,7 @@ def twin_of(estimator) -> tuple[ModelSpec, Twin]:
 
 def supported() -> list[str]:
     """Names of the scikit-learn estimators that have a registered twin."""
-    return [rule.estimator.__name__ for spec in registry().values() for rule in spec.twins]
+    return [rule.name for spec in registry().values() for rule in spec.twins]
 
 
 @dataclass
@@ -243,7 +243,7 @@ class BayesianTwin(BaseEstimator):
             if len(self.classes_) != 2:
                 raise ValueError(
                     f"Only binary classification is supported by the Bayesian twin of "
-                    f"{rule.estimator.__name__}; got {len(self.classes_)} class(es)"
+                    f"{rule.name}; got {len(self.classes_)} class(es)"
                 )
             y = y.astype(np.float64)
         if X.shape[0] < 2:
