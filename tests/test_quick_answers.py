@@ -1,0 +1,106 @@
+"""Nothing to compute, nothing heavy imported: ``--help`` and every bad-input error are answered
+before PyMC, PyTensor, ArviZ, scikit-learn, SciPy or matplotlib is imported.
+
+Each case runs in one fresh interpreter (a test process has imported everything already); the
+interpreter reports, case by case, the exit status, the message and which heavy modules are in
+``sys.modules``. Seconds are measured by ``make bench`` (never asserted here).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HEAVY = ("pymc", "pytensor", "arviz", "sklearn", "scipy", "matplotlib", "xarray", "nutpie",
+         "numba", "dask", "distributed", "pandas")  # fmt: skip
+
+PROBE = """
+import contextlib, io, json, sys
+sys.path.insert(0, {repo!r})
+from experiments.__main__ import main
+
+HEAVY = {heavy!r}
+results = []
+for argv in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            status = main(argv)
+        except SystemExit as exit:  # argparse's own --help
+            status = exit.code
+    results.append({{"argv": argv, "status": status, "err": err.getvalue().strip(),
+                    "heavy": [m for m in HEAVY if m in sys.modules]}})
+print(json.dumps(results))
+"""
+
+
+def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
+    text = tmp / "text.csv"
+    text.write_text("a,b,y\n1,2,3\n4,x,6\n")
+    nan = tmp / "nan.csv"
+    nan.write_text("a,b,y\n1,2,3\n4,nan,6\n7,8,9\n")
+    good = tmp / "good.csv"
+    good.write_text("a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i % 2}\n" for i in range(30)))
+    few = tmp / "few.csv"
+    few.write_text("a,b,c,y\n1,2,3,4\n2,1,0,5\n0,1,1,2\n3,0,2,1\n")  # n = p + 1 rows
+    missing = str(tmp / "missing.csv")
+    out = str(tmp / "out")
+    return [
+        (["--help"], 0, ""),
+        (["ridge", "--help"], 0, ""),
+        (["nosuch"], 2, "unknown experiment"),
+        (["ridge", "--bogus"], 2, "unrecognized arguments"),
+        (["ridge", "--alpha", "-1"], 2, "--alpha must be a positive"),
+        (["lasso", "--seed", "-1"], 2, "--seed must be an integer"),
+        (["elasticnet", "--l1-ratio", "1.5"], 2, "--l1-ratio must be between"),
+        (["lambda", "--test-fraction", "2"], 2, "--test-fraction must be between"),
+        (["ridge", "--out", "."], 2, "--out refusing"),
+        (["ridge", "--target", "y"], 2, "--target is only meaningful with --data"),
+        (["ridge", "--data", missing, "--target", "y"], 2, "not found"),
+        (["ridge", "--data", str(text), "--target", "y"], 2, "non-numeric value 'x'"),
+        (["lasso", "--data", str(nan), "--target", "y"], 2, "NaN/inf"),
+        (["elasticnet", "--data", str(good), "--target", "q"], 2, "target column 'q' not found"),
+        (["logistic", "--data", str(nan), "--target", "a"], 2, "NaN/inf"),
+        (["logistic", "--data", str(good), "--target", "a"], 2, "binary 0/1 target"),
+        (["ridge", "--data", str(few), "--target", "y", "--out", out], 2, "--noise-sd"),
+        (["sensitivity", "--data", str(good), "--target", "y"], 2, "--data is not supported"),
+        (["scale", "--data", missing, "--target", "y"], 2, "no such file"),
+        (["scale", "--data", str(text), "--target", "q"], 2, "'q' is not a column"),
+        (["scale", "--data", str(good)], 2, "needs --target"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def answers(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("quick")
+    cases = _cases(tmp)
+    probe = PROBE.format(repo=str(REPO), heavy=HEAVY)
+    done = subprocess.run([sys.executable, "-c", probe, json.dumps([c[0] for c in cases])],
+                          capture_output=True, text=True, timeout=120, cwd=tmp)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return cases, json.loads(done.stdout)
+
+
+def test_bad_input_is_answered_before_any_heavy_import(answers):
+    cases, results = answers
+    for (argv, status, message), result in zip(cases, results, strict=True):
+        assert result["status"] == status, (argv, result)
+        if status:
+            err = result["err"]
+            assert err.startswith("error: ") and "\n" not in err and message in err, (argv, err)
+        assert result["heavy"] == [], (argv, result["heavy"])
+
+
+def test_the_probe_would_see_a_heavy_import(tmp_path):
+    """The check itself can fail: a run that computes imports PyMC, and the probe says so."""
+    probe = PROBE.format(repo=str(REPO), heavy=HEAVY)
+    argv = [["prior", "--from", "ridge", "--alpha", "1", "--noise-sd", "1"]]  # a conversion: prints, imports SciPy
+    done = subprocess.run([sys.executable, "-c", probe, json.dumps(argv)], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)  # fmt: skip
+    (result,) = json.loads(done.stdout)
+    assert result["status"] == 0 and "scipy" in result["heavy"], result
