@@ -93,8 +93,10 @@ class Choices:
 
 def point_choices(X, y, grid, noise_sd, cfg, seed) -> Choices:
     """RidgeCV, k-fold CV, BayesianRidge, the exact evidence maximiser and PSIS-LOO on ``(X, y)``."""
-    kfold = model_selection.GridSearchCV(linear_model.Ridge(), {"alpha": grid}, cv=model_selection.KFold(FOLDS, shuffle=True, random_state=seed),
-                         scoring="neg_mean_squared_error").fit(X, y)  # fmt: skip
+    folds = model_selection.KFold(FOLDS, shuffle=True, random_state=seed)
+    kfold = model_selection.GridSearchCV(
+        linear_model.Ridge(), {"alpha": grid}, cv=folds, scoring="neg_mean_squared_error"
+    ).fit(X, y)
     bayes_ridge = linear_model.BayesianRidge(tol=1e-12, max_iter=10_000).fit(X, y)
     loo = loo_curve(X, y, grid, noise_sd, cfg["loo_draws"], seed)
     best = evidence.evidence_alpha(X, y)

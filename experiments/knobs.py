@@ -76,8 +76,9 @@ def check_sgd_classifier(X, y, names, alpha=0.01) -> float:
     """SGDClassifier(log_loss, alpha) against the PyMC MAP at tau = 1 / sqrt(n alpha)."""
     tau = get_knob("sgd_classifier").to_width(alpha, n=len(y))
     fit = MAPSolver(logistic.build(arrays(X, y, names))).solve({"prior_sd": tau}).certify()
-    sgd = linear_model.SGDClassifier(loss="log_loss", alpha=alpha, average=True, max_iter=5000, tol=None,
-                        random_state=0)  # fmt: skip
+    sgd = linear_model.SGDClassifier(
+        loss="log_loss", alpha=alpha, average=True, max_iter=5000, tol=None, random_state=0
+    )
     return rel(sgd.fit(X, y).coef_[0], fit.point["w"])
 
 

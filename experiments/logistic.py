@@ -24,7 +24,7 @@ from models.inference import PosteriorSampler
 from models.lazy import lazy
 
 special = lazy("scipy.special")
-calibration = lazy("sklearn.calibration")
+sk_calibration = lazy("sklearn.calibration")
 metrics = lazy("sklearn.metrics")
 model_selection = lazy("sklearn.model_selection")
 
@@ -78,13 +78,14 @@ def heldout_compute(run: Run) -> dict:
     post_prob = prob_draws.mean(axis=0)
     low, high = np.quantile(prob_draws, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2], axis=0)
     scores = {
-        "log_loss": {"sklearn": metrics.log_loss(y_test, sk_prob), "posterior": metrics.log_loss(y_test, post_prob)},
+        "log_loss": {"sklearn": metrics.log_loss(y_test, sk_prob),
+                     "posterior": metrics.log_loss(y_test, post_prob)},
         "brier": {"sklearn": metrics.brier_score_loss(y_test, sk_prob),
                   "posterior": metrics.brier_score_loss(y_test, post_prob)},
     }  # fmt: skip
     calibration = {}
     for label, prob in (("sklearn", sk_prob), ("posterior", post_prob)):
-        frac, mean_pred = calibration.calibration_curve(y_test, prob, n_bins=CALIBRATION_BINS)
+        frac, mean_pred = sk_calibration.calibration_curve(y_test, prob, n_bins=CALIBRATION_BINS)
         calibration[label] = {"mean_predicted": mean_pred, "fraction_positive": frac}
     spans_half = (low < 0.5) & (high > 0.5)
     outside = (sk_prob < low) | (sk_prob > high)

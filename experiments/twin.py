@@ -98,10 +98,11 @@ def compute_logistic(run: Run) -> dict:
     X_train, X_test, y_train, y_test = model_selection.train_test_split(
         X, y, test_size=0.3, random_state=run.seed, stratify=y
     )
-    pipe = pipeline.make_pipeline(preprocessing.StandardScaler(), models_twin.bayesian(linear_model.LogisticRegressionCV(**LOGISTIC_CV),
-                                                    random_state=run.seed, **run.cfg["nuts"]))  # fmt: skip
-    pipe.fit(X_train, y_train)
-    twin = pipe[-1]
+    twin = models_twin.bayesian(
+        linear_model.LogisticRegressionCV(**LOGISTIC_CV), random_state=run.seed, **run.cfg["nuts"]
+    )
+    pipe = pipeline.make_pipeline(preprocessing.StandardScaler(), twin)
+    pipe.fit(X_train, y_train)  # fits twin in place
     Z_test = pipe[0].transform(X_test)
     posterior_mean = twin.predict_proba(Z_test)[:, 1]
     plug_in = twin.estimator_.predict_proba(Z_test)[:, 1]

@@ -467,6 +467,86 @@ def _finished(sampler) -> bool:
         return False
 
 
+class CompiledModels:
+    """nutpie's compiled models of this process, each reused for every model with the same graph.
+
+    nutpie compiles a model to machine code in 3-7 s; sampling it takes well under one. Two models
+    with the same graph (the same log density, the same deterministics, the same coordinates) that
+    differ only in their ``pm.Data`` values share one compiled copy: the second gets the first's
+    copy with its own data swapped in (``with_data``), so ``make experiments`` compiles the
+    diabetes ridge model once, not once per experiment.
+
+    "The same graph" is decided by :func:`pytensor.graph.basic.equal_computations` on the joint
+    log density and the constrained values (deterministics included), with the two models' value
+    variables and ``pm.Data`` containers paired by name and of equal types; every constant is
+    compared by value, and any other leaf only to itself, so two models that differ anywhere
+    except in their ``pm.Data`` values are compiled apart. A compiled copy cannot be kept across
+    processes: nutpie names its data slots with fresh random keys and its C callbacks close over
+    run-time objects, which numba's on-disk cache refuses (PyTensor's own cache already serves the
+    log density itself; README, "Speed").
+    """
+
+    def __init__(self):
+        self._entries: list[tuple[tuple, object]] = []
+        self.hits = 0
+        self.misses = 0
+
+    def compiled(self, model: pm.Model):
+        """nutpie's compiled ``model``: a cached copy with ``model``'s data, or a new compile."""
+        graph = graph_of(model)
+        for cached, compiled in self._entries:
+            if same_graph(graph, cached):
+                self.hits += 1
+                names = {var.name for var in compiled.shared_var_keys}
+                return compiled.with_data(
+                    **{v.name: v.get_value() for v in model.data_vars if v.name in names}
+                )
+        self.misses += 1
+        compiled = nutpie.compile_pymc_model(model)
+        self._entries.append((graph, compiled))
+        return compiled
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def graph_of(model: pm.Model) -> tuple[tuple, list, list]:
+    """What decides whether two models can share a compiled copy: a signature (names, types,
+    dimension lengths, coordinates, initial values) and the graphs with their inputs (value
+    variables, ``pm.Data``, shared dimension lengths) paired by name."""
+    values = sorted(model.value_vars, key=lambda v: v.name)
+    data = sorted(model.data_vars, key=lambda v: v.name)
+    lengths = {name: length for name, length in model.dim_lengths.items()
+               if isinstance(length, pytensor.compile.SharedVariable)}  # fmt: skip
+    signature = (
+        tuple((v.name, v.type) for v in (*values, *data)),
+        tuple((name, int(length.get_value())) for name, length in sorted(lengths.items())),
+        tuple(
+            (name, tuple(coords) if coords is not None else None)
+            for name, coords in sorted(model.coords.items())
+        ),  # fmt: skip
+        tuple(sorted((k, tuple(v)) for k, v in model.named_vars_to_dims.items())),
+        tuple(sorted((rv.name, repr(init)) for rv, init in model.rvs_to_initial_values.items())),
+    )
+    outputs = [model.logp(), *model.unobserved_value_vars]
+    return signature, outputs, [*values, *data, *(lengths[name] for name in sorted(lengths))]
+
+
+def same_graph(a: tuple[tuple, list, list], b: tuple[tuple, list, list]) -> bool:
+    """Whether two :func:`graph_of` describe one computation (up to ``pm.Data`` values)."""
+    (signature_a, outputs_a, inputs_a), (signature_b, outputs_b, inputs_b) = a, b
+    return (
+        signature_a == signature_b
+        and len(outputs_a) == len(outputs_b)
+        and pytensor.graph.basic.equal_computations(
+            outputs_a, outputs_b, in_xs=inputs_a, in_ys=inputs_b
+        )
+    )
+
+
+COMPILED = CompiledModels()
+
+
 class PosteriorSampler:
     """NUTS (nutpie) on a model compiled once; each call only swaps ``pm.Data`` values.
 
@@ -479,13 +559,17 @@ class PosteriorSampler:
         The model to sample.
     adaptation : str
         nutpie mass-matrix adaptation; ``"low_rank"`` copes with correlated coefficients.
+    cache : CompiledModels, optional
+        Where compiled models are looked up and kept (default: the process's :data:`COMPILED`).
     """
 
-    def __init__(self, model: pm.Model, adaptation: str = "low_rank"):
+    def __init__(
+        self, model: pm.Model, adaptation: str = "low_rank", cache: CompiledModels | None = None
+    ):
         self.model = model
         self.adaptation = adaptation
         started = time.perf_counter()
-        self.compiled = nutpie.compile_pymc_model(model)
+        self.compiled = (COMPILED if cache is None else cache).compiled(model)
         CLOCK.compile += time.perf_counter() - started
 
     def sample(

@@ -66,9 +66,10 @@ def penalty_grid(data: ModelData, n: int) -> list[dict[str, float]]:
 
 def reference_penalty(data: ModelData) -> dict[str, float]:
     """scikit-learn's 5-fold cross-validated C (log loss) on a grid over [1e-3, 1e3]."""
-    cv = linear_model.LogisticRegressionCV(Cs=np.geomspace(1e-3, 1e3, 13), cv=5,
-                              scoring="neg_log_loss", solver="newton-cholesky", tol=1e-8, max_iter=1000, l1_ratios=(0.0,),
-                              use_legacy_attributes=False)  # fmt: skip
+    cv = linear_model.LogisticRegressionCV(
+        Cs=np.geomspace(1e-3, 1e3, 13), cv=5, scoring="neg_log_loss", solver="newton-cholesky",
+        tol=1e-8, max_iter=1000, l1_ratios=(0.0,), use_legacy_attributes=False,
+    )  # fmt: skip
     return {"C": float(np.ravel(cv.fit(data.X, data.y).C_)[0])}
 
 
