@@ -15,6 +15,9 @@
 3. The Bayesian twin (models.twin): the exact ridge twin's fit (mode, Student-t posterior, draws)
    against ``BayesianRidge.fit`` on n = 10^5, p = 100; and a 5-fold ``cross_val_score`` of a NUTS
    twin with its compiled model reused across folds against the same with a compile per fold.
+4. Fresh processes: a bad-input answer against the heavy imports it no longer waits for; nutpie's
+   compile with PyTensor's on-disk caches cold (an empty ``base_compiledir``) and warm, and a
+   second same-graph model in the same process (``models.inference.COMPILED``).
 
 Writes reports/bench/results.json. Timings vary from run to run; no test asserts on them.
 """
@@ -24,8 +27,11 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import arviz as az
 import numpy as np
@@ -36,7 +42,7 @@ from sklearn.linear_model import Ridge
 from benchmarks import write_results
 from models import ridge
 from models.data import arrays, noise_estimate
-from models.inference import MAPSolver, PosteriorSampler
+from models.inference import COMPILED, MAPSolver, PosteriorSampler
 
 logging.getLogger("pymc").setLevel(logging.ERROR)
 ALPHAS = np.logspace(-4, 6, 31)
@@ -105,11 +111,13 @@ def twin_benchmarks() -> dict:
 
         def fit(self, X, y, sample_weight=None):
             twin._COMPILED.clear()
+            COMPILED.clear()
             return super().fit(X, y, sample_weight)
 
     X, y = load_diabetes(return_X_y=True)
     options = {"draws": 1000, "tune": 1000, "chains": 2, "random_state": 0}
     twin._COMPILED.clear()
+    COMPILED.clear()
     start = time.perf_counter()
     cross_val_score(twin.bayesian(Lasso(alpha=0.1), **options), X, y, cv=5)
     cv_reused = time.perf_counter() - start
@@ -125,6 +133,56 @@ def twin_benchmarks() -> dict:
         "twin_nuts_cv5_seconds_compile_reused": cv_reused,
         "twin_nuts_cv5_seconds_compile_per_fold": cv_recompiled,
         "twin_nuts_cv5_speedup_from_reuse": cv_recompiled / cv_reused,
+    }
+
+
+REPO = Path(__file__).resolve().parents[1]
+COMPILE_PROBE = """
+import sys, time
+from models import get_model
+from models.data import build_model, default_dataset, model_data
+from models.inference import PosteriorSampler
+spec = get_model("ridge")
+md = model_data(spec, default_dataset(spec))
+seconds = []
+for _ in range(2):
+    start = time.perf_counter()
+    PosteriorSampler(build_model(spec, md))
+    seconds.append(time.perf_counter() - start)
+print(*seconds)
+"""
+
+
+def _wall(argv: list[str], env: dict | None = None) -> tuple[float, str]:
+    """Wall seconds of one fresh interpreter running ``argv`` in the repository, and its stdout."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, *argv], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    return time.perf_counter() - start, done.stdout
+
+
+def process_benchmarks() -> dict:
+    """What a user waits for in a fresh process: a bad-input answer against the imports it used to
+    wait for, and nutpie's compile with PyTensor's on-disk caches cold, warm, and reused in the
+    process (each measured in its own interpreter)."""
+    bad_input = sorted(_wall(["-m", "experiments", "ridge", "--data", "missing.csv", "--target",
+                              "y"])[0] for _ in range(5))[2]  # fmt: skip
+    imports = sorted(_wall(["-c", "import pymc, arviz, sklearn.linear_model, matplotlib.pyplot"])[0]
+                     for _ in range(3))[1]  # fmt: skip
+    print(f"bad input answered in {bad_input:.2f} s; the heavy imports alone take {imports:.2f} s",
+          file=sys.stderr)  # fmt: skip
+    with tempfile.TemporaryDirectory() as cold_cache:
+        env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={cold_cache}"}
+        cold, _ = _wall(["-c", COMPILE_PROBE], env)[1].split()
+    warm, reused = _wall(["-c", COMPILE_PROBE])[1].split()
+    print(f"nutpie compile of the ridge model: {float(cold):.1f} s with PyTensor's caches cold, "
+          f"{float(warm):.1f} s warm, {float(reused):.3f} s reused in the process", file=sys.stderr)  # fmt: skip
+    return {
+        "bad_input_seconds": bad_input,
+        "heavy_imports_seconds": imports,
+        "nutpie_compile_seconds_cold_cache": float(cold),
+        "nutpie_compile_seconds_warm_cache": float(warm),
+        "nutpie_compile_seconds_reused_in_process": float(reused),
     }
 
 
@@ -196,6 +254,7 @@ def main() -> int:
         "nutpie_seconds_per_refit_over_sweep": sweep_nutpie,
         "pymc_seconds_per_refit_over_sweep": sweep_pymc,
         **twin_benchmarks(),
+        **process_benchmarks(),
     }
     rows = [
         ("MAP grid, PyMC exact (s)", map_grid), ("MAP grid, sklearn Ridge (s)", sklearn_grid),
@@ -217,6 +276,11 @@ def main() -> int:
         ("5-fold CV, NUTS twin, compile reused (s)", results["twin_nuts_cv5_seconds_compile_reused"]),
         ("5-fold CV, NUTS twin, compile per fold (s)", results["twin_nuts_cv5_seconds_compile_per_fold"]),
         ("  speed-up from reuse", results["twin_nuts_cv5_speedup_from_reuse"]),
+        ("bad input answered, fresh process (s)", results["bad_input_seconds"]),
+        ("  the heavy imports alone (s)", results["heavy_imports_seconds"]),
+        ("nutpie compile, PyTensor caches cold (s)", results["nutpie_compile_seconds_cold_cache"]),
+        ("nutpie compile, caches warm (s)", results["nutpie_compile_seconds_warm_cache"]),
+        ("nutpie compile, reused in process (s)", results["nutpie_compile_seconds_reused_in_process"]),
     ]  # fmt: skip
     print("\n".join(f"{label:<44}{value:>12.4g}" for label, value in rows))
     write_results("bench", results)

@@ -26,7 +26,7 @@ from experiments import common, report
 from experiments.output import atomic_output_dir
 from models.base import InputError, ModelSpec
 from models.data import DATASETS, Dataset, default_dataset
-from models.inference import CLOCK
+from models.inference import CLOCK, COMPILED
 
 
 @dataclass
@@ -218,6 +218,7 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
     the heavy imports' share when this is the process's first experiment.
     """
     started = time.perf_counter()
+    compiles_before = (COMPILED.misses, COMPILED.hits)
     args = parser(experiment).parse_args(argv)
     run = Run(experiment.name, args, experiment.settings(args.quick), load(experiment, args))
     if experiment.validate:
@@ -255,6 +256,8 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
             "sampling_seconds": sum(step["sampling_seconds"] for step in measured),
             "figures_seconds": sum(step.get("figures_seconds", 0.0) for step in measured),
             "writing_seconds": measured[-1]["seconds"],
+            "nutpie_compiles": COMPILED.misses - compiles_before[0],
+            "nutpie_compiles_reused": COMPILED.hits - compiles_before[1],
             "steps": measured,
             **run.timings,
         }

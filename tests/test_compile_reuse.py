@@ -67,4 +67,6 @@ def test_a_reused_copy_samples_its_own_data(ridge_data):
     # the first data's posterior mean is tens of MCSE away, so a stale copy would fail here.
     assert np.all(np.abs(w.mean(("chain", "draw")).values - mean[1:]) <= 5 * mcse)
     mcse_sd = az.mcse(dt, var_names=["w"], method="sd")["w"].values
-    assert np.all(np.abs(w.std(("chain", "draw")).values - np.sqrt(np.diag(cov)[1:])) <= 5 * mcse_sd)
+    assert np.all(
+        np.abs(w.std(("chain", "draw")).values - np.sqrt(np.diag(cov)[1:])) <= 5 * mcse_sd
+    )

@@ -78,11 +78,10 @@ def test_lambda_experiment(run_quick):
     assert all(results[k] > 0 for k in keys)
     # Closed form against BayesianRidge's fixed point (no Monte Carlo): measured 2e-8.
     assert results["evidence_alpha"] == pytest.approx(results["bayesianridge_flat_alpha"], rel=1e-6)
-    assert (
-        len(results["curves"]["cv_mse"])
-        == len(results["curves"]["elpd"])
-        == len(results["alpha_grid"])
-    )
+    curves = results["curves"]
+    assert len(curves["cv_mse"]) == len(curves["exact"]) == len(results["alpha_grid"])
+    assert len(curves["elpd"]) == len(curves["psis_alpha"])
+    assert set(curves["psis_alpha"]) <= set(results["alpha_grid"])
     methods = {"ridgecv", "kfold", "bayesianridge", "evidence", "loo_best", "full_bayes"}
     assert set(results["heldout"]) == methods
     monte_carlo.choosing_lambda(results)

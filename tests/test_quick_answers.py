@@ -99,7 +99,9 @@ def test_bad_input_is_answered_before_any_heavy_import(answers):
 def test_the_probe_would_see_a_heavy_import(tmp_path):
     """The check itself can fail: a run that computes imports PyMC, and the probe says so."""
     probe = PROBE.format(repo=str(REPO), heavy=HEAVY)
-    argv = [["prior", "--from", "ridge", "--alpha", "1", "--noise-sd", "1"]]  # a conversion: prints, imports SciPy
+    argv = [
+        ["prior", "--from", "ridge", "--alpha", "1", "--noise-sd", "1"]
+    ]  # a conversion: prints, imports SciPy
     done = subprocess.run([sys.executable, "-c", probe, json.dumps(argv)], capture_output=True,
                           text=True, timeout=120, cwd=tmp_path)  # fmt: skip
     (result,) = json.loads(done.stdout)
