@@ -67,3 +67,8 @@ class LazyModule:
 def lazy(name: str, setup: Callable[[], None] | None = None) -> LazyModule:
     """A stand-in for module ``name`` that imports it on first use (see :class:`LazyModule`)."""
     return LazyModule(name, setup)
+
+
+def load(handle: LazyModule) -> ModuleType:
+    """Import the module behind ``handle`` now (e.g. to time the imports apart); return it."""
+    return handle._load()
