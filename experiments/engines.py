@@ -54,7 +54,7 @@ def settings(quick: bool) -> dict:
     if quick:
         return {"draws": 500, "tune": 500, "chains": 2, "reference_draws": 2500,
                 "advi_iterations": 10_000}  # fmt: skip
-    return {"draws": 2000, "tune": 1000, "chains": 4, "reference_draws": 25_000,
+    return {"draws": 2000, "tune": 1000, "chains": 4, "reference_draws": 10_000,
             "advi_iterations": 30_000}  # fmt: skip
 
 
@@ -195,7 +195,9 @@ def run_model(name: str, cfg: dict, seed: int) -> dict:
     setup = reference_setup(REGISTRY[name])
     data, clock = setup.dataset, Stopwatch()
     fits = approximations(setup, clock, cfg, seed)
-    sampler = clock.run("nuts", "compile", PosteriorSampler, setup.model)
+    sampler = PosteriorSampler(setup.model)
+    # the cost of compiling this graph, even when an earlier experiment of the process paid it
+    clock.times["nuts"] = {"compile_seconds": sampler.compile_seconds, "wall_seconds": 0.0}
     dt = clock.run("nuts", "wall", sampler.sample, setup.values, draws=cfg["draws"], tune=cfg["tune"],
                    chains=cfg["chains"], seed=seed)  # fmt: skip
     fits["nuts"] = Marginals.from_draws(intervals.draws(dt, "w").values)
@@ -362,7 +364,9 @@ def page(page: report.Page, run: Run) -> None:
     page.heading("Load the posterior yourself")
     page.load_snippet("posterior_logistic.nc", ["w"], "or posterior_ridge.nc (NUTS)")
     page.text("Wall and compile seconds are measured in this run and saved to timings.json; they "
-              "change from run to run, results.json does not.")  # fmt: skip
+              "change from run to run, results.json does not. NUTS's compile is what compiling "
+              "its graph costs once per process: `make experiments` compiles each graph once and "
+              "reuses it in later experiments, so that cost is not paid again here.")  # fmt: skip
 
 
 def card(results: dict) -> Card:

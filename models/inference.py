@@ -30,7 +30,6 @@ pm = lazy("pymc")
 pytensor = lazy("pytensor")
 pt = lazy("pytensor.tensor")
 
-logging.getLogger("pymc").setLevel(logging.ERROR)
 MAX_ITERATIONS = 200
 # Converged when the Newton decrement g' H^-1 g / 2 (the predicted remaining decrease of the negative
 # log posterior, in nats: unit-free and invariant to rescaling the parameters) is below this, and
@@ -57,6 +56,12 @@ CLOCK = Clock()
 
 class ConvergenceError(RuntimeError):
     """The MAP solver stopped without certifying its answer."""
+
+
+def quiet_pymc() -> None:
+    """Silence PyMC's progress messages ("Finished [100%] ..."). Called by each engine once PyMC
+    is imported: PyMC sets its logger to INFO on import when the root logger has no handler."""
+    logging.getLogger("pymc").setLevel(logging.ERROR)
 
 
 def set_data(model: pm.Model, values: dict[str, float] | None) -> None:
@@ -154,6 +159,7 @@ class MAPSolver:
     def __init__(self, model: pm.Model, spec: ModelSpec | None = None):
         started = time.perf_counter()
         self.model = model
+        quiet_pymc()
         l1_terms = spec.l1_terms if spec is not None else ()
         excluded = {term.term for term in l1_terms}
         smooth_terms = [
@@ -450,6 +456,7 @@ def fit_advi(
         Initial mean (e.g. the MAP point); default the model's initial point.
     """
     set_data(model, values)
+    quiet_pymc()
     approx = pm.fit(
         n=iterations, method=method, model=model, random_seed=seed, progressbar=False,
         obj_optimizer=pm.adam(learning_rate=learning_rate), start=start,
@@ -487,24 +494,34 @@ class CompiledModels:
     """
 
     def __init__(self):
-        self._entries: list[tuple[tuple, object]] = []
+        self._entries: list[tuple[tuple, object, float]] = []
         self.hits = 0
         self.misses = 0
 
-    def compiled(self, model: pm.Model):
-        """nutpie's compiled ``model``: a cached copy with ``model``'s data, or a new compile."""
+    def compiled(self, model: pm.Model) -> tuple[object, float, bool]:
+        """nutpie's compiled ``model``: a cached copy with ``model``'s data, or a new compile.
+
+        Returns
+        -------
+        compiled, seconds, reused
+            The compiled model, what compiling its graph cost (when it was compiled, possibly
+            earlier in the process), and whether this call reused it.
+        """
         graph = graph_of(model)
-        for cached, compiled in self._entries:
+        for cached, compiled, seconds in self._entries:
             if same_graph(graph, cached):
                 self.hits += 1
                 names = {var.name for var in compiled.shared_var_keys}
-                return compiled.with_data(
+                swapped = compiled.with_data(
                     **{v.name: v.get_value() for v in model.data_vars if v.name in names}
                 )
+                return swapped, seconds, True
         self.misses += 1
+        started = time.perf_counter()
         compiled = nutpie.compile_pymc_model(model)
-        self._entries.append((graph, compiled))
-        return compiled
+        seconds = time.perf_counter() - started
+        self._entries.append((graph, compiled, seconds))
+        return compiled, seconds, False
 
     def clear(self) -> None:
         self._entries.clear()
@@ -561,6 +578,13 @@ class PosteriorSampler:
         nutpie mass-matrix adaptation; ``"low_rank"`` copes with correlated coefficients.
     cache : CompiledModels, optional
         Where compiled models are looked up and kept (default: the process's :data:`COMPILED`).
+
+    Attributes
+    ----------
+    compile_seconds : float
+        What compiling this graph cost, whether paid now or by an earlier same-graph model.
+    reused : bool
+        Whether an earlier compile of the same graph was reused.
     """
 
     def __init__(
@@ -568,8 +592,11 @@ class PosteriorSampler:
     ):
         self.model = model
         self.adaptation = adaptation
+        quiet_pymc()
         started = time.perf_counter()
-        self.compiled = (COMPILED if cache is None else cache).compiled(model)
+        self.compiled, self.compile_seconds, self.reused = (
+            COMPILED if cache is None else cache
+        ).compiled(model)
         CLOCK.compile += time.perf_counter() - started
 
     def sample(
