@@ -52,6 +52,42 @@ def test_saved_posterior_loads_in_arviz(run_quick):
     assert np.isfinite(az.loo(dt).elpd)  # the saved groups are what az.loo needs
 
 
+def test_heldout_rows_are_predicted_without_themselves(run_quick):
+    """The section's numbers recomputed independently: scikit-learn's Ridge (alpha from RidgeCV on
+    the training fold) for each held-out prediction, the predictive sd from its formula. Closed
+    forms on both sides: equal to rounding (1e-9, relative)."""
+    from scipy import stats
+    from sklearn.linear_model import Ridge, RidgeCV
+    from sklearn.model_selection import KFold
+
+    from experiments.ridge import HELDOUT_FOLDS
+    from models.data import DATASETS, noise_estimate
+    from models.ridge import ALPHA_GRID
+
+    _, results = run_quick("ridge")
+    held = results["heldout"]
+    data = DATASETS["diabetes"]()
+    folds = KFold(HELDOUT_FOLDS, shuffle=True, random_state=results["settings"]["seed"])
+    lpd, plug_in, inside = [], [], 0
+    for train, test in folds.split(data.X):
+        X, y = data.X[train], data.y[train]
+        sigma = noise_estimate(X, y)
+        alpha = RidgeCV(alphas=ALPHA_GRID).fit(X, y).alpha_
+        centre = Ridge(alpha=alpha).fit(X, y).predict(data.X[test])
+        Z = np.column_stack([np.ones(len(train)), X])
+        cov = sigma**2 * np.linalg.inv(Z.T @ Z + np.diag([0.0] + [alpha] * X.shape[1]))
+        Zt = np.column_stack([np.ones(len(test)), data.X[test]])
+        sd = np.sqrt(sigma**2 + np.einsum("ij,jk,ik->i", Zt, cov, Zt))
+        lpd.extend(stats.norm.logpdf(data.y[test], centre, sd))
+        plug_in.extend(stats.norm.logpdf(data.y[test], centre, sigma))
+        inside += int(np.sum(np.abs(data.y[test] - centre) <= stats.norm.ppf(0.97) * sd))
+    assert held["n"] == len(data.y) and held["covered"] == inside
+    assert held["lpd_posterior"] == pytest.approx(np.mean(lpd), rel=1e-9)
+    assert held["lpd_plug_in"] == pytest.approx(np.mean(plug_in), rel=1e-9)
+    low, high = held["coverage_ci95"]
+    assert low < held["coverage"] < high
+
+
 def test_same_seed_same_results(run_quick, tmp_path):
     out, _ = run_quick("ridge")
     again = tmp_path / "again"
