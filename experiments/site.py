@@ -12,9 +12,11 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from experiments.common import provenance
 from experiments.registry import experiments
-from experiments.report import inline, render
+from experiments.report import inline, render, user
 from models import registry
 
 # The seed's formula first, then Ridge's knob derived from it.
@@ -37,6 +39,41 @@ def agreement(results: dict) -> str:
         zeros = results["same_zero_set"]
         text += f"; same zero set {sum(zeros)}/{len(zeros)}"
     return text
+
+
+def takeaway(results: dict) -> str | None:
+    """Three plain sentences with this run's numbers (ridge and, if run, lambda); None without
+    ridge's results."""
+    ridge = results.get("ridge")
+    if ridge is None:
+        return None
+    post, names, source = ridge["posterior"], ridge["feature_names"], ridge["data_source"]
+    if source.startswith("sklearn:load_"):
+        source = f"scikit-learn's {source.removeprefix('sklearn:load_').replace('_', ' ')} data"
+    unsure = int(np.argmin(np.abs(np.asarray(post["prob_positive"]) - 0.5)))
+    correlated = ""
+    if post["most_correlated"]:
+        a, b, r = post["most_correlated"]
+        correlated = f", and w[{user(a)}] and w[{user(b)}] have posterior correlation {r:+.2f}"
+    sentences = [
+        f"On {user(source)} ({ridge['n_obs']} rows, {len(names)} features), scikit-learn's Ridge "
+        f"and the mode of the posterior under a Normal(0, tau) prior agree to "
+        f"**{max(ridge['max_rel_diff']):.1e}** over {len(ridge['max_rel_diff'])} penalties: the "
+        f"penalty is the prior, alpha = sigma^2 / tau^2.",
+        f"The posterior shows what that one number hides: w[{user(names[unsure])}]'s 94% HDI is "
+        f"[{post['hdi_94_low'][unsure]:.3g}, {post['hdi_94_high'][unsure]:.3g}] with P(w > 0) = "
+        f"{post['prob_positive'][unsure]:.2f}{correlated}.",
+    ]
+    lam = results.get("lambda")
+    if lam is not None:
+        alpha = lam["alpha_posterior"]
+        sentences.append(
+            f"And the data choose the prior's width: with a prior on tau, alpha's posterior 94% HDI "
+            f"is [{alpha['hdi_94_low']:.2g}, {alpha['hdi_94_high']:.2g}], around the evidence "
+            f"maximum {lam['evidence_alpha']:.2g} (BayesianRidge's choice), so lambda is a learned "
+            f"belief, not a knob."
+        )
+    return " ".join(sentences)
 
 
 def _title(folder: Path) -> str:
@@ -78,7 +115,10 @@ def write_index(reports: Path) -> None:
                 {"name": folder.name, **{key: t.get(key, 0.0) for key in TIMING_COLUMNS}}
             )
     seeds = {res.get("settings", {}).get("seed") for res in results.values()} - {None}
+    summary = takeaway(results)
+    hero = "ridge/posterior_densities.png" if "ridge" in results else None
     context = {"title": "secretly-bayesian", "table": table, "cards": cards, "formula": FORMULA,
+               "takeaway": inline(summary) if summary else None, "hero": hero,
                "knobs": (reports / "knobs" / "index.html").is_file(), "timings": timings,
                "total": {key: sum(t[key] for t in timings) for key in TIMING_COLUMNS},
                "prov": provenance(min(seeds) if len(seeds) == 1 else "per experiment", ["all"])}  # fmt: skip

@@ -173,3 +173,23 @@ def test_bad_input_from_the_command_line(tmp_path):
 
 def test_unknown_experiment():
     assert main(["nope"]) == 2
+
+
+def test_front_page_takeaway_uses_this_runs_numbers_and_keeps_names_as_text(run_quick):
+    import copy
+
+    from experiments.report import inline
+    from experiments.site import takeaway
+
+    _, results = run_quick("ridge")
+    text = takeaway({"ridge": results})
+    assert f"**{max(results['max_rel_diff']):.1e}**" in text and "94% HDI" in text
+    hostile = copy.deepcopy(results)
+    hostile["feature_names"] = ["**x**", "`y`"] * (len(results["feature_names"]) // 2)
+    hostile["posterior"]["most_correlated"] = ["**x**", "`y`", -0.9]
+    spans = inline(takeaway({"ridge": hostile}))
+    plain = "".join(span.text for span in spans if span.kind == "text")
+    assert "w[**x**]" in plain and "w[`y`]" in plain  # user text stays text, never markup
+    assert [span.text for span in spans if span.kind == "b"] == [
+        f"{max(results['max_rel_diff']):.1e}"
+    ]
