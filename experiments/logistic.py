@@ -10,6 +10,7 @@ probability, the posterior gives a distribution over it; both are checked for ca
 from __future__ import annotations
 
 import argparse
+import warnings
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from models.data import arrays
 from models.inference import PosteriorSampler
 from models.lazy import lazy
 
+az = lazy("arviz")
+xr = lazy("xarray")
 special = lazy("scipy.special")
 sk_calibration = lazy("sklearn.calibration")
 metrics = lazy("sklearn.metrics")
@@ -41,10 +44,14 @@ def options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def logits(dt, X: np.ndarray) -> np.ndarray:
+    """Posterior draws of the logit b0 + x w for each row of ``X``: shape ``(draws, rows)``."""
+    return intervals.draws(dt, "intercept").values[:, None] + intervals.draws(dt, "w").values @ X.T
+
+
 def predictive_probabilities(dt, X: np.ndarray) -> np.ndarray:
     """Posterior draws of P(y=1 | x) for each row of ``X``: shape ``(draws, rows)``."""
-    w = intervals.draws(dt, "w").values
-    return special.expit(intervals.draws(dt, "intercept").values[:, None] + w @ X.T)
+    return special.expit(logits(dt, X))
 
 
 def validate(run: Run) -> None:
@@ -245,6 +252,64 @@ def prior_page(page: report.Page, run: Run) -> None:
                 "every row and 500 prior draws, at tau = 1 and at the reference tau.")  # fmt: skip
 
 
+SAVED_ROWS_X_DRAWS = 2e7  # up to this size the pointwise groups are saved with the posterior
+
+
+def checks_compute(run: Run) -> dict:
+    """Replicated outcomes and pointwise log likelihood from the reference posterior's draws (all
+    rows): what the PAV-adjusted calibration checks (Säilynoja et al.) and LOO need."""
+    dt, X, y = run.state["dt"], run.state["md"].X, run.state["md"].y.astype(int)
+    chains, draws = dt["posterior"].sizes["chain"], dt["posterior"].sizes["draw"]
+    eta = logits(dt, X).reshape(chains, draws, -1)
+    prob = special.expit(eta)
+    rng = np.random.default_rng([run.seed, 3])
+    dims, obs = ("chain", "draw", "obs"), {"obs": np.arange(len(y))}
+    groups = {
+        "posterior_predictive": {"y": (dims, (rng.random(prob.shape) < prob).astype(np.int8))},
+        "log_likelihood": {"y": (dims, -np.logaddexp(0.0, np.where(y == 1, -eta, eta)))},
+    }  # log p = -log(1 + e^-eta), log(1 - p) = -log(1 + e^eta): exact even where p rounds to 1
+    for name, variables in groups.items():
+        dt[name] = xr.DataTree(xr.Dataset(variables, coords=obs))
+    dt["observed_data"] = xr.DataTree(xr.Dataset({"y": ("obs", y)}, coords=obs))
+    with warnings.catch_warnings():  # high Pareto k is shown on the page, not on stderr
+        warnings.simplefilter("ignore", UserWarning)
+        loo = az.loo(dt)
+    run.state["checks_on_page_only"] = prob.size > SAVED_ROWS_X_DRAWS  # else saved in posterior.nc
+    return {"loo": {"elpd": float(loo.elpd), "se": float(loo.se), "p_loo": float(loo.p),
+                    "n_pareto_k_above_0_7": int(np.sum(loo.pareto_k.values > 0.7))}}  # fmt: skip
+
+
+def checks_figures(run: Run) -> None:
+    dt = run.state["dt"]
+    for plot, name in ((az.plot_ppc_pava, "ppc_pava.png"), (az.plot_loo_pava, "loo_pava.png")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            pc = plot(dt)
+        pc.savefig(run.out / name)
+        plt.close(pc.viz["figure"].item())
+    if run.state.get("checks_on_page_only"):
+        for name in ("posterior_predictive", "log_likelihood", "observed_data"):
+            del dt[name]
+
+
+def checks_page(page: report.Page, run: Run) -> None:
+    loo = run.results["loo"]
+    page.heading("Predictive checks")
+    page.text("For a 0/1 outcome a density of replicated data says little; the check that matters "
+              "is calibration: among rows given probability p, is the event frequency p? The "
+              "PAV-adjusted reliability diagram (Dimitriadis, Gneiting and Jordan 2021; in ArviZ "
+              "with the consistency band of Säilynoja et al.) estimates the conditional event "
+              "probability (CEP) by isotonic regression and shows the band that calibrated "
+              "predictions stay within.")  # fmt: skip
+    page.figure("ppc_pava.png", "Posterior predictive check (az.plot_ppc_pava): CEP of the "
+                "observed outcomes against the posterior mean probability, in-sample.")  # fmt: skip
+    page.figure("loo_pava.png", "The same against each row's leave-one-out probability "
+                "(az.plot_loo_pava, PSIS-LOO): in-sample optimism removed.")  # fmt: skip
+    page.text(f"PSIS-LOO: elpd {loo['elpd']:.2f} +- {loo['se']:.2f} (sum over rows), effective "
+              f"number of parameters p_loo {loo['p_loo']:.1f}; {loo['n_pareto_k_above_0_7']} rows "
+              "with Pareto k > 0.7, whose LOO estimate is unreliable (influential rows).")  # fmt: skip
+
+
 def card(results: dict) -> Card:
     held = results["heldout"]
     return Card("heldout_probabilities.png", (
@@ -270,6 +335,12 @@ EXPERIMENT = penalty_experiment(
             heldout_figures,
             heldout_page,
         ),
+        Section(
+            "predictive checks: PAV calibration, in-sample and LOO",
+            checks_compute,
+            checks_figures,
+            checks_page,
+        ),  # fmt: skip
     ),
     extra_options=options,
     validate=validate,

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from experiments.__main__ import main
+from models import get_model
+from models.data import default_dataset
 
 CONTRACT = ["feature_names", "penalties", "sklearn_coef", "map_coef", "max_rel_diff", "posterior"]
 
@@ -83,6 +85,26 @@ def test_logistic_heldout_probabilities(run_quick):
     monte_carlo.logistic(results)
     for name in ("heldout_probabilities.png", "calibration.png"):
         assert (out / name).stat().st_size > 0
+
+
+def test_logistic_predictive_checks_are_saved_and_reproducible(run_quick):
+    import arviz as az
+    from scipy.special import expit
+
+    out, results = run_quick("logistic")
+    for name in ("ppc_pava.png", "loo_pava.png"):
+        assert (out / name).stat().st_size > 0
+    dt = az.from_netcdf(out / "posterior.nc")
+    assert {"log_likelihood", "observed_data", "posterior_predictive"} <= set(dt.children)
+    # the saved log likelihood is the Bernoulli-logit one of the saved draws (rounding only)
+    y = dt["observed_data"]["y"].values
+    X = default_dataset(get_model("logistic")).X
+    eta = dt["posterior"]["intercept"].values[..., None] + np.einsum(
+        "cdf,nf->cdn", dt["posterior"]["w"].values, X
+    )
+    expected = np.where(y == 1, np.log(expit(eta)), np.log(expit(-eta)))
+    np.testing.assert_allclose(dt["log_likelihood"]["y"].values, expected, rtol=1e-8, atol=1e-10)
+    assert az.loo(dt).elpd == pytest.approx(results["loo"]["elpd"], rel=1e-12)  # same draws
 
 
 def test_logistic_rejects_non_binary_target(tmp_path, capsys):
