@@ -13,17 +13,18 @@ import argparse
 
 import numpy as np
 
-from experiments import common, report
+from experiments import common, intervals, report
 from experiments.family import penalty_experiment
 from experiments.runner import Card, Run, Section
 from experiments.style import COLORS, coefficient_label, plt, save
-from models import lasso
-from models.data import arrays
+from models import lasso, ridge
+from models.data import arrays, noise_estimate
 from models.inference import PosteriorSampler
 from models.lazy import lazy
 
 az = lazy("arviz")
 optimize = lazy("scipy.optimize")
+stats = lazy("scipy.stats")
 linear_model = lazy("sklearn.linear_model")
 
 ETI = 0.95
@@ -187,6 +188,79 @@ def bayesian_lasso_page(page: report.Page, run: Run) -> None:
     ])  # fmt: skip
 
 
+def forest_compute(run: Run) -> dict:
+    """Each coefficient's point estimates and 94% HDIs side by side: OLS; Ridge at RidgeCV's alpha
+    (= its MAP) with the exact Gaussian posterior; the Lasso at LassoCV's alpha (= its MAP) with
+    the NUTS posterior of its Laplace model; the Bayesian Lasso (NUTS)."""
+    X, y, names = run.data.X, run.data.y, run.data.feature_names
+    sigma = noise_estimate(X, y)
+    alpha = ridge.reference_penalty(arrays(X, y, names))["alpha"]
+    mean, cov = ridge.exact_posterior(X, y, ridge.alpha_to_prior_sd(alpha, sigma), sigma)
+    half = stats.norm.ppf(0.5 + intervals.PROB / 2) * np.sqrt(np.diag(cov))[1:]  # Gaussian: HDI
+    post = run.results["posterior"]  # the Lasso's own posterior at LassoCV's alpha (NUTS)
+    bounds = intervals.interval(run.posteriors["bayesian_lasso"], ["w"])["w"]
+    rows = {
+        "ridge_posterior": (mean[1:] - half, mean[1:] + half),  # = ETI, centred on the mode
+        "lasso_posterior": (post["hdi_94_low"], post["hdi_94_high"]),
+        "bayesian_lasso": (
+            bounds.sel(ci_bound="lower").values,
+            bounds.sel(ci_bound="upper").values,
+        ),
+    }
+    return {"forest": {
+        "ridge_alpha": alpha, "ridge_map": mean[1:], "ols": run.results["bayesian_lasso"]["ols"],
+        "lasso_map": run.results["posterior"]["map"],
+        **{f"{key}_hdi_94_low": low for key, (low, _) in rows.items()},
+        **{f"{key}_hdi_94_high": high for key, (_, high) in rows.items()},
+    }}  # fmt: skip
+
+
+FOREST = (  # (key, label, colour, point key, marker)
+    ("ridge_posterior", "Ridge posterior (exact) and Ridge = its MAP", COLORS["exact"], "ridge_map", "o"),
+    ("lasso_posterior", "Lasso posterior (NUTS) and Lasso = its MAP", COLORS["posterior"], "lasso_map", "x"),
+    ("bayesian_lasso", "Bayesian Lasso (NUTS), no point estimate", COLORS["Laplace"], None, None),
+)  # fmt: skip
+
+
+def forest_figure(run: Run) -> None:
+    forest, names = run.results["forest"], run.results["feature_names"]
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(names) + 1.6))
+    rows = np.arange(len(names))[::-1]
+    for offset, (key, label, color, point, marker) in zip((0.22, 0.0, -0.22), FOREST, strict=True):
+        ax.hlines(rows + offset, forest[f"{key}_hdi_94_low"], forest[f"{key}_hdi_94_high"],
+                  color=color, lw=2.5, label=f"{label}: {intervals.PROB:.0%} HDI")  # fmt: skip
+        if point:
+            ax.plot(forest[point], rows + offset, marker, color=COLORS["MAP"], ms=6, mew=2)
+    ax.plot(forest["ols"], rows, "s", mfc="none", mec=COLORS["OLS"], ms=8, mew=1.5, label="OLS")
+    ax.axvline(0, color="k", lw=0.6)
+    ax.set_yticks(rows, [n[:16] for n in names])
+    for label in ax.get_yticklabels():
+        label.set_parse_math(False)
+    ax.set_xlabel(coefficient_label("gaussian"))
+    ax.set_title("One forest: OLS, the two MAPs and three posteriors of the same coefficients")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    save(fig, run.out / "forest.png")
+
+
+def forest_page(page: report.Page, run: Run) -> None:
+    forest = run.results["forest"]
+    page.heading("OLS, Ridge, Lasso and their posteriors in one forest")
+    page.figure("forest.png", f"Per coefficient: OLS (open squares); Ridge at RidgeCV's alpha = "
+                f"{forest['ridge_alpha']:.3g} (black dot) inside its exact posterior's "
+                f"{intervals.PROB:.0%} HDI (green); the Lasso at LassoCV's alpha (black x) inside "
+                f"its Laplace model's posterior (blue, NUTS); the Bayesian Lasso (orange, NUTS). "
+                "Each point estimate is the mode of the interval around it, and each interval is "
+                "what that point leaves out.")  # fmt: skip
+    crossing = {key: int(np.sum((np.asarray(forest[f"{key}_hdi_94_low"]) < 0)
+                               & (np.asarray(forest[f"{key}_hdi_94_high"]) > 0)))
+                for key, *_ in FOREST}  # fmt: skip
+    page.text(f"{intervals.PROB:.0%} HDIs that contain zero: Ridge posterior "
+              f"{crossing['ridge_posterior']}, Lasso posterior {crossing['lasso_posterior']}, "
+              f"Bayesian Lasso {crossing['bayesian_lasso']} of {len(run.results['feature_names'])}; "
+              f"the Lasso itself sets {int(np.sum(np.asarray(forest['lasso_map']) == 0))} to "
+              "exactly zero.")  # fmt: skip
+
+
 def card(results: dict) -> Card:
     bl, zeros = results["bayesian_lasso"], results["same_zero_set"]
     return Card("bayesian_lasso.png", (
@@ -207,6 +281,12 @@ EXPERIMENT = penalty_experiment(
             bayesian_lasso_figure,
             bayesian_lasso_page,
         ),
+        Section(
+            "one forest: OLS, Ridge, Lasso and three posteriors",
+            forest_compute,
+            forest_figure,
+            forest_page,
+        ),  # fmt: skip
     ),
     extra_options=options,
     card=card,

@@ -59,6 +59,22 @@ def test_bayesian_lasso_section(run_quick):
     assert "Park &amp; Casella" in (out / "index.html").read_text()
 
 
+def test_forest_points_are_the_estimators_and_the_exact_interval_is_centred(run_quick, diabetes):
+    from sklearn.linear_model import Ridge
+
+    out, results = run_quick("lasso")
+    forest = results["forest"]
+    X, y, _ = diabetes
+    ridge = Ridge(alpha=forest["ridge_alpha"], solver="cholesky").fit(X, y).coef_
+    # closed form vs scikit-learn's Cholesky solve: conditioning-limited, measured ~1e-13
+    np.testing.assert_allclose(forest["ridge_map"], ridge, rtol=1e-8)
+    centre = (np.asarray(forest["ridge_posterior_hdi_94_low"])
+              + np.asarray(forest["ridge_posterior_hdi_94_high"])) / 2  # fmt: skip
+    np.testing.assert_allclose(centre, ridge, rtol=1e-8)  # a Gaussian's HDI is centred on its mode
+    assert forest["lasso_map"] == results["posterior"]["map"]
+    assert (out / "forest.png").stat().st_size > 0
+
+
 def test_bayesian_lasso_joint_mode_is_the_model_mode(diabetes):
     """The profiled mode maximises the PyMC model's own log density (perturbations only lower it)."""
     from experiments.lasso import joint_mode
