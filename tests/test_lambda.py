@@ -85,6 +85,12 @@ def test_lambda_experiment(run_quick):
     methods = {"ridgecv", "kfold", "bayesianridge", "evidence", "loo_best", "full_bayes"}
     assert set(results["heldout"]) == methods
     monte_carlo.choosing_lambda(results)
+    integrated = results["integrated"]
+    assert integrated["fixed_alpha"] == results["evidence_alpha"]
+    centre = (np.asarray(integrated["fixed_hdi_94_low"])
+              + np.asarray(integrated["fixed_hdi_94_high"])) / 2  # fmt: skip
+    np.testing.assert_allclose(centre, integrated["fixed_mean"], rtol=1e-10)  # Gaussian: centred
+    assert np.all(np.asarray(integrated["width_ratio"]) > 0)
     for name in ("alpha_posterior.png", "cv_vs_loo.png", "index.html", "index.md", "posterior.nc"):
         assert (out / name).stat().st_size > 0
 
