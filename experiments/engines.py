@@ -374,7 +374,8 @@ def card(results: dict) -> Card:
     return Card("pair_logistic.png", (
         f"Laplace = exact for ridge (sd error **{ridge_m['laplace']['sd_max_rel_err']:.0e}**); "
         f"mean-field ADVI underestimates ridge sds by up to **{ridge_m['advi_meanfield']['sd_max_rel_err']:.0%}**; "
-        f"logistic W1/sd: Laplace {logit['laplace']['wasserstein_mean']:.3f}, full-rank ADVI "
+        f"logistic, mean distance to the reference posterior (Wasserstein-1 in posterior sds): "
+        f"Laplace {logit['laplace']['wasserstein_mean']:.3f}, full-rank ADVI "
         f"{logit['advi_fullrank']['wasserstein_mean']:.3f}, NUTS {logit['nuts']['wasserstein_mean']:.3f}."
     ))  # fmt: skip
 

@@ -405,12 +405,18 @@ def _hides(spec: ModelSpec):
             + (" (a Gaussian posterior: mode = mean up to Monte Carlo error)." if spec.exact_posterior
                else "; the estimator reports the mode only."),
         ]  # fmt: skip
-        if spec.l1_terms:
+        zeros = int(np.sum(np.asarray(post["map"]) == 0))
+        if spec.l1_terms and zeros:
             items.append(
-                f"**Sparsity is a property of the mode.** {int(np.sum(np.asarray(post['map']) == 0))} of "
-                f"{len(names)} MAP coefficients are exactly zero; "
-                f"{int(np.sum(np.asarray(post['median']) == 0))} posterior medians and "
-                f"{int(np.sum(np.asarray(post['mean']) == 0))} posterior means are."
+                f"**Sparsity is a property of the mode.** {zeros} of {len(names)} MAP coefficients "
+                f"are exactly zero; {int(np.sum(np.asarray(post['median']) == 0))} posterior "
+                f"medians and {int(np.sum(np.asarray(post['mean']) == 0))} posterior means are."
+            )
+        elif spec.l1_terms:
+            items.append(
+                f"**No zeros at this penalty.** The L1 term can set coefficients exactly to zero, "
+                f"but at {penalty_label(post['penalty'] or post['prior_values'])} none of the {len(names)} MAP "
+                "coefficients is zero (Check 1's grid shows where the zeros start)."
             )
         values = post["prior_values"]
         if {"prior_sd", "laplace_scale"} <= set(values):

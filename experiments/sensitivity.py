@@ -270,8 +270,9 @@ def card(results: dict) -> Card:
     tight = results["models"]["ridge"]["widths"]["tight"]["psense"]["prior"]
     loose = results["models"]["ridge"]["widths"]["loose"]["psense"]["prior"]
     return Card("data_size.png", (
-        f"Ridge prior sensitivity (psense): max **{max(loose):.3f}** under a loose prior, "
-        f"**{max(tight):.3f}** under a tight one; posterior width vs rows from "
+        f"How far power-scaling the prior moves the ridge posterior (psense; above {THRESHOLD} "
+        f"the prior matters): at most **{max(loose):.3f}** under a loose prior, **{max(tight):.3f}** "
+        f"under a tight one; posterior width vs rows from "
         f"{results['data_size']['sizes'][0]} to {results['data_size']['sizes'][-1]}."
     ))  # fmt: skip
 
