@@ -304,7 +304,9 @@ def checks_page(page: report.Page, run: Run) -> None:
     page.figure("ppc_pava.png", "Posterior predictive check (az.plot_ppc_pava): CEP of the "
                 "observed outcomes against the posterior mean probability, in-sample.")  # fmt: skip
     page.figure("loo_pava.png", "The same against each row's leave-one-out probability "
-                "(az.plot_loo_pava, PSIS-LOO): in-sample optimism removed.")  # fmt: skip
+                "(az.plot_loo_pava, PSIS-LOO): in-sample optimism removed. This is the binary "
+                "counterpart of the ridge page's LOO-PIT: for a 0/1 outcome every PIT value is a "
+                "tie that would have to be broken at random.")  # fmt: skip
     page.text(f"PSIS-LOO: elpd {loo['elpd']:.2f} +- {loo['se']:.2f} (sum over rows), effective "
               f"number of parameters p_loo {loo['p_loo']:.1f}; {loo['n_pareto_k_above_0_7']} rows "
               "with Pareto k > 0.7, whose LOO estimate is unreliable (influential rows).")  # fmt: skip
