@@ -27,6 +27,7 @@ from models.lazy import lazy
 az = lazy("arviz")
 xr = lazy("xarray")
 special = lazy("scipy.special")
+stats = lazy("scipy.stats")
 sk_calibration = lazy("sklearn.calibration")
 metrics = lazy("sklearn.metrics")
 model_selection = lazy("sklearn.model_selection")
@@ -90,10 +91,8 @@ def heldout_compute(run: Run) -> dict:
         "brier": {"sklearn": metrics.brier_score_loss(y_test, sk_prob),
                   "posterior": metrics.brier_score_loss(y_test, post_prob)},
     }  # fmt: skip
-    calibration = {}
-    for label, prob in (("sklearn", sk_prob), ("posterior", post_prob)):
-        frac, mean_pred = sk_calibration.calibration_curve(y_test, prob, n_bins=CALIBRATION_BINS)
-        calibration[label] = {"mean_predicted": mean_pred, "fraction_positive": frac}
+    calibration = {label: binned_calibration(y_test, prob)
+                   for label, prob in (("sklearn", sk_prob), ("posterior", post_prob))}  # fmt: skip
     spans_half = (low < 0.5) & (high > 0.5)
     outside = (sk_prob < low) | (sk_prob > high)
     return {
@@ -105,6 +104,20 @@ def heldout_compute(run: Run) -> dict:
             "n_sklearn_outside_interval": int(outside.sum()), "calibration": calibration,
         }
     }  # fmt: skip
+
+
+def binned_calibration(y: np.ndarray, prob: np.ndarray) -> dict:
+    """scikit-learn's reliability curve on uniform bins (``calibration_curve``) with each bin's
+    row count and a 94% Jeffreys interval for its observed frequency: a bin of 2 rows says little."""
+    frac, mean_pred = sk_calibration.calibration_curve(y, prob, n_bins=CALIBRATION_BINS)
+    ids = np.searchsorted(np.linspace(0, 1, CALIBRATION_BINS + 1)[1:-1], prob)  # sklearn's bins
+    rows = np.bincount(ids, minlength=CALIBRATION_BINS)
+    events = np.bincount(ids, weights=y, minlength=CALIBRATION_BINS)
+    n, k = rows[rows > 0], events[rows > 0]
+    low, high = stats.beta.ppf([[(1 - INTERVAL) / 2], [(1 + INTERVAL) / 2]], k + 0.5, n - k + 0.5)
+    low, high = np.where(k == 0, 0.0, low), np.where(k == n, 1.0, high)  # Jeffreys at the ends
+    return {"mean_predicted": mean_pred, "fraction_positive": frac, "rows": n,
+            "interval_low": low, "interval_high": high}  # fmt: skip
 
 
 def heldout_figures(run: Run) -> None:
@@ -138,15 +151,23 @@ def heldout_figures(run: Run) -> None:
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 6.5), height_ratios=(3, 1), sharex=True)
     top.plot([0, 1], [0, 1], color=COLORS["data"], lw=1, ls=":", label="perfectly calibrated")
-    for label, style, prob in (("sklearn", "s--", sk_prob), ("posterior", "o-", post_prob)):
-        cal = calibration[label]
-        top.plot(cal["mean_predicted"], cal["fraction_positive"], style, color=COLORS[label],
-                 label="sklearn" if label == "sklearn" else "posterior mean")  # fmt: skip
+    for label, style, prob, shift in (("sklearn", "s--", sk_prob, -0.006),
+                                      ("posterior", "o-", post_prob, 0.006)):  # fmt: skip
+        cal = {k: np.asarray(v) for k, v in calibration[label].items()}
+        x, frac = cal["mean_predicted"] + shift, cal["fraction_positive"]
+        top.errorbar(x, frac, yerr=[frac - cal["interval_low"], cal["interval_high"] - frac],
+                     fmt=style, color=COLORS[label], capsize=3, lw=1.2, ms=5,
+                     label=("sklearn" if label == "sklearn" else "posterior mean")
+                     + f", {INTERVAL:.0%} Jeffreys interval per bin")  # fmt: skip
+        if label == "posterior":
+            for xi, fi, n in zip(x, frac, cal["rows"], strict=True):
+                top.annotate(f"n={n}", (xi, fi), textcoords="offset points", xytext=(6, -10),
+                             fontsize=7, color=COLORS[label])  # fmt: skip
         bottom.hist(prob, bins=CALIBRATION_BINS, range=(0, 1), histtype="step", lw=1.5,
                     color=COLORS[label])  # fmt: skip
     top.set_ylabel("observed frequency of y = 1")
     top.set_title("Calibration on held-out rows")
-    top.legend(loc="upper left")
+    top.legend(loc="center right", fontsize=8)
     bottom.set_xlabel("predicted probability")
     bottom.set_ylabel("rows")
     save(fig, out / "calibration.png")
@@ -178,8 +199,14 @@ def heldout_page(page: report.Page, run: Run) -> None:
     )  # fmt: skip
     page.figure("heldout_probabilities.png", f"Held-out rows sorted by scikit-learn's probability (red): "
                 f"the posterior mean (blue) and its {INTERVAL:.0%} interval (bars).")  # fmt: skip
+    sparse = int(np.sum(np.asarray(held["calibration"]["posterior"]["rows"]) < 10))
     page.figure("calibration.png", "Calibration: observed frequency of y = 1 in bins of predicted "
-                "probability, for scikit-learn and the posterior mean; histogram of the predictions below.")  # fmt: skip
+                f"probability, for scikit-learn and the posterior mean, each with a {INTERVAL:.0%} "
+                "Jeffreys interval and its row count; histogram of the predictions below. "
+                f"{sparse} of the posterior's {len(held['calibration']['posterior']['rows'])} "
+                "non-empty bins hold fewer than 10 rows: their frequencies are too uncertain to "
+                "call a bend in the curve miscalibration (the PAV diagrams below pool rows instead "
+                "of binning).")  # fmt: skip
     page.bullets([
         f"**The same point, different uncertainty.** For {int(spans_half.sum())} of {len(y_test)} held-out "
         f"rows the {INTERVAL:.0%} interval of the probability contains 0.5: the model is not sure which "

@@ -146,3 +146,20 @@ def test_front_page_lists_experiments_from_results(run_quick, tmp_path):
     page = (tmp_path / "index.html").read_text()
     assert 'href="ridge/index.html"' in page and 'href="lasso/index.html"' in page
     assert "alpha = sigma^2 / (n b)" in page
+
+
+def test_binned_calibration_counts_match_scikit_learns_bins():
+    from experiments.logistic import binned_calibration
+
+    rng = np.random.default_rng(0)
+    prob = rng.beta(0.5, 0.5, 300)
+    y = (rng.random(300) < prob).astype(float)
+    cal = binned_calibration(y, prob)
+    rows = np.asarray(cal["rows"])
+    assert rows.sum() == 300 and np.all(rows > 0)
+    frac = np.asarray(cal["fraction_positive"])
+    # Jeffreys' interval (Beta(k + 1/2, n - k + 1/2) quantiles; 0 / 1 at k = 0 / n) contains the
+    # observed frequency k / n of every bin of these fixed data
+    assert np.all((cal["interval_low"] <= frac + 1e-12) | (frac == 0))
+    assert np.all((cal["interval_high"] >= frac - 1e-12) | (frac == 1))
+    assert np.all(np.asarray(cal["interval_low"])[frac == 0] == 0)
