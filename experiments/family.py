@@ -161,6 +161,12 @@ def _setup(spec: ModelSpec):
     return Section("compiling the model (once for MAP, once for NUTS)", compute, None, page)
 
 
+PENALTY_DIRECTION = {  # what moving right on a path plot means, per scikit-learn parameter
+    "alpha": "larger = stronger penalty, narrower prior",
+    "C": "larger = weaker penalty, wider prior",
+}
+
+
 def _check1(spec: ModelSpec):
     def compute(run: Run) -> dict:
         md, solver = run.state["md"], run.state["solver"]
@@ -218,22 +224,38 @@ def _check1(spec: ModelSpec):
         return results
 
     def figures(run: Run) -> None:
+        """One panel per value of the penalties after the first (elastic net: one per l1_ratio),
+        each coefficient against the first penalty on a log scale."""
         res = run.results
         sk, mp = np.asarray(res["sklearn_coef"]), np.asarray(res["map_coef"])
-        fig, ax = plt.subplots(figsize=(11, 4.5))
-        index = np.arange(len(res["penalties"]))
-        for j in range(sk.shape[1]):
-            ax.plot(index, sk[:, j], LINESTYLES["sklearn"], color=COLORS["sklearn"], lw=1,
-                    label="sklearn" if j == 0 else None)  # fmt: skip
-            ax.plot(index, mp[:, j], "o", ms=2.5, color=COLORS["MAP"],
-                    label="PyMC MAP" if j == 0 else None)  # fmt: skip
-        ax.set_xticks(index, [penalty_label(g) for g in res["penalties"]], rotation=70, fontsize=7)
-        ax.set_xlabel("penalty (grid order)")
-        ax.set_ylabel(coefficient_label(spec.likelihood))
-        ax.set_title(
-            f"{spec.title}: every coefficient along the grid, sklearn (dashed) under the MAP (dots)"
-        )
-        ax.legend()
+        first, rest = spec.penalty_names[0], spec.penalty_names[1:]
+        panels: dict[tuple, list[int]] = {}
+        for k, penalty in enumerate(res["penalties"]):
+            panels.setdefault(tuple(penalty[name] for name in rest), []).append(k)
+        fig, axes = plt.subplots(1, len(panels), figsize=(4 + 4.5 * len(panels), 4.5),
+                                 sharey=True, squeeze=False, layout="constrained")  # fmt: skip
+        for ax, (fixed, rows) in zip(axes.flat, panels.items(), strict=True):
+            x = [res["penalties"][k][first] for k in rows]
+            for j in range(sk.shape[1]):
+                ax.semilogx(x, sk[rows, j], LINESTYLES["sklearn"], color=COLORS["sklearn"], lw=1,
+                            label="sklearn" if j == 0 else None)  # fmt: skip
+                ax.semilogx(x, mp[rows, j], "o", ms=2.5, color=COLORS["MAP"],
+                            label="PyMC MAP" if j == 0 else None)  # fmt: skip
+            reference = run.state.get("penalty") or {}
+            if reference and all(
+                np.isclose(reference[n], v) for n, v in zip(rest, fixed, strict=True)
+            ):
+                ax.axvline(reference[first], color=COLORS["posterior"], lw=1, ls=":",
+                           label=f"reference {first} (posterior shown)")  # fmt: skip
+            ax.set_xlabel(f"{first} (log scale; {PENALTY_DIRECTION.get(first, 'the penalty')})")
+            ax.set_title(", ".join(f"{name} = {v:g}" for name, v in zip(rest, fixed, strict=True))
+                         or "every coefficient along the grid")  # fmt: skip
+        axes.flat[0].set_ylabel(coefficient_label(spec.likelihood))
+        legend = {}
+        for ax in axes.flat:
+            legend.update(zip(*ax.get_legend_handles_labels()[::-1], strict=True))
+        axes.flat[0].legend(list(legend.values()), list(legend), fontsize=8)
+        fig.suptitle(f"{spec.title}: sklearn (dashed) under the MAP (dots)")
         save(fig, run.out / "path.png")
 
     def page(page: report.Page, run: Run) -> None:
@@ -266,8 +288,11 @@ def _check1(spec: ModelSpec):
                   f"{'yes' if all(res['map_converged']) else 'NO'}"
                   + (f"; zero sets identical at {sum(res['same_zero_set'])} of {len(rows)} penalties."
                      if spec.l1_terms else "."))  # fmt: skip
-        page.figure("path.png", "Coefficients along the penalty grid: sklearn (red dashes) and the "
-                    "PyMC MAP (black dots).")  # fmt: skip
+        panels = (f", one panel per {', '.join(spec.penalty_names[1:])}"
+                  if len(spec.penalty_names) > 1 else "")  # fmt: skip
+        page.figure("path.png", f"Coefficients along the penalty grid{panels}: sklearn (red "
+                    "dashes) and the PyMC MAP (black dots); the dotted line marks the reference "
+                    "penalty, where the posterior is shown.")  # fmt: skip
 
     return Section("MAP vs scikit-learn on the penalty grid", compute, figures, page)
 
