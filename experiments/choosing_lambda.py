@@ -68,11 +68,12 @@ def loo_curve(X, y, grid, noise_sd, draws: int, seed: int, psis_every: int = 1) 
     # Common random numbers: the same standard-normal draws at every alpha, so the curve's Monte
     # Carlo error is smooth along the grid and does not move its optimum around.
     standard = np.random.default_rng(seed).standard_normal((draws, Z.shape[1]))
-    psis, se, exact, worst_k = [], [], [], []
+    psis, se, exact, worst_k, pointwise = [], [], [], [], []
     for i, alpha in enumerate(grid):
         prior_sd = ridge.alpha_to_prior_sd(alpha, noise_sd)
         mean, cov = ridge.exact_posterior(X, y, prior_sd, noise_sd)
-        exact.append(float(np.sum(evidence.loo_from_posterior(X, y, mean, cov, noise_sd))))
+        pointwise.append(evidence.loo_from_posterior(X, y, mean, cov, noise_sd))
+        exact.append(float(np.sum(pointwise[-1])))
         if i % psis_every:
             continue
         beta = mean + standard @ np.linalg.cholesky(cov).T
@@ -85,7 +86,15 @@ def loo_curve(X, y, grid, noise_sd, draws: int, seed: int, psis_every: int = 1) 
         se.append(float(loo.se))
         worst_k.append(float(np.max(loo.pareto_k)))
     return {"psis_alpha": grid[::psis_every], "elpd": psis, "se": se, "exact": exact,
+            "exact_diff_se": paired_se(np.asarray(pointwise), int(np.argmax(exact))),
             "max_pareto_k": worst_k}  # fmt: skip
+
+
+def paired_se(pointwise: np.ndarray, best: int) -> np.ndarray:
+    """Standard error of each row's total difference to row ``best`` of ``pointwise`` (alphas x
+    units): sqrt(units) x sd of the unit-wise differences, as for elpd differences in az.compare."""
+    difference = pointwise - pointwise[best]
+    return np.sqrt(pointwise.shape[1]) * np.std(difference, axis=1, ddof=1)
 
 
 @dataclass
@@ -114,7 +123,10 @@ def point_choices(X, y, grid, noise_sd, cfg, seed) -> Choices:
         "evidence": best["alpha"],
         "loo_best": float(loo["psis_alpha"][int(np.argmax(loo["elpd"]))]),
     }
-    curves = {"cv_mse": -kfold.cv_results_["mean_test_score"], **loo}
+    folds_mse = -np.column_stack([kfold.cv_results_[f"split{k}_test_score"] for k in range(FOLDS)])
+    best_fold_mean = int(np.argmin(folds_mse.mean(axis=1)))
+    curves = {"cv_mse": -kfold.cv_results_["mean_test_score"],  # mean of FOLDS fold MSEs:
+              "cv_mse_diff_se": paired_se(folds_mse, best_fold_mean) / FOLDS, **loo}  # fmt: skip
     return Choices(alphas, curves, best, bayes_ridge)
 
 
@@ -300,7 +312,9 @@ def figures(run: Run) -> None:
     ax.legend(fontsize=8)
     save(fig, out / "alpha_posterior.png")
 
-    fig, (top, bottom, third) = plt.subplots(3, 1, figsize=(9, 9), sharex=True)
+    fig, (top, bottom, third, fourth) = plt.subplots(
+        4, 1, figsize=(9, 11.5), sharex=True, height_ratios=(1, 1, 1, 0.8)
+    )
     top.semilogx(grid, curves["cv_mse"], "o-", ms=3, color=COLORS["sklearn"],
                  label=f"Ridge, {FOLDS}-fold CV mean squared error")  # fmt: skip
     best = int(np.argmin(curves["cv_mse"]))
@@ -322,12 +336,26 @@ def figures(run: Run) -> None:
     third.semilogx(grid, curves["log_evidence"], "-", color=COLORS["exact"],
                    label="log evidence (closed form, sigma profiled at each alpha)")  # fmt: skip
     post = res["alpha_posterior"]
-    for ax in (top, bottom, third):
+    for ax in (top, bottom, third, fourth):
         ax.axvspan(post["hdi_94_low"], post["hdi_94_high"], color=COLORS["posterior"], alpha=0.12,
                    label=f"{HDI:.0%} HDI of alpha's posterior" if ax is third else None)  # fmt: skip
     third.set_ylabel("log p(y | alpha) (nats)")
-    third.set_xlabel("alpha (ridge penalty)")
     third.legend(fontsize=8)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 at each curve's own optimum
+        cv_gap = (np.asarray(curves["cv_mse"]) - np.min(curves["cv_mse"])) / np.asarray(
+            curves["cv_mse_diff_se"]
+        )
+        loo_gap = (np.max(curves["exact"]) - np.asarray(curves["exact"])) / np.asarray(
+            curves["exact_diff_se"])  # fmt: skip
+    fourth.semilogx(grid, np.nan_to_num(cv_gap), "o-", ms=3, color=COLORS["sklearn"],
+                    label=f"{FOLDS}-fold CV MSE: (MSE - best) / paired SE over folds")  # fmt: skip
+    fourth.semilogx(grid, np.nan_to_num(loo_gap), LINESTYLES["exact"], color=COLORS["exact"],
+                    label="exact LOO: (best elpd - elpd) / paired SE over rows")  # fmt: skip
+    fourth.axhline(2, color=COLORS["data"], lw=1, ls="--", label="2 standard errors")
+    fourth.set_ylim(0, 8)
+    fourth.set_ylabel("standard errors from the best")
+    fourth.set_xlabel("alpha (ridge penalty)")
+    fourth.legend(fontsize=8, loc="upper left")
     top.set_title(
         "CV error of Ridge, PSIS-LOO and the evidence of the Bayesian model, one alpha grid"
     )
@@ -387,11 +415,23 @@ def page_choices(page: report.Page, run: Run) -> None:
               f"10^{prior['log10_eti_94_high']:.1f}]; the posterior's {HDI:.0%} HDI spans "
               f"{hdi_decades:.1f}. The data, not the prior, choose alpha.")  # fmt: skip
     curves = results["curves"]
-    page.figure("cv_vs_loo.png", f"Top: {FOLDS}-fold cross-validated MSE of Ridge. Middle: PSIS-LOO "
-                "elpd of the Bayesian model with tau fixed at each width (sigma fixed at the "
-                "least-squares residual sd), and the exact LOO elpd it estimates. Bottom: the exact "
-                f"log evidence on the same grid. The band is the {HDI:.0%} HDI of alpha's "
+    page.figure("cv_vs_loo.png", f"First: {FOLDS}-fold cross-validated MSE of Ridge. Second: "
+                "PSIS-LOO elpd of the Bayesian model with tau fixed at each width (sigma fixed at "
+                "the least-squares residual sd), and the exact LOO elpd it estimates. Third: the "
+                "exact log evidence on the same grid. Last: how far each alpha's CV MSE and exact "
+                "LOO elpd are from their own best, in standard errors of the paired difference "
+                f"(over folds, over rows). The band is the {HDI:.0%} HDI of alpha's "
                 "posterior.")  # fmt: skip
+    grid = np.asarray(results["alpha_grid"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        close = ((np.asarray(curves["cv_mse"]) - np.min(curves["cv_mse"]))
+                 <= 2 * np.asarray(curves["cv_mse_diff_se"])) & (
+                 (np.max(curves["exact"]) - np.asarray(curves["exact"]))
+                 <= 2 * np.asarray(curves["exact_diff_se"]))  # fmt: skip
+    page.text(f"**Flat is flat.** {int(close.sum())} of the {len(grid)} alphas, from "
+              f"{grid[close].min():.2g} to {grid[close].max():.2g}, are within 2 standard errors "
+              f"of the best by both {FOLDS}-fold CV and exact LOO: neither can tell them apart, so "
+              "their argmins are accidents of noise.")  # fmt: skip
     drop = occam(results)
     page.text(
         f"**Why the posterior of alpha is narrow while CV and LOO are flat.** Across the "

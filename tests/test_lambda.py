@@ -81,6 +81,10 @@ def test_lambda_experiment(run_quick):
     curves = results["curves"]
     assert len(curves["cv_mse"]) == len(curves["exact"]) == len(results["alpha_grid"])
     assert len(curves["elpd"]) == len(curves["psis_alpha"])
+    for key, best in (("cv_mse_diff_se", np.argmin(curves["cv_mse"])),
+                      ("exact_diff_se", np.argmax(curves["exact"]))):  # fmt: skip
+        se = np.asarray(curves[key])
+        assert len(se) == len(results["alpha_grid"]) and se[best] == 0 and np.all(se >= 0)
     assert set(curves["psis_alpha"]) <= set(results["alpha_grid"])
     methods = {"ridgecv", "kfold", "bayesianridge", "evidence", "loo_best", "full_bayes"}
     assert set(results["heldout"]) == methods
