@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import signal
+import json
+import os
 import sys
 import time
 
+from experiments.runner import run_named, sigterm_as_interrupt
 from models.base import InputError
 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
@@ -16,10 +18,11 @@ def main(argv: list[str]) -> int:
 
     Bad input is one ``error:`` line and status 2; an interruption (Ctrl-C, or SIGTERM when run as
     a program) is one ``interrupted`` line and status 130 / 143, with the old report left intact.
+    ``all --jobs N`` runs the experiments in N processes (default: 2, or 1 on a one-core machine).
     """
     started = time.perf_counter()
     from experiments.registry import experiments
-    from experiments.runner import run_experiment
+    from experiments.runner import parser, run_experiment
 
     try:
         known = experiments()
@@ -33,20 +36,19 @@ def main(argv: list[str]) -> int:
 
             print(prior.run(rest))
             return 0
-        if name == "all" and any(arg.startswith("--out") for arg in rest):
-            raise InputError(
-                "'all' writes every experiment to reports/<name>; --out is for one experiment"
-            )
-        if name != "all" and name not in known:
-            raise InputError(f"unknown experiment '{name}'; known: {', '.join(known)}, all")
-        for experiment in known.values() if name == "all" else [known[name]]:
-            run_experiment(experiment, rest, import_seconds)
-            import_seconds = 0.0  # paid once per process
         if name == "all":
-            from experiments.common import REPO_ROOT
-            from experiments.site import write_index
-
-            write_index(REPO_ROOT / "reports")
+            jobs, rest = _jobs(rest)
+            if any(arg.startswith("--out") for arg in rest):
+                raise InputError(
+                    "'all' writes every experiment to reports/<name>; --out is for one experiment"
+                )
+            for experiment in known.values():  # every option checked before any work
+                parser(experiment).parse_args(rest)
+            run_all(list(known), rest, jobs, started)
+            return 0
+        if name not in known:
+            raise InputError(f"unknown experiment '{name}'; known: {', '.join(known)}, all")
+        run_experiment(known[name], rest, import_seconds)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -56,11 +58,72 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _interrupt(signum, frame):
-    """SIGTERM ends a run the way Ctrl-C does: cleanup runs, the old report stays."""
-    raise KeyboardInterrupt(signal.Signals(signum).name)
+def _jobs(rest: list[str]) -> tuple[int, list[str]]:
+    """``--jobs N`` taken out of ``all``'s options (the rest go to every experiment)."""
+    jobs, others, args = min(2, os.cpu_count() or 1), [], iter(rest)
+    for arg in args:
+        if arg == "--jobs" or arg.startswith("--jobs="):
+            value = arg.partition("=")[2] or next(args, "")
+            if not value.isdigit() or not 1 <= int(value) <= 64:
+                raise InputError(f"--jobs must be an integer from 1 to 64, got {value!r}")
+            jobs = int(value)
+        else:
+            others.append(arg)
+    return jobs, others
+
+
+def run_all(names: list[str], rest: list[str], jobs: int, started: float) -> None:
+    """Every experiment, then the front page and reports/timings.json (the run's wall time and
+    each experiment's split). With ``jobs`` > 1 the experiments run in that many processes, the
+    longest (by the last run's timings) first; each process keeps its compiled models for the
+    experiments it runs next. Results do not depend on the process: every experiment is seeded."""
+    from experiments.common import REPO_ROOT, write_json
+    from experiments.site import write_index
+
+    reports = REPO_ROOT / "reports"
+    if jobs == 1:
+        for name in names:
+            run_named(name, rest)
+    else:
+        _run_parallel(sorted(names, key=lambda n: -_last_wall(reports / n)), rest, jobs)
+    run = {"wall_seconds": time.perf_counter() - started, "processes": jobs}
+    write_index(reports, run)
+    write_json(reports / "timings.json", {**run, "experiments": {
+        name: json.loads((reports / name / "timings.json").read_text()) for name in names}})  # fmt: skip
+
+
+def _last_wall(folder) -> float:
+    try:
+        return float(json.loads((folder / "timings.json").read_text())["wall_seconds"])
+    except (OSError, ValueError, KeyError):
+        return 0.0
+
+
+def _run_parallel(names: list[str], rest: list[str], jobs: int) -> None:
+    """``names`` on a pool of ``jobs`` fresh processes; the first failure stops the rest. On an
+    interruption every worker is sent SIGTERM, which each turns into the same clean-up as Ctrl-C
+    (the old reports stay intact)."""
+    import multiprocessing
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"),
+                               initializer=sigterm_as_interrupt)  # fmt: skip
+    try:
+        futures = [pool.submit(run_named, name, rest) for name in names]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in done:
+            future.result()  # re-raises the first failure here
+    except BrokenProcessPool as error:  # a process killed from outside, or crashed: say so, once
+        raise SystemExit(f"error: an experiment's process ended abruptly ({error})") from None
+    except BaseException:
+        for process in list(pool._processes.values()):  # no public way to signal workers in 3.12
+            process.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _interrupt)
+    sigterm_as_interrupt()
     sys.exit(main(sys.argv[1:]))

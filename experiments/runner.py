@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -267,6 +268,23 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
         }
         common.write_json(out / "timings.json", timings)
     return run.results
+
+
+def run_named(name: str, argv: list[str]) -> dict:
+    """Run the registered experiment ``name`` (what a process of ``all --jobs N`` is given)."""
+    from experiments.registry import experiments
+
+    return run_experiment(experiments()[name], argv)
+
+
+def sigterm_as_interrupt() -> None:
+    """Make SIGTERM end a run the way Ctrl-C does: clean-up runs, the old report stays (the
+    program and each process of ``all --jobs N``; Ctrl-C reaches every process of the group)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 STACK = ("pymc", "nutpie", "arviz", "sklearn.linear_model", "scipy.stats", "xarray")

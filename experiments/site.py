@@ -80,8 +80,9 @@ def _title(folder: Path) -> str:
     return (folder / "index.md").read_text().splitlines()[0].removeprefix("# ").replace("\\", "")
 
 
-def write_index(reports: Path) -> None:
-    """Write reports/index.html and index.md from every folder holding results.json and a page."""
+def write_index(reports: Path, run: dict | None = None) -> None:
+    """Write reports/index.html and index.md from every folder holding results.json and a page;
+    ``run`` (``wall_seconds``, ``processes``) describes the ``all`` run that made them."""
     known = experiments()
     rank = {name: i for i, name in enumerate(known)}
     folders = sorted(
@@ -120,6 +121,7 @@ def write_index(reports: Path) -> None:
     context = {"title": "secretly-bayesian", "table": table, "cards": cards, "formula": FORMULA,
                "takeaway": inline(summary) if summary else None, "hero": hero,
                "knobs": (reports / "knobs" / "index.html").is_file(), "timings": timings,
+               "run": run,
                "total": {key: sum(t[key] for t in timings) for key in TIMING_COLUMNS},
                "prov": provenance(min(seeds) if len(seeds) == 1 else "per experiment", ["all"])}  # fmt: skip
     for filename in ("index.html", "index.md"):
