@@ -72,20 +72,23 @@ def _jobs(rest: list[str]) -> tuple[int, list[str]]:
     return jobs, others
 
 
-def run_all(names: list[str], rest: list[str], jobs: int, started: float) -> None:
+def run_all(names: list[str], rest: list[str], jobs: int, started: float, reports=None) -> None:
     """Every experiment, then the front page and reports/timings.json (the run's wall time and
     each experiment's split). With ``jobs`` > 1 the experiments run in that many processes, the
     longest (by the last run's timings) first; each process keeps its compiled models for the
-    experiments it runs next. Results do not depend on the process: every experiment is seeded."""
+    experiments it runs next. Results do not depend on the process: every experiment is seeded.
+    ``reports`` is the folder (default: the repository's reports/)."""
     from experiments.common import REPO_ROOT, write_json
     from experiments.site import write_index
 
-    reports = REPO_ROOT / "reports"
+    reports = REPO_ROOT / "reports" if reports is None else reports
+    order = sorted(names, key=lambda n: -_last_wall(reports / n)) if jobs > 1 else names
+    tasks = [(name, [*rest, "--out", str(reports / name)]) for name in order]
     if jobs == 1:
-        for name in names:
-            run_named(name, rest)
+        for name, argv in tasks:
+            run_named(name, argv)
     else:
-        _run_parallel(sorted(names, key=lambda n: -_last_wall(reports / n)), rest, jobs)
+        _run_parallel(tasks, jobs)
     run = {"wall_seconds": time.perf_counter() - started, "processes": jobs}
     write_index(reports, run)
     write_json(reports / "timings.json", {**run, "experiments": {
@@ -99,8 +102,8 @@ def _last_wall(folder) -> float:
         return 0.0
 
 
-def _run_parallel(names: list[str], rest: list[str], jobs: int) -> None:
-    """``names`` on a pool of ``jobs`` fresh processes; the first failure stops the rest. On an
+def _run_parallel(tasks: list[tuple[str, list[str]]], jobs: int) -> None:
+    """``(name, argv)`` tasks on a pool of ``jobs`` fresh processes; the first failure stops the rest. On an
     interruption every worker is sent SIGTERM, which each turns into the same clean-up as Ctrl-C
     (the old reports stay intact)."""
     import multiprocessing
@@ -110,7 +113,7 @@ def _run_parallel(names: list[str], rest: list[str], jobs: int) -> None:
     pool = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"),
                                initializer=sigterm_as_interrupt)  # fmt: skip
     try:
-        futures = [pool.submit(run_named, name, rest) for name in names]
+        futures = [pool.submit(run_named, name, argv) for name, argv in tasks]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in done:
             future.result()  # re-raises the first failure here

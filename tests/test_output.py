@@ -115,3 +115,22 @@ def test_two_processes_racing_on_the_same_out(tmp_path):
     # The last to finish wins whole: both files come from the same write.
     assert (out / "a").read_text() == (out / "b").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_all_in_two_processes_gives_the_results_of_one(tmp_path):
+    """``all --jobs 2`` spreads experiments over processes; every experiment is seeded, so the
+    results are byte-identical to a one-process run (same machine), and the run is recorded."""
+    import json
+    import time
+
+    from experiments.__main__ import run_all
+
+    names, rest = ["knobs", "twin"], ["--quick", "--quiet"]
+    for jobs in (1, 2):
+        run_all(names, rest, jobs, time.perf_counter(), reports=tmp_path / f"jobs{jobs}")
+    for name in names:
+        one, two = ((tmp_path / f"jobs{j}" / name / "results.json").read_bytes() for j in (1, 2))
+        assert one == two, name
+    run = json.loads((tmp_path / "jobs2" / "timings.json").read_text())
+    assert run["processes"] == 2 and set(run["experiments"]) == set(names)
+    assert (tmp_path / "jobs2" / "index.html").is_file()
