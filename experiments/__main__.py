@@ -36,6 +36,12 @@ def main(argv: list[str]) -> int:
 
             print(prior.run(rest))
             return 0
+        if name == "all" and {"-h", "--help"} & set(rest):
+            print("usage: python -m experiments all [--jobs N] [--quick] [--quiet] [--seed N]\n"
+                  "Every experiment with these options, in N processes (default min(2, cores)), "
+                  "then reports/index.html; one experiment's options: python -m experiments NAME "
+                  "--help")  # fmt: skip
+            return 0
         if name == "all":
             jobs, rest = _jobs(rest)
             if any(arg.startswith("--out") for arg in rest):

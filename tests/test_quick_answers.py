@@ -53,6 +53,7 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
     return [
         (["--help"], 0, ""),
         (["ridge", "--help"], 0, ""),
+        (["all", "--help"], 0, ""),
         (["nosuch"], 2, "unknown experiment"),
         (["all", "--jobs", "0"], 2, "--jobs must be an integer"),
         (["all", "--bogus"], 2, "unrecognized arguments"),
