@@ -136,8 +136,7 @@ def gaussian_predictive(X_train, y_train, X_test, alpha) -> tuple[np.ndarray, np
     mean, cov = ridge.exact_posterior(
         X_train, y_train, ridge.alpha_to_prior_sd(alpha, sigma), sigma
     )
-    Z = np.column_stack([np.ones(len(X_test)), X_test])
-    return Z @ mean, np.sqrt(sigma**2 + np.einsum("ij,jk,ik->i", Z, cov, Z))
+    return ridge.predictive(X_test, mean, cov, sigma)
 
 
 def heldout_scores(X_train, y_train, X_test, y_test, choices: Choices, dt) -> dict:
@@ -474,14 +473,14 @@ def integrated_compute(run: Run) -> dict:
     posterior of alpha and sigma (the hierarchical model's NUTS draws)."""
     ev, data = run.results["evidence"], run.data
     mean, cov = ridge.exact_posterior(data.X, data.y, ev["prior_sd"], ev["noise_sd"])
-    half = stats.norm.ppf(0.5 + intervals.PROB / 2) * np.sqrt(np.diag(cov))[1:]
+    fixed_low, fixed_high = intervals.gaussian(mean[1:], np.sqrt(np.diag(cov))[1:])
     bounds = intervals.interval(run.state["dt"], ["w"])["w"]
     low, high = bounds.sel(ci_bound="lower").values, bounds.sel(ci_bound="upper").values
     return {"integrated": {
         "fixed_alpha": ev["alpha"], "fixed_mean": mean[1:],
-        "fixed_hdi_94_low": mean[1:] - half, "fixed_hdi_94_high": mean[1:] + half,
+        "fixed_hdi_94_low": fixed_low, "fixed_hdi_94_high": fixed_high,
         "full_bayes_hdi_94_low": low, "full_bayes_hdi_94_high": high,
-        "width_ratio": (high - low) / (2 * half),
+        "width_ratio": (high - low) / (fixed_high - fixed_low),
     }}  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from models.lazy import lazy
 
 az = lazy("arviz")
+stats = lazy("scipy.stats")
 
 
 PROB = 0.94
@@ -30,6 +31,13 @@ def labels() -> list[str]:
 def summary(dt, var_names: list[str]):
     """``az.summary`` of ``var_names`` with the suite's interval, unrounded."""
     return az.summary(dt, var_names=var_names, ci_kind=KIND, ci_prob=PROB, round_to="none")
+
+
+def gaussian(mean, sd):
+    """The suite's interval of ``Normal(mean, sd)`` (arrays allowed), as ``(low, high)``: for a
+    Gaussian the HDI is the central interval, ``mean -+ z sd`` with ``z = Phi^-1(1/2 + PROB/2)``."""
+    half = stats.norm.ppf(0.5 + PROB / 2) * sd
+    return mean - half, mean + half
 
 
 def interval(dt, var_names: list[str], group: str = "posterior"):

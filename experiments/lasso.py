@@ -24,7 +24,6 @@ from models.lazy import lazy
 
 az = lazy("arviz")
 optimize = lazy("scipy.optimize")
-stats = lazy("scipy.stats")
 linear_model = lazy("sklearn.linear_model")
 
 ETI = 0.95
@@ -196,11 +195,10 @@ def forest_compute(run: Run) -> dict:
     sigma = noise_estimate(X, y)
     alpha = ridge.reference_penalty(arrays(X, y, names))["alpha"]
     mean, cov = ridge.exact_posterior(X, y, ridge.alpha_to_prior_sd(alpha, sigma), sigma)
-    half = stats.norm.ppf(0.5 + intervals.PROB / 2) * np.sqrt(np.diag(cov))[1:]  # Gaussian: HDI
     post = run.results["posterior"]  # the Lasso's own posterior at LassoCV's alpha (NUTS)
     bounds = intervals.interval(run.posteriors["bayesian_lasso"], ["w"])["w"]
     rows = {
-        "ridge_posterior": (mean[1:] - half, mean[1:] + half),  # = ETI, centred on the mode
+        "ridge_posterior": intervals.gaussian(mean[1:], np.sqrt(np.diag(cov))[1:]),
         "lasso_posterior": (post["hdi_94_low"], post["hdi_94_high"]),
         "bayesian_lasso": (
             bounds.sel(ci_bound="lower").values,

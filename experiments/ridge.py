@@ -59,13 +59,13 @@ def path_compute(run: Run) -> dict:
         path["hdi_94_high"].append(bounds.sel(ci_bound="upper").values)
         path["divergences"] += int(dt["sample_stats"]["diverging"].sum())
         path["max_r_hat"] = max(path["max_r_hat"], float(az.rhat(dt, var_names=["w"])["w"].max()))
-        # The exact band: a Gaussian's 94% HDI is mean +- z sd, z = Phi^-1(0.97).
+        # the exact band
         mean, cov = ridge.exact_posterior(
             md.X, md.y, ridge.alpha_to_prior_sd(alpha, md.noise_sd), md.noise_sd
         )
-        half = stats.norm.ppf(0.5 + intervals.PROB / 2) * np.sqrt(np.diag(cov))[1:]
-        path.setdefault("exact_low", []).append(mean[1:] - half)
-        path.setdefault("exact_high", []).append(mean[1:] + half)
+        low, high = intervals.gaussian(mean[1:], np.sqrt(np.diag(cov))[1:])
+        path.setdefault("exact_low", []).append(low)
+        path.setdefault("exact_high", []).append(high)
     return {"path_posterior": path}
 
 
@@ -210,14 +210,10 @@ def predictive_compute(run: Run) -> dict:
     off = np.abs(corr - np.eye(len(corr)))
     a, b = np.unravel_index(np.argmax(off), off.shape)  # (0, 0) with one feature: no pair
     chains = dt["posterior"].sizes["chain"]
-    # The fixed-sigma posterior is Gaussian and known exactly, so is each row's predictive:
-    # Normal(z' mean, sigma^2 + z' cov z), z = (1, x); its HDI is mean +- q sd (O(n p^2), any n).
+    # The fixed-sigma posterior is Gaussian and known exactly, so is each row's predictive
+    # (O(n p^2), any n)
     exact_mean, exact_cov = ridge.SPEC.exact_posterior(run.state["values"], md)
-    Z = np.column_stack([np.ones(len(md.y)), md.X])
-    centre = Z @ exact_mean
-    spread = np.sqrt(md.noise_sd**2 + np.sum((Z @ exact_cov) * Z, axis=1))
-    half = stats.norm.ppf(0.5 + intervals.PROB / 2) * spread
-    low, high = centre - half, centre + half
+    low, high = intervals.gaussian(*ridge.predictive(md.X, exact_mean, exact_cov, md.noise_sd))
     keep = md.X.shape[0] * dt["posterior"].sizes["draw"] * chains <= SAVED_ROWS_X_DRAWS
     prior = prior_predictive(md.X, md.y, run.results["posterior"]["prior_values"]["prior_sd"],
                              md.noise_sd, run.seed)  # fmt: skip
@@ -329,7 +325,6 @@ def heldout_compute(run: Run) -> dict:
     fixed = getattr(run.args, "noise_sd", None)
     if n < 2 * HELDOUT_FOLDS or (fixed is None and n - n // HELDOUT_FOLDS - 1 <= p + 1):
         return {"heldout": None}  # too few rows to hold any out and still estimate sigma
-    q = stats.norm.ppf(0.5 + intervals.PROB / 2)
     inside, lpd, plug_in = np.zeros(n, bool), np.zeros(n), np.zeros(n)
     folds = model_selection.KFold(HELDOUT_FOLDS, shuffle=True, random_state=run.seed)
     for train, test in folds.split(md.X):
@@ -337,10 +332,10 @@ def heldout_compute(run: Run) -> dict:
         sigma = fixed or noise_estimate(X, y)
         alpha = ridge.reference_penalty(arrays(X, y, md.feature_names))["alpha"]
         mean, cov = ridge.exact_posterior(X, y, ridge.alpha_to_prior_sd(alpha, sigma), sigma)
-        Z = np.column_stack([np.ones(len(test)), md.X[test]])
-        centre = Z @ mean  # = Ridge(alpha)'s prediction: the posterior is Gaussian, mode = mean
-        sd = np.sqrt(sigma**2 + np.sum((Z @ cov) * Z, axis=1))
-        inside[test] = np.abs(md.y[test] - centre) <= q * sd
+        # centre = Ridge(alpha)'s prediction: the posterior is Gaussian, its mode is its mean
+        centre, sd = ridge.predictive(md.X[test], mean, cov, sigma)
+        band_low, band_high = intervals.gaussian(centre, sd)
+        inside[test] = (band_low <= md.y[test]) & (md.y[test] <= band_high)
         lpd[test] = stats.norm.logpdf(md.y[test], centre, sd)
         plug_in[test] = stats.norm.logpdf(md.y[test], centre, sigma)
     covered = int(inside.sum())

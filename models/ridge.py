@@ -219,6 +219,21 @@ def build_hierarchical(data: ModelData, tau_scale: float | None = None) -> pm.Mo
     return model
 
 
+def predictive(
+    X: np.ndarray, mean: np.ndarray, cov: np.ndarray, noise_sd: float
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""The exact predictive of new rows under a Gaussian posterior ``(mean, cov)`` of ``(b0, w)``
+    (e.g. :func:`exact_posterior`): ``y* ~ Normal(z' mean, sigma^2 + z' cov z)``, ``z = (1, x)``.
+
+    Returns
+    -------
+    centre, sd : arrays (rows,)
+        ``z' mean`` (Ridge's prediction when ``mean`` is its mode) and the predictive sd.
+    """
+    Z = np.column_stack([np.ones(len(X)), X])
+    return Z @ mean, np.sqrt(noise_sd**2 + np.sum((Z @ cov) * Z, axis=1))
+
+
 def exact_posterior(
     X: np.ndarray, y: np.ndarray, prior_sd: float, noise_sd: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -331,5 +346,6 @@ __all__ = [
     "conjugate",
     "default_tau_scale",
     "exact_posterior",
+    "predictive",
     "prior_sd_to_alpha",
 ]

@@ -19,7 +19,6 @@ compiled once per process and width; predictions are computed from it in row chu
 from __future__ import annotations
 
 import dataclasses
-import logging
 import warnings
 from dataclasses import dataclass
 
@@ -117,7 +116,6 @@ def _compiled(spec: ModelSpec, variant: str, data: ModelData, values: dict) -> _
     entry = _COMPILED.get(key)
     if entry is None or not entry.accepts(values):
         build = spec.build_scaled_noise if variant == "scaled" else spec.build
-        logging.getLogger("pymc").setLevel(logging.ERROR)
         entry = _Compiled(build(data), spec)
         if entry.accepts(values):
             _COMPILED[key] = entry
