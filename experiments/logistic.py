@@ -279,9 +279,6 @@ def prior_page(page: report.Page, run: Run) -> None:
                 "every row and 500 prior draws, at tau = 1 and at the reference tau.")  # fmt: skip
 
 
-SAVED_ROWS_X_DRAWS = 2e7  # up to this size the pointwise groups are saved with the posterior
-
-
 def checks_compute(run: Run) -> dict:
     """Replicated outcomes and pointwise log likelihood from the reference posterior's draws (all
     rows): what the PAV-adjusted calibration checks (Säilynoja et al.) and LOO need."""
@@ -301,7 +298,9 @@ def checks_compute(run: Run) -> dict:
     with warnings.catch_warnings():  # high Pareto k is shown on the page, not on stderr
         warnings.simplefilter("ignore", UserWarning)
         loo = az.loo(dt)
-    run.state["checks_on_page_only"] = prob.size > SAVED_ROWS_X_DRAWS  # else saved in posterior.nc
+    run.state["checks_on_page_only"] = (
+        prob.size > common.SAVED_ROWS_X_DRAWS
+    )  # else saved in posterior.nc
     return {"loo": {"elpd": float(loo.elpd), "se": float(loo.se), "p_loo": float(loo.p),
                     "n_pareto_k_above_0_7": int(np.sum(loo.pareto_k.values > 0.7))}}  # fmt: skip
 

@@ -163,9 +163,6 @@ def unknown_page(page: report.Page, run: Run) -> None:
 # --- correlation and prediction -----------------------------------------------------------------
 
 
-SAVED_ROWS_X_DRAWS = 2e7  # up to this size the pointwise groups are saved with the posterior
-
-
 def predictive_draws(dt, X: np.ndarray, noise_sd: float, seed: int, chunk: int = 2_000_000):
     """Posterior predictive ``y_rep = b0 + X w + sigma eps`` (sigma fixed), one per posterior draw,
     in row chunks of about ``chunk`` numbers: yields ``(rows, y_rep)``.
@@ -214,7 +211,7 @@ def predictive_compute(run: Run) -> dict:
     # (O(n p^2), any n)
     exact_mean, exact_cov = ridge.SPEC.exact_posterior(run.state["values"], md)
     low, high = intervals.gaussian(*ridge.predictive(md.X, exact_mean, exact_cov, md.noise_sd))
-    keep = md.X.shape[0] * dt["posterior"].sizes["draw"] * chains <= SAVED_ROWS_X_DRAWS
+    keep = md.X.shape[0] * dt["posterior"].sizes["draw"] * chains <= common.SAVED_ROWS_X_DRAWS
     prior = prior_predictive(md.X, md.y, run.results["posterior"]["prior_values"]["prior_sd"],
                              md.noise_sd, run.seed)  # fmt: skip
     if keep:
