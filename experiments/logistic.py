@@ -298,9 +298,8 @@ def checks_compute(run: Run) -> dict:
     with warnings.catch_warnings():  # high Pareto k is shown on the page, not on stderr
         warnings.simplefilter("ignore", UserWarning)
         loo = az.loo(dt)
-    run.state["checks_on_page_only"] = (
-        prob.size > common.SAVED_ROWS_X_DRAWS
-    )  # else saved in posterior.nc
+    # drawn on the page and saved in posterior.nc, unless too large to save
+    run.state["checks_on_page_only"] = prob.size > common.SAVED_ROWS_X_DRAWS
     return {"loo": {"elpd": float(loo.elpd), "se": float(loo.se), "p_loo": float(loo.p),
                     "n_pareto_k_above_0_7": int(np.sum(loo.pareto_k.values > 0.7))}}  # fmt: skip
 
