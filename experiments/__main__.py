@@ -28,9 +28,15 @@ def main(argv: list[str]) -> int:
         known = experiments()
         import_seconds = time.perf_counter() - started
         if not argv or argv[0] in ("-h", "--help"):
-            print(f"usage: python -m experiments {{{','.join(known)},all}} [options]")
+            print(
+                f"usage: python -m experiments {{{','.join(known)},all}} [options]\n"
+                "       python -m experiments render DIR   (rebuild a report's pages from its files)"
+            )
             return 0 if argv else 2
         name, rest = argv[0], argv[1:]
+        if name == "render":  # a report folder rebuilt from its files, nothing recomputed
+            render(rest, known)
+            return 0
         if name == "prior":  # a conversion, not an experiment: prints, writes nothing
             from experiments import prior
 
@@ -62,6 +68,31 @@ def main(argv: list[str]) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_CODES.get(str(interruption), 130)
     return 0
+
+
+def render(rest: list[str], known: dict) -> None:
+    """``render DIR``: rebuild DIR's index.html and index.md from its results.json, timings.json,
+    provenance.json and figures (no computation; the same bytes the run wrote)."""
+    from pathlib import Path
+
+    from experiments.runner import PROVENANCE, render_folder
+
+    if len(rest) != 1 or rest[0].startswith("-"):
+        raise InputError("usage: python -m experiments render DIR (a report folder)")
+    folder = Path(rest[0])
+    missing = [f for f in ("results.json", PROVENANCE) if not (folder / f).is_file()]
+    if missing:
+        raise InputError(f"{rest[0]!r} is not a report folder: no {' or '.join(missing)}")
+    try:
+        name = json.loads((folder / PROVENANCE).read_text())["experiment"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(f"{rest[0]!r}: unreadable {PROVENANCE}") from None
+    if name not in known:
+        raise InputError(f"{rest[0]!r} holds a report of unknown experiment {name!r}")
+    try:
+        render_folder(known[name], folder)
+    except FileNotFoundError as error:
+        raise InputError(f"{rest[0]!r}: {error}") from None
 
 
 def _jobs(rest: list[str]) -> tuple[int, list[str]]:

@@ -231,6 +231,7 @@ def compute(run: Run) -> dict:
             method: float(np.mean(alpha_draws <= alpha)) for method, alpha in alphas.items()
         },
         "curves": curves,
+        "hyper_summary": intervals.summary_record(dt, ["sigma", "tau", "alpha", "log10_alpha"]),
         "heldout": heldout,
         "heldout_split": {
             "test_fraction": args.test_fraction,
@@ -365,9 +366,8 @@ def figures(run: Run) -> None:
     plt.close("all")
 
 
-def page_choices(page: report.Page, run: Run) -> None:
+def page_choices(page: report.Page, results: dict) -> None:
     """Claim, data, the choices of alpha and the curves behind them."""
-    results, dt = run.results, run.state["dt"]
     post = results["alpha_posterior"]
     page.claim(
         "The ridge penalty is a ratio of beliefs, alpha = sigma^2 / tau^2. Give tau a prior and the "
@@ -400,7 +400,7 @@ def page_choices(page: report.Page, run: Run) -> None:
         f"{results['settings']['psis_every']}; az.loo costs ~0.6 ms per row and alpha)."
     )
     page.text("ArviZ summary of the hierarchical model's hyper-parameters (all rows):")
-    page.arviz_summary(dt, ["sigma", "tau", "alpha", "log10_alpha"])
+    page.arviz_summary(results["hyper_summary"])
     page.figure("rank.png", "Rank plots of tau and sigma (az.plot_rank, ArviZ 1.x: each chain's "
                 "fractional ranks among all draws, as the difference between their ECDF and the "
                 "uniform one). Chains that mix stay near zero; p is the uniformity test's p-value "
@@ -448,8 +448,7 @@ def page_choices(page: report.Page, run: Run) -> None:
               f"largest Pareto k {max(curves['max_pareto_k']):.2f} (reliable below 0.7).")  # fmt: skip
 
 
-def page_heldout(page: report.Page, run: Run) -> None:
-    results = run.results
+def page_heldout(page: report.Page, results: dict) -> None:
     page.heading("Held-out rows")
     split = results["heldout_split"]
     page.text(f"A seeded split holds out {split['n_test']} rows; every method re-chooses alpha on the "
@@ -503,8 +502,8 @@ def integrated_figure(run: Run) -> None:
     save(fig, run.out / "integrated.png")
 
 
-def page_integrated(page: report.Page, run: Run) -> None:
-    res = run.results["integrated"]
+def page_integrated(page: report.Page, results: dict) -> None:
+    res = results["integrated"]
     ratio = np.asarray(res["width_ratio"])
     widest = int(np.argmax(ratio))
     page.heading("Intervals with alpha integrated out")
@@ -513,14 +512,13 @@ def page_integrated(page: report.Page, run: Run) -> None:
                 "hierarchical model, NUTS).")  # fmt: skip
     page.text(f"Integrating over alpha changes each interval's width by a factor between "
               f"{ratio.min():.2f} and {ratio.max():.2f} (widest change: "
-              f"w[{user(run.data.feature_names[widest])}]). alpha's posterior is concentrated "
+              f"w[{user(results["feature_names"][widest])}]). alpha's posterior is concentrated "
               "(the evidence's Occam factor, above), so plugging in its maximum loses little here; "
               "what it loses is largest for the coefficients the data determine least, whose "
               "shrinkage depends most on alpha.")  # fmt: skip
 
 
-def page_hides(page: report.Page, run: Run) -> None:
-    results = run.results
+def page_hides(page: report.Page, results: dict) -> None:
     post = results["alpha_posterior"]
     held = results["heldout"]
     labels = {

@@ -237,7 +237,10 @@ def compute(run: Run) -> dict:
             run.diagnose(row)
     # Wall-clock times change run to run; results.json must not: they go to timings.json.
     run.timings["engines"] = {name: one["timings"] for name, one in runs.items()}
-    return {name: one["results"] for name, one in runs.items()}
+    return {
+        name: {**one["results"], "nuts_summary": intervals.summary_record(one["nuts"], ["w"])}
+        for name, one in runs.items()
+    }
 
 
 def figures(run: Run) -> None:
@@ -302,10 +305,7 @@ def model_figures(out, name: str, run: dict) -> None:
     save(fig, out / f"pair_{name}.png")
 
 
-def page(page: report.Page, run: Run) -> None:
-    results = run.results
-    timings = {name: one["timings"] for name, one in run.state["runs"].items()}
-    posteriors = {name: one["nuts"] for name, one in run.state["runs"].items()}
+def page(page: report.Page, results: dict) -> None:
     page.claim(
         "The MAP is a point; the Laplace approximation is a Gaussian at that point with the "
         "curvature there; ADVI fits a Gaussian by optimisation; NUTS samples the real posterior. "
@@ -321,10 +321,9 @@ def page(page: report.Page, run: Run) -> None:
                   f"(scikit-learn's cross-validated choice), prior sd {res['prior_values']['prior_sd']:.4g}. "
                   f"Reference: {res['reference']}.")  # fmt: skip
         rows = [[LABELS[m], g["mean_max_rel_err"], g["mean_max_err_in_sd"], g["sd_max_rel_err"],
-                 g["wasserstein_mean"], timings[name][m]["wall_seconds"],
-                 timings[name][m]["compile_seconds"]] for m, g in res["methods"].items()]  # fmt: skip
+                 g["wasserstein_mean"]] for m, g in res["methods"].items()]  # fmt: skip
         page.table(["method", "mean: max rel err", "mean: max err / ref sd", "sd: max rel err",
-                    "W1 / ref sd (mean)", "wall s", "compile s"], rows)  # fmt: skip
+                    "W1 / ref sd (mean)"], rows)  # fmt: skip
         shown = (
             "every coefficient"
             if len(res["feature_names"]) <= PANELS
@@ -335,7 +334,7 @@ def page(page: report.Page, run: Run) -> None:
                     f"({' and '.join(res['most_correlated_pair'])}) with each method's "
                     f"{ELLIPSE_MASS:.0%} ellipse; mean-field ADVI's is axis-aligned by construction.")  # fmt: skip
         page.text(f"ArviZ summary of the NUTS fit ({name}):")
-        page.arviz_summary(posteriors[name], ["w"])
+        page.arviz_summary(res["nuts_summary"])
         page.text(f"NUTS means against the reference: largest |error| / MCSE = "
                   f"{res['nuts_max_abs_z_vs_reference']:.2f} (Monte Carlo error explains up to ~4).")  # fmt: skip
     page.heading("Sampling diagnostics")

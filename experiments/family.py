@@ -14,7 +14,7 @@ import argparse
 
 import numpy as np
 
-from experiments import common, intervals, report
+from experiments import common, intervals, report, verdicts
 from experiments.report import user
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import (
@@ -139,8 +139,8 @@ def _setup(spec: ModelSpec):
             "reference_source": run.state["source"],
         }  # fmt: skip
 
-    def page(page: report.Page, run: Run) -> None:
-        res = run.results
+    def page(page: report.Page, results: dict) -> None:
+        res = results
         if spec.has_twin:
             page.claim(
                 f"scikit-learn's estimate is exactly the mode of a Bayesian posterior. Mapping: {spec.mapping}.",
@@ -221,6 +221,13 @@ def _check1(spec: ModelSpec):
         }  # fmt: skip
         if spec.exact_mode:
             results["exact_coef"] = sweep["exact"]
+        estimator = spec.twins[0].name if spec.twins else "scikit-learn"
+        run.verify(verdicts.agreement(
+            f"MAP = {estimator} on {len(grid)} penalties (relative L-inf"
+            + (", same zero set" if spec.l1_terms else "") + ")",
+            float(np.max(results["max_rel_diff"])), BOUND[spec.likelihood],
+            certified=all(sweep["ok"]) and all(sweep["same"]),
+        ))  # fmt: skip
         return results
 
     def figures(run: Run) -> None:
@@ -258,8 +265,8 @@ def _check1(spec: ModelSpec):
         fig.suptitle(f"{spec.title}: sklearn (dashed) under the MAP (dots)")
         save(fig, run.out / "path.png")
 
-    def page(page: report.Page, run: Run) -> None:
-        res = run.results
+    def page(page: report.Page, results: dict) -> None:
+        res = results
         page.heading("Check 1: the MAP is the estimator")
         page.text("PyMC posterior mode (Newton on the compiled log density, exact zeros for Laplace "
                   "terms, certified by its Newton decrement) against scikit-learn run at tight "
@@ -351,6 +358,10 @@ def _check2(spec: ModelSpec):
             post["exact_mean"], post["exact_sd"] = exact_mean[offset:], exact_sd[offset:]
             post["z_vs_exact"] = (mean - post["exact_mean"]) / post["mcse_mean"]
             post["max_abs_z_vs_exact"] = float(np.max(np.abs(post["z_vs_exact"])))
+            run.check("NUTS vs exact", verdicts.mcmc_vs_exact(post["max_abs_z_vs_exact"], Z_FLAG))
+        post["signs"] = run.adds(
+            verdicts.signs(run.results["feature_names"], post["prob_positive"])
+        )
         return {"posterior": post}
 
     def figures(run: Run) -> None:
@@ -380,8 +391,8 @@ def _check2(spec: ModelSpec):
         fig.suptitle("Posterior of each coefficient: the estimator reports only its mode")
         save(fig, run.out / "posterior_densities.png")
 
-    def page(page: report.Page, run: Run) -> None:
-        res, post = run.results, run.results["posterior"]
+    def page(page: report.Page, results: dict) -> None:
+        res, post = results, results["posterior"]
         where = penalty_label(post["penalty"] or post["prior_values"])
         page.heading(f"Check 2: the posterior at {where}")
         page.text(f"Reference from {user(res['reference_source'])}. Mode (the estimator), mean and median of "
@@ -409,22 +420,12 @@ def _check2(spec: ModelSpec):
 
 
 def _hides(spec: ModelSpec):
-    def page(page: report.Page, run: Run) -> None:
-        post, names = run.results["posterior"], run.results["feature_names"]
+    def page(page: report.Page, results: dict) -> None:
+        post, names = results["posterior"], results["feature_names"]
         shift = np.abs(post["mean_minus_mode_in_sd"])
         worst = int(np.argmax(shift))
-        low, high = np.asarray(post["hdi_94_low"]), np.asarray(post["hdi_94_high"])
-        unsure = [n for n, lo, hi in zip(names, low, high, strict=True) if lo < 0 < hi]
-        sign_unsure = [
-            (n, p) for n, p in zip(names, post["prob_positive"], strict=True) if n in unsure
-        ]
         items = [
-            f"**Uncertainty.** Each coefficient has a posterior sd; the widest relative to its size is "
-            f"{user(names[int(np.argmax(np.asarray(post['sd']) / (np.abs(post['mean']) + 1e-300)))])}. "
-            f"The {intervals.PROB:.0%} {intervals.KIND.upper()} of {len(unsure)} of {len(names)} "
-            f"coefficients contains zero: the data cannot tell their sign, the estimate reports one"
-            + (f" (P(w > 0) of those: {', '.join(f'{user(n)} {p:.2f}' for n, p in sign_unsure)})."
-               if sign_unsure else "."),
+            report.sentence(post["signs"]),
             f"**Mode is not mean.** The largest gap is {user(names[worst])}: mean - mode = "
             f"{post['mean_minus_mode_in_sd'][worst]:+.2f} posterior sd"
             + (" (a Gaussian posterior: mode = mean up to Monte Carlo error)." if spec.exact_posterior
@@ -457,13 +458,13 @@ def _hides(spec: ModelSpec):
                 f"|posterior mean| is {typical:.3g}. The prior is effectively {kind} here."
             )
         page.heading("What the point estimate hides")
-        page.bullets(items + run.state.get("hides", []))  # dedicated sections add their own
+        page.bullets(items)
 
     return Section(page=page)
 
 
 def _load(spec: ModelSpec):
-    def page(page: report.Page, run: Run) -> None:
+    def page(page: report.Page, results: dict) -> None:
         page.heading("Load the posterior yourself")
         page.load_snippet("posterior.nc", spec.posterior_variables(),
                           "reproduces the table of Check 2")  # fmt: skip
@@ -532,4 +533,16 @@ def penalty_experiment(
         validate=validate_all,
         spec=spec,
         card=card or _card,
+        claim=_claim(spec),
     )
+
+
+def _claim(spec: ModelSpec) -> str:
+    """What the page claims: the estimator is the posterior's mode (models with a twin), or, for a
+    model without one, only what the page shows: its certified mode and its posterior."""
+    if spec.has_twin:
+        return (f"scikit-learn's {' / '.join(t.name for t in spec.twins[:1])} is the mode (MAP) of "
+                f"a Bayesian posterior under the model {spec.prior}, with {spec.mapping}. The posterior "
+                "around that mode is what the point estimate leaves out.")  # fmt: skip
+    return (f"The posterior of {spec.title} (model {spec.prior}): its certified mode (MAP) and "
+            "the full posterior by NUTS.")  # fmt: skip

@@ -33,6 +33,18 @@ def summary(dt, var_names: list[str]):
     return az.summary(dt, var_names=var_names, ci_kind=KIND, ci_prob=PROB, round_to="none")
 
 
+def summary_record(dt, var_names: list[str]) -> dict:
+    """:func:`summary` as plain columns for results.json (what a page's summary table shows)."""
+    table = summary(dt, var_names)
+    low, high = columns()
+    record = {"parameter": [str(name) for name in table.index]}
+    for key, column in (("mean", "mean"), ("sd", "sd"), ("low", low), ("high", high),
+                        ("mcse_mean", "mcse_mean"), ("ess_bulk", "ess_bulk"),
+                        ("ess_tail", "ess_tail"), ("r_hat", "r_hat")):  # fmt: skip
+        record[key] = table[column].to_numpy(float)
+    return record
+
+
 def gaussian(mean, sd):
     """The suite's interval of ``Normal(mean, sd)`` (arrays allowed), as ``(low, high)``: for a
     Gaussian the HDI is the central interval, ``mean -+ z sd`` with ``z = Phi^-1(1/2 + PROB/2)``."""

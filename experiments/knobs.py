@@ -136,7 +136,7 @@ def figures(run: Run) -> None:
     save(fig, run.out / "knobs.png")
 
 
-def page(page: report.Page, run: Run) -> None:
+def page(page: report.Page, results: dict) -> None:
     page.claim(
         "Every library's L2 knob is the width of a Gaussian prior. A penalty lambda ||w||^2 added to "
         "the negative log-likelihood is the prior w_j ~ Normal(0, tau) with lambda = 1 / (2 tau^2); "
@@ -155,11 +155,11 @@ def page(page: report.Page, run: Run) -> None:
     page.text("ElasticNet's two knobs map to both widths at once: b = sigma^2 / (n alpha rho), tau = "
               "sigma / sqrt(n alpha (1 - rho)) (`models/elasticnet.py`, checked by the elasticnet "
               "experiment).")  # fmt: skip
-    example = run.results["example"]
+    example = results["example"]
     page.figure("knobs.png", f"The belief tau = {example['prior_sd']:.4g} (Ridge alpha = 3, n = 442, "
                 "sigma = 54) in every Gaussian L2 knob's units.")  # fmt: skip
     page.heading("Checks run here")
-    checks = run.results["checks"]
+    checks = results["checks"]
     page.table(["check", "relative difference", "bound", "why the bound", "status"],
                [[name, c["rel_diff"], c["bound"], BOUNDS[name][1], "ok" if c["ok"] else "FAILED"]
                 for name, c in checks.items()], [not c["ok"] for c in checks.values()])  # fmt: skip

@@ -153,8 +153,8 @@ def bayesian_lasso_figure(run: Run) -> None:
     save(fig, run.out / "bayesian_lasso.png")
 
 
-def bayesian_lasso_page(page: report.Page, run: Run) -> None:
-    bl, names = run.results["bayesian_lasso"], run.results["feature_names"]
+def bayesian_lasso_page(page: report.Page, results: dict) -> None:
+    bl, names = results["bayesian_lasso"], results["feature_names"]
     low, median, high, mean, mode, ols = (
         np.asarray(bl[k])
         for k in ("eti_95_low", "median", "eti_95_high", "mean", "joint_mode", "ols")
@@ -176,7 +176,7 @@ def bayesian_lasso_page(page: report.Page, run: Run) -> None:
     page.figure("bayesian_lasso.png", "Posterior medians (circles) with 95% equal-tailed intervals, "
                 "OLS (squares), the Lasso with the same L1 norm as the median (x) and at LassoCV's "
                 "alpha (+), and the joint posterior mode (diamonds).")  # fmt: skip
-    run.state.setdefault("hides", []).extend([
+    page.bullets([
         f"**The mode is sparse, the posterior is not.** The Bayesian Lasso's joint posterior mode "
         f"(exact: a 1-D search over sigma = {bl['joint_mode_sigma']:.4g} with a Lasso inside) has "
         f"{int(np.sum(mode == 0))} of {len(names)} coefficients exactly zero; {int(np.sum(median == 0))} "
@@ -240,8 +240,8 @@ def forest_figure(run: Run) -> None:
     save(fig, run.out / "forest.png")
 
 
-def forest_page(page: report.Page, run: Run) -> None:
-    forest = run.results["forest"]
+def forest_page(page: report.Page, results: dict) -> None:
+    forest = results["forest"]
     page.heading("OLS, Ridge, Lasso and their posteriors in one forest")
     page.figure("forest.png", f"Per coefficient: OLS (open squares); Ridge at RidgeCV's alpha = "
                 f"{forest['ridge_alpha']:.3g} (black dot) inside its exact posterior's "
@@ -254,7 +254,7 @@ def forest_page(page: report.Page, run: Run) -> None:
                 for key, *_ in FOREST}  # fmt: skip
     page.text(f"{intervals.PROB:.0%} HDIs that contain zero: Ridge posterior "
               f"{crossing['ridge_posterior']}, Lasso posterior {crossing['lasso_posterior']}, "
-              f"Bayesian Lasso {crossing['bayesian_lasso']} of {len(run.results['feature_names'])}; "
+              f"Bayesian Lasso {crossing['bayesian_lasso']} of {len(results['feature_names'])}; "
               f"the Lasso itself sets {int(np.sum(np.asarray(forest['lasso_map']) == 0))} to "
               "exactly zero.")  # fmt: skip
 

@@ -173,8 +173,8 @@ def heldout_figures(run: Run) -> None:
     save(fig, out / "calibration.png")
 
 
-def heldout_page(page: report.Page, run: Run) -> None:
-    held = run.results["heldout"]
+def heldout_page(page: report.Page, results: dict) -> None:
+    held = results["heldout"]
     C, scores = held["C"], {k: held[k] for k in ("log_loss", "brier")}
     y_test, sk_prob, post_prob, low, high = (
         np.asarray(held[k])
@@ -183,11 +183,11 @@ def heldout_page(page: report.Page, run: Run) -> None:
     spans_half = (low < 0.5) & (high > 0.5)
     outside = (sk_prob < low) | (sk_prob > high)
     closer_to_half = np.abs(post_prob - 0.5) < np.abs(sk_prob - 0.5)
-    args, data, y_train = run.args, run.data, range(held["n_train"])
+    y_train = range(held["n_train"])
 
     page.heading("Held-out patients: one probability, or a distribution over it")
     page.text(
-        f"A stratified split (seed {args.seed}) holds out {len(y_test)} of {len(data.y)} rows. "
+        f"A stratified split (seed {results['settings']['seed']}) holds out {len(y_test)} of {results['n_obs']} rows. "
         f"scikit-learn and the posterior are both fitted on the other {len(y_train)} at C = {C:.4g} "
         f"(prior sd {logistic.C_to_prior_sd(C):.4g}); intervals are {INTERVAL:.0%} equal-tailed "
         "posterior intervals of P(y = 1 | x)."
@@ -262,14 +262,14 @@ def prior_figures(run: Run) -> None:
     save(fig, run.out / "prior_predictive.png")
 
 
-def prior_page(page: report.Page, run: Run) -> None:
-    prior = run.results["prior_predictive"]
+def prior_page(page: report.Page, results: dict) -> None:
+    prior = results["prior_predictive"]
     one, ref = prior["tau = 1"], prior["reference tau"]
     page.heading("Prior predictive check")
     same = abs(ref["tau"] - 1.0) < 1e-9
     reference = ("The cross-validated reference prior is tau = 1 itself." if same else
                  f"At the reference tau = {ref['tau']:.3g} the share is {ref['fraction_near_certain']:.0%}.")  # fmt: skip
-    page.text(f"Before any data: with w_j ~ Normal(0, tau) on {run.data.X.shape[1]} standardised "
+    page.text(f"Before any data: with w_j ~ Normal(0, tau) on {len(results['feature_names'])} standardised "
               f"features, the logit b0 + x w has sd about tau sqrt(p) ({one['logit_sd']:.3g} at "
               f"tau = 1). So the 'weak' prior tau = 1 puts {one['fraction_near_certain']:.0%} of the "
               f"prior probabilities below {EXTREME} or above {1 - EXTREME}: far from flat in "
@@ -317,8 +317,8 @@ def checks_figures(run: Run) -> None:
             del dt[name]
 
 
-def checks_page(page: report.Page, run: Run) -> None:
-    loo = run.results["loo"]
+def checks_page(page: report.Page, results: dict) -> None:
+    loo = results["loo"]
     page.heading("Predictive checks")
     page.text("For a 0/1 outcome a density of replicated data says little; the check that matters "
               "is calibration: among rows given probability p, is the event frequency p? The "
@@ -335,7 +335,7 @@ def checks_page(page: report.Page, run: Run) -> None:
     page.text(f"PSIS-LOO: elpd {loo['elpd']:.2f} +- {loo['se']:.2f} (sum over rows), effective "
               f"number of parameters p_loo {loo['p_loo']:.1f}.")  # fmt: skip
     if loo["n_pareto_k_above_0_7"]:
-        page.alert(f"**{loo['n_pareto_k_above_0_7']} of {len(run.data.y)} rows have Pareto k > "
+        page.alert(f"**{loo['n_pareto_k_above_0_7']} of {results['n_obs']} rows have Pareto k > "
                    "0.7**: leaving one of them out moves this posterior too much for importance "
                    "sampling, so their LOO probabilities (in the elpd and in the LOO diagram) are "
                    "unreliable. The held-out split above refits without its rows and is the "

@@ -101,7 +101,31 @@ _environment = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-_environment.filters.update(md=markdown_escape, mdcode=markdown_code, inline=inline)
+
+
+def number(value, digits: int = 3) -> str:
+    """A number in a sentence: ``digits`` significant digits, scientific when large or tiny."""
+    value = float(value)
+    if value == 0 or not np.isfinite(value):
+        return "0" if value == 0 else str(value)
+    if abs(value) >= 1e5 or abs(value) < 1e-3:
+        return f"{value:.{digits - 1}e}"
+    return f"{value:.{digits}g}"
+
+
+_environment.filters.update(
+    md=markdown_escape, mdcode=markdown_code, inline=inline, user=user, num=number,
+    prob=lambda p: f"{float(p):.2f}" if 0.005 <= float(p) <= 0.995 else f"{float(p):.3g}",
+    pct=lambda x: f"{float(x):.1%}",
+)  # fmt: skip
+
+LEVELS = ("green", "amber", "red", "info")
+
+
+def sentence(verdict: dict) -> str:
+    """The sentence for a verdict's outcome (author text), from its macro in verdicts.txt.j2."""
+    macro = getattr(_environment.get_template("verdicts.txt.j2").module, verdict["kind"])
+    return str(macro(verdict)).strip()
 
 
 def render(template: str, **context) -> str:
@@ -124,6 +148,29 @@ class Page:
     title: str
     out: Path
     blocks: list[dict] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+    def verdict_box(self, box: dict) -> None:
+        """The box every page opens with: the claim, whether it was verified (one number against
+        its bound), a few computed sentences on what the posterior adds, and one line per model
+        check, each green, amber or red. ``box`` is the ``verdict_box`` of results.json."""
+        self.blocks.insert(0, {
+            "kind": "box", "claim": inline(box["claim"]),
+            "verified": self._line(box["verified"]) if box.get("verified") else None,
+            "adds": [self._line(v) for v in box.get("adds", [])],
+            "checks": [{**self._line(v), "label": v.get("label", "")} for v in box.get("checks", [])],
+        })  # fmt: skip
+
+    @staticmethod
+    def _line(verdict: dict) -> dict:
+        text = verdict["text"] if verdict["kind"] == "text" else sentence(verdict)
+        return {"spans": inline(text), "level": verdict.get("level", "info")}
+
+    def verdict(self, verdict: dict, prefix: str = "") -> None:
+        """A paragraph that states a verdict, coloured by its level."""
+        line = self._line(verdict)
+        self.blocks.append({"kind": "verdict", "spans": inline(prefix) + line["spans"],
+                            "level": line["level"]})  # fmt: skip
 
     def heading(self, text: str) -> None:
         self.blocks.append({"kind": "heading", "text": text, "id": anchor(text)})
@@ -154,10 +201,15 @@ class Page:
                      for row, bad in zip(rows, flags, strict=True)],
         })  # fmt: skip
 
-    def figure(self, filename: str, caption: str) -> None:
+    def figure(self, filename: str, caption: str, observe: dict | str | None = None) -> None:
+        """A figure with its caption and, under it, the one-line "Observe:" verdict: a verdict
+        (its sentence) or author text computed from this run's numbers."""
         if not (self.out / filename).is_file():
             raise FileNotFoundError(f"figure {filename} was not written")
-        self.blocks.append({"kind": "figure", "file": filename, "caption": caption})
+        if isinstance(observe, str):
+            observe = {"kind": "text", "text": observe}
+        self.blocks.append({"kind": "figure", "file": filename, "caption": caption,
+                            "observe": self._line(observe) if observe else None})  # fmt: skip
 
     def diagnostics(self, rows: list[dict]) -> None:
         """The sampling (and MAP) diagnostics table; any failure is a red banner above it."""
@@ -181,12 +233,13 @@ class Page:
             [not r["ok"] for r in rows],
         )  # fmt: skip
 
-    def arviz_summary(self, dt, var_names: list[str]) -> None:
-        """``az.summary`` of ``var_names`` with the suite's interval; rows failing r_hat/ESS flagged."""
-        summary = intervals.summary(dt, var_names)
-        low, high = intervals.columns()
-        columns = ["mean", "sd", low, high, "mcse_mean", "ess_bulk", "ess_tail", "r_hat"]
-        rows = [[name, *(float(summary.loc[name, c]) for c in columns)] for name in summary.index]
+    def arviz_summary(self, record: dict) -> None:
+        """The table of :func:`experiments.intervals.summary_record` (``az.summary`` with the
+        suite's interval, stored in results.json); rows failing r_hat / ESS flagged."""
+        columns = ["mean", "sd", "low", "high", "mcse_mean", "ess_bulk", "ess_tail", "r_hat"]
+        rows = [
+            [name, *(record[c][i] for c in columns)] for i, name in enumerate(record["parameter"])
+        ]
         flags = [not (row[-1] <= R_HAT_MAX and min(row[-3], row[-2]) >= ESS_MIN) for row in rows]
         self.table(["parameter", "mean", "sd", *intervals.labels(), "mcse mean", "ESS bulk",
                     "ESS tail", "r_hat"], rows, flags)  # fmt: skip

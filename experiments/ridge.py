@@ -106,12 +106,12 @@ def path_figure(run: Run) -> None:
     save(fig, run.out / "ridge_path.png")
 
 
-def path_page(page: report.Page, run: Run) -> None:
-    path = run.results["path_posterior"]
+def path_page(page: report.Page, results: dict) -> None:
+    path = results["path_posterior"]
     page.heading("The whole path: the posterior at every alpha")
     page.figure("ridge_path.png", "Coefficient paths. Red dashes: sklearn; black dots: PyMC MAP (on "
                 f"top of each other); blue: posterior mean and {intervals.PROB:.0%} HDI from NUTS at every alpha; green dashes: the exact HDI.")  # fmt: skip
-    page.text(f"{len(run.results['alphas'])} NUTS refits of one compiled model, {PATH_CHAINS} chains each: "
+    page.text(f"{len(results['alphas'])} NUTS refits of one compiled model, {PATH_CHAINS} chains each: "
               f"{path['divergences']} divergences in total, worst r_hat {path['max_r_hat']:.3f}.")  # fmt: skip
 
 
@@ -139,6 +139,7 @@ def unknown_compute(run: Run) -> dict:
     )
     summary = intervals.summary(dt, ["sigma", "w"])
     return {
+        "unknown_noise_summary": intervals.summary_record(dt, ["sigma", "w"]),
         "map_coef_unknown_noise": coef,
         "sigma_map_unknown_noise": [float(fit.point["sigma"]) for fit in fits],
         "posterior_unknown_noise": {
@@ -149,15 +150,15 @@ def unknown_compute(run: Run) -> dict:
     }  # fmt: skip
 
 
-def unknown_page(page: report.Page, run: Run) -> None:
-    res = run.results
+def unknown_page(page: report.Page, results: dict) -> None:
+    res = results
     page.heading("Sigma unknown")
     page.text("A second model treats sigma as unknown, sigma ~ HalfNormal(sd(y)), with w | sigma ~ "
               "Normal(0, sigma / sqrt(alpha)): for every sigma the conditional mode of w is Ridge(alpha), "
               "so the joint MAP of w is Ridge(alpha) too. Its agreement is the last column of Check 1 "
               f"(largest {max(res['rel_diff']['map_unknown_noise_vs_sklearn']):.1e}); its posterior at "
               f"alpha = {res['posterior']['alpha']:.4g}:")  # fmt: skip
-    page.arviz_summary(run.state["dt_unknown"], ["sigma", "w"])
+    page.arviz_summary(results["unknown_noise_summary"])
 
 
 # --- correlation and prediction -----------------------------------------------------------------
@@ -349,8 +350,8 @@ def heldout_compute(run: Run) -> dict:
     }}  # fmt: skip
 
 
-def heldout_page(page: report.Page, run: Run) -> None:
-    held = run.results["heldout"]
+def heldout_page(page: report.Page, results: dict) -> None:
+    held = results["heldout"]
     page.heading("Held-out rows")
     if held is None:
         page.text(f"Too few rows to hold {HELDOUT_FOLDS} folds out and still estimate sigma in each "
@@ -362,11 +363,11 @@ def heldout_page(page: report.Page, run: Run) -> None:
         f"seeded; alpha re-chosen by RidgeCV and sigma re-estimated inside each training fold). "
         f"The {intervals.PROB:.0%} predictive interval covers **{held['covered']} of {held['n']}** "
         f"held-out rows ({held['coverage']:.1%}; 95% Clopper-Pearson interval [{low:.1%}, "
-        f"{high:.1%}]), against {run.results['posterior']['predictive_coverage_94']:.1%} in-sample. "
+        f"{high:.1%}]), against {results['posterior']['predictive_coverage_94']:.1%} in-sample. "
         f"Mean log predictive density per held-out row: posterior {held['lpd_posterior']:.4f}, "
         f"Ridge's prediction with the same sigma {held['lpd_plug_in']:.4f}; paired difference "
         f"{held['lpd_difference']:+.4f} +- {held['lpd_difference_se']:.4f} (standard error). With "
-        f"{held['n']} rows and {len(run.results['feature_names'])} coefficients the weights are "
+        f"{held['n']} rows and {len(results['feature_names'])} coefficients the weights are "
         "well determined, so the predictive sd is almost sigma itself and the posterior's "
         "predictions score about the same as the plug-in's; the gap grows where the data are thin "
         "(few rows for many coefficients)."
@@ -382,8 +383,8 @@ def _ridge_prediction(run: Run) -> np.ndarray:
     )
 
 
-def predictive_page(page: report.Page, run: Run) -> None:
-    post = run.results["posterior"]
+def predictive_page(page: report.Page, results: dict) -> None:
+    post = results["posterior"]
     page.heading("Correlation and prediction")
     hides = []
     if post["most_correlated"] is not None:
@@ -395,7 +396,7 @@ def predictive_page(page: report.Page, run: Run) -> None:
                      "estimate can show this.")  # fmt: skip
     page.figure("predictive.png", f"Posterior predictive {intervals.PROB:.0%} intervals against Ridge's "
                 "single prediction.")  # fmt: skip
-    if (run.out / "ppc.png").is_file():
+    if (page.out / "ppc.png").is_file():
         page.heading("Predictive checks")
         ratio = post["prior_predictive_sd_over_sd_y"]
         verdict = ("narrower than the data: the prior is informative about the size of y" if ratio < 1
@@ -413,7 +414,8 @@ def predictive_page(page: report.Page, run: Run) -> None:
         page.figure("loo_pit.png", "LOO-PIT (az.plot_loo_pit): the probability integral transform of each "
                     "observation under its leave-one-out predictive (PSIS), as an ECDF difference with its "
                     "simultaneous band; calibrated predictions stay inside the band.")  # fmt: skip
-    run.state.setdefault("hides", []).extend([
+    page.heading("What else the point estimate hides")
+    page.bullets([
         *hides,
         f"**Predictions.** Ridge predicts one number per row; the posterior predictive interval covers, in-sample, "
         f"{post['predictive_coverage_94']:.0%} of the observations at a nominal {intervals.PROB:.0%}.",

@@ -11,6 +11,11 @@ draws, and the ``page`` text that shows them. The runner owns everything else:
 3. the atomic output folder, progress lines, ``results.json``, saved posteriors (netCDF), the
    provenance footer and rendering the page (HTML and Markdown from the same blocks).
 
+A page is a template over the folder's files: every ``page`` function reads only results.json (as
+loaded back from disk) and the figures, never in-memory state, and the page opens with the verdict
+box the experiment's ``box(results)`` computed into results.json. So ``python -m experiments render
+DIR`` (:func:`render_folder`) rebuilds a report from its files, byte for byte.
+
 Registration is one line in :data:`experiments.registry.MODULES`.
 """
 
@@ -19,12 +24,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import json
 import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from experiments import common, report, style
+from experiments import common, report, style, verdicts
 from experiments.output import atomic_output_dir
 from models import lazy
 from models.base import InputError, ModelSpec
@@ -66,6 +73,7 @@ class Run:
     state: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     out: object = None
+    box: dict = field(default_factory=lambda: {"verified": None, "adds": [], "checks": []})
 
     @property
     def seed(self) -> int:
@@ -74,6 +82,22 @@ class Run:
     def diagnose(self, row: dict) -> None:
         """Record one fit's diagnostics (shown on the page, red when it fails)."""
         self.results.setdefault("diagnostics", []).append(row)
+
+    def verify(self, verdict: dict) -> dict:
+        """The verdict box's "verified" line: the page's claim, one number against its bound."""
+        self.box["verified"] = verdict
+        return verdict
+
+    def adds(self, verdict: dict) -> dict:
+        """A computed sentence for the box's "what the posterior adds" (two or three per page)."""
+        self.box["adds"].append(verdict)
+        return verdict
+
+    def check(self, label: str, verdict: dict) -> dict:
+        """One model check line of the box (predictive check, LOO-PIT, Pareto k, sensitivity...),
+        green, amber or red by the verdict's level. The sampler diagnostics line is added last."""
+        self.box["checks"].append({**verdict, "label": label})
+        return verdict
 
 
 @dataclass(frozen=True)
@@ -89,21 +113,22 @@ class Section:
     figures : callable, optional
         ``figures(run)``: writes PNG files into ``run.out``.
     page : callable, optional
-        ``page(page, run)``: adds this section's blocks, reading ``run.results``.
+        ``page(page, results)``: adds this section's blocks, reading only ``results`` (results.json
+        as loaded from disk) and ``page.timings`` (timings.json).
     """
 
     progress: str = ""
     compute: Callable[[Run], dict | None] | None = None
     figures: Callable[[Run], None] | None = None
-    page: Callable[[report.Page, Run], None] | None = None
+    page: Callable[[report.Page, dict], None] | None = None
 
 
 def diagnostics_section() -> Section:
     """The page's diagnostics: every fit recorded with :meth:`Run.diagnose`, failures in red."""
 
-    def page(page: report.Page, run: Run) -> None:
+    def page(page: report.Page, results: dict) -> None:
         page.heading("Sampling diagnostics")
-        page.diagnostics(run.results["diagnostics"])
+        page.diagnostics(results["diagnostics"])
 
     return Section(page=page)
 
@@ -140,6 +165,11 @@ class Experiment:
         Bundled data set used without ``--data`` when there is no ``spec``.
     card : callable, optional
         ``card(results) -> Card`` for the front page.
+    claim : str or callable
+        The page's claim (author text, or ``claim(results) -> str``): the first line of the verdict
+        box, followed by what the sections recorded with :meth:`Run.verify`, :meth:`Run.adds` and
+        :meth:`Run.check`, and a sampler-diagnostics line computed from every fit. The box is
+        stored in results.json as ``verdict_box``.
     reads_files : bool
         ``--data PATH --target COL`` name files the experiment reads itself, in partitions (data
         beyond memory); the runner only parses them and ``validate`` checks them.
@@ -157,6 +187,7 @@ class Experiment:
     default_data: str = "diabetes"
     card: Callable[[dict], Card] | None = None
     reads_files: bool = False
+    claim: str | Callable[[dict], str] = ""
 
 
 def parser(experiment: Experiment) -> argparse.ArgumentParser:
@@ -244,16 +275,16 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
                 if section.figures:
                     section.figures(run)
                 step["figures_seconds"] = time.perf_counter() - figures
+        run.results["verdict_box"] = verdict_box(experiment, run)
         progress("results.json, posteriors and report page")
         with _measure(measured, "writing results, posteriors and page"):
             for stem, dt in run.posteriors.items():
                 dt.to_netcdf(out / f"{stem}.nc")
             common.write_json(out / "results.json", run.results)
-            page = report.Page(experiment.title, out)
-            for section in experiment.sections:
-                if section.page:
-                    section.page(page, run)
-            page.write(common.provenance(args.seed, [experiment.name, *argv]))
+            common.write_json(out / PROVENANCE, {
+                "experiment": experiment.name,
+                "footer": common.provenance(args.seed, [experiment.name, *argv]),
+            })  # fmt: skip
         timings = {
             "wall_seconds": time.perf_counter() - started + import_seconds,
             "import_seconds": import_seconds + stack_seconds,
@@ -267,7 +298,37 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
             **run.timings,
         }
         common.write_json(out / "timings.json", timings)
+        render_folder(experiment, out)
     return run.results
+
+
+def verdict_box(experiment: Experiment, run: Run) -> dict:
+    """The box the page opens with, as data: claim, verified line, adds, checks (diagnostics last)."""
+    claim = experiment.claim(run.results) if callable(experiment.claim) else experiment.claim
+    checks = list(run.box["checks"])
+    if run.results.get("diagnostics"):
+        checks.append({**verdicts.diagnostics(run.results["diagnostics"]), "label": "Sampler"})
+    return {"claim": claim or experiment.title, **run.box, "checks": checks}
+
+
+PROVENANCE = "provenance.json"  # the experiment's name and the footer (versions, seed, command)
+
+
+def render_folder(experiment: Experiment, folder) -> None:
+    """Write ``index.html`` and ``index.md`` of a report folder from its files alone: results.json,
+    timings.json, provenance.json and the figures (what a run does last, and ``render DIR``)."""
+    folder = Path(folder)
+    results = json.loads((folder / "results.json").read_text())
+    timings_file = folder / "timings.json"
+    timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {}
+    footer = json.loads((folder / PROVENANCE).read_text())["footer"]
+    page = report.Page(experiment.title, folder, timings=timings)
+    for section in experiment.sections:
+        if section.page:
+            section.page(page, results)
+    if "verdict_box" in results:
+        page.verdict_box(results["verdict_box"])
+    page.write(footer)
 
 
 def run_named(name: str, argv: list[str]) -> dict:

@@ -179,7 +179,12 @@ def compute_pass(run: Run) -> dict:
         timings["curve"] = curve
     run.state["stats"] = stats
     run.state["names"] = [c for c in frame.columns if c != target]
-    return {"n_obs": stats.n, "feature_names": run.state["names"], "partitions": frame.npartitions}
+    return {
+        "n_obs": stats.n,
+        "feature_names": run.state["names"],
+        "partitions": frame.npartitions,
+        "scheduler": run.args.scheduler,
+    }
 
 
 def compute_posterior(run: Run) -> dict:
@@ -305,8 +310,8 @@ def figures(run: Run) -> None:
     save(fig, run.out / "scale.png")
 
 
-def page(page: report.Page, run: Run) -> None:
-    r, timings = run.results, run.timings
+def page(page: report.Page, results: dict) -> None:
+    r, timings = results, page.timings
     post, unknown = r["posterior"], r["posterior_unknown_noise"]
     page.claim(
         "For a Gaussian likelihood the posterior depends on the rows only through n, the means and "
@@ -320,7 +325,7 @@ def page(page: report.Page, run: Run) -> None:
     pass_ = timings["pass"]
     page.text(f"Data: {report.user(r['data_source'])}; target {report.user(r['target'])}. One Dask "
               f"pass over {r['partitions']} partitions ({r['n_obs']} rows) on "
-              f"{'the scheduler ' + report.user(run.args.scheduler) if run.args.scheduler else 'a LocalCluster of 2 worker processes'} "
+              f"{'the scheduler ' + report.user(r['scheduler']) if r.get('scheduler') else 'a LocalCluster of 2 worker processes'} "
               f"took {pass_['seconds']:.2f} s, peak cluster memory {pass_['peak_cluster_memory_mb']:.0f} MB. "
               "Each partition is checked for NaN and inf in its task: one bad value anywhere stops "
               "the pass with the partition named, before any posterior exists.")  # fmt: skip

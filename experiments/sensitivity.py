@@ -197,8 +197,7 @@ def data_size_figure(out, sizes: dict) -> None:
     save(fig, out / "data_size.png")
 
 
-def page(page: report.Page, run: Run) -> None:
-    results = run.results
+def page(page: report.Page, results: dict) -> None:
     page.claim(
         "Choosing a penalty is choosing a prior. Power-scaling the prior (and the likelihood) by a "
         "few percent and watching the posterior move measures how much that choice matters, "

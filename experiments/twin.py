@@ -159,8 +159,8 @@ def figures(run: Run) -> None:
     save(fig, run.out / "twin.png")
 
 
-def page(page: report.Page, run: Run) -> None:
-    r, lg = run.results["ridge_twin"], run.results["logistic_twin"]
+def page(page: report.Page, results: dict) -> None:
+    r, lg = results["ridge_twin"], results["logistic_twin"]
     cov, br = r["coverage_twin"], r["coverage_bayesian_ridge"]
     page.claim(
         "One line turns a fitted scikit-learn estimator into its posterior: bayesian(RidgeCV()) "
