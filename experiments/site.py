@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments import verdicts
 from experiments.common import provenance
 from experiments.registry import experiments
-from experiments.report import inline, render, user
+from experiments.report import inline, render, sentence, user
 from models import registry
 
 # The seed's formula first, then Ridge's knob derived from it.
@@ -42,38 +43,62 @@ def agreement(results: dict) -> str:
 
 
 def takeaway(results: dict) -> str | None:
-    """Three plain sentences with this run's numbers (ridge and, if run, lambda); None without
-    ridge's results."""
+    """Three sentences, each a verdict on this run's numbers (ridge and, if run, lambda); None
+    without ridge's results."""
     ridge = results.get("ridge")
     if ridge is None:
         return None
     post, names, source = ridge["posterior"], ridge["feature_names"], ridge["data_source"]
     if source.startswith("sklearn:load_"):
         source = f"scikit-learn's {source.removeprefix('sklearn:load_').replace('_', ' ')} data"
+    worst, count = max(ridge["max_rel_diff"]), len(ridge["max_rel_diff"])
+    verified = ridge.get("verdict_box", {}).get("verified") or {}
+    agree = "agree" if verified.get("outcome", "verified") == "verified" else "do **not** agree"
     unsure = int(np.argmin(np.abs(np.asarray(post["prob_positive"]) - 0.5)))
+    sign = sentence(verdicts.sign(names[unsure], post["prob_positive"][unsure]))
     correlated = ""
     if post["most_correlated"]:
         a, b, r = post["most_correlated"]
-        correlated = f", and w[{user(a)}] and w[{user(b)}] have posterior correlation {r:+.2f}"
+        correlated = f"; w[{user(a)}] and w[{user(b)}] have posterior correlation {r:+.2f}"
     sentences = [
         f"On {user(source)} ({ridge['n_obs']} rows, {len(names)} features), scikit-learn's Ridge "
-        f"and the mode of the posterior under a Normal(0, tau) prior agree to "
-        f"**{max(ridge['max_rel_diff']):.1e}** over {len(ridge['max_rel_diff'])} penalties: the "
-        f"penalty is the prior, alpha = sigma^2 / tau^2.",
-        f"The posterior shows what that one number hides: w[{user(names[unsure])}]'s 94% HDI is "
-        f"[{post['hdi_94_low'][unsure]:.3g}, {post['hdi_94_high'][unsure]:.3g}] with P(w > 0) = "
-        f"{post['prob_positive'][unsure]:.2f}{correlated}.",
+        f"and the mode of the posterior under a Normal(0, tau) prior {agree} to "
+        f"**{worst:.1e}** over {count} penalties: the penalty is the prior, alpha = sigma^2 / tau^2.",
+        f"The posterior shows what that one number hides at alpha = {post['alpha']:.3g}: {sign}"
+        f"{correlated}.",
     ]
     lam = results.get("lambda")
     if lam is not None:
         alpha = lam["alpha_posterior"]
+        low = alpha.get("eti_94_low", alpha.get("hdi_94_low"))
+        high = alpha.get("eti_94_high", alpha.get("hdi_94_high"))
+        shown = verdicts.inside("the ridge page's alpha", post["alpha"], low, high, 0.94)
         sentences.append(
-            f"And the data choose the prior's width: with a prior on tau, alpha's posterior 94% HDI "
-            f"is [{alpha['hdi_94_low']:.2g}, {alpha['hdi_94_high']:.2g}], around the evidence "
-            f"maximum {lam['evidence_alpha']:.2g} (BayesianRidge's choice), so lambda is a learned "
-            f"belief, not a knob."
-        )
+            f"And the data choose the prior's width: with a prior on tau, alpha's posterior 94% "
+            f"interval is [{low:.2g}, {high:.2g}], around the evidence maximum "
+            f"{lam['evidence_alpha']:.2g} (BayesianRidge's choice); {sentence(shown)}"
+            + (" (it is RidgeCV's choice; the ridge page says how much the evidence disfavours it)."
+               if shown["outcome"] == "outside" else ".")
+        )  # fmt: skip
     return " ".join(sentences)
+
+
+def hero(results: dict) -> dict | None:
+    """The front page's figure: the ridge page's most correlated pair, where the takeaway's first
+    two sentences can be seen (sklearn = MAP at the mode of a tilted cloud), with its caption."""
+    ridge = results.get("ridge")
+    if ridge is None or not ridge["posterior"]["most_correlated"]:
+        return None
+    a, b, r = ridge["posterior"]["most_correlated"]
+    return {
+        "hero": "ridge/correlation.png",
+        "hero_alt": "The most correlated pair of ridge coefficients: posterior draws, the exact "
+        "94% region, scikit-learn's Ridge and the PyMC MAP",
+        "hero_caption": f"Ridge on {ridge['data_source']}: the posterior draws of w[{a}] and "
+        f"w[{b}] (correlation {r:+.2f}) with the exact 94% region; scikit-learn's Ridge (+) and "
+        "the PyMC MAP (x) are the same point, the mode of the cloud. Right: every posterior "
+        "correlation.",
+    }
 
 
 def _title(folder: Path) -> str:
@@ -117,9 +142,9 @@ def write_index(reports: Path, run: dict | None = None) -> None:
             )
     seeds = {res.get("settings", {}).get("seed") for res in results.values()} - {None}
     summary = takeaway(results)
-    hero = "ridge/posterior_densities.png" if "ridge" in results else None
+    figure = hero(results) or {"hero": None, "hero_alt": "", "hero_caption": ""}
     context = {"title": "secretly-bayesian", "table": table, "cards": cards, "formula": FORMULA,
-               "takeaway": inline(summary) if summary else None, "hero": hero,
+               "takeaway": inline(summary) if summary else None, **figure,
                "knobs": (reports / "knobs" / "index.html").is_file(), "timings": timings,
                "run": run,
                "total": {key: sum(t[key] for t in timings) for key in TIMING_COLUMNS},

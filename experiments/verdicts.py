@@ -217,3 +217,64 @@ def converged_optimiser(what: str, relative_change: float, tolerance: float) -> 
     ok = bool(relative_change <= tolerance)
     return _verdict("optimiser", "converged" if ok else "not converged", GREEN if ok else RED,
                     float(relative_change), float(tolerance), what=what)  # fmt: skip
+
+
+# |posterior mean - mode| of at least this many posterior sds (a tenth of the posterior's width)
+# is a gap a reader should know of; smaller, or within SE_MULTIPLE Monte Carlo standard errors of
+# the mean, the mode stands in for the mean.
+MODE_MEAN_SD = 0.1
+
+
+def mode_vs_mean(
+    names: Sequence[str],
+    mean: Sequence[float],
+    mode: Sequence[float],
+    sd: Sequence[float],
+    mcse: Sequence[float],
+    estimator: str | None = None,
+) -> dict:
+    """Where the posterior mean sits from the mode (MAP), coefficient by coefficient.
+
+    Coefficient ``j`` is ``apart`` when ``|mean_j - mode_j| / sd_j`` is at least its bound
+    ``max(MODE_MEAN_SD, SE_MULTIPLE * mcse_j / sd_j)`` (the floor, raised where the Monte Carlo
+    error of the mean is larger). ``value`` is the signed gap in sds of the coefficient farthest
+    beyond (or nearest to) its bound, ``threshold`` that coefficient's bound. ``estimator`` names
+    the point estimate that reports the mode (None: a model with no twin).
+    """
+    gaps = [(float(m) - float(o)) / float(s) for m, o, s in zip(mean, mode, sd, strict=True)]
+    bounds = [
+        max(MODE_MEAN_SD, SE_MULTIPLE * float(e) / float(s)) for e, s in zip(mcse, sd, strict=True)
+    ]
+    worst = max(range(len(gaps)), key=lambda j: abs(gaps[j]) / bounds[j])
+    apart = [str(names[j]) for j in range(len(gaps)) if abs(gaps[j]) >= bounds[j]]
+    return _verdict("mode_vs_mean", "apart" if apart else "equal", INFO, gaps[worst],
+                    bounds[worst], subject=str(names[worst]), apart=apart, n=len(gaps),
+                    floor=MODE_MEAN_SD, se_multiple=SE_MULTIPLE, estimator=estimator)  # fmt: skip
+
+
+# An elastic-net prior is effectively Gaussian (Laplace) when, at the median |posterior mean|,
+# its Normal term w^2 / (2 tau^2) is at least this many times its Laplace term |w| / b (or the
+# reverse); in between both terms shape it.
+PRIOR_TERM_RATIO = 2.0
+
+
+def effective_prior(prior_sd: float, laplace_scale: float, typical: float) -> dict:
+    """Which term of a Normal(0, tau) x Laplace(0, b) prior dominates at the typical weight.
+
+    Per weight, ``-log prior = w^2 / (2 tau^2) + |w| / b``; the Laplace term is the larger one
+    only for ``|w| < 2 tau^2 / b`` (the crossover). ``value`` is the ratio Laplace term / Normal
+    term at ``|w| = typical`` (the median |posterior mean|), ``= crossover / typical``:
+    ``gaussian`` at or below ``1 /`` :data:`PRIOR_TERM_RATIO`, ``laplace`` at or above it, else
+    ``mixed``.
+    """
+    crossover = 2 * float(prior_sd) ** 2 / float(laplace_scale)
+    ratio = crossover / float(typical) if typical > 0 else math.inf
+    if ratio <= 1 / PRIOR_TERM_RATIO:
+        outcome = "gaussian"
+    elif ratio >= PRIOR_TERM_RATIO:
+        outcome = "laplace"
+    else:
+        outcome = "mixed"
+    return _verdict("effective_prior", outcome, INFO, ratio, PRIOR_TERM_RATIO,
+                    crossover=crossover, typical=float(typical), prior_sd=float(prior_sd),
+                    laplace_scale=float(laplace_scale))  # fmt: skip

@@ -10,6 +10,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from render_check import assert_renders_identically
 from sklearn.datasets import load_diabetes
 
 import models
@@ -26,7 +27,8 @@ def diabetes():
 
 @pytest.fixture(scope="session")
 def run_quick(tmp_path_factory):
-    """Run an experiment once in --quick mode; return ``(folder, results)``."""
+    """Run an experiment once in --quick mode; return ``(folder, results)``. Every run's page is
+    also rebuilt by ``render`` and must come out byte-identical."""
     cache = {}
 
     def run(name: str, *extra: str):
@@ -34,6 +36,7 @@ def run_quick(tmp_path_factory):
         if key not in cache:
             out = tmp_path_factory.mktemp(name) / name
             assert main([name, "--quick", "--quiet", "--out", str(out), *extra]) == 0
+            assert_renders_identically(out)
             cache[key] = (out, json.loads((out / "results.json").read_text()))
         return cache[key]
 

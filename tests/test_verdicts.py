@@ -1,0 +1,144 @@
+"""Every kind of verdict flips where its threshold says, and its sentence says what holds.
+
+Each test feeds numbers on both sides of a threshold (experiments/verdicts.py) and reads the
+rendered sentence (templates/verdicts.txt.j2): a page can only say what its numbers show.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from experiments import verdicts
+from experiments.report import sentence
+
+
+@pytest.mark.parametrize(
+    ("p", "outcome", "direction"),
+    [
+        (0.06, "likely", "negative"),  # the issue's ridge s1: not sign-uncertain
+        (0.04, "settled", "negative"),
+        (0.96, "settled", "positive"),
+        (0.93, "likely", "positive"),
+        (0.91, "likely", "positive"),
+        (0.5, "uncertain", "positive"),
+        (0.79, "uncertain", "positive"),
+        (0.21, "uncertain", "negative"),
+    ],
+)
+def test_sign_is_worded_from_the_probability(p, outcome, direction):
+    v = verdicts.sign("s1", p)
+    assert (v["outcome"], v["direction"]) == (outcome, direction)
+    text = sentence(v)
+    assert ("cannot tell the sign" in text) == (outcome == "uncertain")
+    assert "s1" in text
+
+
+def test_signs_counts_each_group_and_names_the_doubtful():
+    v = verdicts.signs(["a", "b", "c", "d"], [0.99, 0.06, 0.5, 0.01])
+    assert len(v["settled"]) == 2 and [s["subject"] for s in v["likely"]] == ["b"]
+    assert [s["subject"] for s in v["uncertain"]] == ["c"]
+    text = sentence(v)
+    assert "2 of 4" in text and "cannot tell the sign" in text
+    settled = sentence(verdicts.signs(["a", "b"], [0.99, 0.001]))
+    assert "cannot tell" not in settled and "2 of 2" in settled
+
+
+def test_user_names_stay_text_in_sentences():
+    text = sentence(verdicts.sign("**x**`y`", 0.5))
+    assert r"\*\*x\*\*\`y\`" in text  # escaped for the inline marks: shown, never bold or code
+
+
+@pytest.mark.parametrize(
+    ("p", "level"), [(0.5, "green"), (0.96, "amber"), (0.03, "amber"), (0.995, "red"), (0.0, "red")]
+)
+def test_ppc_pvalue_is_two_sided(p, level):
+    assert verdicts.ppc_pvalue("skewness", p, 1.0, [0.0, 0.5])["level"] == level
+
+
+def test_predictive_check_takes_the_worst_statistic():
+    ok = [verdicts.ppc_pvalue(n, 0.4, 0, [0, 1]) for n in ("a", "b")]
+    assert verdicts.predictive_check(ok)["outcome"] == "passes"
+    assert "passes" in sentence(verdicts.predictive_check(ok))
+    bad = [*ok, verdicts.ppc_pvalue("minimum", 1.0, 25, [-100, -40])]
+    v = verdicts.predictive_check(bad)
+    assert (v["outcome"], v["worst"], v["failing"]) == ("fails", "minimum", ["minimum"])
+    assert "fails" in sentence(v) and "minimum" in sentence(v)
+
+
+def test_prior_data_conflict_flips_at_three_prior_sds():
+    assert verdicts.prior_conflict("bmi", 6.5, 79.5)["outcome"] == "conflict"
+    assert verdicts.prior_conflict("bmi", 2.9, 79.5)["outcome"] == "compatible"
+    v = verdicts.prior_conflicts(["bmi", "age"], [6.5, -0.1], 79.5)
+    assert v["conflicting"] == ["bmi"] and "conflict" in sentence(v)
+    v = verdicts.prior_conflicts(["bmi", "age"], [0.65, -0.1], 795.0)
+    assert v["outcome"] == "compatible" and "No prior-data conflict" in sentence(v)
+
+
+def test_diagnostics_name_the_failing_fit():
+    rows = [{"fit": "a", "ok": True}, {"fit": "<b>", "ok": False}]
+    v = verdicts.diagnostics(rows)
+    assert v["level"] == "red" and v["failed"] == ["<b>"]
+    assert "fail" in sentence(v)
+    assert verdicts.diagnostics(rows[:1])["level"] == "green"
+
+
+def test_shape_uses_the_larger_of_the_bound_and_monte_carlo_error():
+    assert verdicts.shape("w", 0.05, 0.01)["outcome"] == "gaussian"
+    assert verdicts.shape("w", 0.3, 0.01)["outcome"] == "right-skewed"
+    assert verdicts.shape("w", -0.3, 0.01)["outcome"] == "left-skewed"
+    assert verdicts.shape("w", 0.3, 0.2)["outcome"] == "gaussian"  # within 2 MCSE: noise
+
+
+def test_coverage_flips_with_the_clopper_pearson_interval():
+    assert verdicts.coverage("rows", 419, 442, 0.94)["outcome"] == "calibrated"
+    assert verdicts.coverage("rows", 380, 442, 0.94)["outcome"] == "under-covers"
+    assert verdicts.coverage("rows", 442, 442, 0.94)["outcome"] == "over-covers"
+    assert "under-cover" in sentence(verdicts.coverage("rows", 380, 442, 0.94))
+
+
+def test_comparison_needs_two_standard_errors():
+    # the issue's held-out log loss: posterior 0.0580 vs plug-in 0.0515
+    v = verdicts.comparison("log loss", "posterior", "plug-in", 0.0065, 0.004, True)
+    assert v["outcome"] == "indistinguishable" and "no difference" in sentence(v)
+    v = verdicts.comparison("log loss", "posterior", "plug-in", 0.0065, 0.002, True)
+    assert v["winner"] == "plug-in"
+    v = verdicts.comparison("lpd", "posterior", "plug-in", 0.0065, 0.002, False)
+    assert v["winner"] == "posterior"
+
+
+def test_pareto_k_levels():
+    assert verdicts.pareto_k(0, 500)["level"] == "green"
+    assert verdicts.pareto_k(5, 500)["level"] == "amber"
+    assert verdicts.pareto_k(46, 569)["level"] == "red"
+    assert "unreliable for 46 of 569" in sentence(verdicts.pareto_k(46, 569))
+
+
+def test_agreement_needs_the_bound_and_a_certificate():
+    assert verdicts.agreement("MAP = Ridge", 1.6e-13, 1e-8)["outcome"] == "verified"
+    assert verdicts.agreement("MAP = Ridge", 2e-8, 1e-8)["outcome"] == "failed"
+    v = verdicts.agreement("MAP = Ridge", 1e-13, 1e-8, certified=False)
+    assert v["level"] == "red" and "could not certify" in sentence(v)
+
+
+@pytest.mark.parametrize("kind", ["sensitivity", "mcmc_vs_exact", "inside", "optimiser"])
+def test_the_other_kinds_flip(kind):
+    pairs = {
+        "sensitivity": (verdicts.sensitivity(0, 10, 0.05, "sd 1"),
+                        verdicts.sensitivity(3, 10, 0.05, "sd 1")),
+        "mcmc_vs_exact": (verdicts.mcmc_vs_exact(1.2, 4), verdicts.mcmc_vs_exact(5.0, 4)),
+        "inside": (verdicts.inside("alpha", 0.03, 0.01, 0.06, 0.94),
+                   verdicts.inside("alpha", 0.0046, 0.009, 0.07, 0.94)),
+        "optimiser": (verdicts.converged_optimiser("ADVI", 1e-4, 1e-3),
+                      verdicts.converged_optimiser("ADVI", 0.05, 1e-3)),
+    }  # fmt: skip
+    first, second = pairs[kind]
+    assert first["outcome"] != second["outcome"]
+    assert sentence(first) != sentence(second)
+
+
+def test_every_verdict_is_plain_json():
+    import json
+
+    v = verdicts.signs(["a"], [np.float64(0.3)])
+    assert json.loads(json.dumps(v)) == v
