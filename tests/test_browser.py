@@ -32,6 +32,11 @@ PAGE_FACTS = """() => ({
   headings: [...document.querySelectorAll('h2')].map(h => h.textContent),
   scripts: document.querySelectorAll('script').length,
   text: document.body.innerText,
+  firstAfterTitle: (document.querySelector('h1') || {}).nextElementSibling?.className || "",
+  boxLines: [...document.querySelectorAll('.box .line')].map(l => l.className),
+  figuresWithoutObserve: [...document.querySelectorAll('figure')]
+    .filter(f => !f.classList.contains('hero') && !f.querySelector('.observe'))
+    .map(f => f.querySelector('img')?.getAttribute('src')),
 })"""
 
 
@@ -95,6 +100,11 @@ def test_page_in_browser(site, browser, page):
         if parsed.fragment:
             assert f'id="{parsed.fragment}"' in target.read_text(), f"{page}: missing anchor {link}"
     if page != "index":
+        # verdict first: the box opens the page, with a verified line or checks, each coloured
+        assert facts["firstAfterTitle"] == "box", f"{page}: does not open with its verdict box"
+        assert facts["boxLines"], f"{page}: a verdict box without verdicts"
+        assert all(re.search(r"\b(green|amber|red|info)\b", c) for c in facts["boxLines"])
+        assert facts["figuresWithoutObserve"] == [], f"{page}: figures without an Observe line"
         assert any("point estimate hides" in h for h in facts["headings"]), f"{page}: no 'hides'"
         assert "Git revision" in facts["text"] and (path.parent / "index.md").is_file()
 

@@ -128,6 +128,83 @@ def test_raw_scale_model_without_twin_runs_from_a_csv(add_model, tmp_path):
     assert "Check 1" not in (out / "index.html").read_text()
 
 
+# posteriordb's "blr" as a new user writes it from the README: no intercept, no scikit-learn twin,
+# sigma ~ HalfNormal(10), and a prior location among the hyper-parameters.
+BLR = '''
+"""posteriordb's blr: y ~ Normal(Xw, sigma), w_j ~ Normal(prior_mean, prior_sd), sigma ~ HalfNormal(10)."""
+import pymc as pm
+
+from models.base import ModelSpec, coords
+
+
+def build(data):
+    with pm.Model(coords=coords(data)) as model:
+        prior_mean = pm.Data("prior_mean", 0.0)
+        prior_sd = pm.Data("prior_sd", 10.0)
+        sigma = pm.HalfNormal("sigma", 10.0)
+        w = pm.Normal("w", prior_mean, prior_sd, dims="feature")
+        pm.Normal("y", pm.math.dot(data.X, w), sigma, observed=data.y, dims="obs")
+    return model
+
+
+SPEC = ModelSpec(
+    name="blr", title="posteriordb blr", intercept=None, likelihood="gaussian", noise="unknown",
+    prior="y ~ Normal(Xw, sigma), w_j ~ Normal(prior_mean, prior_sd), sigma ~ HalfNormal(10)",
+    build=build, hyperparameters={"prior_sd": 10.0, "prior_mean": 0.0}, standardize=False,
+)
+'''
+
+
+def test_model_without_twin_says_nothing_of_scikit_learn_and_shows_sigma(add_model, tmp_path):
+    from test_penalty_family import check_registry
+
+    import models
+
+    add_model("blr", BLR)
+    check_registry(models.registry())  # a model without a twin needs no objective or mapping
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 3))
+    y = X @ np.array([1.0, -0.5, 0.0]) + rng.normal(0, 0.5, 40)
+    path = tmp_path / "blr.csv"
+    np.savetxt(path, np.column_stack([X, y]), delimiter=",", header="a,b,c,y", comments="")
+    out = tmp_path / "report"
+    argv = ["blr", "--quick", "--quiet", "--data", str(path), "--target", "y", "--no-standardize",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0  # prior_mean = 0 is a location, not a width out of range
+    results = json.loads((out / "results.json").read_text())
+    noise = results["posterior"]["noise_posterior"]
+    assert (
+        noise["variable"] == "sigma" and noise["hdi_94_low"] < noise["mean"] < noise["hdi_94_high"]
+    )
+    # The data's noise sd is 0.5; 40 rows put sigma's posterior sd near 0.5 / sqrt(80) ~ 0.06.
+    assert 0.3 < noise["map"] < 0.8 and noise["r_hat"] < 1.01
+    body = (out / "index.md").read_text().split("\n---\n")[0]  # without the versions footer
+    assert "scikit-learn" not in body and "sklearn" not in body, body
+    assert "Check 1" not in body and "Check 2" not in body
+    assert "`sigma`" in body and "sigma's mode, not exp of log sigma's mode" in body
+
+
+def test_help_of_a_lambda_reference_penalty(add_model, capsys):
+    add_model("ridge_origin", RIDGE_ORIGIN)
+    with pytest.raises(SystemExit):
+        main(["ridge_origin", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "(default: the model's reference_penalty)" in shown and "none; required" not in shown
+
+
+def test_prior_locations_are_not_widths():
+    from experiments.family import check_prior_values
+    from models.base import InputError, ModelSpec
+
+    spec = ModelSpec(name="t", title="t", prior="p", likelihood="gaussian", build=lambda d: d)
+    check_prior_values(spec, {}, {"prior_mean": -1e200, "prior_sd": 10.0})  # any finite location
+    for values, message in (({"prior_sd": 1e-200}, "out of range for a prior width"),
+                            ({"laplace_scale": 0.0}, "out of range for a prior width"),
+                            ({"prior_mean": float("inf")}, "must be finite")):  # fmt: skip
+        with pytest.raises(InputError, match=message):
+            check_prior_values(spec, {}, values)
+
+
 BROKEN = {
     "no coefficients": ('''
 import pymc as pm
@@ -196,9 +273,9 @@ def figures(run):
     save(fig, run.out / "norms.png")
 
 
-def page(page, run):
+def page(page, results):
     page.heading("What the point estimate hides")
-    page.text(f"The weights shrink from **{run.results['norms'][0]:.1f}** to {run.results['norms'][-1]:.1f}.")
+    page.text(f"The weights shrink from **{results['norms'][0]:.1f}** to {results['norms'][-1]:.1f}.")
     page.figure("norms.png", "Norm of the MAP against alpha.")
 
 
