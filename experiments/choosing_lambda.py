@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments import common, intervals, report
+from experiments import common, intervals, report, verdicts
 from experiments.report import user
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import COLORS, LINESTYLES, plt, save
@@ -34,7 +34,16 @@ model_selection = lazy("sklearn.model_selection")
 
 NAME = "lambda"
 HDI = intervals.PROB
+# alpha, its log10 and probabilities get equal-tailed intervals: quantiles are invariant under
+# log10 (an HDI is not), so the interval of alpha and the one of log10 alpha are the same.
+ETI = f"{HDI:.0%} equal-tailed interval"
 FOLDS = 10
+# Exact evidence maximiser against BayesianRidge's flat-prior fixed point (stops on a coefficient
+# change; measured ~3e-8 relative on diabetes).
+EVIDENCE_BOUND = 1e-6
+# PSIS-LOO on 1000 (quick) or 4000 exact posterior draws against the closed-form LOO: Monte Carlo
+# error, measured <= 0.6 elpd on a total of ~-2400; a wrong log likelihood is off by hundreds.
+PSIS_GAP_BOUND = 1.5
 # Every point choice: label, colour, line style (sklearn's choices in its red, the suite's exact
 # answers in green, Bayesian ones in blue).
 CHOICES = {
@@ -44,6 +53,8 @@ CHOICES = {
     "bayesianridge": ("BayesianRidge (defaults)", COLORS["BayesianRidge"], "--"),
     "loo_best": ("PSIS-LOO best", COLORS["posterior"], "-."),
 }
+LABELS = {**{m: label for m, (label, _, _) in CHOICES.items()},
+          "full_bayes": "full Bayes (integrates over alpha)"}  # fmt: skip
 
 
 def settings(quick: bool) -> dict:
@@ -68,7 +79,7 @@ def loo_curve(X, y, grid, noise_sd, draws: int, seed: int, psis_every: int = 1) 
     # Common random numbers: the same standard-normal draws at every alpha, so the curve's Monte
     # Carlo error is smooth along the grid and does not move its optimum around.
     standard = np.random.default_rng(seed).standard_normal((draws, Z.shape[1]))
-    psis, se, exact, worst_k, pointwise = [], [], [], [], []
+    psis, se, exact, worst_k, high_k, pointwise = [], [], [], [], [], []
     for i, alpha in enumerate(grid):
         prior_sd = ridge.alpha_to_prior_sd(alpha, noise_sd)
         mean, cov = ridge.exact_posterior(X, y, prior_sd, noise_sd)
@@ -85,9 +96,10 @@ def loo_curve(X, y, grid, noise_sd, draws: int, seed: int, psis_every: int = 1) 
         psis.append(float(loo.elpd))
         se.append(float(loo.se))
         worst_k.append(float(np.max(loo.pareto_k)))
+        high_k.append(int(np.sum(np.asarray(loo.pareto_k) > verdicts.PARETO_K_MAX)))
     return {"psis_alpha": grid[::psis_every], "elpd": psis, "se": se, "exact": exact,
             "exact_diff_se": paired_se(np.asarray(pointwise), int(np.argmax(exact))),
-            "max_pareto_k": worst_k}  # fmt: skip
+            "max_pareto_k": worst_k, "n_high_pareto_k": high_k}  # fmt: skip
 
 
 def paired_se(pointwise: np.ndarray, best: int) -> np.ndarray:
@@ -198,7 +210,7 @@ def compute(run: Run) -> dict:
     run.state["dt"] = dt
     alpha_draws = dt["posterior"]["alpha"].values.ravel()
     run.state["alpha_draws"] = alpha_draws
-    bounds = intervals.interval(dt, ["alpha"])["alpha"]
+    low, high = eti(alpha_draws)
     hyper = ["intercept", "w", "sigma", "tau"]
     run.diagnose(report.sampling_diagnostics("hierarchical ridge, all rows", dt, hyper))
     X_train, X_test, y_train, y_test = model_selection.train_test_split(
@@ -212,7 +224,7 @@ def compute(run: Run) -> dict:
     ).sample(**sample, seed=args.seed + 1, target_accept=0.9)
     run.diagnose(report.sampling_diagnostics("hierarchical ridge, training split", dt_train, hyper))
     heldout = heldout_scores(X_train, y_train, X_test, y_test, train_choices, dt_train)
-    return {
+    results = {
         "alpha_grid": grid,
         "noise_sd_for_loo": noise_sd,
         "tau_prior_scale": tau_scale,
@@ -220,8 +232,8 @@ def compute(run: Run) -> dict:
         "alpha_posterior": {
             "median": float(np.median(alpha_draws)),
             "mean": float(np.mean(alpha_draws)),
-            "hdi_94_low": float(bounds.sel(ci_bound="lower")),
-            "hdi_94_high": float(bounds.sel(ci_bound="upper")),
+            "eti_94_low": low,
+            "eti_94_high": high,
         },
         **{f"{method}_alpha": alpha for method, alpha in alphas.items()},
         "bayesianridge_flat_alpha": float(flat.lambda_ / flat.alpha_),
@@ -231,7 +243,7 @@ def compute(run: Run) -> dict:
             method: float(np.mean(alpha_draws <= alpha)) for method, alpha in alphas.items()
         },
         "curves": curves,
-        "hyper_summary": intervals.summary_record(dt, ["sigma", "tau", "alpha", "log10_alpha"]),
+        "hyper_summary": intervals.summary_record(dt, ["sigma", "tau"]),
         "heldout": heldout,
         "heldout_split": {
             "test_fraction": args.test_fraction,
@@ -240,6 +252,82 @@ def compute(run: Run) -> dict:
             "alphas": train_choices.alphas,
         },
     }
+    results["verdicts"] = choice_verdicts(run, results, rank_p_values(dt, ["tau", "sigma"]))
+    return results
+
+
+def eti(draws: np.ndarray) -> tuple[float, float]:
+    """The central 94% of ``draws`` as order statistics (``inverted_cdf``: no interpolation), so
+    the interval of any increasing transform of the draws is the transform of this one."""
+    low, high = np.quantile(draws, [(1 - HDI) / 2, (1 + HDI) / 2], method="inverted_cdf")
+    return float(low), float(high)
+
+
+def rank_p_values(dt, var_names: list[str]) -> dict[str, float]:
+    """The multi-chain rank uniformity test az.plot_rank prints on each panel, per variable."""
+    ranks = (
+        dt["posterior"]
+        .to_dataset()[var_names]
+        .azstats.compute_ranks(dim=("chain", "draw"), relative=True)
+    )
+    p_values = ranks.azstats.mchain_uniformity_test(dim=("chain", "draw"))[0]
+    return {name: float(p_values[name]) for name in var_names}
+
+
+def flat_region(curves: dict, grid) -> dict:
+    """The alphas within :data:`verdicts.SE_MULTIPLE` paired standard errors of the best by both
+    k-fold CV and exact LOO, as a :func:`verdicts.flat` verdict."""
+    grid = np.asarray(grid)
+    limit = verdicts.SE_MULTIPLE
+    close = ((np.asarray(curves["cv_mse"]) - np.min(curves["cv_mse"]))
+             <= limit * np.asarray(curves["cv_mse_diff_se"])) & (
+             (np.max(curves["exact"]) - np.asarray(curves["exact"]))
+             <= limit * np.asarray(curves["exact_diff_se"]))  # fmt: skip
+    return verdicts.flat(f"both {FOLDS}-fold CV and exact LOO", grid[close].min(),
+                         grid[close].max(), int(close.sum()), len(grid))  # fmt: skip
+
+
+def choice_verdicts(run: Run, results: dict, rank_p: dict) -> dict:
+    """Every verdict of the choices section (stored in results.json), and the box's lines."""
+    post, curves, grid = results["alpha_posterior"], results["curves"], results["alpha_grid"]
+    low, high = post["eti_94_low"], post["eti_94_high"]
+    inside = {m: verdicts.inside(f"alpha of the {CHOICES[m][0]}", results[f"{m}_alpha"], low, high,
+                                 HDI)
+              for m in CHOICES}  # fmt: skip
+    agree = run.verify(verdicts.agreement(
+        "the exact evidence maximiser against BayesianRidge with flat hyper-priors (relative "
+        "difference in alpha)",
+        abs(results["bayesianridge_flat_alpha"] / results["evidence"]["alpha"] - 1),
+        EVIDENCE_BOUND))  # fmt: skip
+    run.adds(inside["evidence"])
+    prior = results["alpha_prior"]
+    contraction = run.adds(verdicts.contraction(
+        f"log10 alpha ({ETI}s)", np.log10(high / low), prior["decades"], "decades"))  # fmt: skip
+    drop = occam(results)
+    occam_verdict = run.adds(verdicts.occam(drop["log_evidence"], drop["exact"],
+                                            f"{ETI} of alpha's posterior"))  # fmt: skip
+    rank = run.check("Rank plots", verdicts.rank_uniformity(rank_p))
+    best = int(np.argmax(curves["elpd"]))
+    pareto = run.check("PSIS-LOO", verdicts.pareto_k(curves["n_high_pareto_k"][best],
+                                                     len(run.data.y)))  # fmt: skip
+    exact_there = np.asarray(curves["exact"])[np.isin(grid, curves["psis_alpha"])]
+    psis_gap = run.check("PSIS vs exact", verdicts.agreement(
+        "PSIS-LOO against the closed-form LOO over the grid (elpd)",
+        np.max(np.abs(np.subtract(curves["elpd"], exact_there))), PSIS_GAP_BOUND))  # fmt: skip
+    held = results["heldout"]
+    best_method = max(held, key=lambda m: held[m]["lpd"])
+    comparisons = {m: verdicts.comparison("held-out lpd per row", LABELS[best_method], LABELS[m],
+                                          -held[m]["lpd_diff_to_best"], held[m]["lpd_diff_se"],
+                                          lower_is_better=False)
+                   for m in held if m != best_method}  # fmt: skip
+    run.check("Held-out", comparisons.get("full_bayes") or verdicts.comparison(
+        "held-out lpd per row", LABELS["full_bayes"], LABELS["evidence"],
+        held["full_bayes"]["lpd"] - held["evidence"]["lpd"], held["evidence"]["lpd_diff_se"],
+        lower_is_better=False))  # fmt: skip
+    return {"evidence_vs_bayesianridge": agree, "inside": inside, "contraction": contraction, "occam": occam_verdict,
+            "rank": rank, "pareto_k": pareto, "psis_vs_exact": psis_gap,
+            "flat": flat_region(curves, grid), "heldout": comparisons,
+            "heldout_best": best_method}  # fmt: skip
 
 
 def alpha_prior(y: np.ndarray, tau_scale: float, seed: int, state: dict) -> dict:
@@ -268,13 +356,13 @@ def log_evidence_curve(X: np.ndarray, y: np.ndarray, grid: np.ndarray) -> list[f
 
 def occam(results: dict) -> dict:
     """How much the log evidence and the exact LOO elpd fall from their best to the ends of the
-    alpha posterior's HDI (interpolated on the log alpha grid)."""
+    alpha posterior's equal-tailed interval (interpolated on the log alpha grid)."""
     grid, curves, post = (
         np.log(results["alpha_grid"]),
         results["curves"],
         results["alpha_posterior"],
     )
-    ends = np.log([post["hdi_94_low"], post["hdi_94_high"]])
+    ends = np.log([post["eti_94_low"], post["eti_94_high"]])
     drop = {}
     for key in ("log_evidence", "exact"):
         curve = np.asarray(curves[key])
@@ -337,8 +425,8 @@ def figures(run: Run) -> None:
                    label="log evidence (closed form, sigma profiled at each alpha)")  # fmt: skip
     post = res["alpha_posterior"]
     for ax in (top, bottom, third, fourth):
-        ax.axvspan(post["hdi_94_low"], post["hdi_94_high"], color=COLORS["posterior"], alpha=0.12,
-                   label=f"{HDI:.0%} HDI of alpha's posterior" if ax is third else None)  # fmt: skip
+        ax.axvspan(post["eti_94_low"], post["eti_94_high"], color=COLORS["posterior"], alpha=0.12,
+                   label=f"{ETI} of alpha's posterior" if ax is third else None)  # fmt: skip
     third.set_ylabel("log p(y | alpha) (nats)")
     third.legend(fontsize=8)
     with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 at each curve's own optimum
@@ -361,14 +449,29 @@ def figures(run: Run) -> None:
     )
     fig.align_ylabels()
     save(fig, out / "cv_vs_loo.png")
-    rank = az.plot_rank(run.state["dt"], var_names=["tau", "sigma"])
-    rank.savefig(out / "rank.png")
+    rank_figure(run.state["dt"], ["tau", "sigma"], out / "rank.png")
     plt.close("all")
+
+
+def rank_figure(dt, var_names: list[str], path) -> None:
+    """az.plot_rank (multi-chain test, its p-value printed on each panel) with its axes labelled
+    and one legend entry per chain."""
+    pc = az.plot_rank(dt, var_names=var_names, visuals={"remove_axis": False})
+    fig = pc.viz["figure"].item()
+    for ax in fig.axes:
+        ax.set_xlabel("fractional rank among all chains' draws")
+        ax.set_ylabel("chain's rank ECDF − uniform CDF")
+        ax.axhline(0, color=COLORS["data"], lw=0.8)
+    fig.axes[0].legend(fig.axes[0].get_lines()[: dt["posterior"].sizes["chain"]],
+                       [f"chain {c}" for c in range(dt["posterior"].sizes["chain"])],
+                       fontsize=8, loc="lower right")  # fmt: skip
+    fig.subplots_adjust(wspace=0.25)
+    save(fig, path)
 
 
 def page_choices(page: report.Page, results: dict) -> None:
     """Claim, data, the choices of alpha and the curves behind them."""
-    post = results["alpha_posterior"]
+    post, found = results["alpha_posterior"], results["verdicts"]
     page.claim(
         "The ridge penalty is a ratio of beliefs, alpha = sigma^2 / tau^2. Give tau a prior and the "
         "data return a posterior for alpha, not a single value; each classical choice is one point "
@@ -381,71 +484,61 @@ def page_choices(page: report.Page, results: dict) -> None:
     page.text(f"Data: `{user(results['data_source'])}`, {results['n_obs']} rows, "
               f"{len(results['feature_names'])} features; target {user(results['target'])}. "
               f"{results['data_note']}. tau's prior scale s = sd(y) / mean sd(x_j) = "
-              f"{results['tau_prior_scale']:.4g}.")  # fmt: skip
+              f"{results['tau_prior_scale']:.4g}. alpha is in the units of these columns: the same "
+              "belief on other feature scales is another alpha.")  # fmt: skip
     page.heading("The choices of alpha")
+    page.text(f"alpha's interval is the {ETI} (quantiles 3% and 97% of its draws): quantiles "
+              "are invariant under log10, so it is also the interval of log10 alpha mapped back "
+              f"(an HDI is not: it depends on the scale). Posterior quantile of a choice: the share "
+              "of alpha's draws below it.")  # fmt: skip
     rows = [["full Bayes: posterior median", post["median"], "", ""],
-            [f"full Bayes: {HDI:.0%} HDI", f"[{post['hdi_94_low']:.4g}, {post['hdi_94_high']:.4g}]", "", ""]]  # fmt: skip
+            [f"full Bayes: {ETI}", f"[{post['eti_94_low']:.4g}, {post['eti_94_high']:.4g}]", "", ""]]  # fmt: skip
     rows += [[CHOICES[m][0], results[f"{m}_alpha"], results["posterior_quantile_of_choice"][m],
-              "yes" if post["hdi_94_low"] <= results[f"{m}_alpha"] <= post["hdi_94_high"] else "no"]
-             for m in CHOICES]  # fmt: skip
+              found["inside"][m]["outcome"]] for m in CHOICES]  # fmt: skip
     rows.append(["BayesianRidge, flat hyper-priors", results["bayesianridge_flat_alpha"], "", ""])
-    page.table(["method", "alpha", "posterior quantile", f"inside {HDI:.0%} HDI"], rows)
+    page.table(["method", "alpha", "posterior quantile", f"inside the {ETI}"], rows)
     ev = results["evidence"]
-    page.text(
-        f"The exact evidence maximiser (closed form, profiled sigma = {ev['noise_sd']:.4g}, tau = "
-        f"{ev['prior_sd']:.4g}) and BayesianRidge with flat hyper-priors agree to "
-        f"{abs(results['bayesianridge_flat_alpha'] / ev['alpha'] - 1):.1e} relative. RidgeCV, "
-        f"{FOLDS}-fold CV and exact LOO pick from the grid of {len(results['alpha_grid'])} "
-        f"alphas, PSIS-LOO from {len(results['curves']['psis_alpha'])} of them (every "
-        f"{results['settings']['psis_every']}; az.loo costs ~0.6 ms per row and alpha)."
+    page.verdict(
+        found["evidence_vs_bayesianridge"],
+        f"Closed form (profiled sigma = {ev['noise_sd']:.4g}, tau = {ev['prior_sd']:.4g}). ",
     )
-    page.text("ArviZ summary of the hierarchical model's hyper-parameters (all rows):")
+    page.text(f"RidgeCV, {FOLDS}-fold CV and exact LOO pick from the grid of "
+              f"{len(results['alpha_grid'])} alphas, PSIS-LOO from "
+              f"{len(results['curves']['psis_alpha'])} of them (every "
+              f"{results['settings']['psis_every']}; az.loo costs ~0.6 ms per row and alpha).")  # fmt: skip
+    page.text("ArviZ summary of the hierarchical model's sigma and tau (all rows):")
     page.arviz_summary(results["hyper_summary"])
-    page.figure("rank.png", "Rank plots of tau and sigma (az.plot_rank, ArviZ 1.x: each chain's "
-                "fractional ranks among all draws, as the difference between their ECDF and the "
-                "uniform one). Chains that mix stay near zero; p is the uniformity test's p-value "
-                "(small p: a chain explores a different region).")  # fmt: skip
-    prior = results["alpha_prior"]
-    hdi_decades = np.log10(post["hdi_94_high"] / post["hdi_94_low"])
+    page.figure("rank.png", "Rank plots of tau and sigma (az.plot_rank, ArviZ 1.x). x: a draw's "
+                "fractional rank among all chains' draws; y: the chain's ECDF of those ranks minus "
+                "the uniform CDF, one line per chain. Chains that sample the same posterior stay "
+                "near zero. Each panel prints p, the multi-chain uniformity test's p-value, and "
+                "α, the test's threshold (small p: a chain explores a different region).",
+                observe=found["rank"])  # fmt: skip
     page.figure("alpha_posterior.png", "Posterior of log10 alpha from the hierarchical model (blue), "
-                "the prior it implies on alpha (grey line), and every point choice marked.")  # fmt: skip
-    page.text(f"The prior on alpha is wide: its central 94% (equal-tailed) spans "
-              f"{prior['decades']:.1f} decades, [10^{prior['log10_eti_94_low']:.1f}, "
-              f"10^{prior['log10_eti_94_high']:.1f}]; the posterior's {HDI:.0%} HDI spans "
-              f"{hdi_decades:.1f}. The data, not the prior, choose alpha.")  # fmt: skip
-    curves = results["curves"]
+                "the prior it implies on alpha (grey line), and every point choice marked.",
+                observe=found["contraction"])  # fmt: skip
+    prior = results["alpha_prior"]
+    page.text(f"The prior's central 94% spans [10^{prior['log10_eti_94_low']:.1f}, "
+              f"10^{prior['log10_eti_94_high']:.1f}], the posterior's [{post['eti_94_low']:.3g}, "
+              f"{post['eti_94_high']:.3g}].")  # fmt: skip
     page.figure("cv_vs_loo.png", f"First: {FOLDS}-fold cross-validated MSE of Ridge. Second: "
                 "PSIS-LOO elpd of the Bayesian model with tau fixed at each width (sigma fixed at "
                 "the least-squares residual sd), and the exact LOO elpd it estimates. Third: the "
                 "exact log evidence on the same grid. Last: how far each alpha's CV MSE and exact "
                 "LOO elpd are from their own best, in standard errors of the paired difference "
-                f"(over folds, over rows). The band is the {HDI:.0%} HDI of alpha's "
-                "posterior.")  # fmt: skip
-    grid = np.asarray(results["alpha_grid"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        close = ((np.asarray(curves["cv_mse"]) - np.min(curves["cv_mse"]))
-                 <= 2 * np.asarray(curves["cv_mse_diff_se"])) & (
-                 (np.max(curves["exact"]) - np.asarray(curves["exact"]))
-                 <= 2 * np.asarray(curves["exact_diff_se"]))  # fmt: skip
-    page.text(f"**Flat is flat.** {int(close.sum())} of the {len(grid)} alphas, from "
-              f"{grid[close].min():.2g} to {grid[close].max():.2g}, are within 2 standard errors "
-              f"of the best by both {FOLDS}-fold CV and exact LOO: neither can tell them apart, so "
-              "their argmins are accidents of noise.")  # fmt: skip
-    drop = occam(results)
-    page.text(
-        f"**Why the posterior of alpha is narrow while CV and LOO are flat.** Across the "
-        f"{HDI:.0%} HDI of alpha the exact LOO elpd moves by only {drop['exact']:.2f} nats, but "
-        f"the log evidence falls by {drop['log_evidence']:.2f} nats from its peak. LOO scores "
-        "each row's prediction from a fit to all the others, so every alpha that fits about as "
-        "well scores about as well. The evidence also charges for flexibility: its log det term, "
-        "sum_i log(1 + d_i / alpha) over the eigenvalues d_i of Xc'Xc, is the Occam factor, the "
-        "prior volume a small alpha (a wide prior) spreads over weights the data then rule out. "
-        "The posterior of alpha is the evidence times the prior on alpha (here through tau's "
-        "half-Cauchy), so it is as concentrated as the evidence, not as flat as LOO.")  # fmt: skip
-    exact_there = np.asarray(curves["exact"])[np.isin(results["alpha_grid"], curves["psis_alpha"])]
-    gap = np.max(np.abs(np.subtract(curves["elpd"], exact_there)))
-    page.text(f"PSIS-LOO against exact LOO over the grid: largest gap {gap:.3g} (elpd units); "
-              f"largest Pareto k {max(curves['max_pareto_k']):.2f} (reliable below 0.7).")  # fmt: skip
+                f"(over folds, over rows). The band is the {ETI} of alpha's posterior.",
+                observe=found["flat"])  # fmt: skip
+    page.verdict(
+        found["occam"], "**Why the posterior of alpha can be narrow while CV and LOO are flat.** "
+    )
+    page.text("LOO scores each row's prediction from a fit to all the others, so every alpha that "
+              "fits about as well scores about as well. The evidence also charges for flexibility: "
+              "its log det term, sum_i log(1 + d_i / alpha) over the eigenvalues d_i of Xc'Xc, is "
+              "the Occam factor, the prior volume a small alpha (a wide prior) spreads over weights "
+              "the data then rule out. The posterior of alpha is the evidence times the prior on "
+              "alpha (here through tau's half-Cauchy).")  # fmt: skip
+    page.verdict(found["psis_vs_exact"])
+    page.verdict(found["pareto_k"], "At the PSIS-LOO best alpha: ")
 
 
 def page_heldout(page: report.Page, results: dict) -> None:
@@ -455,15 +548,13 @@ def page_heldout(page: report.Page, results: dict) -> None:
               f"other {split['n_train']}. Point choices predict with the Gaussian predictive at their "
               "alpha (sigma at its evidence-maximising value); full Bayes averages over the posterior "
               "of alpha and sigma. lpd is the mean log predictive density per held-out row.")  # fmt: skip
-    held = results["heldout"]
-    labels = {
-        **{m: CHOICES[m][0] for m in CHOICES},
-        "full_bayes": "full Bayes (integrates over alpha)",
-    }
+    held, found = results["heldout"], results["verdicts"]
     page.table(["method", "alpha (training split)", "RMSE", "lpd per row", "lpd - best lpd",
-                "standard error"],
-               [[labels[m], split["alphas"].get(m, "posterior"), s["rmse"], s["lpd"],
-                 s["lpd_diff_to_best"], s["lpd_diff_se"]] for m, s in held.items()])  # fmt: skip
+                "standard error", f"best vs it ({verdicts.SE_MULTIPLE:g}-SE rule)"],
+               [[LABELS[m], split["alphas"].get(m, "posterior"), s["rmse"], s["lpd"],
+                 s["lpd_diff_to_best"], s["lpd_diff_se"],
+                 found["heldout"][m]["outcome"] if m in found["heldout"] else "best"]
+                for m, s in held.items()])  # fmt: skip
 
 
 def integrated_compute(run: Run) -> dict:
@@ -480,6 +571,8 @@ def integrated_compute(run: Run) -> dict:
         "fixed_hdi_94_low": fixed_low, "fixed_hdi_94_high": fixed_high,
         "full_bayes_hdi_94_low": low, "full_bayes_hdi_94_high": high,
         "width_ratio": (high - low) / (fixed_high - fixed_low),
+        "plug_in": verdicts.plug_in(data.feature_names, (high - low) / (fixed_high - fixed_low),
+                                    "alpha and sigma"),
     }}  # fmt: skip
 
 
@@ -504,68 +597,49 @@ def integrated_figure(run: Run) -> None:
 
 def page_integrated(page: report.Page, results: dict) -> None:
     res = results["integrated"]
-    ratio = np.asarray(res["width_ratio"])
-    widest = int(np.argmax(ratio))
     page.heading("Intervals with alpha integrated out")
     page.figure("integrated.png", f"Each coefficient's {HDI:.0%} HDI with alpha fixed at the "
                 "evidence maximum (green, exact) and integrated over alpha's posterior (blue, "
-                "hierarchical model, NUTS).")  # fmt: skip
-    page.text(f"Integrating over alpha changes each interval's width by a factor between "
-              f"{ratio.min():.2f} and {ratio.max():.2f} (widest change: "
-              f"w[{user(results["feature_names"][widest])}]). alpha's posterior is concentrated "
-              "(the evidence's Occam factor, above), so plugging in its maximum loses little here; "
-              "what it loses is largest for the coefficients the data determine least, whose "
-              "shrinkage depends most on alpha.")  # fmt: skip
+                "hierarchical model, NUTS).", observe=res["plug_in"])  # fmt: skip
 
 
 def page_hides(page: report.Page, results: dict) -> None:
-    post = results["alpha_posterior"]
-    held = results["heldout"]
-    labels = {
-        **{m: CHOICES[m][0] for m in CHOICES},
-        "full_bayes": "full Bayes (integrates over alpha)",
-    }
+    post, held, found = results["alpha_posterior"], results["heldout"], results["verdicts"]
     page.heading("What the point estimate hides")
-    width = post["hdi_94_high"] / post["hdi_94_low"]
-    best_lpd = max(held, key=lambda m: held[m]["lpd"])
+    width = post["eti_94_high"] / post["eti_94_low"]
     rmses = [r["rmse"] for r in held.values()]
-    rmse_spread = (max(rmses) - min(rmses)) / min(rmses)
-    inside = sum(
-        post["hdi_94_low"] <= results[f"{m}_alpha"] <= post["hdi_94_high"] for m in CHOICES
-    )
+    inside = [m for m in CHOICES if found["inside"][m]["outcome"] == "inside"]
     edges = (results["alpha_grid"][0], results["alpha_grid"][-1])
     at_edge = [CHOICES[m][0] for m in CHOICES if results[f"{m}_alpha"] in edges]
+    best = found["heldout_best"]
+    tied = [m for m, v in found["heldout"].items() if v["outcome"] == "indistinguishable"]
     page.bullets([
         f"**alpha is uncertain.** The data support alphas over a factor of {width:.1f} "
-        f"({HDI:.0%} HDI); a point choice hides that the penalty is known only to within it.",
-        f"**Point choices land in different places.** {inside} of {len(CHOICES)} fall inside the "
-        f"{HDI:.0%} HDI (BayesianRidge and the exact evidence maximiser are one estimate reached "
-        f"two ways: {results['bayesianridge_alpha']:.4g} and {results['evidence_alpha']:.4g}); "
-        "their posterior quantiles: " + "; ".join(
+        f"({ETI}); a point choice hides that the penalty is known only to within it.",
+        f"**Point choices land in different places.** {len(inside)} of {len(CHOICES)} fall inside "
+        f"the {ETI} (BayesianRidge and the exact evidence maximiser are one estimate reached two "
+        f"ways: {results['bayesianridge_alpha']:.4g} and {results['evidence_alpha']:.4g}); their "
+        "posterior quantiles: " + "; ".join(
             f"{CHOICES[m][0]} {results['posterior_quantile_of_choice'][m]:.2f}" for m in CHOICES)
-        + ". " + (f"{', '.join(at_edge)} chose the grid's edge: the cross-validation curve is flat "
-                  "there, so its optimum is decided by tiny differences (see the curves above)."
-                  if at_edge else ""),
-        f"**Prediction.** Best held-out lpd: {labels[best_lpd]} ({held[best_lpd]['lpd']:.4f} per row); "
-        f"{sum(abs(r['lpd_diff_to_best']) < 2 * r['lpd_diff_se'] for m, r in held.items() if m != best_lpd)} "
-        f"of {len(held) - 1} other methods are within two standard errors of it (paired, per row), so "
-        "this split does not rank them. "
-        f"Across all methods RMSE ranges over {min(rmses):.2f} to {max(rmses):.2f} and lpd over "
-        f"{min(r['lpd'] for r in held.values()):.4f} to {max(r['lpd'] for r in held.values()):.4f} "
-        f"(an RMSE spread of {rmse_spread:.1%}): how much the choice of alpha matters for prediction "
-        "on this split.",
+        + "." + (f" {', '.join(at_edge)} chose the grid's edge." if at_edge else ""),
+        f"**Prediction.** Best held-out lpd: {LABELS[best]} ({held[best]['lpd']:.4f} per row); "
+        f"{len(tied)} of {len(held) - 1} other methods are within {verdicts.SE_MULTIPLE:g} paired "
+        "standard errors of it (per row)" + (", so this split does not rank them" if tied else "")
+        + f". RMSE ranges over {min(rmses):.2f} to {max(rmses):.2f} and lpd over "
+        f"{min(r['lpd'] for r in held.values()):.4f} to {max(r['lpd'] for r in held.values()):.4f}.",
     ])  # fmt: skip
     page.heading("Load the posterior yourself")
-    page.load_snippet("posterior.nc", ["alpha", "sigma", "tau"])
+    page.load_snippet("posterior.nc", ["alpha", "sigma", "tau"],
+                      f'alpha\'s interval on this page: ci_kind="eti", ci_prob={HDI}')  # fmt: skip
 
 
 def card(results: dict) -> Card:
     post = results["alpha_posterior"]
     return Card("alpha_posterior.png", (
-        f"Posterior of alpha: median **{post['median']:.3g}**, 94% HDI [{post['hdi_94_low']:.3g}, "
-        f"{post['hdi_94_high']:.3g}]; evidence maximiser {results['evidence_alpha']:.3g}, RidgeCV "
+        f"Posterior of alpha: median **{post['median']:.3g}**, {ETI} [{post['eti_94_low']:.3g}, "
+        f"{post['eti_94_high']:.3g}]; evidence maximiser {results['evidence_alpha']:.3g}, RidgeCV "
         f"{results['ridgecv_alpha']:.3g}, {FOLDS}-fold CV {results['kfold_alpha']:.3g}"
-        + (" (the grid's edge: a flat CV curve)." if results["kfold_alpha"] in
+        + (" (the grid's edge)." if results["kfold_alpha"] in
            (results["alpha_grid"][0], results["alpha_grid"][-1]) else ".")
     ))  # fmt: skip
 
@@ -595,4 +669,11 @@ EXPERIMENT = Experiment(
     options=options,
     validate=validate,
     card=card,
+    claim=lambda results: (
+        "The ridge penalty is a belief, alpha = sigma^2 / tau^2: with a prior on tau the data give "
+        f"alpha a posterior (median {results['alpha_posterior']['median']:.3g}, {ETI} "
+        f"[{results['alpha_posterior']['eti_94_low']:.3g}, "
+        f"{results['alpha_posterior']['eti_94_high']:.3g}]); every classical choice is one point "
+        "on it."
+    ),
 )

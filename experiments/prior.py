@@ -3,7 +3,8 @@ other library's units.
 
     python -m experiments prior --from ridge --alpha 3.0 --noise-sd 54 [--n 442]
 
-Prints tau (the prior sd of each weight), the belief in words (94% of weights within +-1.88 tau),
+Prints tau (the prior sd of each weight), the belief in words (each weight has prior probability
+0.94 of lying within +-1.88 tau),
 and the same belief as each other knob of the same likelihood (:data:`models.knobs.KNOBS`).
 Bad input (unknown knob, missing ``--n`` or ``--noise-sd`` where the mapping needs them, a
 non-positive value) is one ``error:`` line and exit 2.
@@ -35,7 +36,8 @@ def parser():
 
 
 def belief(knob, width: float) -> str:
-    """The prior in words: where 94% of the weights are expected."""
+    """The prior in words: the interval each weight lies in with prior probability :data:`MASS`
+    (a statement about every single weight, not about the share of weights inside it)."""
     units = {"gaussian": "target units", "bernoulli": "log-odds"}.get(
         knob.likelihood, "the linear predictor's units"
     )
@@ -46,7 +48,10 @@ def belief(knob, width: float) -> str:
             f"w_j ~ Normal(0, tau), tau = {width:.6g}",
             stats.norm.ppf(0.5 + MASS / 2) * width,
         )
-    return f"prior: {prior}\nbelief: {MASS:.0%} of weights within +-{half:.4g} ({units} per unit of feature)"
+    return (
+        f"prior: {prior}\nbelief: each weight has prior probability {MASS:g} of lying within "
+        f"+-{half:.4g} ({units} per unit of feature)"
+    )
 
 
 def run(argv: list[str]) -> str:

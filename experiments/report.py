@@ -201,6 +201,11 @@ class Page:
                      for row, bad in zip(rows, flags, strict=True)],
         })  # fmt: skip
 
+    def text_table(self, header: list[str], rows: list[list]) -> None:
+        """A table of text (formulas, derivations): every column left-aligned, not only the first."""
+        self.table(header, rows)
+        self.blocks[-1]["css"] = "text"
+
     def figure(self, filename: str, caption: str, observe: dict | str | None = None) -> None:
         """A figure with its caption and, under it, the one-line "Observe:" verdict: a verdict
         (its sentence) or author text computed from this run's numbers."""

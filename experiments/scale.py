@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import common, report
+from experiments import common, intervals, report, verdicts
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import COLORS, plt, save
 from models import ridge
@@ -28,13 +28,28 @@ from models.base import InputError, ModelData, Scaling
 from models.data import build_model
 from models.evidence import Spectrum, maximise_evidence
 from models.inference import MAPSolver, PosteriorSampler, sampling_diagnostics, set_data
+from models.lazy import lazy
 from models.stats import GaussianStatistics, dask_client, dask_statistics, statistics_values
+
+az = lazy("arviz")
+sp_stats = lazy("scipy.stats")
 
 N_FEATURES = 20
 CHUNK_ROWS = 250_000
 CURVE_ROWS = (10**4, 10**5, 10**6)
 GRADIENT_ROWS = (10**3, 10**4, 10**5, 10**6)  # up to 10^5 with --quick
 IN_MEMORY_MAX = 2_000_000  # rows up to which the page also loads the data and compares
+# NUTS mean against the exact mean, in MCSE: above this is flagged (false alarm ~6e-5 each).
+Z_FLAG = 4.0
+# (bound, why) of each equality of the statistics path with another computation of it.
+EQUALITY = {
+    "map_vs_closed_form": (1e-8, "certified Newton MAP vs the Cholesky solve of the statistics"),
+    "map_vs_sklearn": (1e-8, "two Cholesky solves"),
+    "exact_mean_vs_memory": (1e-10, "same algebra, other summation order"),
+    "exact_sd_vs_memory": (1e-10, "as above"),
+    "student_t_sd_vs_memory": (1e-10, "as above"),
+    "log_evidence_vs_memory": (1e-8, "eigh of C_xx vs SVD of Xc"),
+}
 
 
 def row_count(text: str) -> int:
@@ -111,9 +126,10 @@ def validate(run: Run) -> None:
         check_columns(run.args.data, run.args.target)
 
 
-def write_synthetic(folder: Path, rows: int, seed: int) -> tuple[list[str], str]:
+def write_synthetic(folder: Path, rows: int, seed: int) -> tuple[list[str], str, np.ndarray]:
     """Seeded rows written as Parquet files of at most CHUNK_ROWS rows, one chunk in memory at a
-    time: correlated features (a fixed band mixing of Normal noise) and y = 2 + X w + 3 eps."""
+    time: correlated features (a fixed band mixing of Normal noise) and y = 2 + X w + 3 eps.
+    Returns the feature names, the target's name and the true w."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -128,7 +144,7 @@ def write_synthetic(folder: Path, rows: int, seed: int) -> tuple[list[str], str]
         y = 2.0 + X @ w_true + 3.0 * chunk.standard_normal(k)
         table = pa.table({**{n: X[:, j] for j, n in enumerate(names)}, "y": y})
         pq.write_table(table, folder / f"part-{index:05d}.parquet")
-    return names, "y"
+    return names, "y", w_true
 
 
 def compute_data(run: Run) -> dict:
@@ -137,9 +153,9 @@ def compute_data(run: Run) -> dict:
         return {"data_source": run.args.data, "target": run.args.target}
     folder = tempfile.TemporaryDirectory(prefix="secretly-bayesian-scale-")
     run.state["folder"] = folder  # removed when the run ends
-    _, target = write_synthetic(Path(folder.name), run.args.rows, run.seed)
+    _, target, w_true = write_synthetic(Path(folder.name), run.args.rows, run.seed)
     run.state["source"] = (folder.name, target)
-    return {"data_source": f"synthetic: {run.args.rows} rows x {N_FEATURES} correlated features, "
+    return {"true_w": w_true.tolist(), "data_source": f"synthetic: {run.args.rows} rows x {N_FEATURES} correlated features, "
             "y = 2 + X w + 3 eps, seeded, written to Parquet in chunks of "
             f"{CHUNK_ROWS} rows", "target": target}  # fmt: skip
 
@@ -202,6 +218,7 @@ def compute_posterior(run: Run) -> dict:
     nuts = PosteriorSampler(model).sample(values, seed=run.seed, **run.cfg["nuts"])
     run.diagnose(sampling_diagnostics("NUTS on the statistics model", nuts, ["intercept", "w"]))
     w = nuts["posterior"]["w"].stack(sample=("chain", "draw")).values
+    mcse = az.mcse(nuts, var_names=["w"])["w"].values
     exact_sd = np.sqrt(np.diag(fixed.covariance()))
     b0, coef = ridge.SPEC.point_coefficients(mode.point)
     result = {
@@ -210,7 +227,8 @@ def compute_posterior(run: Run) -> dict:
         "evidence": evidence,
         "posterior": {"alpha": alpha, "map": coef.tolist(), "exact_mean": fixed.mean[1:].tolist(),
                       "exact_sd": exact_sd[1:].tolist(), "mean": w.mean(axis=1).tolist(),
-                      "sd": w.std(axis=1).tolist(), "map_certified": mode.converged},
+                      "sd": w.std(axis=1).tolist(), "mcse": mcse.tolist(),
+                      "map_certified": mode.converged},
         "posterior_unknown_noise": {"exact_mean": unknown.mean[1:].tolist(),
                                     "exact_sd": np.sqrt(np.diag(unknown.covariance()))[1:].tolist(),
                                     "dof": unknown.dof, "sigma_mean_square": unknown.s2 * unknown.dof / (unknown.dof - 2)},
@@ -218,7 +236,34 @@ def compute_posterior(run: Run) -> dict:
     }  # fmt: skip
     if raw.n <= IN_MEMORY_MAX:
         result["in_memory"] = in_memory_check(run, alpha, sigma, coef, fixed, unknown, evidence)
+    result["verdicts"] = posterior_verdicts(run, result, raw.x_sd)
     return result
+
+
+def posterior_verdicts(run: Run, result: dict, x_sd: np.ndarray) -> dict:
+    """The box: the statistics path equal to the others (the worst equality against its bound),
+    the signs, NUTS against the exact posterior and, for generated data, the known w's coverage."""
+    post, names = result["posterior"], run.state["names"]
+    measured = {"map_vs_closed_form": result["map_vs_closed_form"], **result.get("in_memory", {})}
+    worst = max(measured, key=lambda k: measured[k] / EQUALITY[k][0])
+    found = {"equality": run.verify(verdicts.agreement(
+        f"the statistics path against {'the in-memory path and ' if 'in_memory' in result else ''}"
+        f"the closed form, as relative difference / its bound (worst: {worst})",
+        measured[worst] / EQUALITY[worst][0], 1.0, post["map_certified"]))}  # fmt: skip
+    mean, sd = np.asarray(post["exact_mean"]), np.asarray(post["exact_sd"])
+    found["signs"] = run.adds(verdicts.signs(names, sp_stats.norm.cdf(mean / sd)))
+    z = np.abs(np.subtract(post["mean"], mean)) / np.asarray(post["mcse"])
+    found["nuts"] = run.check("NUTS vs exact", verdicts.mcmc_vs_exact(float(np.max(z)), Z_FLAG))
+    if "true_w" in run.results:
+        # The model is fitted on standardised columns: the true coefficient there is w x sd(x).
+        truth = np.asarray(run.results["true_w"]) * x_sd
+        low, high = intervals.gaussian(mean, sd)
+        found["true_w_standardised"] = truth.tolist()
+        found["coverage"] = run.check("Known w", verdicts.coverage(
+            f"true coefficients of the generated data inside their exact {intervals.PROB:.0%} "
+            "intervals", int(np.sum((low <= truth) & (truth <= high))), len(truth),
+            intervals.PROB))  # fmt: skip
+    return found
 
 
 def in_memory_check(run, alpha, sigma, coef, fixed, unknown, evidence) -> dict:
@@ -295,23 +340,31 @@ def figures(run: Run) -> None:
     left.legend(fontsize=8)
     curve = timings["curve"]
     right.loglog([c["rows"] for c in curve], [c["seconds"] for c in curve], "o-",
-                 color=COLORS["posterior"], label="wall time of the Dask pass (s)")  # fmt: skip
+                 color=COLORS["posterior"], label="wall time of a pass over generated arrays (s)")  # fmt: skip
     right.set_xlabel("rows n")
     right.set_ylabel("seconds")
     memory = right.twinx()
     memory.plot([c["rows"] for c in curve], [c["peak_cluster_memory_mb"] for c in curve], "s--",
-                color=COLORS["exact"], label="peak memory of the cluster (MB)")  # fmt: skip
-    memory.set_ylabel("peak cluster memory (MB)")
+                color=COLORS["exact"], label="its peak cluster memory (MB)")  # fmt: skip
+    memory.set_ylabel("peak cluster memory (MB, worker processes)")
     memory.set_ylim(bottom=0)
     memory.grid(False)
-    right.set_title("One pass over the rows, 2 Dask workers (this run)")
+    right.set_title("Passes over generated arrays, 2 Dask workers (this run)")
     handles = right.get_legend_handles_labels()[0] + memory.get_legend_handles_labels()[0]
     right.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="upper left")
     save(fig, run.out / "scale.png")
 
 
+def memory_verdict(timings: dict) -> dict:
+    """:func:`verdicts.memory_scaling` of the scaling curve in timings.json (page time: timings
+    are not in results.json)."""
+    curve = timings["curve"]
+    return verdicts.memory_scaling([c["rows"] for c in curve],
+                                   [c["peak_cluster_memory_mb"] for c in curve])  # fmt: skip
+
+
 def page(page: report.Page, results: dict) -> None:
-    r, timings = results, page.timings
+    r, timings, found = results, page.timings, results["verdicts"]
     post, unknown = r["posterior"], r["posterior_unknown_noise"]
     page.claim(
         "For a Gaussian likelihood the posterior depends on the rows only through n, the means and "
@@ -323,50 +376,66 @@ def page(page: report.Page, results: dict) -> None:
     )
     page.heading("Data and the pass")
     pass_ = timings["pass"]
-    page.text(f"Data: {report.user(r['data_source'])}; target {report.user(r['target'])}. One Dask "
-              f"pass over {r['partitions']} partitions ({r['n_obs']} rows) on "
+    page.text(f"Data: {report.user(r['data_source'])}; target {report.user(r['target'])}. The pass "
+              f"over the data (reading {r['partitions']} partition(s), {r['n_obs']} rows, and "
+              f"summing their statistics) on "
               f"{'the scheduler ' + report.user(r['scheduler']) if r.get('scheduler') else 'a LocalCluster of 2 worker processes'} "
-              f"took {pass_['seconds']:.2f} s, peak cluster memory {pass_['peak_cluster_memory_mb']:.0f} MB. "
-              "Each partition is checked for NaN and inf in its task: one bad value anywhere stops "
-              "the pass with the partition named, before any posterior exists.")  # fmt: skip
+              f"took {pass_['seconds']:.2f} s, peak cluster memory {pass_['peak_cluster_memory_mb']:.0f} MB "
+              "(this run, timings.json). Each partition is checked for NaN and inf in its task: one "
+              "bad value anywhere stops the pass with the partition named, before any posterior "
+              "exists.")  # fmt: skip
     page.heading("The posterior, from the statistics alone")
     ev = r["evidence"]
     page.text(f"Features standardised from the same pass. alpha = {post['alpha']:.4g} maximises the "
               f"evidence (sigma profiled: {ev['noise_sd']:.4g}; log evidence {ev['log_evidence']:.6g}). "
-              f"The MAP (the suite's Newton solver on the PyMC statistics model) is "
-              f"{'certified' if post['map_certified'] else 'NOT CERTIFIED'} and equals the closed form "
-              f"to {r['map_vs_closed_form']:.1e}. With sigma unknown (p(sigma) ∝ 1/sigma) the "
-              f"posterior is a Student-t with {unknown['dof']:.0f} degrees of freedom.")  # fmt: skip
+              f"The MAP is the suite's Newton solver on the PyMC statistics model. With sigma "
+              f"unknown (p(sigma) ∝ 1/sigma) the posterior is a Student-t with "
+              f"{unknown['dof']:.0f} degrees of freedom.")  # fmt: skip
     names = r["feature_names"]
     z = [
         (m - e) / s
         for m, e, s in zip(post["mean"], post["exact_mean"], post["exact_sd"], strict=True)
     ]
-    page.table(["feature", "MAP", "exact mean", "exact sd", "NUTS mean", "NUTS sd",
-                "(NUTS - exact) / exact sd", "exact sd, sigma unknown"],
-               [[names[j], post["map"][j], post["exact_mean"][j], post["exact_sd"][j], post["mean"][j],
-                 post["sd"][j], z[j], unknown["exact_sd"][j]] for j in range(len(names))])  # fmt: skip
-    if "in_memory" in r:
-        m = r["in_memory"]
-        page.heading("Equal to the in-memory path")
-        page.table(["quantity", "relative difference", "bound", "why"], [
-            ["MAP vs scikit-learn Ridge on the loaded rows", m["map_vs_sklearn"], 1e-8, "two Cholesky solves"],
-            ["exact posterior mean vs in-memory conjugate", m["exact_mean_vs_memory"], 1e-10, "same algebra, other summation order"],
-            ["exact posterior variances vs in-memory", m["exact_sd_vs_memory"], 1e-10, "as above"],
-            ["Student-t variances vs in-memory", m["student_t_sd_vs_memory"], 1e-10, "as above"],
-            ["log evidence vs SVD of the loaded rows", m["log_evidence_vs_memory"], 1e-8, "eigh of C_xx vs SVD of Xc"],
-        ], [m["map_vs_sklearn"] > 1e-8, m["exact_mean_vs_memory"] > 1e-10, m["exact_sd_vs_memory"] > 1e-10,
-            m["student_t_sd_vs_memory"] > 1e-10, m["log_evidence_vs_memory"] > 1e-8])  # fmt: skip
+    header = ["feature", "MAP", "exact mean", "exact sd", "NUTS mean", "NUTS sd",
+              "(NUTS - exact) / exact sd", "exact sd, sigma unknown"]  # fmt: skip
+    rows = [[names[j], post["map"][j], post["exact_mean"][j], post["exact_sd"][j], post["mean"][j],
+             post["sd"][j], z[j], unknown["exact_sd"][j]] for j in range(len(names))]  # fmt: skip
+    if "coverage" in found:
+        header.append("true w (standardised)")
+        for row, truth in zip(rows, found["true_w_standardised"], strict=True):
+            row.append(truth)
+    page.table(header, rows)
+    page.verdict(found["nuts"])
+    if "coverage" in found:
+        page.verdict(found["coverage"], "The data are generated with a known w: ")
+    page.heading("Equal to the in-memory path" if "in_memory" in r else "Equal to the closed form")
+    measured = {"map_vs_closed_form": r["map_vs_closed_form"], **r.get("in_memory", {})}
+    what = {
+        "map_vs_closed_form": "MAP vs the closed-form ridge solve of the statistics",
+        "map_vs_sklearn": "MAP vs scikit-learn Ridge on the loaded rows",
+        "exact_mean_vs_memory": "exact posterior mean vs in-memory conjugate",
+        "exact_sd_vs_memory": "exact posterior variances vs in-memory",
+        "student_t_sd_vs_memory": "Student-t variances vs in-memory",
+        "log_evidence_vs_memory": "log evidence vs SVD of the loaded rows",
+    }
+    page.table(["quantity", "relative difference", "bound", "why"],
+               [[what[k], measured[k], *EQUALITY[k]] for k in EQUALITY if k in measured],
+               [measured[k] > EQUALITY[k][0] for k in EQUALITY if k in measured])  # fmt: skip
+    page.verdict(found["equality"])
     page.heading("Cost against rows")
     page.table(["rows", "one gradient, full-data model (µs)", "one gradient, statistics model (µs)", "ratio"],
                [[g["rows"], g["full_data_seconds"] * 1e6, g["statistics_seconds"] * 1e6,
                  g["full_data_seconds"] / g["statistics_seconds"]] for g in timings["gradient"]])  # fmt: skip
-    page.table(["rows", "Dask pass (s)", "peak cluster memory (MB)"],
+    page.text("The scaling curve below is a second kind of pass: the same statistics of arrays "
+              "generated inside the workers (no file to read), at growing n; its times and memory "
+              "differ from the data pass above, which also reads Parquet.")  # fmt: skip
+    page.table(["rows", "pass over generated arrays (s)", "peak cluster memory (MB)"],
                [[c["rows"], c["seconds"], c["peak_cluster_memory_mb"]] for c in timings["curve"]])  # fmt: skip
     page.figure("scale.png", "Left: one gradient of the log posterior, compiled once, rows swapped in: "
-                "the full-data model grows with n, the statistics model does not. Right: the Dask "
-                "pass's wall time grows with n; its memory is bounded by the partition size. "
-                "Times are from this run (timings.json), not from results.json.")  # fmt: skip
+                "the full-data model grows with n, the statistics model does not. Right: wall time "
+                "and peak memory (whole worker processes) of a pass over generated arrays against "
+                "n. Times are from this run (timings.json), not from results.json.",
+                observe=memory_verdict(timings))  # fmt: skip
     page.heading("Logistic regression has no sufficient statistics")
     page.text("A Bernoulli likelihood does not reduce to a fixed-size summary: every gradient needs "
               "every row. With 10^8 rows and a logistic model: fit the MAP with a streaming or "
@@ -379,7 +448,7 @@ def page(page: report.Page, results: dict) -> None:
     page.bullets([f"**Uncertainty that shrinks with n but does not vanish.** With {r['n_obs']} rows the "
                   f"least determined coefficient ({report.user(names[widest])}) still has posterior sd "
                   f"{unknown['exact_sd'][widest]:.3g}; the statistics give it exactly, with no pass "
-                  "beyond the first."])  # fmt: skip
+                  "beyond the first.", report.sentence(found["signs"])])  # fmt: skip
 
 
 def card(results: dict) -> Card:
@@ -404,4 +473,7 @@ EXPERIMENT = Experiment(
     user_data=False,
     reads_files=True,
     card=card,
+    claim="For a Gaussian likelihood the ridge posterior depends on the rows only through "
+    "statistics one Dask pass computes: it is exact for data that never sit in memory, and a NUTS "
+    "gradient costs O(p^2) whatever n.",
 )

@@ -70,8 +70,7 @@ def takeaway(results: dict) -> str | None:
     lam = results.get("lambda")
     if lam is not None:
         alpha = lam["alpha_posterior"]
-        low = alpha.get("eti_94_low", alpha.get("hdi_94_low"))
-        high = alpha.get("eti_94_high", alpha.get("hdi_94_high"))
+        low, high = alpha["eti_94_low"], alpha["eti_94_high"]
         shown = verdicts.inside("the ridge page's alpha", post["alpha"], low, high, 0.94)
         sentences.append(
             f"And the data choose the prior's width: with a prior on tau, alpha's posterior 94% "

@@ -278,3 +278,242 @@ def effective_prior(prior_sd: float, laplace_scale: float, typical: float) -> di
     return _verdict("effective_prior", outcome, INFO, ratio, PRIOR_TERM_RATIO,
                     crossover=crossover, typical=float(typical), prior_sd=float(prior_sd),
                     laplace_scale=float(laplace_scale))  # fmt: skip
+
+
+# Rank plots: a multi-chain uniformity test p-value below this says the chains disagree (ArviZ's
+# own plot_rank default, alpha = 1 - envelope_prob = 0.01).
+RANK_ALPHA = 0.01
+# A score curve is flat when the values indistinguishable from its best span at least this factor.
+FLAT_FACTOR = 10.0
+# The evidence is sharper than LOO when it falls at least this many times as far across an interval.
+OCCAM_RATIO = 2.0
+# Integrating over a hyper-parameter "matters" when some interval's width changes by more than this.
+PLUG_IN_CHANGE = 0.10
+# The data, not the prior, choose a hyper-parameter when its posterior interval is at most this
+# share of its prior interval's width (on the scale the intervals are drawn on).
+CONTRACTION_MAX = 0.25
+# Memory is bounded when it grows at most 10^0.1 = 1.26 times per tenfold rows (log-log slope).
+MEMORY_SLOPE_BOUNDED = 0.1
+
+
+def rank_uniformity(p_values: dict[str, float]) -> dict:
+    """Rank plots' multi-chain uniformity test (ArviZ's ``mchain_uniformity_test``, the p-value
+    ``plot_rank`` prints): every variable's p-value at or above :data:`RANK_ALPHA` is uniform."""
+    worst = min(sorted(p_values), key=lambda name: p_values[name])
+    ok = bool(p_values[worst] >= RANK_ALPHA)
+    return _verdict("rank_uniformity", "uniform" if ok else "non-uniform", GREEN if ok else RED,
+                    float(p_values[worst]), RANK_ALPHA, subject=worst,
+                    p_values={k: float(p_values[k]) for k in sorted(p_values)})  # fmt: skip
+
+
+def flat(what: str, low: float, high: float, count: int, n: int) -> dict:
+    """A score curve's flatness: the ``count`` of ``n`` grid values within :data:`SE_MULTIPLE`
+    standard errors of the best span ``[low, high]``; ``flat`` when ``high / low`` is at least
+    :data:`FLAT_FACTOR` (its argmin is then a matter of noise), else ``peaked``."""
+    ratio = float(high) / float(low)
+    return _verdict("flat", "flat" if ratio >= FLAT_FACTOR else "peaked", INFO, ratio,
+                    FLAT_FACTOR, what=what, low=float(low), high=float(high), count=int(count),
+                    n=int(n), se_multiple=SE_MULTIPLE)  # fmt: skip
+
+
+def occam(evidence_drop: float, loo_drop: float, interval: str) -> dict:
+    """The log evidence against the LOO elpd across ``interval``: ``sharper`` when the evidence
+    falls at least :data:`OCCAM_RATIO` times as far (nats), else ``comparable``."""
+    ratio = float(evidence_drop) / float(loo_drop) if loo_drop > 0 else math.inf
+    return _verdict("occam", "sharper" if ratio >= OCCAM_RATIO else "comparable", INFO, ratio,
+                    OCCAM_RATIO, evidence_drop=float(evidence_drop), loo_drop=float(loo_drop),
+                    interval=interval)  # fmt: skip
+
+
+def plug_in(subjects: Sequence[str], width_ratios: Sequence[float], what: str) -> dict:
+    """Integrating ``what`` out against plugging in one value: the largest ``|width ratio - 1|``
+    of the coefficients' intervals; ``little`` at most :data:`PLUG_IN_CHANGE`, else ``matters``."""
+    change = [abs(float(r) - 1) for r in width_ratios]
+    worst = max(range(len(change)), key=change.__getitem__)
+    return _verdict("plug_in", "little" if change[worst] <= PLUG_IN_CHANGE else "matters", INFO,
+                    change[worst], PLUG_IN_CHANGE, what=what, subject=subjects[worst],
+                    low=float(min(width_ratios)), high=float(max(width_ratios)))  # fmt: skip
+
+
+def contraction(what: str, posterior_width: float, prior_width: float, unit: str) -> dict:
+    """How far the data narrow ``what``: its posterior interval's width over its prior interval's
+    (same probability, same scale); ``data`` at most :data:`CONTRACTION_MAX`, else ``prior``."""
+    ratio = float(posterior_width) / float(prior_width)
+    return _verdict("contraction", "data" if ratio <= CONTRACTION_MAX else "prior", INFO, ratio,
+                    CONTRACTION_MAX, what=what, posterior_width=float(posterior_width),
+                    prior_width=float(prior_width), unit=unit)  # fmt: skip
+
+
+def memory_scaling(rows: Sequence[float], memory: Sequence[float]) -> dict:
+    """Peak memory against rows: the log-log slope between the fewest and the most rows.
+    ``bounded`` when at most :data:`MEMORY_SLOPE_BOUNDED` (green), else ``grows`` (amber);
+    ``unmeasured`` with fewer than two sizes."""
+    if len(rows) < 2:
+        return _verdict("memory_scaling", "unmeasured", INFO, math.nan, MEMORY_SLOPE_BOUNDED,
+                        rows=[float(r) for r in rows], memory=[float(m) for m in memory])  # fmt: skip
+    first, last = int(min(range(len(rows)), key=rows.__getitem__)), int(
+        max(range(len(rows)), key=rows.__getitem__)
+    )
+    row_growth, memory_growth = rows[last] / rows[first], memory[last] / memory[first]
+    slope = math.log(memory_growth) / math.log(row_growth)
+    ok = slope <= MEMORY_SLOPE_BOUNDED
+    return _verdict("memory_scaling", "bounded" if ok else "grows", GREEN if ok else AMBER, slope,
+                    MEMORY_SLOPE_BOUNDED, row_growth=float(row_growth),
+                    memory_growth=float(memory_growth), memory_low=float(memory[first]),
+                    memory_high=float(memory[last]))  # fmt: skip
+
+
+# A Bayes factor above this (Jeffreys' "strong") for the evidence maximum over the alpha a page
+# shows means the model's own evidence rules that alpha out.
+EVIDENCE_BF_STRONG = 10.0
+
+
+def evidence_ratio(shown: float, best: float, log_bayes_factor: float) -> dict:
+    """The alpha a page shows against the evidence maximum: ``log_bayes_factor`` = log evidence at
+    ``best`` minus at ``shown`` (>= 0). Amber above ``log`` :data:`EVIDENCE_BF_STRONG`."""
+    ruled_out = bool(log_bayes_factor > math.log(EVIDENCE_BF_STRONG))
+    return _verdict("evidence_ratio", "disfavoured" if ruled_out else "supported",
+                    AMBER if ruled_out else GREEN, float(log_bayes_factor),
+                    math.log(EVIDENCE_BF_STRONG), shown=float(shown), best=float(best),
+                    bayes_factor=math.exp(min(float(log_bayes_factor), 700.0)))  # fmt: skip
+
+
+# A posterior correlation at least this large in absolute value is "strong": the data then
+# determine the pair's combination far better than either coefficient alone.
+CORRELATION_STRONG = 0.5
+
+
+def correlation(first: str, second: str, r: float) -> dict:
+    """The most correlated pair of coefficients: ``strong`` when ``|r| >=``
+    :data:`CORRELATION_STRONG`, else ``weak``."""
+    strong = bool(abs(r) >= CORRELATION_STRONG)
+    return _verdict("correlation", "strong" if strong else "weak", INFO, float(r),
+                    CORRELATION_STRONG, first=first, second=second)  # fmt: skip
+
+
+def loo_pit(p_value: float, n: int) -> dict:
+    """LOO-PIT calibration: ``p_value`` of the simultaneous ECDF band test of uniformity of the
+    ``n`` LOO-PIT values (the ECDF leaves the simultaneous band of probability ``1 - q`` when
+    ``p < q``); amber below :data:`PPC_AMBER`, red below :data:`PPC_RED`, the levels of the two
+    bands a page draws."""
+    p = float(p_value)
+    if p < PPC_RED:
+        outcome, level = "miscalibrated", RED
+    elif p < PPC_AMBER:
+        outcome, level = "borderline", AMBER
+    else:
+        outcome, level = "calibrated", GREEN
+    return _verdict("loo_pit", outcome, level, p, [PPC_RED, PPC_AMBER], n=int(n))
+
+
+def belief(knob: str, value: float, prior: str, width: float, mass: float, half: float,
+           units: str) -> dict:  # fmt: skip
+    """What a knob's value says in words: each weight's prior probability ``mass`` of lying within
+    ``+-half`` (a per-weight prior statement, not a share of the weights)."""
+    return _verdict("belief", "stated", INFO, float(half), float(mass), knob=knob,
+                    knob_value=float(value), prior=prior, width=float(width), units=units)  # fmt: skip
+
+
+# Logistic regression (experiments/logistic.py, experiments/twin.py). Averaging over the posterior
+# moves a probability "materially" when by more than this (a twentieth of the probability scale) ...
+PROBABILITY_SHIFT = 0.05
+# ... a 94% interval of a probability wider than this is "wide" (a fifth of the scale) ...
+WIDE_INTERVAL = 0.2
+# ... and a plug-in probability beyond [this, 1 - this] looks confident on its own.
+CONFIDENT = 0.05
+
+
+def probability_shift(n_moved: int, n_flipped: int, n: int, largest: float) -> dict:
+    """Posterior mean against plug-in probabilities: ``n_moved`` of ``n`` rows move by more than
+    :data:`PROBABILITY_SHIFT`, ``n_flipped`` change class at 0.5; ``negligible`` when neither
+    happens, else ``material``."""
+    material = bool(n_moved or n_flipped)
+    return _verdict("probability_shift", "material" if material else "negligible", INFO,
+                    int(n_moved), PROBABILITY_SHIFT, n=int(n), flipped=int(n_flipped),
+                    largest=float(largest))  # fmt: skip
+
+
+def interval_width(
+    what: str, widths: Sequence[float], plug_in: Sequence[float], prob: float
+) -> dict:
+    """Which probabilities are fragile: rows whose ``prob`` interval is wider than :data:`WIDE_INTERVAL`,
+    and how many of those the plug-in probability hides (it lies outside
+    ``[CONFIDENT, 1 - CONFIDENT]``, looking confident). ``none wide``, ``flagged`` (the plug-in
+    is itself unconfident on every wide row) or ``hidden`` (some wide row looks confident)."""
+    widths, plug_in = list(map(float, widths)), list(map(float, plug_in))
+    wide = [p for w, p in zip(widths, plug_in, strict=True) if w > WIDE_INTERVAL]
+    hidden = sum(1 for p in wide if p < CONFIDENT or p > 1 - CONFIDENT)
+    outcome = "none wide" if not wide else "hidden" if hidden else "flagged"
+    return _verdict("interval_width", outcome, INFO, len(wide), WIDE_INTERVAL, what=what,
+                    n=len(widths), hidden=int(hidden), confident=CONFIDENT, prob=float(prob),
+                    widest=max(widths) if widths else math.nan)  # fmt: skip
+
+
+def pava(what: str, n_outside: int, n: int, prob: float) -> dict:
+    """A PAV reliability diagram (``az.plot_ppc_pava`` / ``plot_loo_pava``): ``n_outside`` of the
+    ``n`` rows' conditional event probability outside the pointwise ``prob`` consistency band.
+    Calibrated predictions leave about ``1 - prob`` of rows outside (green up to that share),
+    amber up to twice that, red beyond: the curve is then off the band over a stretch of rows."""
+    share = n_outside / n if n else 0.0
+    expected = 1 - float(prob)
+    level = GREEN if share <= expected else AMBER if share <= 2 * expected else RED
+    outcome = {GREEN: "calibrated", AMBER: "borderline", RED: "miscalibrated"}[level]
+    return _verdict("pava", outcome, level, share, [expected, 2 * expected], what=what,
+                    outside=int(n_outside), n=int(n), prob=float(prob))  # fmt: skip
+
+
+def calibration_bins(n_excluding: int, n_bins: int, prob: float) -> dict:
+    """Binned calibration: ``n_excluding`` of ``n_bins`` bins whose ``prob`` interval of the
+    observed frequency excludes the bin's mean prediction. Each bin of calibrated predictions
+    excludes it with probability about ``1 - prob``; the tail ``P(X >= n_excluding)`` of
+    Binomial(``n_bins``, ``1 - prob``) below :data:`PPC_AMBER` / :data:`PPC_RED` is amber / red."""
+    tail = float(stats.binom.sf(n_excluding - 1, n_bins, 1 - prob)) if n_excluding else 1.0
+    if tail < PPC_RED:
+        outcome, level = "miscalibrated", RED
+    elif tail < PPC_AMBER:
+        outcome, level = "borderline", AMBER
+    else:
+        outcome, level = "calibrated", GREEN
+    return _verdict("calibration_bins", outcome, level, tail, [PPC_RED, PPC_AMBER],
+                    excluding=int(n_excluding), n=int(n_bins), prob=float(prob))  # fmt: skip
+
+
+# The prior has stopped mattering once the MAP sits within this fraction of the least-squares
+# norm from least squares: a 5% pull is well inside the coefficients' own sampling error.
+WASHOUT = 0.05
+
+
+def prior_washout(sizes: Sequence[int], distances: Sequence[float]) -> dict:
+    """Whether adding rows washes the prior out: ``distances[i] = ||MAP - OLS|| / ||OLS||`` with
+    ``sizes[i]`` rows. ``washed out`` from the first size after which every distance is below
+    :data:`WASHOUT`; else ``still matters`` at the largest size."""
+    below = [float(d) < WASHOUT for d in distances]
+    first = next((int(n) for i, n in enumerate(sizes) if all(below[i:])), None)
+    return _verdict("prior_washout", "washed out" if first is not None else "still matters", INFO,
+                    float(distances[-1]), WASHOUT, first=first, largest=int(sizes[-1]),
+                    smallest=int(sizes[0]), at_smallest=float(distances[0]))  # fmt: skip
+
+
+def sensitivity_widths(subject: str, widths: Sequence[dict]) -> dict:
+    """One model's prior sensitivity over prior widths, from one :func:`sensitivity` verdict per
+    width: sensitive at ``every width``, ``some widths`` or ``no width`` (amber when any)."""
+    hit = [v for v in widths if v["outcome"] == "sensitive"]
+    outcome = "every width" if len(hit) == len(widths) else "some widths" if hit else "no width"
+    return _verdict("sensitivity_widths", outcome, AMBER if hit else GREEN, len(hit),
+                    widths[0]["threshold"], subject=subject, widths=list(widths))  # fmt: skip
+
+
+def separation(subject: str, separable: bool) -> dict:
+    """Whether a hyperplane puts every row of a binary outcome on its own side (a linear
+    programme's feasibility, exact): then the likelihood keeps rising as ``|w|`` grows, no
+    maximum-likelihood estimate exists, and only the prior bounds the coefficients."""
+    return _verdict("separation", "separable" if separable else "overlapping", INFO,
+                    bool(separable), None, subject=subject)  # fmt: skip
+
+
+def mcmc_vs_reference(max_abs_z: float, threshold: float, reference: str) -> dict:
+    """NUTS against a reference posterior that is not exact (e.g. a much longer run): the largest
+    ``|mean error| / MCSE`` against ``threshold``, as :func:`mcmc_vs_exact`, naming the reference."""
+    ok = bool(max_abs_z <= threshold)
+    return _verdict("mcmc_vs_reference", "agrees" if ok else "disagrees", GREEN if ok else RED,
+                    float(max_abs_z), float(threshold), reference=reference)  # fmt: skip

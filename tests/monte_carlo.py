@@ -52,10 +52,10 @@ def logistic(results: dict) -> None:
 
 def choosing_lambda(results: dict) -> None:
     post = results["alpha_posterior"]
-    assert post["hdi_94_low"] < post["median"] < post["hdi_94_high"]
+    assert post["eti_94_low"] < post["median"] < post["eti_94_high"]
     # With 442 rows and a weak half-Cauchy on tau the posterior of alpha sits around the type-II
-    # maximum (0.034, inside [0.006, 0.06] by a factor of ~2 each way): it must be in the HDI.
-    assert post["hdi_94_low"] < results["evidence_alpha"] < post["hdi_94_high"]
+    # maximum (0.034, inside [0.006, 0.06] by a factor of ~2 each way): it must be inside it.
+    assert post["eti_94_low"] < results["evidence_alpha"] < post["eti_94_high"]
     curves = results["curves"]
     # PSIS-LOO on exact posterior draws vs closed-form LOO: Monte Carlo error, measured <= 0.6 elpd
     # on a total of ~-2400; a wrong log likelihood would be off by hundreds.

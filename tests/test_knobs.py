@@ -3,6 +3,7 @@ against the libraries installed here (scikit-learn's SGD estimators and Bayesian
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from experiments import knobs
@@ -55,7 +56,8 @@ def test_bad_knob_input_is_one_line(capsys):
         assert err.startswith("error: ") and message in err and "\n" not in err, err
     assert main(["prior", "--from", "ridge", "--alpha", "3", "--noise-sd", "54", "--n", "442"]) == 0
     out = capsys.readouterr().out
-    assert "tau = 31.1769" in out and "94% of weights within" in out  # sqrt(54^2 / 3)
+    assert "tau = 31.1769" in out  # sqrt(54^2 / 3)
+    assert "each weight has prior probability 0.94 of lying within +-58.64" in out  # 1.881 tau
 
 
 @pytest.mark.parametrize(
@@ -73,3 +75,20 @@ def test_table_agrees_with_the_model_registry(diabetes, knob, spec_name, penalty
     row = get_knob(knob)
     width = row.to_width(next(iter(penalty.values())), n=len(y), sigma=data.noise_sd)
     assert spec.prior_values(penalty, data)[row.width_name] == pytest.approx(width, rel=1e-14)
+
+
+def test_alpha_on_unit_norm_columns_is_alpha_over_n(diabetes):
+    """The knobs page's feature-scale statement: Ridge(alpha) on standardised columns and
+    Ridge(alpha / n) on unit-norm columns (standardised / sqrt(n)) are one fit."""
+    from sklearn.linear_model import Ridge
+
+    X, y, _ = diabetes
+    standard = (X - X.mean(0)) / X.std(0)
+    unit_norm = standard / np.sqrt(len(y))
+    alpha = knobs.EXAMPLE_ALPHA
+    a = Ridge(alpha=alpha).fit(standard, y).predict(standard)
+    b = Ridge(alpha=alpha / len(y)).fit(unit_norm, y).predict(unit_norm)
+    np.testing.assert_allclose(a, b, rtol=1e-10)  # the same linear solve, rescaled
+    # and a wrong conversion (the same alpha) is a different fit
+    c = Ridge(alpha=alpha).fit(unit_norm, y).predict(unit_norm)
+    assert np.max(np.abs(a - c)) > 1.0

@@ -89,6 +89,18 @@ def test_lambda_experiment(run_quick):
     methods = {"ridgecv", "kfold", "bayesianridge", "evidence", "loo_best", "full_bayes"}
     assert set(results["heldout"]) == methods
     monte_carlo.choosing_lambda(results)
+    # alpha's interval is equal-tailed: each choice's "inside" verdict is against that interval.
+    post, found = results["alpha_posterior"], results["verdicts"]
+    for method, verdict in found["inside"].items():
+        assert verdict["threshold"] == [post["eti_94_low"], post["eti_94_high"]]
+        inside = post["eti_94_low"] <= results[f"{method}_alpha"] <= post["eti_94_high"]
+        assert verdict["outcome"] == ("inside" if inside else "outside")
+    assert found["rank"]["kind"] == "rank_uniformity" and set(found["rank"]["p_values"]) == {
+        "tau",
+        "sigma",
+    }
+    assert results["verdict_box"]["verified"]["outcome"] == "verified"
+    assert set(found["heldout"]) == methods - {found["heldout_best"]}
     integrated = results["integrated"]
     assert integrated["fixed_alpha"] == results["evidence_alpha"]
     centre = (np.asarray(integrated["fixed_hdi_94_low"])

@@ -1,0 +1,107 @@
+"""Flip tests of the verdict kinds of the lambda, knobs and scale pages: each fed data on both sides
+of its threshold, each outcome's sentence rendered."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from experiments import verdicts
+from experiments.report import sentence
+
+
+def test_rank_uniformity_flips_at_its_alpha():
+    ok = verdicts.rank_uniformity({"tau": 0.5, "sigma": verdicts.RANK_ALPHA})
+    bad = verdicts.rank_uniformity({"tau": 0.5, "sigma": verdicts.RANK_ALPHA / 2})
+    assert ok["outcome"] == "uniform" and ok["level"] == "green" and ok["subject"] == "sigma"
+    assert bad["outcome"] == "non-uniform" and bad["level"] == "red" and bad["subject"] == "sigma"
+    assert "chains agree" in sentence(ok) and "chains disagree" in sentence(bad)
+
+
+def test_flat_flips_at_its_factor():
+    flat = verdicts.flat("CV", 1e-3, 1e-3 * verdicts.FLAT_FACTOR, 9, 20)
+    peaked = verdicts.flat("CV", 1e-3, 1e-3 * verdicts.FLAT_FACTOR * 0.99, 3, 20)
+    assert (flat["outcome"], peaked["outcome"]) == ("flat", "peaked")
+    assert "curve is flat" in sentence(flat) and "curve is peaked" in sentence(peaked)
+
+
+def test_occam_flips_at_its_ratio():
+    sharper = verdicts.occam(verdicts.OCCAM_RATIO * 0.5, 0.5, "interval")
+    comparable = verdicts.occam(verdicts.OCCAM_RATIO * 0.5 * 0.99, 0.5, "interval")
+    assert (sharper["outcome"], comparable["outcome"]) == ("sharper", "comparable")
+    assert verdicts.occam(1.0, 0.0, "interval")["outcome"] == "sharper"  # a flat LOO: ratio inf
+    assert "sharper" in sentence(sharper) and "comparable" in sentence(comparable)
+
+
+def test_plug_in_flips_at_its_change():
+    names = ["a", "b", "c"]
+    little = verdicts.plug_in(names, [1.0, 1 + 0.99 * verdicts.PLUG_IN_CHANGE, 0.95], "alpha")
+    matters = verdicts.plug_in(names, [1.0, 1.05, 1 - 1.01 * verdicts.PLUG_IN_CHANGE], "alpha")
+    assert little["outcome"] == "little" and little["subject"] == "b"
+    assert matters["outcome"] == "matters" and matters["subject"] == "c"
+    assert "loses little" in sentence(little) and "misstates" in sentence(matters)
+
+
+def test_contraction_flips_at_its_share():
+    data = verdicts.contraction("log10 alpha", verdicts.CONTRACTION_MAX * 4, 4, "decades")
+    prior = verdicts.contraction("log10 alpha", verdicts.CONTRACTION_MAX * 4.1, 4, "decades")
+    assert (data["outcome"], prior["outcome"]) == ("data", "prior")
+    assert "not the prior" in sentence(data) and "prior still shapes" in sentence(prior)
+
+
+def test_memory_scaling_flips_at_its_slope():
+    rows = [1e4, 1e5, 1e6]
+    bounded = verdicts.memory_scaling(rows, [400, 410, 400 * 100**verdicts.MEMORY_SLOPE_BOUNDED])
+    grows = verdicts.memory_scaling(
+        rows, [400, 900, 400 * 100 ** (verdicts.MEMORY_SLOPE_BOUNDED * 1.1)]
+    )
+    assert bounded["value"] == pytest.approx(verdicts.MEMORY_SLOPE_BOUNDED, rel=1e-12)
+    assert bounded["outcome"] == "bounded" and bounded["level"] == "green"
+    assert grows["outcome"] == "grows" and grows["level"] == "amber"
+    # proportional memory: slope 1, whatever order the sizes come in
+    linear = verdicts.memory_scaling([1e6, 1e4], [1000.0, 10.0])
+    assert linear["value"] == pytest.approx(1.0) and linear["outcome"] == "grows"
+    single = verdicts.memory_scaling([1e4], [400.0])
+    assert single["outcome"] == "unmeasured" and math.isnan(single["value"])
+    assert "bounded" in sentence(bounded) and "grows with the rows" in sentence(grows)
+    assert "one size only" in sentence(single)
+
+
+def test_belief_is_a_per_weight_probability():
+    v = verdicts.belief("Ridge alpha", 3.0, "tau", 31.18, 0.94, 58.64, "target units")
+    text = sentence(v)
+    assert "each weight has prior probability 0.94 of lying within ±58.6" in text
+    assert "of weights" not in text
+
+
+def test_coverage_of_a_known_w_flips():
+    # 20 coefficients at a nominal 0.94: 19 inside is calibrated, 12 under-covers
+    assert verdicts.coverage("w", 19, 20, 0.94)["outcome"] == "calibrated"
+    assert verdicts.coverage("w", 12, 20, 0.94)["outcome"] == "under-covers"
+
+
+def test_lambda_eti_is_invariant_under_log10():
+    from experiments.choosing_lambda import eti
+
+    draws = np.random.default_rng(0).lognormal(-3.5, 0.6, 2001)
+    low, high = eti(draws)
+    log_low, log_high = eti(np.log10(draws))
+    # order statistics, no interpolation: the same draws, so equal to float round-off of log10
+    assert (10**log_low, 10**log_high) == pytest.approx((low, high), rel=1e-12)
+    assert np.mean(draws < low) == pytest.approx(0.03, abs=1e-3)
+    assert np.mean(draws > high) == pytest.approx(0.03, abs=1e-3)
+
+
+def test_lambda_flat_region_counts_both_criteria():
+    from experiments.choosing_lambda import flat_region
+
+    grid = np.geomspace(1e-3, 1e2, 6)
+    curves = {"cv_mse": [5.0, 2.0, 1.0, 1.5, 1.9, 9.0], "cv_mse_diff_se": [1, 1, 0, 1, 1, 1],
+              "exact": [-9.0, -2.0, -1.0, -1.5, -10.0, -9.0],
+              "exact_diff_se": [1, 1, 0, 1, 1, 1]}  # fmt: skip
+    v = flat_region(curves, grid)
+    # within 2 SE by CV: indices 1-4; by LOO: 1-3; both: 1-3, a factor 100 >= 10
+    assert v["count"] == 3 and v["low"] == grid[1] and v["high"] == grid[3]
+    assert v["outcome"] == "flat"
