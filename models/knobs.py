@@ -10,8 +10,10 @@ library writes its data term differently (a sum or a mean, with or without a 1/2
 instead of the Gaussian NLL), so its knob is ``lambda`` times a factor. Each row below rewrites the
 library's documented objective as ``c x (NLL + lambda ||w||^2 + ||w||_1 / b)`` for a constant ``c``
 and reads off ``tau`` (and ``b``). For a Gaussian likelihood ``NLL = ||y - Xw||^2 / (2 sigma^2)``;
-for Bernoulli-logit ``NLL = sum_i logloss_i``. ``n`` is the number of rows in the loss (the batch
-size for minibatch libraries, whose loss is a mean over the batch only if the batch is the data).
+for Bernoulli-logit ``NLL = sum_i logloss_i``. ``n`` is the number of rows of the whole data set: a
+minibatch library's mean loss over a batch is an unbiased estimate of the mean over all n rows, so
+its stationary point, and the prior, depend on n and not on the batch size (only a loss summed per
+batch makes the penalty's weight depend on the batch: n / batch times stronger).
 
 Intercepts are unpenalised everywhere except statsmodels' ``fit_regularized`` (it penalises every
 parameter, the constant included, unless ``alpha`` is a vector with a 0 for the constant) and
