@@ -14,10 +14,11 @@ import warnings
 
 import numpy as np
 
-from experiments import common, intervals, report
+from experiments import common, intervals, report, verdicts
 from experiments.family import penalty_experiment
+from experiments.report import user
 from experiments.runner import Card, Run, Section
-from experiments.style import COLORS, plt, save
+from experiments.style import COLORS, coefficient_label, plt, save
 from models import logistic
 from models.base import InputError
 from models.data import arrays
@@ -27,6 +28,9 @@ from models.lazy import lazy
 az = lazy("arviz")
 xr = lazy("xarray")
 special = lazy("scipy.special")
+helper_stats = lazy("arviz_stats.helper_stats")
+# the PSIS resampling plot_loo_pava draws from (a private helper: the verdict counts the band drawn)
+loo_pava_plot = lazy("arviz_plots.plots.loo_pava_plot")
 stats = lazy("scipy.stats")
 sk_calibration = lazy("sklearn.calibration")
 metrics = lazy("sklearn.metrics")
@@ -95,20 +99,56 @@ def heldout_compute(run: Run) -> dict:
                    for label, prob in (("sklearn", sk_prob), ("posterior", post_prob))}  # fmt: skip
     spans_half = (low < 0.5) & (high > 0.5)
     outside = (sk_prob < low) | (sk_prob > high)
+    # Paired per-row difference of the log loss: its mean is the difference of the two scores.
+    loss = {label: row_log_loss(y_test, prob) for label, prob in (("sklearn", sk_prob),
+                                                                  ("posterior", post_prob))}  # fmt: skip
+    difference = loss["posterior"] - loss["sklearn"]
+    shift = np.abs(post_prob - sk_prob)
     return {
         "heldout": {
             "C": C, "test_fraction": args.test_fraction, "n_train": len(y_train), "n_test": len(y_test),
             "y": y_test, "sklearn_prob": sk_prob, "posterior_mean_prob": post_prob,
             "prob_low": low, "prob_high": high, "interval": INTERVAL, **scores,
+            # C came from the reference rule (cross-validation of the plug-in), not from --C
+            "C_tuned_for_plug_in": not run.state["source"].startswith("--"),
             "n_interval_contains_half": int(spans_half.sum()),
             "n_sklearn_outside_interval": int(outside.sum()), "calibration": calibration,
+            "log_loss_comparison": verdicts.comparison(
+                "Held-out log loss per row", "posterior mean", "plug-in",
+                float(np.mean(difference)), float(np.std(difference, ddof=1) / np.sqrt(len(y_test))),
+                lower_is_better=True),
+            "shift": verdicts.probability_shift(
+                int(np.sum(shift > verdicts.PROBABILITY_SHIFT)),
+                int(np.sum((post_prob >= 0.5) != (sk_prob >= 0.5))), len(y_test), float(shift.max())),
+            "fragile": run.adds(verdicts.interval_width("held-out patients", high - low, sk_prob,
+                                                        INTERVAL)),
+            "calibration_verdicts": {label: calibration_verdict(cal)
+                                     for label, cal in calibration.items()},
         }
     }  # fmt: skip
 
 
+def row_log_loss(y: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """Each row's log loss, with probabilities clipped as ``sklearn.metrics.log_loss`` clips them
+    (to machine epsilon): the mean is that score."""
+    eps = np.finfo(float).eps
+    prob = np.clip(prob, eps, 1 - eps)
+    return -np.where(y == 1, np.log(prob), np.log1p(-prob))
+
+
+def calibration_verdict(cal: dict) -> dict:
+    """How many bins' Jeffreys intervals of :func:`binned_calibration` exclude their bin's mean
+    prediction (the diagonal), as a :func:`experiments.verdicts.calibration_bins` verdict."""
+    mean, low, high = (
+        np.asarray(cal[k]) for k in ("mean_predicted", "interval_low", "interval_high")
+    )
+    return verdicts.calibration_bins(int(np.sum((mean < low) | (mean > high))), len(mean), INTERVAL)
+
+
 def binned_calibration(y: np.ndarray, prob: np.ndarray) -> dict:
-    """scikit-learn's reliability curve on uniform bins (``calibration_curve``) with each bin's
-    row count and a 94% Jeffreys interval for its observed frequency: a bin of 2 rows says little."""
+    """scikit-learn's reliability curve on uniform bins (``calibration_curve``) with each non-empty
+    bin's index, its row count and a 94% Jeffreys interval for its observed frequency: a bin of 2
+    rows says little."""
     frac, mean_pred = sk_calibration.calibration_curve(y, prob, n_bins=CALIBRATION_BINS)
     ids = np.searchsorted(np.linspace(0, 1, CALIBRATION_BINS + 1)[1:-1], prob)  # sklearn's bins
     rows = np.bincount(ids, minlength=CALIBRATION_BINS)
@@ -116,8 +156,8 @@ def binned_calibration(y: np.ndarray, prob: np.ndarray) -> dict:
     n, k = rows[rows > 0], events[rows > 0]
     low, high = stats.beta.ppf([[(1 - INTERVAL) / 2], [(1 + INTERVAL) / 2]], k + 0.5, n - k + 0.5)
     low, high = np.where(k == 0, 0.0, low), np.where(k == n, 1.0, high)  # Jeffreys at the ends
-    return {"mean_predicted": mean_pred, "fraction_positive": frac, "rows": n,
-            "interval_low": low, "interval_high": high}  # fmt: skip
+    return {"bin": np.flatnonzero(rows), "mean_predicted": mean_pred, "fraction_positive": frac,
+            "rows": n, "interval_low": low, "interval_high": high}  # fmt: skip
 
 
 def heldout_figures(run: Run) -> None:
@@ -149,7 +189,8 @@ def heldout_figures(run: Run) -> None:
     ax.legend(loc="upper left", fontsize=8)
     save(fig, out / "heldout_probabilities.png")
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 6.5), height_ratios=(3, 1), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.5, 7), height_ratios=(3, 1), sharex=True,
+                                      layout="constrained")  # fmt: skip
     top.plot([0, 1], [0, 1], color=COLORS["data"], lw=1, ls=":", label="perfectly calibrated")
     for label, style, prob, shift in (("sklearn", "s--", sk_prob, -0.006),
                                       ("posterior", "o-", post_prob, 0.006)):  # fmt: skip
@@ -159,36 +200,33 @@ def heldout_figures(run: Run) -> None:
                      fmt=style, color=COLORS[label], capsize=3, lw=1.2, ms=5,
                      label=("sklearn" if label == "sklearn" else "posterior mean")
                      + f", {INTERVAL:.0%} Jeffreys interval per bin")  # fmt: skip
-        if label == "posterior":
-            for xi, fi, n in zip(x, frac, cal["rows"], strict=True):
-                top.annotate(f"n={n}", (xi, fi), textcoords="offset points", xytext=(6, -10),
-                             fontsize=7, color=COLORS[label])  # fmt: skip
         bottom.hist(prob, bins=CALIBRATION_BINS, range=(0, 1), histtype="step", lw=1.5,
                     color=COLORS[label])  # fmt: skip
+    # Row counts at the bin centres, in a strip above the curve: bins are 0.1 apart, so the labels
+    # never collide, and they cover no point.
+    cal = calibration["posterior"]
+    for k, n in zip(cal["bin"], cal["rows"], strict=True):
+        centre = (k + 0.5) / CALIBRATION_BINS
+        top.annotate(f"n={n}", (centre, 1.0), xycoords=("data", "axes fraction"),
+                     xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                     fontsize=7, color=COLORS["posterior"])  # fmt: skip
     top.set_ylabel("observed frequency of y = 1")
-    top.set_title("Calibration on held-out rows")
-    top.legend(loc="center right", fontsize=8)
+    top.set_title("Calibration on held-out rows (n = rows per bin, posterior mean)", pad=16)
     bottom.set_xlabel("predicted probability")
     bottom.set_ylabel("rows")
+    fig.legend(*top.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=8)
     save(fig, out / "calibration.png")
 
 
 def heldout_page(page: report.Page, results: dict) -> None:
     held = results["heldout"]
     C, scores = held["C"], {k: held[k] for k in ("log_loss", "brier")}
-    y_test, sk_prob, post_prob, low, high = (
-        np.asarray(held[k])
-        for k in ("y", "sklearn_prob", "posterior_mean_prob", "prob_low", "prob_high")
-    )
-    spans_half = (low < 0.5) & (high > 0.5)
-    outside = (sk_prob < low) | (sk_prob > high)
-    closer_to_half = np.abs(post_prob - 0.5) < np.abs(sk_prob - 0.5)
-    y_train = range(held["n_train"])
-
+    low, high = np.asarray(held["prob_low"]), np.asarray(held["prob_high"])
+    n_test = held["n_test"]
     page.heading("Held-out patients: one probability, or a distribution over it")
     page.text(
-        f"A stratified split (seed {results['settings']['seed']}) holds out {len(y_test)} of {results['n_obs']} rows. "
-        f"scikit-learn and the posterior are both fitted on the other {len(y_train)} at C = {C:.4g} "
+        f"A stratified split (seed {results['settings']['seed']}) holds out {n_test} of {results['n_obs']} rows. "
+        f"scikit-learn and the posterior are both fitted on the other {held['n_train']} at C = {C:.4g} "
         f"(prior sd {logistic.C_to_prior_sd(C):.4g}); intervals are {INTERVAL:.0%} equal-tailed "
         "posterior intervals of P(y = 1 | x)."
     )
@@ -198,67 +236,111 @@ def heldout_page(page: report.Page, results: dict) -> None:
          ["Brier score", scores["brier"]["sklearn"], scores["brier"]["posterior"]]],
     )  # fmt: skip
     page.figure("heldout_probabilities.png", f"Held-out rows sorted by scikit-learn's probability (red): "
-                f"the posterior mean (blue) and its {INTERVAL:.0%} interval (bars).")  # fmt: skip
+                f"the posterior mean (blue) and its {INTERVAL:.0%} interval (bars).",
+                observe=held["fragile"])  # fmt: skip
     sparse = int(np.sum(np.asarray(held["calibration"]["posterior"]["rows"]) < 10))
+    cal = held["calibration_verdicts"]
     page.figure("calibration.png", "Calibration: observed frequency of y = 1 in bins of predicted "
                 f"probability, for scikit-learn and the posterior mean, each with a {INTERVAL:.0%} "
-                "Jeffreys interval and its row count; histogram of the predictions below. "
-                f"{sparse} of the posterior's {len(held['calibration']['posterior']['rows'])} "
-                "non-empty bins hold fewer than 10 rows: their frequencies are too uncertain to "
-                "call a bend in the curve miscalibration (the PAV diagrams below pool rows instead "
-                "of binning).")  # fmt: skip
+                "Jeffreys interval; rows per bin above the curve, histogram of the predictions "
+                f"below. {sparse} of the posterior's {len(held['calibration']['posterior']['rows'])} "
+                "non-empty bins hold fewer than 10 rows: their intervals are wide, and the PAV "
+                "diagrams below pool rows instead of binning.",
+                observe=f"Posterior mean: {report.sentence(cal['posterior'])} sklearn: "
+                f"{report.sentence(cal['sklearn'])}")  # fmt: skip
+    tuned = ("C was chosen by cross-validating the plug-in's log loss, so the plug-in is scored at "
+             "the C tuned for it; the posterior mean was not tuned." if held["C_tuned_for_plug_in"]
+             else "C was given on the command line, tuned for neither.")  # fmt: skip
     page.bullets([
-        f"**The same point, different uncertainty.** For {int(spans_half.sum())} of {len(y_test)} held-out "
-        f"rows the {INTERVAL:.0%} interval of the probability contains 0.5: the model is not sure which "
-        "class they are, which a single probability does not say. Widest interval: "
-        f"{float(np.max(high - low)):.3f}.",
-        f"**Mean is not mode.** Averaging over the posterior moves the probability of "
-        f"{int(closer_to_half.sum())} of {len(y_test)} rows toward 0.5 (median |posterior mean - "
-        f"sklearn| = {float(np.median(np.abs(post_prob - sk_prob))):.3g}); scikit-learn's probability "
-        f"lies outside the interval for {int(outside.sum())} rows.",
-        f"**Which scores better here.** Held-out log loss {scores['log_loss']['sklearn']:.4f} "
-        f"(sklearn) vs {scores['log_loss']['posterior']:.4f} (posterior mean): the "
-        f"{'posterior mean' if scores['log_loss']['posterior'] < scores['log_loss']['sklearn'] else 'plug-in MAP'} "
-        "wins on this split. Averaging buys honesty about uncertainty, not always a better score.",
+        f"**The same point, different uncertainty.** For {held['n_interval_contains_half']} of "
+        f"{n_test} held-out rows the {INTERVAL:.0%} interval of the probability contains 0.5: the "
+        "model is not sure which class they are, which a single probability does not say. Widest "
+        f"interval: {float(np.max(high - low)):.3f}.",
+        f"**Mean is not mode.** {report.sentence(held['shift'])} scikit-learn's probability lies "
+        f"outside the {INTERVAL:.0%} interval for {held['n_sklearn_outside_interval']} rows.",
+        f"**Which scores better here.** {report.sentence(held['log_loss_comparison'])} {tuned}",
     ])  # fmt: skip
 
 
-PRIOR_WIDTHS = {"tau = 1": 1.0}
+SIGN_COLORS = {"settled": COLORS["posterior"], "likely": COLORS["OLS"], "uncertain": "#9a9a9a"}
+
+
+def forest_figures(run: Run) -> None:
+    """Every coefficient on one axis: the posterior mean, the suite's interval and the MAP, coloured
+    by its sign verdict (one shared x-scale, unlike a panel per coefficient)."""
+    post, names = run.results["posterior"], run.results["feature_names"]
+    outcome = {v["subject"]: v["outcome"] for key in ("settled", "likely", "uncertain")
+               for v in post["signs"][key]}  # fmt: skip
+    rows = np.arange(len(names))[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.24 * len(names)), layout="constrained")
+    ax.axvline(0, color=COLORS["data"], lw=0.8, ls=":")
+    for y, name, low, high, mean, mode in zip(rows, names, post["hdi_94_low"], post["hdi_94_high"],
+                                              post["mean"], post["map"], strict=True):  # fmt: skip
+        color = SIGN_COLORS[outcome[name]]
+        ax.hlines(y, low, high, color=color, lw=2)
+        ax.plot(mean, y, "o", ms=4, color=color)
+        ax.plot(mode, y, "x", ms=5, color=COLORS["MAP"])
+    ax.set_yticks(rows, names)
+    ax.set_xlabel(coefficient_label("bernoulli"))
+    ax.set_title(f"Every coefficient: posterior mean (dot), {intervals.PROB:.0%} "
+                 f"{intervals.KIND.upper()} (bar), MAP = sklearn (x)")  # fmt: skip
+    handles = [plt.Line2D([], [], color=c, lw=2, label=f"sign {k} (P(w > 0))")
+               for k, c in SIGN_COLORS.items()]  # fmt: skip
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
+    save(fig, run.out / "forest.png")
+
+
+def forest_page(page: report.Page, results: dict) -> None:
+    post, names = results["posterior"], results["feature_names"]
+    width = np.subtract(post["hdi_94_high"], post["hdi_94_low"])
+    widest, narrowest = int(np.argmax(width)), int(np.argmin(width))
+    signs = post["signs"]
+    page.figure("forest.png", f"All {len(names)} coefficients on one scale (log-odds per unit of "
+                "the standardised feature), coloured by what P(w > 0) says of their sign (settled "
+                f"at ≥ {verdicts.SIGN_SETTLED} either way, likely at ≥ {verdicts.SIGN_LIKELY}).",
+                observe=f"{len(signs['settled'])} settled, {len(signs['likely'])} likely and "
+                f"{len(signs['uncertain'])} uncertain signs; interval widths run from "
+                f"{width[narrowest]:.3g} ({user(names[narrowest])}) to {width[widest]:.3g} "
+                f"({user(names[widest])}).")  # fmt: skip
+
+
 EXTREME = 0.01  # P(y = 1) below this or above 1 - this counts as "near-certain"
 
 
 def prior_compute(run: Run) -> dict:
     """Prior predictive P(y = 1 | x) for every row: w ~ Normal(0, tau), b0 held at logit(mean(y))
-    (its prior is flat: it has no prior predictive), at tau = 1 and at the reference tau."""
+    (its prior is flat: it has no prior predictive), at tau = 1 and at the reference tau (drawn
+    once when the reference is tau = 1)."""
     data = run.data
     rng = np.random.default_rng(run.seed)
     b0 = float(np.log(data.y.mean() / (1 - data.y.mean())))
-    widths = {**PRIOR_WIDTHS, "reference tau": run.results["posterior"]["prior_values"]["prior_sd"]}
-    draws = {}
-    summary = {}
-    for label, tau in widths.items():
+    reference = run.results["posterior"]["prior_values"]["prior_sd"]
+    taus = [1.0] if np.isclose(reference, 1.0) else [1.0, reference]
+    draws, summary = {}, {}
+    for tau in taus:
         w = tau * rng.standard_normal((500, data.X.shape[1]))
         prob = special.expit(b0 + w @ data.X.T)
-        draws[label] = prob.ravel()
+        draws[tau] = prob.ravel()
         extreme = np.mean((prob < EXTREME) | (prob > 1 - EXTREME))
-        summary[label] = {"tau": tau, "fraction_near_certain": float(extreme),
-                          "logit_sd": float(np.std(w @ data.X.T))}  # fmt: skip
+        summary[tau] = {"tau": tau, "fraction_near_certain": float(extreme),
+                        "logit_sd": float(np.std(w @ data.X.T))}  # fmt: skip
     run.state["prior_probabilities"] = draws
-    return {"prior_predictive": summary}
+    return {"prior_predictive": {"tau = 1": summary[1.0], "reference tau": summary[taus[-1]]}}
 
 
 def prior_figures(run: Run) -> None:
     fig, ax = plt.subplots(figsize=(9, 3.6))
-    for (label, prob), color in zip(run.state["prior_probabilities"].items(),
-                                    (COLORS["sklearn"], COLORS["posterior"]), strict=True):  # fmt: skip
-        tau = run.results["prior_predictive"][label]["tau"]
+    reference = run.results["prior_predictive"]["reference tau"]["tau"]
+    draws = run.state["prior_probabilities"]
+    colors = (COLORS["sklearn"], COLORS["posterior"])[: len(draws)]
+    for (tau, prob), color in zip(draws.items(), colors, strict=True):
         ax.hist(prob, bins=50, range=(0, 1), density=True, histtype="step", lw=2, color=color,
                 label=f"prior predictive, tau = {tau:.3g}"
-                + (" (cross-validated reference)" if label == "reference tau" else ""))  # fmt: skip
+                + (" (the reference, where the posterior is shown)" if tau == reference else ""))  # fmt: skip
     ax.set_xlabel("P(y = 1 | x) implied by the prior (every row, 500 prior draws)")
     ax.set_ylabel("density")
     ax.set_title("Prior predictive check: what the prior says about the probabilities")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center")
     save(fig, run.out / "prior_predictive.png")
 
 
@@ -266,17 +348,24 @@ def prior_page(page: report.Page, results: dict) -> None:
     prior = results["prior_predictive"]
     one, ref = prior["tau = 1"], prior["reference tau"]
     page.heading("Prior predictive check")
-    same = abs(ref["tau"] - 1.0) < 1e-9
-    reference = ("The cross-validated reference prior is tau = 1 itself." if same else
+    same = ref["tau"] == one["tau"]
+    reference = ("The reference prior is tau = 1 itself." if same else
                  f"At the reference tau = {ref['tau']:.3g} the share is {ref['fraction_near_certain']:.0%}.")  # fmt: skip
+    flat = 2 * EXTREME  # the share a uniform distribution of probabilities puts there
     page.text(f"Before any data: with w_j ~ Normal(0, tau) on {len(results['feature_names'])} standardised "
               f"features, the logit b0 + x w has sd about tau sqrt(p) ({one['logit_sd']:.3g} at "
-              f"tau = 1). So the 'weak' prior tau = 1 puts {one['fraction_near_certain']:.0%} of the "
-              f"prior probabilities below {EXTREME} or above {1 - EXTREME}: far from flat in "
-              f"probability space. {reference} b0 is held at logit(mean(y)): its prior is flat, so "
-              "it has no prior predictive.")  # fmt: skip
+              f"tau = 1). So the prior tau = 1 puts {one['fraction_near_certain']:.0%} of the "
+              f"prior probabilities below {EXTREME} or above {1 - EXTREME}, "
+              f"{one['fraction_near_certain'] / flat:.3g} times the {flat:.0%} a uniform "
+              f"distribution of probabilities puts there. {reference} b0 is held at "
+              "logit(mean(y)): its prior is flat, so it has no prior predictive.")  # fmt: skip
+    taus = "tau = 1" + ("" if same else " and at the reference tau")
     page.figure("prior_predictive.png", "The distribution of P(y = 1 | x) the prior implies, over "
-                "every row and 500 prior draws, at tau = 1 and at the reference tau.")  # fmt: skip
+                f"every row and 500 prior draws, at {taus}.",
+                observe=f"At tau = 1, {one['fraction_near_certain']:.0%} of prior probabilities "
+                f"are below {EXTREME} or above {1 - EXTREME} (a uniform distribution: {flat:.0%})"
+                + ("." if same else f"; at the reference tau = {ref['tau']:.3g}, "
+                   f"{ref['fraction_near_certain']:.0%}."))  # fmt: skip
 
 
 def checks_compute(run: Run) -> dict:
@@ -298,10 +387,33 @@ def checks_compute(run: Run) -> dict:
     with warnings.catch_warnings():  # high Pareto k is shown on the page, not on stderr
         warnings.simplefilter("ignore", UserWarning)
         loo = az.loo(dt)
+        pava = {
+            "in-sample": pava_outside(dt),
+            "leave-one-out": pava_outside(
+                loo_pava_plot._loo_resample(dt, ["chain", "draw"], ["y"])
+            ),
+        }
     # drawn on the page and saved in posterior.nc, unless too large to save
     run.state["checks_on_page_only"] = prob.size > common.SAVED_ROWS_X_DRAWS
-    return {"loo": {"elpd": float(loo.elpd), "se": float(loo.se), "p_loo": float(loo.p),
-                    "n_pareto_k_above_0_7": int(np.sum(loo.pareto_k.values > 0.7))}}  # fmt: skip
+    n_high = int(np.sum(loo.pareto_k.values > verdicts.PARETO_K_MAX))
+    return {"loo": {
+        "elpd": float(loo.elpd), "se": float(loo.se), "p_loo": float(loo.p),
+        "n_pareto_k_above_0_7": n_high,
+        "pareto_k": run.check("Pareto k", verdicts.pareto_k(n_high, len(y))),
+        "pava": {where: run.check(f"Calibration ({where})",
+                                  verdicts.pava(f"PAV calibration, {where}", outside, len(y), INTERVAL))
+                 for where, outside in pava.items()},
+    }}  # fmt: skip
+
+
+def pava_outside(dt) -> int:
+    """Rows whose conditional event probability (CEP, isotonic regression of the observed 0/1 on
+    the predicted probability) lies outside the pointwise :data:`INTERVAL` consistency band: the
+    numbers ``az.plot_ppc_pava`` draws (``arviz_stats.helper_stats.isotonic_fit``)."""
+    _, cep, low, high = helper_stats.isotonic_fit(dt, ["y"], "posterior_predictive", INTERVAL)[
+        "y"
+    ].values
+    return int(np.sum((cep < low) | (cep > high)))
 
 
 def checks_figures(run: Run) -> None:
@@ -309,7 +421,7 @@ def checks_figures(run: Run) -> None:
     for plot, name in ((az.plot_ppc_pava, "ppc_pava.png"), (az.plot_loo_pava, "loo_pava.png")):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            pc = plot(dt)
+            pc = plot(dt, ci_prob=INTERVAL)  # the band the Calibration checks count against
         pc.savefig(run.out / name)
         plt.close(pc.viz["figure"].item())
     if run.state.get("checks_on_page_only"):
@@ -325,22 +437,24 @@ def checks_page(page: report.Page, results: dict) -> None:
               "PAV-adjusted reliability diagram (Dimitriadis, Gneiting and Jordan 2021; in ArviZ "
               "with the consistency band of Säilynoja et al.) estimates the conditional event "
               "probability (CEP) by isotonic regression and shows the band that calibrated "
-              "predictions stay within.")  # fmt: skip
+              f"predictions stay within ({INTERVAL:.0%}, pointwise).")  # fmt: skip
     page.figure("ppc_pava.png", "Posterior predictive check (az.plot_ppc_pava): CEP of the "
-                "observed outcomes against the posterior mean probability, in-sample.")  # fmt: skip
+                "observed outcomes against the posterior mean probability, in-sample.",
+                observe=loo["pava"]["in-sample"])  # fmt: skip
     page.figure("loo_pava.png", "The same against each row's leave-one-out probability "
                 "(az.plot_loo_pava, PSIS-LOO): in-sample optimism removed. This is the binary "
                 "counterpart of the ridge page's LOO-PIT: for a 0/1 outcome every PIT value is a "
-                "tie that would have to be broken at random.")  # fmt: skip
+                "tie that would have to be broken at random.",
+                observe=loo["pava"]["leave-one-out"])  # fmt: skip
     page.text(f"PSIS-LOO: elpd {loo['elpd']:.2f} +- {loo['se']:.2f} (sum over rows), effective "
               f"number of parameters p_loo {loo['p_loo']:.1f}.")  # fmt: skip
-    if loo["n_pareto_k_above_0_7"]:
-        page.alert(f"**{loo['n_pareto_k_above_0_7']} of {results['n_obs']} rows have Pareto k > "
-                   "0.7**: leaving one of them out moves this posterior too much for importance "
-                   "sampling, so their LOO probabilities (in the elpd and in the LOO diagram) are "
-                   "unreliable. The held-out split above refits without its rows and is the "
-                   "trustworthy out-of-sample check here; exact refits or K-fold would fix the "
-                   "LOO numbers.")  # fmt: skip
+    page.verdict(loo["pareto_k"])
+    if loo["pareto_k"]["outcome"] == "unreliable":
+        page.text("Leaving one of those rows out moves this posterior too much for importance "
+                  "sampling, so their LOO probabilities (in the elpd and in the LOO diagram) are "
+                  "unreliable. The held-out split above refits without its rows and is the "
+                  "trustworthy out-of-sample check here; exact refits or K-fold would fix the LOO "
+                  "numbers.")  # fmt: skip
 
 
 def card(results: dict) -> Card:
@@ -356,6 +470,7 @@ def card(results: dict) -> Card:
 EXPERIMENT = penalty_experiment(
     logistic.SPEC,
     extra=(
+        Section("forest plot of the coefficients", figures=forest_figures, page=forest_page),
         Section(
             "prior predictive: P(y = 1) implied by the prior",
             prior_compute,

@@ -390,3 +390,22 @@ def test_a_new_model_file_is_wrappable_without_touching_the_wrapper(add_model, d
     exact_sd = sigma * np.sqrt(np.diag(np.linalg.inv(X.T @ X + alpha * np.eye(X.shape[1]))))
     draws_sd = twin.posterior_["posterior"]["w"].std(("chain", "draw")).values
     assert np.all(np.abs(draws_sd / exact_sd - 1) <= 0.08)
+
+
+def test_twin_page_code_runs_as_shown_and_reproduces_its_coverage():
+    """The twin page's "In your own code" is self-contained: run as printed (for a seed other than
+    the default), it prints the held-out coverage the page's section 1 reports for that seed."""
+    import argparse
+    import contextlib
+    import io
+
+    from experiments import twin as twin_page
+    from experiments.runner import Run
+
+    seed = 7
+    run = Run("twin", argparse.Namespace(seed=seed), {}, None)
+    cov = twin_page.compute_ridge(run)["ridge_twin"]["coverage_twin"]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(twin_page.user_code(seed), "twin page", "exec"), {"__name__": "page"})
+    assert printed.getvalue() == f"{cov['covered']} of {cov['rows']} held-out wines inside\n"
