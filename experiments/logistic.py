@@ -324,8 +324,21 @@ def prior_compute(run: Run) -> dict:
         extreme = np.mean((prob < EXTREME) | (prob > 1 - EXTREME))
         summary[tau] = {"tau": tau, "fraction_near_certain": float(extreme),
                         "logit_sd": float(np.std(w @ data.X.T))}  # fmt: skip
+        if tau == taus[-1]:
+            _save_prior(run.state["dt"], w)
     run.state["prior_probabilities"] = draws
     return {"prior_predictive": {"tau = 1": summary[1.0], "reference tau": summary[taus[-1]]}}
+
+
+def _save_prior(dt, w: np.ndarray) -> None:
+    """The prior draws of w at the reference tau, as posterior.nc's ``prior`` group (one chain,
+    the posterior's coefficient dimension); b0's prior is flat, so it has no draws."""
+    coefficient = dt["posterior"]["w"].dims[-1]
+    coords = {"chain": [0], "draw": np.arange(len(w)),
+              coefficient: dt["posterior"][coefficient].values}  # fmt: skip
+    dt["prior"] = xr.DataTree(
+        xr.Dataset({"w": (("chain", "draw", coefficient), w[None])}, coords=coords)
+    )
 
 
 def prior_figures(run: Run) -> None:
