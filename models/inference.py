@@ -126,11 +126,14 @@ class Gaussian:
     cov : array (d, d)
     slices : dict
         Where each value variable sits in the flat vector.
+    history : array or None
+        The optimiser's objective per step, when it came from one (ADVI: the negative ELBO).
     """
 
     mean: np.ndarray
     cov: np.ndarray
     slices: dict[str, slice]
+    history: np.ndarray | None = None
 
     def block(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Mean and covariance of one variable (e.g. ``"w"``)."""
@@ -463,7 +466,8 @@ def fit_advi(
     )  # fmt: skip
     group = approx.groups[0]
     slices = {name: part for name, (_, part, _, _) in group.ordering.items()}
-    return Gaussian(np.asarray(group.mean.eval()), np.asarray(group.cov.eval()), slices)
+    return Gaussian(np.asarray(group.mean.eval()), np.asarray(group.cov.eval()), slices,
+                    np.asarray(approx.hist))  # fmt: skip
 
 
 def _finished(sampler) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import monte_carlo
 import numpy as np
+import pytest
 from scipy import stats
 
 from experiments.__main__ import main
@@ -49,6 +50,23 @@ def test_sensitivity_experiment(run_quick):
     median_width = size["posterior_sd_over_prior_sd"][1]
     assert size["sizes"][0] == 20 and size["sizes"][-1] == 442
     assert np.all(np.diff(median_width) < 0)  # exact posteriors: more rows, narrower, every step
+    # Exact numbers, no Monte Carlo: at n = 442 every subsample is the whole data set, and its
+    # ridge MAP is 0.27 of the OLS norm from OLS, above the 0.05 at which the prior stops mattering.
+    assert size["washout"]["outcome"] == "still matters"
+    assert size["washout"]["value"] == pytest.approx(size["map_distance_from_ols"][1][-1])
+    # OLS's bmi (~520) is ~6.5 prior sds from 0 at the tight ridge prior (sd ~79.5), ~0.07 at the
+    # loose one (sd ~7950): a conflict only at the tight width.
+    ridge_widths = results["models"]["ridge"]["widths"]
+    assert "bmi" in ridge_widths["tight"]["conflicts"]["conflicting"]
+    assert ridge_widths["loose"]["conflicts"]["outcome"] == "compatible"
+    # Breast cancer is linearly separable: no maximum-likelihood estimate to measure conflict with.
+    assert results["models"]["logistic"]["separation"]["outcome"] == "separable"
+    assert "conflicts" not in results["models"]["logistic"]["widths"]["tight"]
+    box = results["verdict_box"]
+    assert box["verified"]["kind"] == "mcmc_vs_reference"
+    assert [c["label"] for c in box["checks"][:3]] == [
+        f"Prior sensitivity ({name})" for name in ("ridge", "logistic", "lasso")
+    ]
     for name in ("data_size.png", "prior_posterior_ridge.png", "prior_posterior_logistic.png",
                  "prior_posterior_lasso.png", "index.html"):  # fmt: skip
         assert (out / name).stat().st_size > 0
