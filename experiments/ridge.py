@@ -1,9 +1,10 @@
 """Experiment ``ridge``: Ridge regression is the MAP of a Gaussian-prior model, and only its mode.
 
 The penalty experiment of :data:`models.ridge.SPEC` (Check 1 against scikit-learn and the closed
-form on 31 alphas over [1e-4, 1e6], Check 2 against the exact conjugate posterior), plus three
-sections of its own: NUTS along the whole path, sigma unknown, and what correlation and prediction
-look like.
+form on 31 alphas over [1e-4, 1e6], Check 2 against the exact conjugate posterior), plus sections
+of its own: the reference alpha against the exact evidence, NUTS along the whole path, sigma
+unknown, correlation and prediction with the posterior predictive check and LOO-PIT, and held-out
+rows.
 
     python -m experiments ridge [--data FILE.csv --target COL] [--alpha A | --prior-sd TAU]
                                 [--noise-sd SIGMA] [--out DIR] [--seed N] [--quick]
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from experiments import common, family, intervals, report
+from experiments import common, family, intervals, report, verdicts
 from experiments.report import user
 from experiments.runner import Card, Run, Section
 from experiments.style import (
@@ -25,7 +26,7 @@ from experiments.style import (
     plt,
     save,
 )
-from models import ridge
+from models import evidence, ridge
 from models.data import arrays, noise_estimate
 from models.inference import MAPSolver, PosteriorSampler
 from models.lazy import lazy
@@ -41,6 +42,41 @@ PATH_CHAINS = 2  # chains per alpha in the NUTS sweep along the path
 
 def settings(quick: bool) -> dict:
     return {**family.settings(quick), "path_draws": 300 if quick else 1000}
+
+
+# --- the reference alpha against the evidence -------------------------------------------------
+
+
+def evidence_compute(run: Run) -> dict:
+    """The exact log evidence (closed form, sigma profiled at each alpha) at the reference alpha
+    and at its maximum, and the verdict on their Bayes factor. The reference stays RidgeCV's
+    alpha (Check 1 and the scikit-learn twin compare there); this says how much the model's own
+    evidence disfavours it."""
+    md, alpha = run.state["md"], run.results["posterior"]["alpha"]
+    spectrum = evidence.Spectrum.of(md.X, md.y)
+    best = evidence.maximise_evidence(spectrum)
+    sigma = evidence.profile_noise_sd(spectrum, alpha)
+    shown = spectrum.log_evidence(sigma, sigma / np.sqrt(alpha))
+    verdict = run.check("Choice of alpha", verdicts.evidence_ratio(
+        alpha, best["alpha"], max(best["log_evidence"] - shown, 0.0)
+    ))  # fmt: skip
+    return {"alpha_evidence": {
+        "alpha": best["alpha"], "noise_sd": best["noise_sd"], "log_evidence_max": best["log_evidence"],
+        "log_evidence_shown": shown, "noise_sd_shown": sigma, "verdict": verdict,
+    }}  # fmt: skip
+
+
+def evidence_page(page: report.Page, results: dict) -> None:
+    ev, alpha = results["alpha_evidence"], results["posterior"]["alpha"]
+    page.heading("The reference alpha against the evidence")
+    page.verdict(ev["verdict"])
+    page.text(f"The posterior above is shown at alpha = {alpha:.4g} ({user(results['reference_source'])}), "
+              "the alpha at which Check 1 compares with scikit-learn. The exact log evidence of the "
+              "Gaussian model (closed form, `models/evidence.py`, sigma profiled at each alpha) is "
+              f"{ev['log_evidence_shown']:.2f} there (sigma {ev['noise_sd_shown']:.4g}) and "
+              f"{ev['log_evidence_max']:.2f} at its maximum alpha = {ev['alpha']:.4g} (sigma "
+              f"{ev['noise_sd']:.4g}, the type-II maximum likelihood choice). The `lambda` experiment gives the "
+              "posterior of alpha itself.")  # fmt: skip
 
 
 # --- NUTS along the path ------------------------------------------------------------------------
@@ -66,6 +102,11 @@ def path_compute(run: Run) -> dict:
         low, high = intervals.gaussian(mean[1:], np.sqrt(np.diag(cov))[1:])
         path.setdefault("exact_low", []).append(low)
         path.setdefault("exact_high", []).append(high)
+        mcse = az.mcse(dt, var_names=["w"])["w"].values
+        z = np.max(np.abs((path["mean"][-1] - mean[1:]) / mcse))
+        path["max_abs_z_vs_exact"] = max(path.get("max_abs_z_vs_exact", 0.0), float(z))
+    # The same bound as Check 2's single fit (family.Z_FLAG, false alarm ~6e-5 per coefficient)
+    path["vs_exact"] = verdicts.mcmc_vs_exact(path["max_abs_z_vs_exact"], family.Z_FLAG)
     return {"path_posterior": path}
 
 
@@ -110,9 +151,12 @@ def path_page(page: report.Page, results: dict) -> None:
     path = results["path_posterior"]
     page.heading("The whole path: the posterior at every alpha")
     page.figure("ridge_path.png", "Coefficient paths. Red dashes: sklearn; black dots: PyMC MAP (on "
-                f"top of each other); blue: posterior mean and {intervals.PROB:.0%} HDI from NUTS at every alpha; green dashes: the exact HDI.")  # fmt: skip
-    page.text(f"{len(results['alphas'])} NUTS refits of one compiled model, {PATH_CHAINS} chains each: "
-              f"{path['divergences']} divergences in total, worst r_hat {path['max_r_hat']:.3f}.")  # fmt: skip
+                f"top of each other); blue: posterior mean and {intervals.PROB:.0%} HDI from NUTS at every alpha; "
+                "green dashes: the exact HDI.", observe=path["vs_exact"])  # fmt: skip
+    page.text(f"{len(results['alphas'])} NUTS refits of one compiled model, {PATH_CHAINS} chains each "
+              f"({results['settings']['path_draws']} draws per chain): {path['divergences']} divergences in "
+              f"total, worst r_hat {path['max_r_hat']:.3f}. The Observe line compares each NUTS mean with "
+              "the exact one in its Monte Carlo standard errors, at every alpha.")  # fmt: skip
 
 
 # --- sigma unknown --------------------------------------------------------------------------------
@@ -159,9 +203,14 @@ def unknown_page(page: report.Page, results: dict) -> None:
               f"(largest {max(res['rel_diff']['map_unknown_noise_vs_sklearn']):.1e}); its posterior at "
               f"alpha = {res['posterior']['alpha']:.4g}:")  # fmt: skip
     page.arviz_summary(results["unknown_noise_summary"])
+    k = res["alphas"].index(min(res["alphas"], key=lambda a: abs(a - res["posterior"]["alpha"])))
+    page.text("MAP convention: the solver maximises the log density in the original (constrained) "
+              "parameters, with no log-Jacobian term, so its sigma is the mode of sigma's own posterior "
+              "density, not the mode of log sigma's (which sits higher). At the grid alpha nearest the "
+              f"reference ({res['alphas'][k]:.4g}) the MAP of sigma is {res['sigma_map_unknown_noise'][k]:.4g}.")  # fmt: skip
 
 
-# --- correlation and prediction -----------------------------------------------------------------
+# --- predictive draws -----------------------------------------------------------------------------
 
 
 def predictive_draws(dt, X: np.ndarray, noise_sd: float, seed: int, chunk: int = 2_000_000):
@@ -184,26 +233,147 @@ def predictive_draws(dt, X: np.ndarray, noise_sd: float, seed: int, chunk: int =
 
 def prior_predictive(
     X: np.ndarray, y: np.ndarray, prior_sd: float, noise_sd: float, seed: int, draws: int = 500
-) -> np.ndarray:
-    """``y = b0 + X w + sigma eps`` with ``w ~ Normal(0, tau)``; b0 is flat (no prior predictive),
-    so it is held at mean(y) and the check is of the spread the prior on w implies."""  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prior draws ``w ~ Normal(0, tau)`` and the data they imply, ``y = b0 + X w + sigma eps``.
+
+    The intercept's prior is flat (improper), so it has no prior draws: it is held at mean(y)
+    and the check is of the spread the prior on w implies.
+
+    Returns
+    -------
+    w : ndarray
+        ``(draws, p)`` prior draws of the coefficients.
+    y : ndarray
+        ``(draws, n)`` prior predictive data sets.
+    """
     rng = np.random.default_rng(seed)
     w = prior_sd * rng.standard_normal((draws, X.shape[1]))
-    return y.mean() + w @ X.T + noise_sd * rng.standard_normal((draws, len(X)))
+    return w, y.mean() + w @ X.T + noise_sd * rng.standard_normal((draws, len(X)))
 
 
-def _group(values: np.ndarray, chains: int) -> xr.DataTree:
+def _group(
+    values: np.ndarray, chains: int, name: str = "y", dim: str = "obs", coord=None
+) -> xr.DataTree:
     draws = values.reshape(chains, -1, values.shape[-1])
     coords = {
         "chain": np.arange(chains),
         "draw": np.arange(draws.shape[1]),
-        "obs": np.arange(draws.shape[2]),
+        dim: np.arange(draws.shape[2]) if coord is None else coord,
     }
-    return xr.DataTree(xr.Dataset({"y": (("chain", "draw", "obs"), draws)}, coords=coords))
+    return xr.DataTree(xr.Dataset({name: (("chain", "draw", dim), draws)}, coords=coords))
+
+
+# --- the predictive check: T(y) against T(y_rep) --------------------------------------------------
+
+SKEWNESS, MINIMUM, SPREAD = (
+    "skewness",
+    "minimum",
+    "spread ratio (top / bottom third of fitted values)",
+)
+
+
+def predictive_statistics(y: np.ndarray, fitted: np.ndarray, chunks) -> dict[str, np.ndarray]:
+    """Test statistics of each replicated data set, accumulated over row chunks.
+
+    ``chunks`` yields ``(rows, y_rep)`` with ``y_rep`` of shape ``(draws, len(rows))`` (as
+    :func:`predictive_draws` does); pass ``[(slice(None), y[None])]`` for ``T(y)`` itself. The
+    statistics: the skewness, the minimum, and the residual sd about the (fixed) ``fitted`` values
+    in the top third of fitted values over that in the bottom third, near 1 under a constant noise
+    sd (left out with fewer than 6 rows: a third then has no spread).
+
+    Returns
+    -------
+    dict
+        ``{statistic: (draws,) array}``.
+    """
+    n, third = len(y), len(y) // 3
+    order = np.argsort(fitted, kind="stable")
+    group = np.zeros(n, int)
+    group[order[:third]], group[order[n - third :]] = -1, 1
+    centre = float(np.mean(y))  # shifted sums: no cancellation in the central moments
+    sums, minimum = 0.0, np.inf
+    for rows, y_rep in chunks:
+        d, r, g = y_rep - centre, y_rep - fitted[rows], group[rows]
+        top, bottom = r[:, g == 1], r[:, g == -1]
+        sums = sums + np.stack([d.sum(1), (d**2).sum(1), (d**3).sum(1), top.sum(1),
+                                (top**2).sum(1), bottom.sum(1), (bottom**2).sum(1)])  # fmt: skip
+        minimum = np.minimum(minimum, y_rep.min(axis=1))
+    s1, s2, s3, t1, t2, b1, b2 = sums / [[n], [n], [n], [1], [1], [1], [1]]
+    m2, m3 = s2 - s1**2, s3 - 3 * s1 * s2 + 2 * s1**3
+    statistics = {SKEWNESS: m3 / m2**1.5, MINIMUM: minimum}
+    if third >= 2:
+        statistics[SPREAD] = np.sqrt((t2 - t1**2 / third) / (b2 - b1**2 / third))
+    return statistics
+
+
+def predictive_checks(y: np.ndarray, fitted: np.ndarray, chunks) -> list[dict]:
+    """One :func:`experiments.verdicts.ppc_pvalue` per statistic of :func:`predictive_statistics`:
+    ``p = P(T(y_rep) >= T(y))`` over the replicated data sets in ``chunks``."""
+    observed = predictive_statistics(y, fitted, [(slice(None), np.asarray(y)[None])])
+    replicated = predictive_statistics(y, fitted, chunks)
+    return [
+        verdicts.ppc_pvalue(
+            name,
+            float(np.mean(replicated[name] >= observed[name][0])),
+            observed[name][0],
+            np.quantile(replicated[name], [0.03, 0.97]),
+        )  # fmt: skip
+        for name in observed
+    ]
+
+
+# --- LOO-PIT: the simultaneous ECDF band test of uniformity ---------------------------------------
+
+PIT_SIMULATIONS = 1000  # uniform samples behind the bands and the p-value (resolution 0.001)
+PIT_BANDS = (1 - verdicts.PPC_AMBER, 1 - verdicts.PPC_RED)  # the bands drawn: 95% and 99%
+
+
+def _pit_extremity(counts: np.ndarray, n: int, x: np.ndarray) -> np.ndarray:
+    """``1 - 2 min`` over the evaluation points of the binomial tail probabilities of the ECDF
+    ``counts`` (the larger, the further the ECDF strays from uniform somewhere)."""
+    lower = stats.binom.cdf(counts, n, x).min(axis=-1)
+    upper = stats.binom.sf(counts - 1, n, x).min(axis=-1)
+    return 1 - 2 * np.minimum(lower, upper)
+
+
+def pit_ecdf_test(pit: np.ndarray, seed: int) -> dict:
+    """Simultaneous ECDF band test of uniformity of PIT values (Säilynoja, Bürkner and Vehtari
+    2022, the test behind ArviZ's LOO-PIT bands), by simulation.
+
+    The ECDF of ``n`` uniform values, at ``x = 1/n, ..., (n-1)/n``, has binomial counts; a sample's
+    extremity is how improbable its most improbable count is. ``p`` is the share of
+    :data:`PIT_SIMULATIONS` uniform samples at least as extreme as ``pit``; the band of
+    probability ``q`` is the pointwise binomial band at the ``q`` quantile of the simulated
+    extremities, so the ECDF leaves it when ``p < 1 - q``.
+
+    Returns
+    -------
+    dict
+        ``x``, ``ecdf`` (at ``x``), ``p_value`` and ``bands`` ``{q: (low, high)}`` for
+        :data:`PIT_BANDS`.
+    """
+    n = len(pit)
+    x = np.arange(1, n) / n
+    rng = np.random.default_rng(seed)
+    simulated = np.sort(rng.uniform(size=(PIT_SIMULATIONS, n)), axis=1)
+    counts = np.array([np.searchsorted(row, x, side="right") for row in simulated])
+    extremity = _pit_extremity(counts, n, x)
+    observed = np.searchsorted(np.sort(pit), x, side="right")
+    bands = {}
+    for q in PIT_BANDS:
+        central = np.quantile(extremity, q)
+        bands[q] = (stats.binom.ppf((1 - central) / 2, n, x) / n,
+                    stats.binom.ppf((1 + central) / 2, n, x) / n)  # fmt: skip
+    return {"x": x, "ecdf": observed / n, "bands": bands,
+            "p_value": float(np.mean(extremity >= _pit_extremity(observed, n, x)))}  # fmt: skip
+
+
+# --- correlation and prediction -----------------------------------------------------------------
 
 
 def predictive_compute(run: Run) -> dict:
     md, dt = run.state["md"], run.state["dt"]
+    names = run.results["feature_names"]
     corr = np.atleast_2d(np.corrcoef(intervals.draws(dt, "w").values, rowvar=False))
     off = np.abs(corr - np.eye(len(corr)))
     a, b = np.unravel_index(np.argmax(off), off.shape)  # (0, 0) with one feature: no pair
@@ -212,24 +382,39 @@ def predictive_compute(run: Run) -> dict:
     # (O(n p^2), any n)
     exact_mean, exact_cov = ridge.SPEC.exact_posterior(run.state["values"], md)
     low, high = intervals.gaussian(*ridge.predictive(md.X, exact_mean, exact_cov, md.noise_sd))
+    covered = int(np.sum((md.y >= low) & (md.y <= high)))
+    fitted = exact_mean[0] + md.X @ exact_mean[1:]  # = Ridge's prediction (mode = mean here)
+    checks = predictive_checks(md.y, fitted, predictive_draws(dt, md.X, md.noise_sd, run.seed))
+    overall = run.check("Predictive check", verdicts.predictive_check(checks))
     keep = md.X.shape[0] * dt["posterior"].sizes["draw"] * chains <= common.SAVED_ROWS_X_DRAWS
-    prior = prior_predictive(md.X, md.y, run.results["posterior"]["prior_values"]["prior_sd"],
-                             md.noise_sd, run.seed)  # fmt: skip
+    w_prior, prior = prior_predictive(md.X, md.y, run.results["posterior"]["prior_values"]["prior_sd"],
+                                      md.noise_sd, run.seed)  # fmt: skip
+    loo_pit = None
     if keep:
         # saved with the posterior: what az.loo, az.loo_pit and predictive checks need, replicated
-        # from the NUTS draws
+        # from the NUTS draws (the same stream as the check above: same seed)
         pointwise_log_likelihood(dt, md.X, md.y, md.noise_sd)
         dt["observed_data"] = xr.DataTree(xr.Dataset({"y": ("obs", md.y)}))
         replicated = [y_rep for _, y_rep in predictive_draws(dt, md.X, md.noise_sd, run.seed)]
         dt["posterior_predictive"] = _group(np.concatenate(replicated, axis=1), chains)
         dt["prior_predictive"] = _group(prior, 1)
-    names = run.results["feature_names"]
+        feature = dt["posterior"]["w"].dims[-1]
+        dt["prior"] = _group(w_prior, 1, "w", feature, dt["posterior"][feature].values)
+        test = pit_ecdf_test(az.loo_pit(dt)["y"].values, run.seed)
+        run.state["loo_pit"] = test
+        loo_pit = run.check("LOO-PIT", verdicts.loo_pit(test["p_value"], len(md.y)))
     run.state["predictive"] = (low, high)
-    coverage = float(np.mean((md.y >= low) & (md.y <= high)))
-    run.state["prior_predictive_sd"] = float(prior.std())
-    return {"posterior": {**run.results["posterior"], "correlation": corr, "predictive_coverage_94": coverage,
+    most = verdicts.correlation(names[a], names[b], float(corr[a, b])) if a != b else None
+    if most is not None:
+        run.adds(most)
+    return {"posterior": {**run.results["posterior"], "correlation": corr, "predictive_coverage_94": covered / len(md.y),
+                          "predictive_coverage": verdicts.coverage(
+                              f"In-sample {intervals.PROB:.0%} predictive intervals (rows the fit saw)",
+                              covered, len(md.y), intervals.PROB),
                           "prior_predictive_sd_over_sd_y": float(prior.std() / md.y.std()),
-                          "most_correlated": (names[a], names[b], float(corr[a, b])) if a != b else None}}  # fmt: skip
+                          "most_correlated": (names[a], names[b], float(corr[a, b])) if a != b else None,
+                          "correlation_verdict": most},
+            "predictive_check": {"statistics": checks, "overall": overall, "loo_pit": loo_pit}}  # fmt: skip
 
 
 def correlation_figure(run: Run) -> None:
@@ -292,19 +477,64 @@ def predictive_figure(run: Run) -> None:
     save(fig, run.out / "predictive.png")
 
 
+def _label_ppc(pc, what: str, replicated: str) -> None:
+    """Axis labels and a legend on an ``az.plot_ppc_dist`` figure (replicated densities in one
+    colour, then the observed one, if drawn, in another)."""
+    ax = pc.viz["figure"].item().axes[0]
+    lines = ax.get_lines()
+    ax.set_xlabel("y (target, original units)")
+    ax.set_ylabel("density")
+    ax.set_title(what)
+    # ArviZ draws the observed density (in its own colour, last) only with observed data to show
+    observed = lines[-1].get_color() != lines[0].get_color()
+    ax.legend([lines[0], lines[-1]][: 1 + observed], [replicated, "observed y"][: 1 + observed],
+              fontsize=8)  # fmt: skip
+
+
+def loo_pit_figure(run: Run) -> None:
+    """The ECDF of the LOO-PIT values minus the uniform CDF, with the simultaneous bands."""
+    test = run.state["loo_pit"]
+    x = test["x"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for q, shade in zip(sorted(test["bands"], reverse=True), (0.15, 0.3), strict=True):
+        low, high = test["bands"][q]
+        ax.fill_between(x, low - x, high - x, step="post", color=COLORS["posterior"], alpha=shade,
+                        lw=0, label=f"simultaneous {q:.0%} band for uniform PIT")  # fmt: skip
+    ax.step(x, test["ecdf"] - x, where="post", color="black", lw=1.2,
+            label="LOO-PIT ECDF - uniform CDF")  # fmt: skip
+    ax.axhline(0, color="0.4", lw=0.6)
+    ax.set_xlabel("LOO-PIT value")
+    ax.set_ylabel("ECDF difference")
+    ax.set_title(f"LOO-PIT of {len(x) + 1} rows: simultaneous band test p = {test['p_value']:.3g}")
+    legend_below(fig, ax, ncol=3, offset=-0.12)
+    save(fig, run.out / "loo_pit.png")
+
+
 def predictive_figures(run: Run) -> None:
     if run.results["posterior"]["most_correlated"] is not None:
         correlation_figure(run)
     predictive_figure(run)
     dt = run.state["dt"]
     if "posterior_predictive" in dt.children:
-        for name, plot in (
-            ("prior_predictive.png", lambda: az.plot_ppc_dist(dt, group="prior_predictive")),
-            ("ppc.png", lambda: az.plot_ppc_dist(dt)),
-            ("loo_pit.png", lambda: az.plot_loo_pit(dt)),
+        for name, plot, what, replicated in (
+            (
+                "prior_predictive.png",
+                lambda: az.plot_ppc_dist(dt, group="prior_predictive"),
+                "prior predictive",
+                "data sets from the prior",
+            ),
+            (
+                "ppc.png",
+                lambda: az.plot_ppc_dist(dt),
+                "posterior predictive",
+                "replicated data sets (posterior)",
+            ),
         ):
-            plot().savefig(run.out / name)
+            pc = plot()
+            _label_ppc(pc, what, replicated)
+            pc.savefig(run.out / name, bbox_inches="tight")
             plt.close("all")  # fmt: skip
+        loo_pit_figure(run)
 
 
 # --- held-out rows --------------------------------------------------------------------------------
@@ -323,7 +553,7 @@ def heldout_compute(run: Run) -> dict:
     fixed = getattr(run.args, "noise_sd", None)
     if n < 2 * HELDOUT_FOLDS or (fixed is None and n - n // HELDOUT_FOLDS - 1 <= p + 1):
         return {"heldout": None}  # too few rows to hold any out and still estimate sigma
-    inside, lpd, plug_in = np.zeros(n, bool), np.zeros(n), np.zeros(n)
+    inside, lpd, plug_in, widening = np.zeros(n, bool), np.zeros(n), np.zeros(n), np.zeros(n)
     folds = model_selection.KFold(HELDOUT_FOLDS, shuffle=True, random_state=run.seed)
     for train, test in folds.split(md.X):
         X, y = md.X[train], md.y[train]
@@ -336,6 +566,7 @@ def heldout_compute(run: Run) -> dict:
         inside[test] = (band_low <= md.y[test]) & (md.y[test] <= band_high)
         lpd[test] = stats.norm.logpdf(md.y[test], centre, sd)
         plug_in[test] = stats.norm.logpdf(md.y[test], centre, sigma)
+        widening[test] = sd / sigma
     covered = int(inside.sum())
     low, high = stats.beta.ppf(
         [0.025, 0.975], [covered, covered + 1], [n - covered + 1, n - covered]
@@ -347,6 +578,13 @@ def heldout_compute(run: Run) -> dict:
         "lpd_posterior": float(lpd.mean()), "lpd_plug_in": float(plug_in.mean()),
         "lpd_difference": float(difference.mean()),
         "lpd_difference_se": float(difference.std(ddof=1) / np.sqrt(n)),
+        "predictive_sd_over_sigma": float(widening.mean()),
+        "coverage_verdict": verdicts.coverage(f"Held-out {intervals.PROB:.0%} predictive intervals",
+                                              covered, n, intervals.PROB),
+        "lpd_verdict": verdicts.comparison("Mean log predictive density per held-out row",
+                                           "posterior", "plug-in (Ridge's prediction, same sigma)",
+                                           float(difference.mean()),
+                                           float(difference.std(ddof=1) / np.sqrt(n)), False),
     }}  # fmt: skip
 
 
@@ -357,21 +595,17 @@ def heldout_page(page: report.Page, results: dict) -> None:
         page.text(f"Too few rows to hold {HELDOUT_FOLDS} folds out and still estimate sigma in each "
                   "training fold; only the in-sample coverage above is shown.")  # fmt: skip
         return
-    low, high = held["coverage_ci95"]
-    page.text(
-        f"Every row predicted from a fit that never saw it ({held['folds']}-fold cross-fitting, "
-        f"seeded; alpha re-chosen by RidgeCV and sigma re-estimated inside each training fold). "
-        f"The {intervals.PROB:.0%} predictive interval covers **{held['covered']} of {held['n']}** "
-        f"held-out rows ({held['coverage']:.1%}; 95% Clopper-Pearson interval [{low:.1%}, "
-        f"{high:.1%}]), against {results['posterior']['predictive_coverage_94']:.1%} in-sample. "
-        f"Mean log predictive density per held-out row: posterior {held['lpd_posterior']:.4f}, "
-        f"Ridge's prediction with the same sigma {held['lpd_plug_in']:.4f}; paired difference "
-        f"{held['lpd_difference']:+.4f} +- {held['lpd_difference_se']:.4f} (standard error). With "
-        f"{held['n']} rows and {len(results['feature_names'])} coefficients the weights are "
-        "well determined, so the predictive sd is almost sigma itself and the posterior's "
-        "predictions score about the same as the plug-in's; the gap grows where the data are thin "
-        "(few rows for many coefficients)."
-    )
+    page.text(f"Every row predicted from a fit that never saw it ({held['folds']}-fold cross-fitting, "
+              "seeded; alpha re-chosen by RidgeCV and sigma re-estimated inside each training fold).")  # fmt: skip
+    page.bullets([
+        report.sentence(held["coverage_verdict"]),
+        report.sentence(held["lpd_verdict"]) + f" (posterior {held['lpd_posterior']:.4f}, plug-in "
+        f"{held['lpd_plug_in']:.4f} per row).",
+        f"The held-out predictive sd is on average {held['predictive_sd_over_sigma']:.4f} times sigma: "
+        f"parameter uncertainty widens the plug-in's interval by "
+        f"{held['predictive_sd_over_sigma'] - 1:.2%} with {held['n']} rows for "
+        f"{len(results['feature_names'])} coefficients.",
+    ])  # fmt: skip
 
 
 def _ridge_prediction(run: Run) -> np.ndarray:
@@ -384,43 +618,51 @@ def _ridge_prediction(run: Run) -> np.ndarray:
 
 
 def predictive_page(page: report.Page, results: dict) -> None:
-    post = results["posterior"]
+    post, check = results["posterior"], results["predictive_check"]
     page.heading("Correlation and prediction")
     hides = []
     if post["most_correlated"] is not None:
-        a, b, r = post["most_correlated"]
         page.figure("correlation.png", "Left: the most correlated pair of coefficients; the point "
-                    "estimate is one dot in a tilted cloud. Right: every posterior correlation.")  # fmt: skip
-        hides.append(f"**Correlation.** w[{user(a)}] and w[{user(b)}] have posterior correlation "
-                     f"{r:+.2f}: the data pin down a combination of them, not each one. No point "
-                     "estimate can show this.")  # fmt: skip
+                    "estimate is one dot in a tilted cloud. Right: every posterior correlation.",
+                    observe=post["correlation_verdict"])  # fmt: skip
+        hides.append(report.sentence(post["correlation_verdict"]))
     page.figure("predictive.png", f"Posterior predictive {intervals.PROB:.0%} intervals against Ridge's "
-                "single prediction.")  # fmt: skip
+                "single prediction.", observe=post["predictive_coverage"])  # fmt: skip
+    page.heading("Predictive checks")
+    page.verdict(check["overall"])
+    page.bullets([report.sentence(v) for v in check["statistics"]])
+    page.text("Each p = P(T(y_rep) ≥ T(y)) over the replicated data sets (one per NUTS draw, sigma "
+              "fixed); the spread ratio is the residual sd about Ridge's fitted values in the top third "
+              "of fitted values over that in the bottom third (near 1 for a constant noise sd).")  # fmt: skip
+    if check["overall"]["level"] != "green":
+        page.text("What failing means: a Normal likelihood with one noise sd cannot reproduce a "
+                  "target that is skewed, bounded below or heteroscedastic. The coefficients' "
+                  "posterior is still the exact posterior of this model; its predictive distribution "
+                  "is what is wrong. A Gamma-likelihood GLM (a `gamma` model is planned) is the model "
+                  "for a positive, right-skewed target whose spread grows with its mean.")  # fmt: skip
     if (page.out / "ppc.png").is_file():
-        page.heading("Predictive checks")
         ratio = post["prior_predictive_sd_over_sd_y"]
         verdict = ("narrower than the data: the prior is informative about the size of y" if ratio < 1
                    else "wider than the data without dwarfing them" if ratio < 10
                    else "far wider than the data: the prior says little about y")  # fmt: skip
-        page.text(f"**Prior predictive** at the reference prior (tau = "
-                  f"{post['prior_values']['prior_sd']:.4g}, sigma fixed, b0 held at mean(y) since its prior is "
-                  f"flat): the sd of y it implies is {ratio:.2f} times the observed sd, {verdict}.")  # fmt: skip
         page.figure("prior_predictive.png", "Prior predictive check (az.plot_ppc_dist, group "
-                    "prior_predictive): densities of data sets simulated from the prior.")  # fmt: skip
+                    f"prior_predictive) at the reference prior (tau = {post['prior_values']['prior_sd']:.4g}, "
+                    "sigma fixed, b0 held at mean(y) since its prior is flat): densities of data sets "
+                    "simulated from the prior.", observe=f"the sd of y the prior implies is {ratio:.2f} times "
+                    f"the observed sd: {verdict} (below 1: narrower; 1 to 10: wider; above 10: far wider).")  # fmt: skip
         page.figure("ppc.png", "Posterior predictive check (az.plot_ppc_dist): densities of replicated "
-                    "data sets (blue) against the observed y (black). Read it for shape: a Normal "
-                    "likelihood replicates symmetric data, so a skewed target shows here even when "
-                    "every coefficient is right.")  # fmt: skip
-        page.figure("loo_pit.png", "LOO-PIT (az.plot_loo_pit): the probability integral transform of each "
-                    "observation under its leave-one-out predictive (PSIS), as an ECDF difference with its "
-                    "simultaneous band; calibrated predictions stay inside the band.")  # fmt: skip
+                    "data sets (blue) against the observed y (black).", observe=check["overall"])  # fmt: skip
+    if check["loo_pit"] is not None:
+        page.figure("loo_pit.png", "LOO-PIT: the probability integral transform of each observation "
+                    "under its leave-one-out predictive (az.loo_pit, PSIS), as the difference between "
+                    "its ECDF and the uniform CDF, with simultaneous bands for uniform values "
+                    f"({', '.join(f'{q:.0%}' for q in PIT_BANDS)}; {PIT_SIMULATIONS} simulations).",
+                    observe=check["loo_pit"])  # fmt: skip
     page.heading("What else the point estimate hides")
     page.bullets([
         *hides,
-        f"**Predictions.** Ridge predicts one number per row; the posterior predictive interval covers, in-sample, "
-        f"{post['predictive_coverage_94']:.0%} of the observations at a nominal {intervals.PROB:.0%}.",
-        "**Here, mode = mean.** The posterior is Gaussian, so Ridge also equals the posterior mean. That "
-        "coincidence ends with any other likelihood or prior (see the logistic and lasso experiments).",
+        "**Predictions.** Ridge predicts one number per row; the posterior gives each an interval. "
+        + report.sentence(post["predictive_coverage"]),
     ])  # fmt: skip
 
 
@@ -436,6 +678,12 @@ EXPERIMENT = family.penalty_experiment(
     ridge.SPEC,
     title="Ridge regression is the MAP of a Gaussian prior",
     extra=(
+        Section(
+            "exact evidence at the reference alpha and at its maximum",
+            evidence_compute,
+            None,
+            evidence_page,
+        ),
         Section(
             f"NUTS along the path ({PATH_CHAINS} chains per alpha)",
             path_compute,

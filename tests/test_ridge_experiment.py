@@ -183,7 +183,7 @@ def test_front_page_takeaway_uses_this_runs_numbers_and_keeps_names_as_text(run_
 
     _, results = run_quick("ridge")
     text = takeaway({"ridge": results})
-    assert f"**{max(results['max_rel_diff']):.1e}**" in text and "94% HDI" in text
+    assert f"**{max(results['max_rel_diff']):.1e}**" in text and "posterior correlation" in text
     hostile = copy.deepcopy(results)
     hostile["feature_names"] = ["**x**", "`y`"] * (len(results["feature_names"]) // 2)
     hostile["posterior"]["most_correlated"] = ["**x**", "`y`", -0.9]
