@@ -30,6 +30,9 @@ from experiments.style import (
 from models.base import InputError, ModelSpec
 from models.data import build_model, model_data
 from models.inference import MAPSolver, PosteriorSampler
+from models.lazy import lazy
+
+stats = lazy("scipy.stats")
 
 Z_FLAG = 4  # |posterior mean - exact mean| / MCSE above this is flagged (false alarm ~6e-5 each)
 
@@ -61,7 +64,9 @@ def options(spec: ModelSpec):
                                help=f"reference {name} (default: {_reference_doc(spec)})")  # fmt: skip
         if spec.penalty_from_prior or (not spec.has_twin and "prior_sd" in spec.hyperparameters):
             group.add_argument("--prior-sd", type=common.positive_number,
-                               help="reference prior width tau instead of the penalty")  # fmt: skip
+                               help="reference prior width tau instead of the penalty" if spec.has_twin
+                               else f"prior width tau (default: the model's prior_sd, "
+                               f"{spec.hyperparameters.get('prior_sd', 'none')})")  # fmt: skip
         if spec.noise_fixed:
             parser.add_argument("--noise-sd", type=common.positive_number,
                                 help="fixed noise sd sigma (default: least-squares residual sd)")  # fmt: skip
@@ -70,8 +75,12 @@ def options(spec: ModelSpec):
 
 
 def _reference_doc(spec: ModelSpec) -> str:
-    doc = (spec.reference_penalty.__doc__ or "") if spec.reference_penalty else ""
-    return doc.strip().split("\n")[0].rstrip(".:") or "none; required"
+    """The reference penalty in words: the first line of its docstring; a callable without one (a
+    lambda) is "the model's reference_penalty"; no reference penalty: the option is required."""
+    if spec.reference_penalty is None:
+        return "none; required"
+    doc = (spec.reference_penalty.__doc__ or "").strip().split("\n")[0].rstrip(".:")
+    return doc or "the model's reference_penalty"
 
 
 def reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
@@ -109,17 +118,30 @@ def reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
 
 
 PRIOR_RANGE = (1e-100, 1e100)
+# Name endings that make a hyper-parameter of a model without a twin a width (sd or scale).
+WIDTH_NAMES = ("sd", "scale", "tau", "sigma", "b", "std", "width")
 
 
-def check_prior_values(penalty: dict, values: dict) -> None:
-    """Refuse prior widths a sampler cannot represent (their squares overflow or underflow)."""
+def is_width(spec: ModelSpec, name: str) -> bool:
+    """Whether the prior value ``name`` is a width: every value of a twin's penalty -> prior
+    mapping is one (a penalty sets a prior's sd or scale); a hyper-parameter of a model without a
+    twin is one when its name, or its last ``_``-separated part, is in :data:`WIDTH_NAMES`
+    (``prior_sd``, ``laplace_scale``, ``tau``); any other (``prior_mean``) is a location."""
+    return spec.has_twin or name.lower().rpartition("_")[2] in WIDTH_NAMES
+
+
+def check_prior_values(spec: ModelSpec, penalty: dict, values: dict) -> None:
+    """Refuse prior values a sampler cannot represent: a width (:func:`is_width`) outside
+    :data:`PRIOR_RANGE` (its square overflows or underflows), any value that is not finite."""
     for name, value in values.items():
-        if not PRIOR_RANGE[0] <= value <= PRIOR_RANGE[1]:
-            where = penalty_label(penalty) if penalty else "the given values"
+        where = penalty_label(penalty) if penalty else "the given values"
+        if is_width(spec, name) and not PRIOR_RANGE[0] <= value <= PRIOR_RANGE[1]:
             raise InputError(
                 f"{where} gives {name} = {value:.3g}: out of range for a prior width "
                 f"[{PRIOR_RANGE[0]:g}, {PRIOR_RANGE[1]:g}]"
             )
+        if not np.isfinite(value):
+            raise InputError(f"{where} gives {name} = {value:.3g}: a prior value must be finite")
 
 
 # --- sections -------------------------------------------------------------------------------------
@@ -147,8 +169,8 @@ def _setup(spec: ModelSpec):
                 f"Estimator: minimise {spec.objective}\nBayes:     {spec.prior}\nMapping:   {spec.mapping}",
             )  # fmt: skip
         else:
-            page.claim("The posterior mode (certified) and the whole posterior of a model with no "
-                       "scikit-learn twin.", f"Bayes:     {spec.prior}")  # fmt: skip
+            page.claim("The posterior mode (certified) and the whole posterior of the model.",
+                       f"Bayes:     {spec.prior}")  # fmt: skip
         page.heading("Data and model")
         names = res["feature_names"]
         page.text(f"Data: `{user(res['data_source'])}`, {res['n_obs']} rows, {len(names)} features "
@@ -222,7 +244,7 @@ def _check1(spec: ModelSpec):
         if spec.exact_mode:
             results["exact_coef"] = sweep["exact"]
         estimator = spec.twins[0].name if spec.twins else "scikit-learn"
-        run.verify(verdicts.agreement(
+        results["agreement"] = run.verify(verdicts.agreement(
             f"MAP = {estimator} on {len(grid)} penalties (relative L-inf"
             + (", same zero set" if spec.l1_terms else "") + ")",
             float(np.max(results["max_rel_diff"])), BOUND[spec.likelihood],
@@ -299,7 +321,7 @@ def _check1(spec: ModelSpec):
                   if len(spec.penalty_names) > 1 else "")  # fmt: skip
         page.figure("path.png", f"Coefficients along the penalty grid{panels}: sklearn (red "
                     "dashes) and the PyMC MAP (black dots); the dotted line marks the reference "
-                    "penalty, where the posterior is shown.")  # fmt: skip
+                    "penalty, where the posterior is shown.", observe=res["agreement"])  # fmt: skip
 
     return Section("MAP vs scikit-learn on the penalty grid", compute, figures, page)
 
@@ -359,9 +381,19 @@ def _check2(spec: ModelSpec):
             post["z_vs_exact"] = (mean - post["exact_mean"]) / post["mcse_mean"]
             post["max_abs_z_vs_exact"] = float(np.max(np.abs(post["z_vs_exact"])))
             run.check("NUTS vs exact", verdicts.mcmc_vs_exact(post["max_abs_z_vs_exact"], Z_FLAG))
-        post["signs"] = run.adds(
-            verdicts.signs(run.results["feature_names"], post["prob_positive"])
+        names = run.results["feature_names"]
+        post["signs"] = run.adds(verdicts.signs(names, post["prob_positive"]))
+        post["mode_vs_mean"] = run.adds(
+            verdicts.mode_vs_mean(names, mean, mode, sd, post["mcse_mean"], _estimator(spec))
         )
+        if {"prior_sd", "laplace_scale"} <= set(values):
+            post["effective_prior"] = run.adds(verdicts.effective_prior(
+                values["prior_sd"], values["laplace_scale"], float(np.median(np.abs(mean)))
+            ))  # fmt: skip
+        post.update(_shapes(names, intervals.draws(dt, spec.coefficients).values,
+                            post["ess_bulk"]))  # fmt: skip
+        if spec.likelihood == "gaussian" and spec.noise == "unknown":
+            post["noise_posterior"] = _noise_posterior(spec, dt, fit.point)
         return {"posterior": post}
 
     def figures(run: Run) -> None:
@@ -388,14 +420,17 @@ def _check2(spec: ModelSpec):
         fig.supxlabel(coefficient_label(spec.likelihood))
         fig.supylabel("posterior density")
         legend_below(fig, axes[0], ncol=6, offset=-0.1)
-        fig.suptitle("Posterior of each coefficient: the estimator reports only its mode")
+        fig.suptitle("Posterior of each coefficient: the estimator reports only its mode"
+                     if spec.has_twin else "Posterior of each coefficient, with its mode (MAP)")  # fmt: skip
         save(fig, run.out / "posterior_densities.png")
 
     def page(page: report.Page, results: dict) -> None:
         res, post = results, results["posterior"]
         where = penalty_label(post["penalty"] or post["prior_values"])
-        page.heading(f"Check 2: the posterior at {where}")
-        page.text(f"Reference from {user(res['reference_source'])}. Mode (the estimator), mean and median of "
+        page.heading(
+            f"Check 2: the posterior at {where}" if spec.has_twin else f"The posterior at {where}"
+        )
+        page.text(f"Reference from {user(res['reference_source'])}. Mode" + (" (the estimator)" if spec.has_twin else " (MAP)") + ", mean and median of "
                   f"each coefficient, the suite's {intervals.PROB:.0%} {intervals.KIND.upper()}, the "
                   "posterior probability that the weight is positive, the mean effect of a one-sd change "
                   "of the feature (coefficients are per unit of the feature), and "
@@ -413,24 +448,75 @@ def _check2(spec: ModelSpec):
         flags = [exact and abs(post["z_vs_exact"][j]) > Z_FLAG for j in range(len(rows))]
         page.table(header, rows, flags)
         page.figure("posterior_densities.png", "Each coefficient's posterior (NUTS) with its mode "
-                    "(the estimator, black), sklearn (red dashes), mean (blue), median (purple)"
-                    + (" and the exact density (green)." if exact else "."))  # fmt: skip
+                    + ("(the estimator, black), sklearn (red dashes)" if spec.has_twin else "(MAP, black)")
+                    + ", mean (blue), median (purple)" + (" and the exact density (green)." if exact else "."),
+                    observe=_shape_observation(post))  # fmt: skip
+        if "noise_posterior" in post:
+            _noise_table(page, post["noise_posterior"])
 
-    return Section("NUTS at the reference penalty", compute, figures, page)
+    where = "the reference penalty" if spec.has_twin else "the model's hyperparameters"
+    return Section(f"NUTS at {where}", compute, figures, page)
+
+
+def _estimator(spec: ModelSpec) -> str | None:
+    """The point estimate that reports the mode, in words (None for a model with no twin)."""
+    if not spec.has_twin:
+        return None
+    return f"scikit-learn's {spec.twins[0].name}" if spec.twins else "scikit-learn's estimator"
+
+
+def _shapes(names: list[str], draws: np.ndarray, ess: np.ndarray) -> dict:
+    """Each coefficient's posterior skewness with its Monte Carlo standard error sqrt(6 / ESS)
+    (the sd of a sample skewness of ESS independent Gaussian draws), and the shape verdict of the
+    coefficient farthest beyond its bound (``shape``) with the count of skewed ones."""
+    skewness = stats.skew(draws, axis=0)
+    se = np.sqrt(6 / np.asarray(ess, float))
+    each = [verdicts.shape(n, g, e) for n, g, e in zip(names, skewness, se, strict=True)]
+    worst = max(each, key=lambda v: abs(v["value"]) / v["threshold"])
+    return {"skewness": skewness, "skewness_se": se, "shape": worst,
+            "n_skewed": sum(v["outcome"] != "gaussian" for v in each)}  # fmt: skip
+
+
+def _shape_observation(post: dict) -> str:
+    """The "Observe:" line of the posterior densities: how many are skewed, and the most."""
+    if post["n_skewed"]:
+        return (f"{post['n_skewed']} of {len(post['skewness'])} posteriors are skewed beyond "
+                f"their bound; the most: {report.sentence(post['shape'])}.")  # fmt: skip
+    return f"No posterior is skewed beyond its bound; the most skewed: {report.sentence(post['shape'])}."
+
+
+def _noise_posterior(spec: ModelSpec, dt, point: dict) -> dict:
+    """The free noise sd's posterior summary (the suite's interval) and its MAP."""
+    name = spec.noise_variable
+    summary = intervals.summary(dt, [name])
+    low, high = intervals.columns()
+    row = summary.iloc[0]
+    return {"variable": name, "map": float(np.asarray(point[name])),
+            "mean": float(row["mean"]), "median": float(dt["posterior"][name].median()),
+            "sd": float(row["sd"]), "hdi_94_low": float(row[low]), "hdi_94_high": float(row[high]),
+            "mcse_mean": float(row["mcse_mean"]), "r_hat": float(row["r_hat"]),
+            "ess_bulk": float(row["ess_bulk"])}  # fmt: skip
+
+
+# How a MAP of a constrained parameter is to be read (MAPSolver's convention).
+MAP_CONVENTION = (
+    "The MAP of a positive parameter is the mode of its own density: the solver maximises the "
+    "log posterior in the constrained space, without the log-Jacobian of the log transform NUTS "
+    "samples in, so it is sigma's mode, not exp of log sigma's mode."
+)
+
+
+def _noise_table(page: report.Page, noise: dict) -> None:
+    page.text(f"The noise sd `{noise['variable']}` (free, sigma unknown). {MAP_CONVENTION}")
+    page.table(["parameter", "MAP", "mean", "median", "sd", *intervals.labels(), "r_hat", "ESS bulk"],
+               [[noise["variable"], noise["map"], noise["mean"], noise["median"], noise["sd"],
+                 noise["hdi_94_low"], noise["hdi_94_high"], noise["r_hat"], noise["ess_bulk"]]])  # fmt: skip
 
 
 def _hides(spec: ModelSpec):
     def page(page: report.Page, results: dict) -> None:
         post, names = results["posterior"], results["feature_names"]
-        shift = np.abs(post["mean_minus_mode_in_sd"])
-        worst = int(np.argmax(shift))
-        items = [
-            report.sentence(post["signs"]),
-            f"**Mode is not mean.** The largest gap is {user(names[worst])}: mean - mode = "
-            f"{post['mean_minus_mode_in_sd'][worst]:+.2f} posterior sd"
-            + (" (a Gaussian posterior: mode = mean up to Monte Carlo error)." if spec.exact_posterior
-               else "; the estimator reports the mode only."),
-        ]  # fmt: skip
+        items = [report.sentence(post["signs"]), report.sentence(post["mode_vs_mean"])]
         zeros = int(np.sum(np.asarray(post["map"]) == 0))
         if spec.l1_terms and zeros:
             items.append(
@@ -442,21 +528,11 @@ def _hides(spec: ModelSpec):
             items.append(
                 f"**No zeros at this penalty.** The L1 term can set coefficients exactly to zero, "
                 f"but at {penalty_label(post['penalty'] or post['prior_values'])} none of the {len(names)} MAP "
-                "coefficients is zero (Check 1's grid shows where the zeros start)."
+                "coefficients is zero"
+                + (" (Check 1's grid shows where the zeros start)." if spec.has_twin else ".")
             )
-        values = post["prior_values"]
-        if {"prior_sd", "laplace_scale"} <= set(values):
-            # -log prior per weight: w^2 / (2 tau^2) + |w| / b; the Laplace term is the larger one
-            # only for |w| < 2 tau^2 / b.
-            crossover = 2 * values["prior_sd"] ** 2 / values["laplace_scale"]
-            typical = float(np.median(np.abs(post["mean"])))
-            kind = "Gaussian" if crossover < typical else "Laplace"
-            items.append(
-                f"**Which prior is it, really?** Normal tau = {values['prior_sd']:.4g}, Laplace b = "
-                f"{values['laplace_scale']:.4g}: the Laplace term |w| / b outweighs the Normal term "
-                f"w^2 / (2 tau^2) only for |w| < 2 tau^2 / b = {crossover:.3g}, while the median "
-                f"|posterior mean| is {typical:.3g}. The prior is effectively {kind} here."
-            )
+        if "effective_prior" in post:
+            items.append(report.sentence(post["effective_prior"]))
         page.heading("What the point estimate hides")
         page.bullets(items)
 
@@ -467,7 +543,8 @@ def _load(spec: ModelSpec):
     def page(page: report.Page, results: dict) -> None:
         page.heading("Load the posterior yourself")
         page.load_snippet("posterior.nc", spec.posterior_variables(),
-                          "reproduces the table of Check 2")  # fmt: skip
+                          "reproduces the table of Check 2" if spec.has_twin
+                          else "reproduces the posterior tables")  # fmt: skip
 
     return Section(page=page)
 
@@ -510,7 +587,7 @@ def penalty_experiment(
             validate(run)
         md = model_data(spec, run.data, getattr(run.args, "noise_sd", None))
         penalty, values, source = reference_point(run, spec, md)
-        check_prior_values(penalty, values)
+        check_prior_values(spec, penalty, values)
         model = build_model(spec, md, values)
         run.state.update(md=md, penalty=penalty, values=values, source=source, model=model)
 
@@ -518,7 +595,12 @@ def penalty_experiment(
     return Experiment(
         name=spec.name,
         title=title or spec.title,
-        description=f"{spec.title}: MAP vs scikit-learn, and the posterior.",
+        description=f"{spec.title}: "
+        + (
+            "MAP vs scikit-learn, and the posterior."
+            if spec.has_twin
+            else "the certified MAP and the posterior."
+        ),  # fmt: skip
         sections=(
             _setup(spec),
             *checks,

@@ -111,7 +111,12 @@ def test_logistic_predictive_checks_are_saved_and_reproducible(run_quick):
     for name in ("ppc_pava.png", "loo_pava.png"):
         assert (out / name).stat().st_size > 0
     dt = az.from_netcdf(out / "posterior.nc")
-    assert {"log_likelihood", "observed_data", "posterior_predictive"} <= set(dt.children)
+    assert {"log_likelihood", "observed_data", "posterior_predictive", "prior"} <= set(dt.children)
+    # the prior group holds w's draws from Normal(0, tau) at the reference tau: sd within 4 sd of
+    # a sample sd's error (30 x 500 draws, relative sd of a sample sd ~ 1 / sqrt(2 n))
+    prior_w = dt["prior"]["w"].values.ravel()
+    tau = results["posterior"]["prior_values"]["prior_sd"]
+    assert abs(prior_w.std() / tau - 1) < 4 / np.sqrt(2 * prior_w.size)
     # the saved log likelihood is the Bernoulli-logit one of the saved draws (rounding only)
     y = dt["observed_data"]["y"].values
     X = default_dataset(get_model("logistic")).X
