@@ -351,8 +351,9 @@ def memory_scaling(rows: Sequence[float], memory: Sequence[float]) -> dict:
     if len(rows) < 2:
         return _verdict("memory_scaling", "unmeasured", INFO, math.nan, MEMORY_SLOPE_BOUNDED,
                         rows=[float(r) for r in rows], memory=[float(m) for m in memory])  # fmt: skip
-    first, last = int(min(range(len(rows)), key=rows.__getitem__)), int(
-        max(range(len(rows)), key=rows.__getitem__)
+    first, last = (
+        int(min(range(len(rows)), key=rows.__getitem__)),
+        int(max(range(len(rows)), key=rows.__getitem__)),
     )
     row_growth, memory_growth = rows[last] / rows[first], memory[last] / memory[first]
     slope = math.log(memory_growth) / math.log(row_growth)
