@@ -12,12 +12,12 @@
    for PyMC). And the MAP grid against scikit-learn: the first alpha with the compile, then per
    alpha.
 
-3. The Bayesian twin (models.twin): the exact ridge twin's fit (mode, Student-t posterior, draws)
+3. The Bayesian twin (models.twin.estimator): the exact ridge twin's fit (mode, Student-t posterior, draws)
    against ``BayesianRidge.fit`` on n = 10^5, p = 100; and a 5-fold ``cross_val_score`` of a NUTS
    twin with its compiled model reused across folds against the same with a compile per fold.
 4. Fresh processes: a bad-input answer against the heavy imports it no longer waits for; nutpie's
    compile with PyTensor's on-disk caches cold (an empty ``base_compiledir``) and warm, and a
-   second same-graph model in the same process (``models.inference.COMPILED``).
+   second same-graph model in the same process (``models.inference.engines.COMPILED``).
 
 Writes reports/bench/results.json. Timings vary from run to run; no test asserts on them.
 """
@@ -41,8 +41,8 @@ from sklearn.linear_model import Ridge
 
 from benchmarks import write_results
 from models import ridge
-from models.data import arrays, noise_estimate
-from models.inference import COMPILED, MAPSolver, PosteriorSampler
+from models.core.data import arrays, noise_estimate
+from models.inference.engines import COMPILED, MAPSolver, PosteriorSampler
 
 logging.getLogger("pymc").setLevel(logging.ERROR)
 ALPHAS = np.logspace(-4, 6, 31)
@@ -94,7 +94,7 @@ def twin_benchmarks() -> dict:
     from sklearn.linear_model import BayesianRidge, Lasso
     from sklearn.model_selection import cross_val_score
 
-    from models import twin
+    from models.twin import estimator as twin
 
     rng = np.random.default_rng(0)
     X_big = rng.standard_normal((100_000, 100))
@@ -140,8 +140,8 @@ REPO = Path(__file__).resolve().parents[1]
 COMPILE_PROBE = """
 import sys, time
 from models import get_model
-from models.data import build_model, default_dataset, model_data
-from models.inference import PosteriorSampler
+from models.core.data import build_model, default_dataset, model_data
+from models.inference.engines import PosteriorSampler
 spec = get_model("ridge")
 md = model_data(spec, default_dataset(spec))
 seconds = []

@@ -34,7 +34,7 @@ def measure_pass(rows: int) -> dict:
     import dask.array as da
     from dask.distributed import Client, LocalCluster
 
-    from models.stats import dask_statistics
+    from models.scale.statistics import dask_statistics
 
     with (
         LocalCluster(
@@ -69,8 +69,8 @@ def measure_sklearn(rows: int, name: str) -> dict:
 
 def measure_gradient(rows: int) -> dict:
     from models import ridge
-    from models.base import ModelData
-    from models.stats import GaussianStatistics
+    from models.core.base import ModelData
+    from models.scale.statistics import GaussianStatistics
 
     X, y = _in_memory(rows)
     names = tuple(f"x{j}" for j in range(P))

@@ -8,7 +8,7 @@ import sys
 import time
 
 from experiments.runner import run_named, sigterm_as_interrupt
-from models.base import InputError
+from models.core.base import InputError
 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 

@@ -20,11 +20,12 @@ from experiments import common, intervals, report, verdicts
 from experiments.report import user
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import COLORS, LINESTYLES, plt, save
-from models import evidence, ridge
-from models.base import InputError
-from models.data import arrays, noise_estimate
-from models.inference import PosteriorSampler
-from models.lazy import lazy
+from models import ridge
+from models.core.base import InputError
+from models.core.data import arrays, noise_estimate
+from models.core.lazy import lazy
+from models.exact import evidence
+from models.inference.engines import PosteriorSampler
 
 az = lazy("arviz")
 special = lazy("scipy.special")

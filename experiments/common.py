@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from experiments.output import check_output_dir
-from models.base import InputError
-from models.data import Dataset, standardized_dataset
+from models.core.base import InputError
+from models.core.data import Dataset, standardized_dataset
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Up to this many rows x draws, a page saves the pointwise groups (log_likelihood, replicated data)

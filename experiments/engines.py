@@ -20,9 +20,9 @@ from experiments.family import Z_FLAG
 from experiments.runner import Card, Experiment, Run, Section
 from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, plt, save
 from models import REGISTRY
-from models.data import reference_setup
-from models.inference import MAPSolver, PosteriorSampler, fit_advi
-from models.lazy import lazy
+from models.core.data import reference_setup
+from models.core.lazy import lazy
+from models.inference.engines import MAPSolver, PosteriorSampler, fit_advi
 
 az = lazy("arviz")
 patches = lazy("matplotlib.patches")

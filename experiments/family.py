@@ -4,7 +4,7 @@ For a model with a scikit-learn twin: Check 1, MAP = scikit-learn on a penalty g
 closed form where the spec has one); Check 2, the full posterior at the reference penalty, graded
 against the exact posterior where the spec has one, with mode, mean and median side by side. A model
 without a twin gets the certified MAP and the posterior at its hyper-parameters. Everything is
-driven by the :class:`~models.base.ModelSpec`; ``python -m experiments NAME`` runs it for any model
+driven by the :class:`~models.core.base.ModelSpec`; ``python -m experiments NAME`` runs it for any model
 in the registry, and a dedicated experiment adds its own sections with :func:`penalty_experiment`.
 """
 
@@ -27,10 +27,10 @@ from experiments.style import (
     posterior_panel,
     save,
 )
-from models.base import InputError, ModelSpec
-from models.data import build_model, model_data
-from models.inference import MAPSolver, PosteriorSampler
-from models.lazy import lazy
+from models.core.base import InputError, ModelSpec
+from models.core.data import build_model, model_data
+from models.core.lazy import lazy
+from models.inference.engines import MAPSolver, PosteriorSampler
 
 stats = lazy("scipy.stats")
 

@@ -7,7 +7,7 @@ reruns a snippet gets the page's numbers (ArviZ 1.x's own default is an 89% ETI)
 
 from __future__ import annotations
 
-from models.lazy import lazy
+from models.core.lazy import lazy
 
 az = lazy("arviz")
 stats = lazy("scipy.stats")

@@ -1,7 +1,7 @@
 """Experiment ``knobs``: every library's regularisation knob is a prior width.
 
 The seed's formula first (a penalty lambda ||w||^2 on the negative log-likelihood is the prior
-w_j ~ Normal(0, tau) with lambda = 1 / (2 tau^2)), then the table of :data:`models.knobs.KNOBS`
+w_j ~ Normal(0, tau) with lambda = 1 / (2 tau^2)), then the table of :data:`models.twin.knobs.KNOBS`
 with each row's derivation, then the numeric checks this run makes against the libraries installed
 here, and the one trap to know: decoupled weight decay (AdamW) is not a prior.
 
@@ -16,10 +16,10 @@ from experiments import report, verdicts
 from experiments.runner import Card, Experiment, Run, Section
 from experiments.style import COLORS, plt, save
 from models import lasso, logistic, ridge
-from models.data import DATASETS, arrays
-from models.inference import MAPSolver
-from models.knobs import KNOBS, get_knob, nll_lambda_to_prior_sd
-from models.lazy import lazy
+from models.core.data import DATASETS, arrays
+from models.core.lazy import lazy
+from models.inference.engines import MAPSolver
+from models.twin.knobs import KNOBS, get_knob, nll_lambda_to_prior_sd
 
 optimize = lazy("scipy.optimize")
 stats = lazy("scipy.stats")

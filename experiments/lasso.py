@@ -19,9 +19,9 @@ from experiments.family import penalty_experiment
 from experiments.runner import Card, Run, Section
 from experiments.style import COLORS, coefficient_label, plt, save
 from models import lasso, ridge
-from models.data import arrays, noise_estimate
-from models.inference import PosteriorSampler
-from models.lazy import lazy
+from models.core.data import arrays, noise_estimate
+from models.core.lazy import lazy
+from models.inference.engines import PosteriorSampler
 
 az = lazy("arviz")
 optimize = lazy("scipy.optimize")

@@ -20,10 +20,10 @@ from experiments.report import user
 from experiments.runner import Card, Run, Section
 from experiments.style import COLORS, coefficient_label, plt, save
 from models import logistic
-from models.base import InputError
-from models.data import arrays
-from models.inference import PosteriorSampler
-from models.lazy import lazy
+from models.core.base import InputError
+from models.core.data import arrays
+from models.core.lazy import lazy
+from models.inference.engines import PosteriorSampler
 
 az = lazy("arviz")
 xr = lazy("xarray")

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from models.base import InputError
+from models.core.base import InputError
 
 MARKER = ".secretly-bayesian-report"
 _RENAME_ATTEMPTS = 50

@@ -5,7 +5,7 @@ other library's units.
 
 Prints tau (the prior sd of each weight), the belief in words (each weight has prior probability
 0.94 of lying within +-1.88 tau),
-and the same belief as each other knob of the same likelihood (:data:`models.knobs.KNOBS`).
+and the same belief as each other knob of the same likelihood (:data:`models.twin.knobs.KNOBS`).
 Bad input (unknown knob, missing ``--n`` or ``--noise-sd`` where the mapping needs them, a
 non-positive value) is one ``error:`` line and exit 2.
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from experiments import common
-from models.knobs import KNOBS, get_knob
-from models.lazy import lazy
+from models.core.lazy import lazy
+from models.twin.knobs import KNOBS, get_knob
 
 stats = lazy("scipy.stats")
 

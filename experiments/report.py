@@ -19,8 +19,8 @@ import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from experiments import intervals
-from models.inference import BFMI_MIN, ESS_MIN, R_HAT_MAX
-from models.inference import sampling_diagnostics as sampling_diagnostics  # re-exported
+from models.inference.engines import BFMI_MIN, ESS_MIN, R_HAT_MAX
+from models.inference.engines import sampling_diagnostics as sampling_diagnostics  # re-exported
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

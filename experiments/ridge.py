@@ -26,11 +26,12 @@ from experiments.style import (
     plt,
     save,
 )
-from models import evidence, ridge
-from models.data import arrays, noise_estimate
-from models.inference import MAPSolver, PosteriorSampler
-from models.lazy import lazy
-from models.stats import pointwise_log_likelihood
+from models import ridge
+from models.core.data import arrays, noise_estimate
+from models.core.lazy import lazy
+from models.exact import evidence
+from models.inference.engines import MAPSolver, PosteriorSampler
+from models.scale.statistics import pointwise_log_likelihood
 
 az = lazy("arviz")
 xr = lazy("xarray")
@@ -72,7 +73,7 @@ def evidence_page(page: report.Page, results: dict) -> None:
     page.verdict(ev["verdict"])
     page.text(f"The posterior above is shown at alpha = {alpha:.4g} ({user(results['reference_source'])}), "
               "the alpha at which Check 1 compares with scikit-learn. The exact log evidence of the "
-              "Gaussian model (closed form, `models/evidence.py`, sigma profiled at each alpha) is "
+              "Gaussian model (closed form, `models/exact/evidence.py`, sigma profiled at each alpha) is "
               f"{ev['log_evidence_shown']:.2f} there (sigma {ev['noise_sd_shown']:.4g}) and "
               f"{ev['log_evidence_max']:.2f} at its maximum alpha = {ev['alpha']:.4g} (sigma "
               f"{ev['noise_sd']:.4g}, the type-II maximum likelihood choice). The `lambda` experiment gives the "

@@ -33,10 +33,10 @@ from pathlib import Path
 
 from experiments import common, report, style, verdicts
 from experiments.output import atomic_output_dir
-from models import lazy
-from models.base import InputError, ModelSpec
-from models.data import DATASETS, Dataset, default_dataset
-from models.inference import CLOCK, COMPILED
+from models.core import lazy
+from models.core.base import InputError, ModelSpec
+from models.core.data import DATASETS, Dataset, default_dataset
+from models.inference.engines import CLOCK, COMPILED
 
 
 @dataclass
@@ -248,7 +248,7 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
     """Parse, validate, compute every section, write results.json, posteriors, figures and page.
 
     timings.json records the wall time of each step, and within it the seconds spent compiling
-    and sampling (``models.inference.CLOCK``), the figures and the writing, and the imports: the
+    and sampling (``models.inference.engines.CLOCK``), the figures and the writing, and the imports: the
     command line's own (``import_seconds``, before this call) and the heavy libraries', imported
     here once the input is checked (both zero after the process's first experiment).
     """

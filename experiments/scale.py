@@ -24,12 +24,17 @@ from experiments import common, intervals, report, verdicts
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import COLORS, plt, save
 from models import ridge
-from models.base import InputError, ModelData, Scaling
-from models.data import build_model
-from models.evidence import Spectrum, maximise_evidence
-from models.inference import MAPSolver, PosteriorSampler, sampling_diagnostics, set_data
-from models.lazy import lazy
-from models.stats import GaussianStatistics, dask_client, dask_statistics, statistics_values
+from models.core.base import InputError, ModelData, Scaling
+from models.core.data import build_model
+from models.core.lazy import lazy
+from models.exact.evidence import Spectrum, maximise_evidence
+from models.inference.engines import MAPSolver, PosteriorSampler, sampling_diagnostics, set_data
+from models.scale.statistics import (
+    GaussianStatistics,
+    dask_client,
+    dask_statistics,
+    statistics_values,
+)
 
 az = lazy("arviz")
 sp_stats = lazy("scipy.stats")

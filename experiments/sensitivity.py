@@ -20,11 +20,11 @@ from experiments.family import Z_FLAG
 from experiments.runner import Card, Experiment, Run, Section
 from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, plt, save
 from models import REGISTRY, ridge
-from models.base import ModelData, ModelSpec
-from models.data import DATASETS, arrays, noise_estimate, reference_setup
-from models.inference import PosteriorSampler
-from models.lazy import lazy
-from models.stats import pointwise_log_likelihood
+from models.core.base import ModelData, ModelSpec
+from models.core.data import DATASETS, arrays, noise_estimate, reference_setup
+from models.core.lazy import lazy
+from models.inference.engines import PosteriorSampler
+from models.scale.statistics import pointwise_log_likelihood
 
 az = lazy("arviz")
 pm = lazy("pymc")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.lazy import lazy
+from models.core.lazy import lazy
 
 
 def _configure_matplotlib() -> None:

@@ -16,8 +16,8 @@ import models
 from experiments import report, verdicts
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import COLORS, plt, save
-from models.data import default_dataset, model_data
-from models.lazy import lazy
+from models.core.data import default_dataset, model_data
+from models.core.lazy import lazy
 from models.ridge import ALPHA_GRID
 
 stats = lazy("scipy.stats")
@@ -27,7 +27,7 @@ metrics = lazy("sklearn.metrics")
 model_selection = lazy("sklearn.model_selection")
 pipeline = lazy("sklearn.pipeline")
 preprocessing = lazy("sklearn.preprocessing")
-models_twin = lazy("models.twin")
+models_twin = lazy("models.twin.estimator")
 logistic_experiment = lazy("experiments.logistic")
 
 PROB = 0.94

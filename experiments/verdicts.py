@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from models.lazy import lazy
+from models.core.lazy import lazy
 
 stats = lazy("scipy.stats")
 

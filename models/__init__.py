@@ -6,7 +6,7 @@ Models are registered as data and looked up by name::
     spec = get_model("ridge")
 
 To add a model, write one file in models/ that defines ``SPEC = ModelSpec(...)`` (the contract is
-in :mod:`models.base`) and add its module to ``_MODULES`` below. The registry is read on first use,
+in :mod:`models.core.base`) and add its module to ``_MODULES`` below. The registry is read on first use,
 so a model file that breaks the contract is reported as one line by the command-line tools.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import import_module
 
-from models.base import ContractError, InputError, L1Term, ModelData, ModelSpec
+from models.core.base import ContractError, InputError, L1Term, ModelData, ModelSpec
 
 _MODULES = (
     "models.ridge",

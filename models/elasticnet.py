@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.base import (
+from models.core.base import (
     InputError,
     L1Term,
     ModelData,
@@ -30,8 +30,8 @@ from models.base import (
     coords,
     positive,
 )
-from models.lazy import lazy
-from models.stats import normal_likelihood
+from models.core.lazy import lazy
+from models.scale.statistics import normal_likelihood
 
 pm = lazy("pymc")
 pt = lazy("pytensor.tensor")

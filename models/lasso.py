@@ -19,9 +19,9 @@ import dataclasses
 
 import numpy as np
 
-from models.base import L1Term, ModelData, ModelSpec, Twin, coords, positive
-from models.lazy import lazy
-from models.stats import normal_likelihood
+from models.core.base import L1Term, ModelData, ModelSpec, Twin, coords, positive
+from models.core.lazy import lazy
+from models.scale.statistics import normal_likelihood
 
 pm = lazy("pymc")
 linear_model = lazy("sklearn.linear_model")

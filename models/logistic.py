@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.base import ModelData, ModelSpec, Twin, coords, data_containers, positive
-from models.lazy import lazy
+from models.core.base import ModelData, ModelSpec, Twin, coords, data_containers, positive
+from models.core.lazy import lazy
 
 pm = lazy("pymc")
 linear_model = lazy("sklearn.linear_model")

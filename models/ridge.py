@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.base import (
+from models.core.base import (
     ConjugatePosterior,
     ModelData,
     ModelSpec,
@@ -31,8 +31,8 @@ from models.base import (
     data_containers,
     positive,
 )
-from models.lazy import lazy
-from models.stats import GaussianStatistics, normal_likelihood
+from models.core.lazy import lazy
+from models.scale.statistics import GaussianStatistics, normal_likelihood
 
 pm = lazy("pymc")
 linear_model = lazy("sklearn.linear_model")
@@ -89,7 +89,7 @@ def prior_sd_to_alpha(prior_sd: float, noise_sd: float) -> float:
 def build(data: ModelData) -> pm.Model:
     """Bayesian linear regression with a Normal prior on the weights and sigma fixed.
 
-    The likelihood is written in the sufficient statistics (:func:`models.stats.normal_likelihood`):
+    The likelihood is written in the sufficient statistics (:func:`models.scale.statistics.normal_likelihood`):
     O(p^2) per gradient whatever n. ``pm.Data`` containers: ``noise_sd`` (sigma, from
     ``data.noise_sd``), ``prior_sd`` (tau) and the statistics.
     """
@@ -173,7 +173,7 @@ def conjugate(
       ``S = sum_i weight_i r_i^2 + alpha ||w||^2`` at the mode and ``nu = n_+ - 1`` (rows of positive
       weight), and ``sigma^2 | y ~ InvGamma(nu / 2, S / 2)``.
 
-    Computed from the weighted sufficient statistics (:class:`models.stats.GaussianStatistics`).
+    Computed from the weighted sufficient statistics (:class:`models.scale.statistics.GaussianStatistics`).
 
     Parameters
     ----------

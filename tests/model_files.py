@@ -7,7 +7,7 @@ import numpy as np
 import pymc as pm
 from sklearn.linear_model import Ridge
 
-from models.base import ModelSpec, coords
+from models.core.base import ModelSpec, coords
 
 
 def build(data):

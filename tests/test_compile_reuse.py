@@ -15,8 +15,8 @@ import pymc as pm
 import pytest
 
 from models import get_model
-from models.data import build_model, default_dataset, model_data
-from models.inference import CompiledModels, PosteriorSampler, graph_of, same_graph
+from models.core.data import build_model, default_dataset, model_data
+from models.inference.engines import CompiledModels, PosteriorSampler, graph_of, same_graph
 from models.ridge import exact_posterior
 
 

@@ -11,16 +11,16 @@ import pytest
 from model_files import RIDGE_ORIGIN
 from scipy.optimize import brentq
 
-import models.inference
+import models.inference.engines
 from experiments.__main__ import main
-from models.inference import ConvergenceError, MAPSolver
+from models.inference.engines import ConvergenceError, MAPSolver
 
 # posteriordb's "blr" in spirit: no intercept, sigma unknown, Normal(0, 10) weights, raw scale.
 RAW_BLR = '''
 """Bayesian linear regression on the raw scale: no intercept, sigma ~ HalfNormal(10)."""
 import pymc as pm
 
-from models.base import ModelSpec, coords
+from models.core.base import ModelSpec, coords
 
 
 def build(data):
@@ -90,7 +90,7 @@ def test_map_known_answer_raw_scale_sigma_unknown(pinned_intercept):
 
 def test_map_that_stops_early_says_so(monkeypatch):
     X, y = raw_problem()
-    monkeypatch.setattr(models.inference, "MAX_ITERATIONS", 2)
+    monkeypatch.setattr(models.inference.engines, "MAX_ITERATIONS", 2)
     fit = MAPSolver(raw_model(X, y, False)).solve()
     assert not fit.converged and "DID NOT CONVERGE" in fit.message
     with pytest.raises(ConvergenceError):
@@ -134,7 +134,7 @@ BLR = '''
 """posteriordb's blr: y ~ Normal(Xw, sigma), w_j ~ Normal(prior_mean, prior_sd), sigma ~ HalfNormal(10)."""
 import pymc as pm
 
-from models.base import ModelSpec, coords
+from models.core.base import ModelSpec, coords
 
 
 def build(data):
@@ -194,7 +194,7 @@ def test_help_of_a_lambda_reference_penalty(add_model, capsys):
 
 def test_prior_locations_are_not_widths():
     from experiments.family import check_prior_values
-    from models.base import InputError, ModelSpec
+    from models.core.base import InputError, ModelSpec
 
     spec = ModelSpec(name="t", title="t", prior="p", likelihood="gaussian", build=lambda d: d)
     check_prior_values(spec, {}, {"prior_mean": -1e200, "prior_sd": 10.0})  # any finite location
@@ -208,7 +208,7 @@ def test_prior_locations_are_not_widths():
 BROKEN = {
     "no coefficients": ('''
 import pymc as pm
-from models.base import ModelSpec
+from models.core.base import ModelSpec
 
 def build(data):
     with pm.Model() as model:
@@ -220,7 +220,7 @@ SPEC = ModelSpec(name="broken", title="b", prior="p", likelihood="gaussian", bui
 ''', "no free variable 'w'"),
     "old build signature": ('''
 import pymc as pm
-from models.base import ModelSpec
+from models.core.base import ModelSpec
 
 def build(X, y, feature_names):
     return pm.Model()
@@ -229,7 +229,7 @@ SPEC = ModelSpec(name="broken", title="b", prior="p", likelihood="gaussian", bui
 ''', "build must take one argument"),
     "twin without mapping": ('''
 from sklearn.linear_model import Ridge
-from models.base import ModelSpec
+from models.core.base import ModelSpec
 
 SPEC = ModelSpec(name="broken", title="b", prior="p", likelihood="gaussian", build=lambda d: None,
                  sklearn=lambda pen, data: Ridge())
@@ -255,8 +255,8 @@ import numpy as np
 from experiments.runner import Card, Experiment, Section
 from experiments.style import save
 from models import ridge
-from models.data import model_data
-from models.inference import MAPSolver
+from models.core.data import model_data
+from models.inference.engines import MAPSolver
 
 
 def compute(run):

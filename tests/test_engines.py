@@ -9,8 +9,8 @@ from scipy import stats
 
 from experiments.engines import Marginals, grade, w1_gaussian_draws, w1_gaussians, wasserstein
 from models import ridge
-from models.data import arrays
-from models.inference import MAPSolver
+from models.core.data import arrays
+from models.inference.engines import MAPSolver
 
 
 def test_laplace_equals_exact_posterior_for_ridge(diabetes):

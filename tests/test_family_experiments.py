@@ -8,7 +8,7 @@ import pytest
 
 from experiments.__main__ import main
 from models import get_model
-from models.data import default_dataset
+from models.core.data import default_dataset
 
 CONTRACT = ["feature_names", "penalties", "sklearn_coef", "map_coef", "max_rel_diff", "posterior"]
 
@@ -78,7 +78,7 @@ def test_forest_points_are_the_estimators_and_the_exact_interval_is_centred(run_
 def test_bayesian_lasso_joint_mode_is_the_model_mode(diabetes):
     """The profiled mode maximises the PyMC model's own log density (perturbations only lower it)."""
     from experiments.lasso import joint_mode
-    from models.data import arrays
+    from models.core.data import arrays
     from models.lasso import build_bayesian_lasso
 
     X, y, names = diabetes

@@ -16,8 +16,8 @@ import pytest
 from experiments.__main__ import main
 from experiments.common import read_csv
 from experiments.output import MARKER
-from models.base import InputError
-from models.data import standardize
+from models.core.base import InputError
+from models.core.data import standardize
 
 HEADER_Y = "a,b,y\n"
 ROWS = "".join(f"{i},{(i * 7) % 5},{2 * i + (i % 3)}\n" for i in range(1, 13))

@@ -8,9 +8,9 @@ import pytest
 
 from experiments import knobs
 from experiments.__main__ import main
-from models.base import InputError
-from models.data import arrays
-from models.knobs import KNOBS, get_knob, nll_lambda_to_prior_sd
+from models.core.base import InputError
+from models.core.data import arrays
+from models.twin.knobs import KNOBS, get_knob, nll_lambda_to_prior_sd
 
 
 @pytest.mark.parametrize("check", list(knobs.BOUNDS))

@@ -8,7 +8,8 @@ import pytest
 from scipy import integrate, stats
 from sklearn.linear_model import BayesianRidge
 
-from models import evidence, ridge
+from models import ridge
+from models.exact import evidence
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from experiments.__main__ import main
 from experiments.output import MARKER, atomic_output_dir
-from models.base import InputError
+from models.core.base import InputError
 
 
 def _refused(argv, capsys) -> str:

@@ -7,9 +7,9 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from models import REGISTRY, elasticnet, get_model, lasso, logistic
-from models.base import InputError
-from models.data import arrays, noise_estimate
-from models.inference import MAPSolver
+from models.core.base import InputError
+from models.core.data import arrays, noise_estimate
+from models.inference.engines import MAPSolver
 
 # scikit-learn run at tol=1e-12 and our proximal Newton both reach ~1e-11 relative here (measured);
 # 1e-6 is the acceptance bound of the suite, far above solver noise.

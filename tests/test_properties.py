@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from models import elasticnet, lasso, logistic, ridge
-from models.data import arrays
-from models.inference import MAPSolver
+from models.core.data import arrays
+from models.inference.engines import MAPSolver
 
 # No shrinking phase: a counterexample is reported as drawn, without minutes of shrinking in CI.
 PROFILE = settings(

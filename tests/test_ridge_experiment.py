@@ -61,7 +61,7 @@ def test_heldout_rows_are_predicted_without_themselves(run_quick):
     from sklearn.model_selection import KFold
 
     from experiments.ridge import HELDOUT_FOLDS
-    from models.data import DATASETS, noise_estimate
+    from models.core.data import DATASETS, noise_estimate
     from models.ridge import ALPHA_GRID
 
     _, results = run_quick("ridge")

@@ -8,9 +8,9 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from models import get_model, ridge
-from models.base import InputError
-from models.data import arrays, noise_estimate
-from models.inference import MAPSolver, PosteriorSampler
+from models.core.base import InputError
+from models.core.data import arrays, noise_estimate
+from models.inference.engines import MAPSolver, PosteriorSampler
 
 ALPHAS = np.logspace(-4, 6, 25)
 

@@ -17,11 +17,11 @@ import pytest
 from experiments import scale
 from experiments.__main__ import main
 from models import ridge
-from models.base import ModelData
-from models.data import build_model
-from models.evidence import Spectrum
-from models.inference import MAPSolver, PosteriorSampler
-from models.stats import GaussianStatistics, dask_client, dask_statistics
+from models.core.base import ModelData
+from models.core.data import build_model
+from models.exact.evidence import Spectrum
+from models.inference.engines import MAPSolver, PosteriorSampler
+from models.scale.statistics import GaussianStatistics, dask_client, dask_statistics
 
 N, P = 6_000, 20
 

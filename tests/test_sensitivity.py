@@ -10,8 +10,8 @@ from scipy import stats
 from experiments.__main__ import main
 from experiments.sensitivity import power_scaling
 from models import ridge
-from models.data import arrays
-from models.inference import PosteriorSampler
+from models.core.data import arrays
+from models.inference.engines import PosteriorSampler
 
 
 def test_power_scaling_uses_the_sampled_prior(diabetes):

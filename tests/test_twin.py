@@ -28,9 +28,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import models.twin as twin_module
+import models.twin.estimator as twin_module
 from models import get_model
-from models.twin import BayesianTwin, SamplingWarning, bayesian
+from models.twin.estimator import BayesianTwin, SamplingWarning, bayesian
 
 QUICK = {"draws": 100, "tune": 100, "chains": 2}  # the checks test the API, not the posterior
 LOGISTIC_CV = {
@@ -79,7 +79,7 @@ def expected_failed_checks(estimator) -> dict[str, str]:
     return failed
 
 
-@pytest.mark.filterwarnings("ignore::models.twin.SamplingWarning")
+@pytest.mark.filterwarnings("ignore::models.twin.estimator.SamplingWarning")
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(CHECKED, expected_failed_checks=expected_failed_checks)
 def test_scikit_learn_estimator_checks(estimator, check):
@@ -109,7 +109,7 @@ def relative_error(a, b) -> float:
 
 def grid(name: str, X, y, n: int) -> list[dict]:
     """The experiments' penalty grid for the registered model ``name``."""
-    from models.base import ModelData
+    from models.core.base import ModelData
 
     spec = get_model(name)
     return spec.penalty_grid(ModelData(X, y, tuple(f"x{j}" for j in range(X.shape[1]))), n)
@@ -141,7 +141,7 @@ def test_cv_estimators_use_their_own_choice(diabetes, cancer):
     assert relative_error(twin.coef_, lr.coef_[0]) <= 1e-8
 
 
-@pytest.mark.filterwarnings("ignore::models.twin.SamplingWarning")
+@pytest.mark.filterwarnings("ignore::models.twin.estimator.SamplingWarning")
 @pytest.mark.parametrize(
     ("name", "estimator"),
     [("lasso", Lasso), ("elasticnet", ElasticNet)],
@@ -258,7 +258,7 @@ def test_posterior_groups_and_seed(diabetes):
     assert np.allclose(ll, stats.norm.logpdf(y, mu, draw["sigma"].values[0, 0]), rtol=1e-12)
 
 
-@pytest.mark.filterwarnings("ignore::models.twin.SamplingWarning")
+@pytest.mark.filterwarnings("ignore::models.twin.estimator.SamplingWarning")
 def test_nuts_twin_is_seeded_and_reuses_its_compiled_model(diabetes, monkeypatch):
     X, y = diabetes
     first = bayesian(Lasso(alpha=0.5), random_state=11, draws=200, tune=200).fit(X, y)
@@ -333,7 +333,7 @@ def test_bad_input_gets_scikit_learn_errors(diabetes, cancer):
     assert not hasattr(bayesian(Ridge()).fit(frame.values, y), "feature_names_in_")
 
 
-@pytest.mark.filterwarnings("ignore::models.twin.SamplingWarning")
+@pytest.mark.filterwarnings("ignore::models.twin.estimator.SamplingWarning")
 def test_readme_example(capsys):
     """The README's example runs as written and prints what the README says it prints."""
     import contextlib
@@ -365,7 +365,7 @@ RIDGE_ORIGIN_WITH_TWIN = (
     RIDGE_ORIGIN
     + """
 import dataclasses
-from models.base import Twin
+from models.core.base import Twin
 
 SPEC = dataclasses.replace(
     SPEC, twins=(Twin(Ridge, lambda est: {"alpha": est.alpha}, settings={"fit_intercept": (False,)}),)

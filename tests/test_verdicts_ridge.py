@@ -110,7 +110,7 @@ def test_evidence_ratio_flips_at_a_bayes_factor_of_ten():
 
 
 def test_evidence_at_its_maximum_beats_a_far_alpha(design):
-    from models import evidence
+    from models.exact import evidence
 
     y = 1 + design @ [1.0, -0.5, 0.2] + np.random.default_rng(11).standard_normal(N)
     spectrum = evidence.Spectrum.of(design, y)

@@ -36,9 +36,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from models import registry
-from models.base import ModelData, ModelSpec, Twin
-from models.inference import MAPSolver, PosteriorSampler, sampling_diagnostics
-from models.stats import GaussianStatistics, statistics_values
+from models.core.base import ModelData, ModelSpec, Twin
+from models.inference.engines import MAPSolver, PosteriorSampler, sampling_diagnostics
+from models.scale.statistics import GaussianStatistics, statistics_values
 
 METHODS = ("auto", "exact", "laplace", "nuts")
 LOG_LIKELIHOOD_MAX = 20_000_000  # draws x rows kept in posterior_["log_likelihood"] (160 MB)
@@ -108,7 +108,7 @@ _COMPILED: dict[tuple[str, str, int], _Compiled] = {}
 def _compiled(spec: ModelSpec, variant: str, data: ModelData, values: dict) -> _Compiled:
     """The process's compiled model for (model, variant, width), its rows and values swapped in.
 
-    A model that keeps the rows, prior values and sigma in ``pm.Data`` (``models.base.
+    A model that keeps the rows, prior values and sigma in ``pm.Data`` (``models.core.base.
     data_containers``) is compiled once per process and width; one that bakes any of them into its
     graph is rebuilt for every fit.
     """

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.lazy import lazy
+from models.core.lazy import lazy
 
 pm = lazy("pymc")
 
@@ -74,7 +74,7 @@ class ModelData:
         What was done to the raw columns, or None if ``X`` is as given.
     noise_sd : float or None
         Fixed noise sd sigma of a Gaussian likelihood with ``noise="fixed"``; None otherwise.
-    stats : models.stats.GaussianStatistics or None
+    stats : models.scale.statistics.GaussianStatistics or None
         The rows summarised (data too large to hold: ``X`` and ``y`` are then empty); a model that
         needs only sufficient statistics reads them here.
     """
@@ -137,7 +137,7 @@ class L1Term:
 class Twin:
     """A scikit-learn estimator class whose fit is this model's posterior mode.
 
-    :class:`models.twin.BayesianTwin` finds the model of a user's estimator through these entries,
+    :class:`models.twin.estimator.BayesianTwin` finds the model of a user's estimator through these entries,
     so a model added to the registry with a ``Twin`` becomes wrappable without touching the wrapper.
 
     Parameters
@@ -301,7 +301,7 @@ class ModelSpec:
     hyperparameters : mapping
         ``pm.Data`` values at which a model without a twin is shown.
     default_data : str or callable
-        A bundled data set's name (``models.data.DATASETS``) or ``() -> Dataset`` that makes one.
+        A bundled data set's name (``models.core.data.DATASETS``) or ``() -> Dataset`` that makes one.
     standardize : bool
         Whether a user CSV is centred and scaled by default for this model (``--no-standardize``
         and ``--standardize`` override).

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.lazy import lazy
+from models.core.lazy import lazy
 from models.ridge import exact_posterior
 
 optimize = lazy("scipy.optimize")
@@ -47,7 +47,7 @@ class Spectrum:
 
     @classmethod
     def of_statistics(cls, stats) -> Spectrum:
-        """The same from sufficient statistics (:class:`models.stats.GaussianStatistics`).
+        """The same from sufficient statistics (:class:`models.scale.statistics.GaussianStatistics`).
 
         With ``C_xx = V D V'``: the eigenvalues are ``D`` and ``z = D^{-1/2} V' C_xy`` (= ``U'yc``
         for ``Xc = U D^{1/2} V'``); directions with ``D = 0`` carry no data and are dropped.

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.base import InputError, positive
+from models.core.base import InputError, positive
 
 
 def nll_lambda_to_prior_sd(lam: float) -> float:

@@ -2,7 +2,7 @@
 
 * :class:`Dataset`: a design matrix and target with a record of how the features were prepared.
 * :data:`DATASETS`: data sets that ship with scikit-learn, by name (``ModelSpec.default_data``).
-* :func:`model_data`: a spec's :class:`~models.base.ModelData` on a data set, with the fixed noise sd
+* :func:`model_data`: a spec's :class:`~models.core.base.ModelData` on a data set, with the fixed noise sd
   a Gaussian model needs (:func:`noise_estimate` unless given).
 * :func:`build_model`: ``spec.build(data)``, checked against the contract.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.base import ContractError, InputError, ModelData, ModelSpec, Scaling, positive
-from models.lazy import lazy
+from models.core.base import ContractError, InputError, ModelData, ModelSpec, Scaling, positive
+from models.core.lazy import lazy
 
 pm = lazy("pymc")
 datasets = lazy("sklearn.datasets")

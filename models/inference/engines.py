@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.base import ModelSpec
-from models.lazy import lazy
+from models.core.base import ModelSpec
+from models.core.lazy import lazy
 
 az = lazy("arviz")
 nutpie = lazy("nutpie")

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.base import ConjugatePosterior, InputError, ModelData, positive
-from models.lazy import lazy
+from models.core.base import ConjugatePosterior, InputError, ModelData, positive
+from models.core.lazy import lazy
 
 pm = lazy("pymc")
 linalg = lazy("scipy.linalg")

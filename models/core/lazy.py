@@ -5,7 +5,7 @@ PyMC, PyTensor, ArviZ, scikit-learn, SciPy or matplotlib, so a mistake is answer
 a second instead of after ~10 s of imports. The modules on that path bind those libraries with
 :func:`lazy`::
 
-    from models.lazy import lazy
+    from models.core.lazy import lazy
 
     pm = lazy("pymc")  # nothing imported yet: "pymc" not in sys.modules
 

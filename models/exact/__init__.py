@@ -1,0 +1,1 @@
+"""Closed-form results: the exact evidence of ridge regression and its maximiser (:mod:`.evidence`)."""
