@@ -7,7 +7,8 @@ import os
 import sys
 import time
 
-from experiments.runner import run_named, sigterm_as_interrupt
+from experiments.registry import run_named
+from experiments.runner import sigterm_as_interrupt
 from models.core.base import InputError
 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
@@ -21,12 +22,11 @@ def main(argv: list[str]) -> int:
     ``all --jobs N`` runs the experiments in N processes (default: 2, or 1 on a one-core machine).
     """
     started = time.perf_counter()
-    from experiments.registry import experiments
+    from experiments.registry import experiment, experiments, names
     from experiments.runner import parser, run_experiment
 
     try:
-        known = experiments()
-        import_seconds = time.perf_counter() - started
+        known = names()  # no experiment module imported
         if not argv or argv[0] in ("-h", "--help"):
             print(
                 f"usage: python -m experiments {{{','.join(known)},all}} [options]\n"
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
             return 0 if argv else 2
         name, rest = argv[0], argv[1:]
         if name == "render":  # a report folder rebuilt from its files, nothing recomputed
-            render(rest, known)
+            render(rest)
             return 0
         if name == "prior":  # a conversion, not an experiment: prints, writes nothing
             from experiments import prior
@@ -54,13 +54,12 @@ def main(argv: list[str]) -> int:
                 raise InputError(
                     "'all' writes every experiment to reports/<name>; --out is for one experiment"
                 )
-            for experiment in known.values():  # every option checked before any work
-                parser(experiment).parse_args(rest)
-            run_all(list(known), rest, jobs, started)
+            for one in experiments().values():  # every option checked before any work
+                parser(one).parse_args(rest)
+            run_all(known, rest, jobs, started)
             return 0
-        if name not in known:
-            raise InputError(f"unknown experiment '{name}'; known: {', '.join(known)}, all")
-        run_experiment(known[name], rest, import_seconds)
+        chosen = experiment(name)  # imports this experiment's module only
+        run_experiment(chosen, rest, time.perf_counter() - started)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -70,11 +69,12 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def render(rest: list[str], known: dict) -> None:
+def render(rest: list[str]) -> None:
     """``render DIR``: rebuild DIR's index.html and index.md from its results.json, timings.json,
     provenance.json and figures (no computation; the same bytes the run wrote)."""
     from pathlib import Path
 
+    from experiments.registry import experiment, names
     from experiments.runner import PROVENANCE, render_folder
 
     if len(rest) != 1 or rest[0].startswith("-"):
@@ -87,10 +87,10 @@ def render(rest: list[str], known: dict) -> None:
         name = json.loads((folder / PROVENANCE).read_text())["experiment"]
     except (OSError, ValueError, KeyError, TypeError):
         raise InputError(f"{rest[0]!r}: unreadable {PROVENANCE}") from None
-    if name not in known:
+    if name not in names():
         raise InputError(f"{rest[0]!r} holds a report of unknown experiment {name!r}")
     try:
-        render_folder(known[name], folder)
+        render_folder(experiment(name), folder)
     except FileNotFoundError as error:
         raise InputError(f"{rest[0]!r}: {error}") from None
 

@@ -16,7 +16,8 @@ loaded back from disk) and the figures, never in-memory state, and the page open
 box the experiment's ``box(results)`` computed into results.json. So ``python -m experiments render
 DIR`` (:func:`render_folder`) rebuilds a report from its files, byte for byte.
 
-Registration is one line in :data:`experiments.registry.MODULES`.
+Registration is one line in :data:`experiments.registry.MODULES`; the command line imports only
+the experiment it runs.
 """
 
 from __future__ import annotations
@@ -329,13 +330,6 @@ def render_folder(experiment: Experiment, folder) -> None:
     if "verdict_box" in results:
         page.verdict_box(results["verdict_box"])
     page.write(footer)
-
-
-def run_named(name: str, argv: list[str]) -> dict:
-    """Run the registered experiment ``name`` (what a process of ``all --jobs N`` is given)."""
-    from experiments.registry import experiments
-
-    return run_experiment(experiments()[name], argv)
 
 
 def sigterm_as_interrupt() -> None:

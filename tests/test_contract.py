@@ -296,11 +296,7 @@ def test_adding_an_experiment_is_one_file_and_one_line(tmp_path, monkeypatch):
     (package / "__init__.py").write_text("")
     (package / "shrinkage.py").write_text(NEW_EXPERIMENT)
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(
-        experiments.registry,
-        "MODULES",
-        (*experiments.registry.MODULES, "user_experiments.shrinkage"),
-    )
+    monkeypatch.setitem(experiments.registry.MODULES, "shrinkage", "user_experiments.shrinkage")
     reports = tmp_path / "reports"
     assert main(["shrinkage", "--quiet", "--out", str(reports / "shrinkage")]) == 0
     results = json.loads((reports / "shrinkage" / "results.json").read_text())
