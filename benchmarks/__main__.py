@@ -19,14 +19,14 @@
    compile with PyTensor's on-disk caches cold (an empty ``base_compiledir``) and warm, and a
    second same-graph model in the same process (``models.inference.engines.COMPILED``).
 
-Writes reports/bench/results.json. Timings vary from run to run; no test asserts on them.
+Writes reports/bench/results.json (with the date and the machine), then docs/bench.md from it
+(:mod:`benchmarks.tables`). Timings vary from run to run; no test asserts on them.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -39,7 +39,7 @@ import pymc as pm
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 
-from benchmarks import write_results
+from benchmarks import tables, write_results
 from models import ridge
 from models.core.data import arrays, noise_estimate
 from models.inference.engines import COMPILED, MAPSolver, PosteriorSampler
@@ -229,11 +229,7 @@ def main() -> int:
           f"PyMC {end_to_end_pymc:.0f} ({end_to_end_nutpie / end_to_end_pymc:.1f}x); per refit over "
           f"{len(ALPHAS)} alphas: nutpie {sweep_nutpie:.2f} s, PyMC {sweep_pymc:.2f} s", file=sys.stderr)  # fmt: skip
     results = {
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.machine(),
-            "cpus": os.cpu_count(),
-        },
+        "machine": tables.machine(),
         "map_grid_n_alphas": len(ALPHAS),
         "map_grid_seconds": map_grid,
         "sklearn_grid_seconds": sklearn_grid,
@@ -285,6 +281,7 @@ def main() -> int:
     ]  # fmt: skip
     print("\n".join(f"{label:<44}{value:>12.4g}" for label, value in rows))
     write_results("bench", results)
+    print(f"tables: {tables.write()}", file=sys.stderr)
     return 0
 
 

@@ -6,7 +6,8 @@ Each measurement runs in its own process, so its peak resident memory (``ru_maxr
 the whole process: the Dask pass (a LocalCluster of 2 threads in the process, data generated
 chunk-wise by ``dask.array``, never whole in memory), scikit-learn's Ridge and BayesianRidge on the
 largest n they can hold here, and one gradient of the full-data PyMC model against the statistics
-model. Writes reports/bench-scale/results.json; nothing here is asserted in tests.
+model. Writes reports/bench-scale/results.json (with the date and the machine), then docs/bench.md
+(:mod:`benchmarks.tables`); nothing here is asserted in tests.
 """
 
 from __future__ import annotations
@@ -117,9 +118,15 @@ def main() -> int:
             out = measure_sklearn(rows, kind)
         print(json.dumps(out))
         return 0
-    from benchmarks import write_results
+    from benchmarks import tables, write_results
 
-    results = {"pass": [], "Ridge": [], "BayesianRidge": [], "gradient": []}
+    results = {
+        "machine": tables.machine(),
+        "pass": [],
+        "Ridge": [],
+        "BayesianRidge": [],
+        "gradient": [],
+    }
     for rows in PASS_ROWS:
         results["pass"].append(run_one("pass", rows))
         print(f"Dask pass, {rows:.0e} rows: {results['pass'][-1]}", file=sys.stderr)
@@ -145,6 +152,7 @@ def main() -> int:
     }
     print(json.dumps(results["ratios"], indent=1))
     write_results("bench-scale", results)
+    print(f"tables: {tables.write()}", file=sys.stderr)
     return 0
 
 

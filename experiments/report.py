@@ -115,7 +115,7 @@ def number(value, digits: int = 3) -> str:
 
 _environment.filters.update(
     md=markdown_escape, mdcode=markdown_code, inline=inline, user=user, num=number,
-    prob=lambda p: f"{float(p):.2f}" if 0.005 <= float(p) <= 0.995 else f"{float(p):.3g}",
+    prob=lambda p: f"{float(p):.3f}" if 0.0005 <= float(p) <= 0.9995 else f"{float(p):.3g}",
     pct=lambda x: f"{float(x):.1%}",
 )  # fmt: skip
 

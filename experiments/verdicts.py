@@ -21,8 +21,9 @@ stats = lazy("scipy.stats")
 
 GREEN, AMBER, RED, INFO = "green", "amber", "red", "info"
 
-# P(w > 0) at or beyond this (or at or below 1 - this) settles a coefficient's sign (odds 19:1) ...
-SIGN_SETTLED = 0.95
+# P(w > 0) at or beyond this (or at or below 1 - this) settles a coefficient's sign: 0 then lies
+# outside the central 94% interval, the suite's mass (odds 32:1) ...
+SIGN_SETTLED = 0.97
 # ... and at or beyond this it is likely (odds 4:1); below it the data cannot tell the sign.
 SIGN_LIKELY = 0.80
 # Posterior predictive p-values: two-sided tail min(p, 1 - p) below these is amber / red.
@@ -85,11 +86,12 @@ def signs(names: Sequence[str], prob_positive: Sequence[float]) -> dict:
 
 
 def ppc_pvalue(
-    statistic: str, p_value: float, observed: float, replicated: Sequence[float]
+    statistic: str, p_value: float, observed: float, replicated: Sequence[float], draws: int = 0
 ) -> dict:
     """One posterior predictive p-value ``P(T(y_rep) >= T(y))`` against the two-sided bounds
     :data:`PPC_AMBER` / :data:`PPC_RED` on ``min(p, 1 - p)``; ``observed`` is ``T(y)`` and
-    ``replicated`` the (low, high) central 94% of ``T(y_rep)``."""
+    ``replicated`` the (low, high) central 94% of ``T(y_rep)``; ``draws`` (the number of
+    replicated data sets) lets the sentence say ``p < 1 / draws`` where none reached ``T(y)``."""
     tail = min(float(p_value), 1 - float(p_value))
     if tail < PPC_RED:
         outcome, level = "fails", RED
@@ -99,7 +101,7 @@ def ppc_pvalue(
         outcome, level = "passes", GREEN
     return _verdict("ppc", outcome, level, float(p_value), [PPC_RED, PPC_AMBER],
                     statistic=statistic, observed=float(observed),
-                    replicated=[float(r) for r in replicated])  # fmt: skip
+                    replicated=[float(r) for r in replicated], draws=int(draws))  # fmt: skip
 
 
 def predictive_check(checks: Sequence[dict]) -> dict:
@@ -111,24 +113,38 @@ def predictive_check(checks: Sequence[dict]) -> dict:
                     failing=[v["statistic"] for v in checks if v["level"] != GREEN])  # fmt: skip
 
 
-def prior_conflict(subject: str, distance: float, prior_sd: float) -> dict:
-    """A prior-data conflict: the likelihood's own estimate sits ``distance`` prior sds from the
-    prior's centre; at least :data:`CONFLICT_PRIOR_SDS` is a conflict."""
+def prior_conflict(
+    subject: str, distance: float, prior_sd: float, likelihood_sd: float | None = None
+) -> dict:
+    """A prior-data conflict: the likelihood's own estimate sits ``distance`` sds from the prior's
+    centre; at least :data:`CONFLICT_PRIOR_SDS` is a conflict. With ``likelihood_sd`` (the
+    estimate's standard error) the sd is the prior predictive one of the estimate,
+    ``sqrt(prior_sd^2 + likelihood_sd^2)``: an estimate far from 0 only by its own noise is no
+    conflict. Without it, prior sds."""
     conflict = bool(abs(distance) >= CONFLICT_PRIOR_SDS)
     return _verdict("prior_conflict", "conflict" if conflict else "compatible",
                     AMBER if conflict else GREEN, float(distance), CONFLICT_PRIOR_SDS,
-                    subject=subject, prior_sd=float(prior_sd))  # fmt: skip
+                    subject=subject, prior_sd=float(prior_sd),
+                    likelihood_sd=None if likelihood_sd is None else float(likelihood_sd))  # fmt: skip
 
 
-def prior_conflicts(subjects: Sequence[str], distances: Sequence[float], prior_sd: float) -> dict:
-    """Conflicts over coefficients at one prior width: how many, and the farthest."""
-    each = [prior_conflict(s, d, prior_sd) for s, d in zip(subjects, distances, strict=True)]
+def prior_conflicts(
+    subjects: Sequence[str],
+    distances: Sequence[float],
+    prior_sd: float,
+    likelihood_sds: Sequence[float] | None = None,
+) -> dict:
+    """Conflicts over coefficients at one prior width: how many, and the farthest (distances as in
+    :func:`prior_conflict`, with each estimate's standard error in ``likelihood_sds`` if given)."""
+    sds = [None] * len(subjects) if likelihood_sds is None else list(likelihood_sds)
+    each = [prior_conflict(s, d, prior_sd, e)
+            for s, d, e in zip(subjects, distances, sds, strict=True)]  # fmt: skip
     worst = max(each, key=lambda v: abs(v["value"]))
     conflicting = [v["subject"] for v in each if v["outcome"] == "conflict"]
     return _verdict("prior_conflicts", "conflict" if conflicting else "compatible",
                     AMBER if conflicting else GREEN, worst["value"], CONFLICT_PRIOR_SDS,
                     subject=worst["subject"], conflicting=conflicting, n=len(each),
-                    prior_sd=float(prior_sd))  # fmt: skip
+                    prior_sd=float(prior_sd), likelihood_sd=worst["likelihood_sd"])  # fmt: skip
 
 
 def diagnostics(rows: Sequence[dict]) -> dict:
@@ -150,13 +166,15 @@ def shape(subject: str, skewness: float, se: float) -> dict:
 
 
 def coverage(what: str, covered: int, n: int, prob: float) -> dict:
-    """Interval coverage: ``covered`` of ``n`` inside nominal ``prob`` intervals. Calibrated when
-    the 95% Clopper-Pearson interval of the rate contains ``prob``; else over- or under-covering."""
+    """Interval coverage: ``covered`` of ``n`` inside nominal ``prob`` intervals. ``consistent``
+    with ``prob`` when the 95% Clopper-Pearson interval of the rate contains it (which cannot show
+    calibration, only fail to reject it: the interval's half-width is the smallest miss the check
+    can see); else over- or under-covering. The rows are taken as independent trials."""
     alpha = 1 - COVERAGE_CONFIDENCE
     low = float(stats.beta.ppf(alpha / 2, covered, n - covered + 1)) if covered else 0.0
     high = float(stats.beta.ppf(1 - alpha / 2, covered + 1, n - covered)) if covered < n else 1.0
     if low <= prob <= high:
-        outcome, level = "calibrated", GREEN
+        outcome, level = "consistent", GREEN
     elif high < prob:
         outcome, level = "under-covers", RED
     else:
@@ -403,7 +421,7 @@ def loo_pit(p_value: float, n: int) -> dict:
     elif p < PPC_AMBER:
         outcome, level = "borderline", AMBER
     else:
-        outcome, level = "calibrated", GREEN
+        outcome, level = "no departure", GREEN
     return _verdict("loo_pit", outcome, level, p, [PPC_RED, PPC_AMBER], n=int(n))
 
 
@@ -434,33 +452,74 @@ def probability_shift(n_moved: int, n_flipped: int, n: int, largest: float) -> d
                     largest=float(largest))  # fmt: skip
 
 
+def _log_loss(y: float, p: float) -> float:
+    """One row's log loss, clipped to machine epsilon as ``sklearn.metrics.log_loss`` clips."""
+    eps = 2.220446049250313e-16
+    p = min(max(p, eps), 1 - eps)
+    return -math.log(p) if y == 1 else -math.log1p(-p)
+
+
 def interval_width(
-    what: str, widths: Sequence[float], plug_in: Sequence[float], prob: float
+    what: str,
+    widths: Sequence[float],
+    plug_in: Sequence[float],
+    prob: float,
+    y: Sequence[float] | None = None,
 ) -> dict:
-    """Which probabilities are fragile: rows whose ``prob`` interval is wider than :data:`WIDE_INTERVAL`,
-    and how many of those the plug-in probability hides (it lies outside
+    """Which probabilities the data leave uncertain: rows whose ``prob`` interval is wider than
+    :data:`WIDE_INTERVAL`, and how many of those the plug-in probability hides (it lies outside
     ``[CONFIDENT, 1 - CONFIDENT]``, looking confident). ``none wide``, ``flagged`` (the plug-in
-    is itself unconfident on every wide row) or ``hidden`` (some wide row looks confident)."""
+    is itself unconfident on every wide row) or ``hidden`` (some wide row looks confident).
+
+    With the held-out outcomes ``y``: the plug-in's misclassifications (at 0.5) and mean log loss
+    on the hidden rows, and its mean log loss on the other rows (what the outcomes say of them)."""
     widths, plug_in = list(map(float, widths)), list(map(float, plug_in))
-    wide = [p for w, p in zip(widths, plug_in, strict=True) if w > WIDE_INTERVAL]
-    hidden = sum(1 for p in wide if p < CONFIDENT or p > 1 - CONFIDENT)
-    outcome = "none wide" if not wide else "hidden" if hidden else "flagged"
-    return _verdict("interval_width", outcome, INFO, len(wide), WIDE_INTERVAL, what=what,
+    wide = [w > WIDE_INTERVAL for w in widths]
+    confident = [p < CONFIDENT or p > 1 - CONFIDENT for p in plug_in]
+    hidden_rows = [i for i in range(len(widths)) if wide[i] and confident[i]]
+    hidden = len(hidden_rows)
+    outcome = "none wide" if not any(wide) else "hidden" if hidden else "flagged"
+    outcomes = {}
+    if y is not None and hidden:
+        loss = [_log_loss(float(t), p) for t, p in zip(y, plug_in, strict=True)]
+        rest = [loss[i] for i in range(len(loss)) if i not in set(hidden_rows)]
+        outcomes = {
+            "hidden_errors": sum((plug_in[i] >= 0.5) != (float(y[i]) == 1) for i in hidden_rows),
+            "hidden_log_loss": sum(loss[i] for i in hidden_rows) / hidden,
+            "rest_log_loss": sum(rest) / len(rest) if rest else math.nan,
+            "n_rest": len(rest),
+        }
+    return _verdict("interval_width", outcome, INFO, sum(wide), WIDE_INTERVAL, what=what,
                     n=len(widths), hidden=int(hidden), confident=CONFIDENT, prob=float(prob),
-                    widest=max(widths) if widths else math.nan)  # fmt: skip
+                    widest=max(widths) if widths else math.nan, **outcomes)  # fmt: skip
 
 
-def pava(what: str, n_outside: int, n: int, prob: float) -> dict:
+def pava(what: str, n_outside: int, n: int, prob: float, loo: dict | None = None) -> dict:
     """A PAV reliability diagram (``az.plot_ppc_pava`` / ``plot_loo_pava``): ``n_outside`` of the
     ``n`` rows' conditional event probability outside the pointwise ``prob`` consistency band.
-    Calibrated predictions leave about ``1 - prob`` of rows outside (green up to that share),
-    amber up to twice that, red beyond: the curve is then off the band over a stretch of rows."""
-    share = n_outside / n if n else 0.0
-    expected = 1 - float(prob)
-    level = GREEN if share <= expected else AMBER if share <= 2 * expected else RED
-    outcome = {GREEN: "calibrated", AMBER: "borderline", RED: "miscalibrated"}[level]
-    return _verdict("pava", outcome, level, share, [expected, 2 * expected], what=what,
-                    outside=int(n_outside), n=int(n), prob=float(prob))  # fmt: skip
+
+    Under calibration each row leaves the band with probability about ``1 - prob``, so the count
+    is about Binomial(``n``, ``1 - prob``) and half of calibrated curves leave it at more than
+    ``1 - prob`` of rows: a share is no threshold. ``value`` is the upper tail ``P(X >=
+    n_outside)``; below :data:`PPC_AMBER` / :data:`PPC_RED` it is amber / red (the levels of the
+    other predictive checks). The exits are not independent (the isotonic curve is a step function:
+    neighbouring rows leave the band together), so the count varies more than a binomial and the
+    tail overstates the evidence against calibration. ``loo``: the :func:`pareto_k` verdict of
+    the PSIS-LOO probabilities the curve uses; unless it is green, the check is ``not assessed``
+    (info): those probabilities are not trustworthy."""
+    tail = float(stats.binom.sf(n_outside - 1, n, 1 - prob)) if n_outside else 1.0
+    if loo is not None and loo["level"] != GREEN:
+        outcome, level = "not assessed", INFO
+    elif tail < PPC_RED:
+        outcome, level = "miscalibrated", RED
+    elif tail < PPC_AMBER:
+        outcome, level = "borderline", AMBER
+    else:
+        outcome, level = "calibrated", GREEN
+    return _verdict("pava", outcome, level, tail, [PPC_RED, PPC_AMBER], what=what,
+                    outside=int(n_outside), n=int(n), prob=float(prob),
+                    share=n_outside / n if n else 0.0, expected=1 - float(prob),
+                    unreliable=None if loo is None else int(loo["value"]))  # fmt: skip
 
 
 def calibration_bins(n_excluding: int, n_bins: int, prob: float) -> dict:

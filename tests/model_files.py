@@ -1,4 +1,4 @@
-"""Model files written the way a user writes one (the README's example), as source text for the
+"""Model files written the way a user writes one (docs/adding-a-model.md's example), as source text for the
 ``add_model`` fixture."""
 
 RIDGE_ORIGIN = '''

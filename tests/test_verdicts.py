@@ -17,8 +17,10 @@ from experiments.report import sentence
     ("p", "outcome", "direction"),
     [
         (0.06, "likely", "negative"),  # the ridge s1: not sign-uncertain
-        (0.04, "settled", "negative"),
-        (0.96, "settled", "positive"),
+        (0.02, "settled", "negative"),
+        (0.04, "likely", "negative"),  # 0 inside the central 94% interval: not settled
+        (0.975, "settled", "positive"),
+        (0.96, "likely", "positive"),
         (0.93, "likely", "positive"),
         (0.91, "likely", "positive"),
         (0.5, "uncertain", "positive"),
@@ -56,6 +58,17 @@ def test_ppc_pvalue_is_two_sided(p, level):
     assert verdicts.ppc_pvalue("skewness", p, 1.0, [0.0, 0.5])["level"] == level
 
 
+def test_a_p_value_of_zero_is_bounded_by_the_number_of_replications():
+    text = sentence(verdicts.ppc_pvalue("minimum", 0.0, 25, [-100, -40], draws=8000))
+    assert "p < 1.25e-04" in text and "p = 0" not in text
+    assert "p = 0.400" in sentence(verdicts.ppc_pvalue("minimum", 0.4, 25, [-100, 40], draws=8000))
+
+
+def test_probabilities_are_not_rounded_across_a_threshold():
+    v = verdicts.signs(["s4"], [0.795])
+    assert "0.795" in sentence(v) and "0.80 " not in sentence(v)
+
+
 def test_predictive_check_takes_the_worst_statistic():
     ok = [verdicts.ppc_pvalue(n, 0.4, 0, [0, 1]) for n in ("a", "b")]
     assert verdicts.predictive_check(ok)["outcome"] == "passes"
@@ -91,7 +104,8 @@ def test_shape_uses_the_larger_of_the_bound_and_monte_carlo_error():
 
 
 def test_coverage_flips_with_the_clopper_pearson_interval():
-    assert verdicts.coverage("rows", 419, 442, 0.94)["outcome"] == "calibrated"
+    assert verdicts.coverage("rows", 419, 442, 0.94)["outcome"] == "consistent"
+    assert "consistent" in sentence(verdicts.coverage("rows", 419, 442, 0.94))
     assert verdicts.coverage("rows", 380, 442, 0.94)["outcome"] == "under-covers"
     assert verdicts.coverage("rows", 442, 442, 0.94)["outcome"] == "over-covers"
     assert "under-cover" in sentence(verdicts.coverage("rows", 380, 442, 0.94))

@@ -1,0 +1,173 @@
+"""docs/bench.md: the benchmark tables, generated from the benchmarks' results files.
+
+    python -m benchmarks.tables       (also run at the end of make bench and make bench-scale)
+
+Reads reports/bench/results.json (``python -m benchmarks``) and reports/bench-scale/results.json
+(``python -m benchmarks.scale``); a missing file gives a line saying which command produces it, so
+the page never shows numbers that no results file holds. Import-light (standard library only).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH_MD = REPO / "docs" / "bench.md"
+
+
+def machine() -> dict:
+    """The date of the measurement and the machine it ran on, for a results file."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "measured": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(memory, 1),
+    }
+
+
+def _where(results: dict) -> str:
+    m = results.get("machine", {})
+    memory = f", {m['memory_gib']:g} GiB" if "memory_gib" in m else ""
+    return (f"Measured {m.get('measured', 'on an unrecorded date')} on {m.get('platform', '?')} "
+            f"({m.get('processor', '?')}, {m.get('cpus', '?')} CPUs{memory}).")  # fmt: skip
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _s(seconds: float) -> str:
+    """A duration with three significant digits, in s, ms or µs."""
+    if seconds >= 1:
+        return f"{seconds:.3g} s"
+    return f"{seconds * 1e3:.3g} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.3g} µs"
+
+
+def _x(ratio: float) -> str:
+    return f"**{ratio:.2g}x**" if ratio < 10 else f"**{ratio:,.0f}x**"
+
+
+def speed_section(r: dict) -> list[str]:
+    """The ``make bench`` table from reports/bench/results.json."""
+    nuts, sweep = r["nuts"], r["sweep"]
+    rate = {e: r[f"{e}_min_ess_bulk"] / r[f"{e}_sample_seconds"] for e in ("nutpie", "pymc")}
+    whole = {
+        e: r[f"{e}_min_ess_bulk"] / (r[f"{e}_compile_seconds"] + r[f"{e}_sample_seconds"])
+        for e in ("nutpie", "pymc")
+    }
+    n = r["map_grid_n_alphas"]
+    rows = [
+        [f"MAP over {n} alphas, PyMC model (exact Newton) / scikit-learn Ridge, same alphas",
+         f"{_s(r['map_grid_seconds'])} / {_s(r['sklearn_grid_seconds'])}: "
+         f"{_x(r['map_grid_ratio_vs_sklearn'])} (target <= 10x)"],
+        ["MAP: first alpha including the compile / each further alpha / scikit-learn per alpha",
+         f"{_s(r['map_first_alpha_seconds_including_compile'])} / "
+         f"{_s(r['map_per_alpha_seconds'])} / {_s(r['sklearn_per_alpha_seconds'])}"],
+        ["NUTS compile: nutpie / PyMC",
+         f"{_s(r['nutpie_compile_seconds'])} / {_s(r['pymc_compile_seconds'])}"],
+        [f"NUTS min bulk ESS per second, sampling only ({nuts['chains']} x {nuts['draws']} draws): "
+         "nutpie / PyMC",
+         f"{rate['nutpie']:,.0f} / {rate['pymc']:,.0f}: {_x(r['nuts_ess_per_s_ratio_vs_pymc'])}"],
+        ["the same, end to end for one fit, compile included on both sides",
+         f"{whole['nutpie']:,.0f} / {whole['pymc']:,.0f}: "
+         f"{_x(r['nuts_ess_per_s_ratio_vs_pymc_end_to_end'])}"],
+        [f"seconds per refit over a {sweep['alphas']}-alpha sweep (one compile each, "
+         f"{sweep['chains']} x {sweep['draws']} draws): nutpie / PyMC",
+         f"{_s(r['nutpie_seconds_per_refit_over_sweep'])} / "
+         f"{_s(r['pymc_seconds_per_refit_over_sweep'])}: "
+         f"{_x(r['pymc_seconds_per_refit_over_sweep'] / r['nutpie_seconds_per_refit_over_sweep'])}"],
+        ["exact ridge twin `fit` / `BayesianRidge.fit`, n = 10^5, p = 100",
+         f"{_s(r['twin_exact_fit_seconds_n1e5_p100'])} / "
+         f"{_s(r['bayesian_ridge_fit_seconds_n1e5_p100'])}: "
+         f"{_x(r['twin_exact_fit_ratio_vs_bayesian_ridge'])} (target <= 2x)"],
+        ["5-fold `cross_val_score` of a NUTS Lasso twin: compiled model reused / compiled per fold",
+         f"{_s(r['twin_nuts_cv5_seconds_compile_reused'])} / "
+         f"{_s(r['twin_nuts_cv5_seconds_compile_per_fold'])}: "
+         f"{_x(r['twin_nuts_cv5_speedup_from_reuse'])}"],
+        ["a bad-input error, fresh process / the heavy imports it does not wait for",
+         f"{_s(r['bad_input_seconds'])} / {_s(r['heavy_imports_seconds'])}"],
+        ["nutpie compile of the ridge model: PyTensor caches cold / warm / same graph again in "
+         "the process",
+         f"{_s(r['nutpie_compile_seconds_cold_cache'])} / "
+         f"{_s(r['nutpie_compile_seconds_warm_cache'])} / "
+         f"{_s(r['nutpie_compile_seconds_reused_in_process'])}"],
+    ]  # fmt: skip
+    return [_where(r), "", *_table(["measurement", "value"], rows)]
+
+
+def _rows_label(rows: int) -> str:
+    exponent = len(str(rows)) - 1
+    return f"10^{exponent}" if rows == 10**exponent else f"{rows:,}"
+
+
+def scale_section(r: dict) -> list[str]:
+    """The ``make bench-scale`` table from reports/bench-scale/results.json."""
+    by_rows: dict[int, dict] = {}
+    for kind in ("pass", "Ridge", "BayesianRidge", "gradient"):
+        for entry in r[kind]:
+            by_rows.setdefault(entry["rows"], {})[kind] = entry
+
+    def fit(entry: dict | None) -> str:
+        return f"{_s(entry['seconds'])} / {entry['peak_rss_mb']:,.0f} MB" if entry else "not run"
+
+    def gradient(entry: dict | None, label: str) -> str:
+        return _s(entry[f"{label}_gradient_seconds"]) if entry else "not run"
+
+    rows = []
+    for n, at in sorted(by_rows.items()):
+        step = at.get("pass")
+        rows.append([
+            _rows_label(n),
+            _s(step["seconds"]) if step else "not run",
+            f"{step['peak_rss_mb']:,.0f}" if step else "not run",
+            fit(at.get("Ridge")),
+            fit(at.get("BayesianRidge")),
+            gradient(at.get("gradient"), "full_data"),
+            gradient(at.get("gradient"), "statistics"),
+        ])  # fmt: skip
+    header = ["rows", "Dask pass", "its peak RSS (MB)", "Ridge.fit (time / peak RSS)",
+              "BayesianRidge.fit (time / peak RSS)", "one gradient, row-by-row model",
+              "one gradient, statistics model"]  # fmt: skip
+    ratios = [[name.replace("_", " "), f"{value:.3g}"] for name, value in r["ratios"].items()]
+    return [_where(r), "", *_table(header, rows), "", *_table(["ratio", "value"], ratios)]
+
+
+def page(bench: dict | None, scale: dict | None) -> str:
+    """The whole of docs/bench.md from the two results dicts (None: not measured yet)."""
+    lines = [
+        "# Benchmark tables",
+        "",
+        "Generated by `python -m benchmarks.tables` from `reports/bench/results.json` and",
+        "`reports/bench-scale/results.json`; do not edit. What is measured and why:",
+        "[speed.md](speed.md) and [scale.md](scale.md).",
+        "",
+        "## Speed (`make bench`)",
+        "",
+    ]
+    lines += speed_section(bench) if bench else ["Not measured yet: run `make bench`."]
+    lines += ["", "## Scale (`make bench-scale`)", ""]
+    lines += scale_section(scale) if scale else ["Not measured yet: run `make bench-scale`."]
+    return "\n".join(lines) + "\n"
+
+
+def _load(name: str) -> dict | None:
+    path = REPO / "reports" / name / "results.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write() -> Path:
+    """Write docs/bench.md from the results files present now; return its path."""
+    BENCH_MD.write_text(page(_load("bench"), _load("bench-scale")))
+    return BENCH_MD
+
+
+if __name__ == "__main__":
+    print(write(), file=sys.stderr)

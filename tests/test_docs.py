@@ -1,0 +1,257 @@
+"""The README and docs/ say what the code does: every fenced block is labelled and every Python block
+runs (or is skipped with its reason), every command names something that exists, every file, test
+and link they point to is there; and the benchmark tables are generated from results files."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks import tables
+
+REPO = Path(__file__).resolve().parent.parent
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+LANGUAGES = {"python", "bash", "text"}
+# A block's marker is the HTML comment on the line above it: <!-- test: KIND ARGS --> runs it by
+# KIND below, <!-- skip: REASON --> skips it; an unmarked Python block is executed as it stands.
+MARKER = re.compile(r"<!-- (test|skip): (.*?) -->")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced block of a page: where it starts, its language, its text and its marker."""
+
+    page: Path
+    line: int
+    language: str
+    code: str
+    marker: tuple[str, str] | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.page.relative_to(REPO)}:{self.line}"
+
+
+def blocks(page: Path) -> list[Block]:
+    """Every fenced block of ``page``, in order."""
+    found, lines, i = [], page.read_text().splitlines(), 0
+    while i < len(lines):
+        if lines[i].startswith("```"):
+            previous = next((line for line in reversed(lines[:i]) if line.strip()), "")
+            marker = MARKER.fullmatch(previous.strip())
+            end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
+            found.append(Block(page, i + 1, lines[i][3:].strip(), "\n".join(lines[i + 1 : end]) + "\n",
+                               marker.groups() if marker else None))  # fmt: skip
+            i = end
+        i += 1
+    return found
+
+
+ALL_BLOCKS = [block for page in PAGES for block in blocks(page)]
+PYTHON = [block for block in ALL_BLOCKS if block.language == "python"]
+
+
+def inline_code(page: Path) -> list[str]:
+    """Every `inline code` span of ``page`` outside fenced blocks."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.S | re.M)
+    return re.findall(r"`([^`\n]+)`", text)
+
+
+def test_every_block_is_labelled_and_the_readme_is_short():
+    unlabelled = [b.label for b in ALL_BLOCKS if b.language not in LANGUAGES]
+    assert not unlabelled, f"label each block as one of {sorted(LANGUAGES)}: {unlabelled}"
+    assert len((REPO / "README.md").read_text().splitlines()) <= 150
+
+
+@pytest.mark.filterwarnings("ignore::models.twin.estimator.SamplingWarning")
+@pytest.mark.parametrize("block", PYTHON, ids=[b.label for b in PYTHON])
+def test_python_block_runs(block, request):
+    kind, argument = block.marker or ("test", "exec")
+    if kind == "skip":
+        pytest.skip(argument)
+    name, *rest = argument.split()
+    RUNNERS[name](block, request, *rest)
+
+
+def run_exec(block: Block, request) -> None:
+    exec(compile(block.code, block.label, "exec"), {"__name__": "docs"})
+
+
+def run_twin_example(block: Block, request) -> None:
+    """The README's twin example runs as written and prints what the README says it prints."""
+    shown = next(b for b in ALL_BLOCKS if b.page == block.page and b.line > block.line).code
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(block.code, block.label, "exec"), {"__name__": "readme"})
+    lines, expected = printed.getvalue().splitlines(), shown.splitlines()
+    assert [re.sub(r"[-\d.]+", "#", line) for line in lines] == [
+        re.sub(r"[-\d.]+", "#", line) for line in expected
+    ]
+    for line, want in zip(lines, expected, strict=True):
+        got_numbers = np.array(re.findall(r"-?\d+\.?\d*", line), dtype=float)
+        want_numbers = np.array(re.findall(r"-?\d+\.?\d*", want), dtype=float)
+        # exact lines agree to their printed rounding; P(w > 0) from NUTS within 0.1 (4 MC sd
+        # of a probability at ESS >= 400)
+        assert np.allclose(got_numbers, want_numbers, atol=0.1), (line, want)
+
+
+def run_model_file(block: Block, request, name: str) -> None:
+    """A model file as the docs show it: registered with one line, its MAP is scikit-learn's."""
+    from models import get_model
+    from models.core.data import build_model, default_dataset, model_data
+    from models.inference.engines import MAPSolver
+
+    request.getfixturevalue("add_model")(name, block.code)
+    spec = get_model(name)
+    data = model_data(spec, default_dataset(spec))
+    penalty = spec.reference_penalty(data)
+    fit = MAPSolver(build_model(spec, data)).solve(spec.prior_values(penalty, data)).certify()
+    estimator = spec.sklearn(penalty, data).fit(data.X, data.y)
+    np.testing.assert_allclose(fit.point[spec.coefficients], estimator.coef_, rtol=1e-8)
+
+
+def run_experiment_module(block: Block, request) -> None:
+    """An experiment module as the docs show it: it runs, verifies its claim and renders a page."""
+    from experiments.runner import run_experiment
+
+    namespace = {"__name__": "docs_experiment"}
+    exec(compile(block.code, block.label, "exec"), namespace)
+    out = request.getfixturevalue("tmp_path") / "report"
+    results = run_experiment(namespace["EXPERIMENT"], ["--quick", "--quiet", "--out", str(out)])
+    assert results["verdict_box"]["verified"]["outcome"] == "verified"
+    assert json.loads((out / "results.json").read_text()) == results
+    assert (out / "index.html").is_file() and (out / "index.md").is_file()
+
+
+RUNNERS = {
+    "exec": run_exec,
+    "twin-example": run_twin_example,
+    "model-file": run_model_file,
+    "experiment": run_experiment_module,
+}
+
+
+def commands() -> list[tuple[str, str]]:
+    """(page, command line) of every bash block line and every inline code span."""
+    found = [
+        (b.label, line) for b in ALL_BLOCKS if b.language == "bash" for line in b.code.splitlines()
+    ]
+    return found + [(page.name, span) for page in PAGES for span in inline_code(page)]
+
+
+def test_every_command_names_something_that_exists():
+    from experiments.registry import experiments
+
+    # registered, the command line's own, a placeholder (NAME), or added by a docs example
+    examples = [b.code for b in PYTHON if b.marker and b.marker[1].split()[0] != "exec"]
+    added = {n for code in examples for n in re.findall(r'^    name="(\w+)"', code, flags=re.M)}
+    names = {*experiments(), "all", "render", "prior", "NAME", *added}
+    targets = set(re.findall(r"^([\w-]+):", (REPO / "Makefile").read_text(), flags=re.M))
+    wrong = []
+    for where, line in commands():
+        wrong += [
+            (where, n) for n in re.findall(r"python -m experiments (\w+)", line) if n not in names
+        ]
+        wrong += [(where, t) for t in re.findall(r"\bmake ([\w-]+)", line) if t not in targets]
+        for module in re.findall(r"python -m (benchmarks[\w.]*)", line):
+            path = REPO / module.replace(".", "/")
+            if not (path.with_suffix(".py").is_file() or (path / "__main__.py").is_file()):
+                wrong.append((where, module))
+    assert not wrong
+
+
+# A path the docs name in code: a folder or file of the repository (reports/ is generated; a
+# command's own example paths are not paths of the repository).
+REPO_PATH = re.compile(r"(?:models|experiments|tests|benchmarks|docs)/[\w/.*]*(?:::\w+)?")
+
+
+def test_every_file_and_test_named_exists():
+    missing = []
+    for page in PAGES:
+        for span in inline_code(page):
+            for path in REPO_PATH.findall(span):
+                file, _, test = path.partition("::")
+                matches = list(REPO.glob(file.rstrip("/")))
+                if not matches or (test and f"def {test}(" not in matches[0].read_text()):
+                    missing.append((page.name, path))
+    assert not missing
+
+
+def anchors(page: Path) -> set[str]:
+    """GitHub's anchors of ``page``'s headings."""
+    headings = re.findall(r"^#+ (.*)$", page.read_text(), flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_link_resolves():
+    broken = []
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if target.startswith(("http://", "https://")):
+                continue
+            file, _, anchor = target.partition("#")
+            path = (page.parent / file).resolve() if file else page
+            if not path.exists() or (anchor and anchor not in anchors(path)):
+                broken.append((page.name, target))
+    assert not broken
+
+
+BENCH = {
+    "machine": {"measured": "2026-01-02 03:04 UTC", "platform": "Linux-6.1-x86_64",
+                "processor": "x86_64", "cpus": 2, "memory_gib": 23.4},
+    "map_grid_n_alphas": 31, "map_grid_seconds": 0.018, "sklearn_grid_seconds": 0.015,
+    "map_grid_ratio_vs_sklearn": 1.2, "map_compile_seconds": 1.9,
+    "map_first_alpha_seconds_including_compile": 1.93, "map_per_alpha_seconds": 0.00058,
+    "sklearn_per_alpha_seconds": 0.00047, "nuts": {"draws": 2000, "tune": 1000, "chains": 4},
+    "nutpie_compile_seconds": 6.0, "nutpie_sample_seconds": 0.5, "nutpie_min_ess_bulk": 8000.0,
+    "pymc_compile_seconds": 0.5, "pymc_sample_seconds": 6.0, "pymc_min_ess_bulk": 7200.0,
+    "nuts_ess_per_s_ratio_vs_pymc": 13.3, "nuts_ess_per_s_ratio_vs_pymc_end_to_end": 1.1,
+    "sweep": {"alphas": 31, "draws": 1000, "tune": 500, "chains": 2},
+    "nutpie_seconds_per_refit_over_sweep": 0.25, "pymc_seconds_per_refit_over_sweep": 1.25,
+    "twin_exact_fit_seconds_n1e5_p100": 0.14, "bayesian_ridge_fit_seconds_n1e5_p100": 0.7,
+    "twin_exact_fit_ratio_vs_bayesian_ridge": 0.2, "twin_nuts_cv5_seconds_compile_reused": 6.4,
+    "twin_nuts_cv5_seconds_compile_per_fold": 27.0, "twin_nuts_cv5_speedup_from_reuse": 4.2,
+    "bad_input_seconds": 0.42, "heavy_imports_seconds": 7.0,
+    "nutpie_compile_seconds_cold_cache": 16.4, "nutpie_compile_seconds_warm_cache": 9.3,
+    "nutpie_compile_seconds_reused_in_process": 0.01,
+}  # fmt: skip
+SCALE = {
+    "machine": BENCH["machine"],
+    "pass": [{"rows": 10**6, "seconds": 1.7, "peak_rss_mb": 732.0},
+             {"rows": 10**8, "seconds": 46.0, "peak_rss_mb": 1369.0}],
+    "Ridge": [{"rows": 10**6, "seconds": 0.48, "peak_rss_mb": 508.0}],
+    "BayesianRidge": [{"rows": 10**6, "seconds": 1.3, "peak_rss_mb": 966.0}],
+    "gradient": [{"rows": 10**6, "full_data_gradient_seconds": 0.019,
+                  "statistics_gradient_seconds": 1.2e-5}],
+    "ratios": {"peak_rss_1e8_vs_1e6": 1.87},
+}  # fmt: skip
+
+
+def test_bench_tables_come_from_the_results_files():
+    page = tables.page(BENCH, SCALE)
+    assert "Measured 2026-01-02 03:04 UTC on Linux-6.1-x86_64 (x86_64, 2 CPUs, 23.4 GiB)." in page
+    assert "| MAP over 31 alphas, PyMC model (exact Newton) / scikit-learn Ridge, same alphas | " \
+           "18 ms / 15 ms: **1.2x** (target <= 10x) |" in page  # fmt: skip
+    # ESS per second computed from the file's ESS and seconds: 8000 / 0.5 and 7200 / 6
+    assert "16,000 / 1,200: **13x**" in page
+    assert "250 ms / 1.25 s: **5x**" in page  # the refit ratio, PyMC over nutpie
+    assert "| 10^6 | 1.7 s | 732 | 480 ms / 508 MB | 1.3 s / 966 MB | 19 ms | 12 µs |" in page
+    assert "| 10^8 | 46 s | 1,369 | not run | not run | not run | not run |" in page
+    assert "| peak rss 1e8 vs 1e6 | 1.87 |" in page
+    assert "Not measured" not in page
+    missing = tables.page(None, None)
+    assert "run `make bench`" in missing and "run `make bench-scale`" in missing
+    assert "Measured" not in missing
+
+
+def test_a_results_file_records_when_and_where():
+    machine = tables.machine()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", machine["measured"])
+    assert machine["cpus"] >= 1 and machine["memory_gib"] > 0
