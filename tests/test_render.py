@@ -41,3 +41,22 @@ def test_render_refuses_what_is_not_a_report(tmp_path, capsys):
     (tmp_path / "provenance.json").write_text('{"experiment": "nope"}')
     assert main(["render", str(tmp_path)]) == 2
     assert "unknown experiment" in capsys.readouterr().err
+
+
+def test_front_page_markdown_timings_table_is_one_table(run_quick, tmp_path):
+    """The index.md table of timings: header, separator, one row per experiment and the total,
+    on contiguous lines after a blank line (a blank line inside would end the table)."""
+    import shutil
+
+    from experiments.site import write_index
+
+    folder, _ = run_quick("ridge")
+    shutil.copytree(folder, tmp_path / "ridge")
+    shutil.copytree(folder, tmp_path / "second")  # an unregistered folder still gets a row
+    write_index(tmp_path, {"wall_seconds": 12.0, "processes": 2})
+    lines = (tmp_path / "index.md").read_text().splitlines()
+    start = lines.index("| experiment | wall | imports | compile | sampling | figures | writing |")
+    assert lines[start - 1] == ""
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("| **total**"))
+    table = lines[start : end + 1]
+    assert len(table) == 2 + 2 + 1 and all(line.startswith("|") for line in table), table
