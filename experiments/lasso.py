@@ -48,25 +48,38 @@ def _lasso_fit(X: np.ndarray, y_centred: np.ndarray, alpha: float) -> np.ndarray
     )
 
 
-def joint_mode(X: np.ndarray, y: np.ndarray, lam: float) -> tuple[np.ndarray, float]:
+# A joint mode depends on the variable sigma is measured in (a density's mode is not invariant
+# under a change of variable). Per variable, the extra power of sigma its density carries over the
+# density in log sigma (which is flat under p(sigma^2) ∝ 1/sigma^2): the density in sigma is the
+# one in log sigma divided by sigma, the convention of the ridge page's MAP (no Jacobian).
+MODE_SCALES = {"log sigma": 0, "sigma": 1}
+
+
+def joint_mode(
+    X: np.ndarray, y: np.ndarray, lam: float, scale: str = "log sigma"
+) -> tuple[np.ndarray, float]:
     r"""Joint posterior mode (w, sigma) of the Bayesian Lasso, computed exactly by profiling sigma.
 
-    With ``log sigma`` flat (``p(sigma^2) ∝ 1/sigma^2``) the log posterior is
+    In the model's own variables ``(w, log sigma)``, ``log sigma`` flat (``p(sigma^2) ∝
+    1/sigma^2``), the log posterior is
 
-        -n log sigma - ||yc - X w||^2 / (2 sigma^2) - p log sigma - (lambda / sigma) ||w||_1 + const.
+        -n log sigma - ||yc - X w||^2 / (2 sigma^2) - p log sigma - (lambda / sigma) ||w||_1 + const;
 
-    For fixed sigma the maximiser in w is ``Lasso(alpha = sigma lambda / n)`` (multiply by
-    ``sigma^2 / n``), so a 1-D search over ``log sigma`` with an exact Lasso inside finds the mode.
-    It is sparse; no posterior median or mean is.
+    ``scale="sigma"`` takes the mode of the density in ``(w, sigma)`` instead, one more
+    ``- log sigma`` (:data:`MODE_SCALES`). For fixed sigma the maximiser in w is
+    ``Lasso(alpha = sigma lambda / n)`` (multiply by ``sigma^2 / n``), so a 1-D search over
+    ``log sigma`` with an exact Lasso inside finds the mode. It is sparse, and its zero set depends
+    on the convention through sigma; no posterior median or mean is sparse.
     """
     n, p = X.shape
     yc = y - y.mean()
+    power = n + p + MODE_SCALES[scale]
 
     def neg_log_post(log_sigma: float) -> float:
         sigma = np.exp(log_sigma)
         w = _lasso_fit(X, yc, sigma * lam / n)
         resid = yc - X @ w
-        return (n + p) * log_sigma + resid @ resid / (2 * sigma**2) + lam * np.abs(w).sum() / sigma
+        return power * log_sigma + resid @ resid / (2 * sigma**2) + lam * np.abs(w).sum() / sigma
 
     centre = np.log(np.std(yc))
     best = optimize.minimize_scalar(
@@ -109,6 +122,7 @@ def bayesian_lasso_compute(run: Run) -> dict:
     hdi_low, hdi_high = intervals.columns()
     prob_positive = (w > 0).mean(("chain", "draw")).values
     mode, mode_sigma = joint_mode(X, y, lam)
+    sigma_scale_mode, sigma_scale_sigma = joint_mode(X, y, lam, scale="sigma")
     matched, matched_alpha = lasso_matching_l1(X, y, np.abs(median).sum())
     run.diagnose(
         report.sampling_diagnostics(f"Bayesian Lasso (lambda={lam:g})", dt, ["w", "log_sigma"])
@@ -122,6 +136,7 @@ def bayesian_lasso_compute(run: Run) -> dict:
             "prob_positive": prob_positive, "signs": verdicts.signs(names, prob_positive),
             "r_hat": summary["r_hat"].to_numpy(float), "ess_bulk": summary["ess_bulk"].to_numpy(float),
             "joint_mode": mode + 0.0, "joint_mode_sigma": mode_sigma,  # + 0.0: no -0.0 in the report
+            "joint_mode_in_sigma": sigma_scale_mode + 0.0, "joint_mode_in_sigma_sigma": sigma_scale_sigma,
             "ols": linear_model.LinearRegression().fit(X, y).coef_,
             "lasso_matched_l1": matched, "lasso_matched_l1_alpha": matched_alpha,
         }
@@ -170,7 +185,7 @@ def bayesian_lasso_page(page: report.Page, results: dict) -> None:
         f"p(sigma^2) proportional to 1 / sigma^2, lambda = {bl['lambda']:g}. NUTS draws "
         f"{bl['draws']}. Intervals are the suite's {intervals.PROB:.0%} {intervals.KIND.upper()}; "
         f"the paper's {ETI:.0%} equal-tailed intervals (Park & Casella 2008 used {ETI:.0%}) are the "
-        "last two interval columns, for comparison with its Figure 2."
+        "columns marked (paper), for comparison with its Figure 2."
     )
     eti = [f"{ETI:.0%} ETI low (paper)", f"{ETI:.0%} ETI high (paper)"]
     page.table(
@@ -186,12 +201,20 @@ def bayesian_lasso_page(page: report.Page, results: dict) -> None:
                 f"{intervals.KIND.upper()}s, OLS (squares), the Lasso with the same L1 norm as the "
                 "median (x) and at LassoCV's alpha (+), and the joint posterior mode (diamonds).",
                 observe=bl["signs"])  # fmt: skip
+    in_sigma = np.asarray(bl["joint_mode_in_sigma"])
     page.bullets([
         f"**The mode is sparse, the posterior is not.** The Bayesian Lasso's joint posterior mode "
-        f"(exact: the mode in the model's own variables w and log sigma, log sigma flat; a 1-D "
-        f"search over log sigma with a Lasso inside, sigma = {bl['joint_mode_sigma']:.4g}) has "
-        f"{int(np.sum(mode == 0))} of {len(names)} coefficients exactly zero; {int(np.sum(median == 0))} "
-        f"posterior medians and {int(np.sum(mean == 0))} posterior means are.",
+        f"(exact: a 1-D search over log sigma with a Lasso inside) has {int(np.sum(mode == 0))} of "
+        f"{len(names)} coefficients exactly zero; {int(np.sum(median == 0))} posterior medians and "
+        f"{int(np.sum(mean == 0))} posterior means are.",
+        f"**Which mode: the convention.** A joint mode depends on the variable sigma is measured "
+        f"in. This page's is the mode in the model's own variables (w, log sigma), log sigma flat "
+        f"(sigma = {bl['joint_mode_sigma']:.4g}). The mode of the density in (w, sigma), the "
+        f"convention of the ridge page's MAP (no Jacobian), has sigma = "
+        f"{bl['joint_mode_in_sigma_sigma']:.4g} and {int(np.sum(in_sigma == 0))} zeros: the "
+        "Lasso inside runs at alpha = sigma lambda / n, so the zero set depends on the convention"
+        + (" (the same here)." if np.array_equal(mode == 0, in_sigma == 0)
+           else " (it differs here)."),
         f"**Shrinkage in between.** The medians' L1 norm is {np.abs(median).sum():.4g} against "
         f"{np.abs(ols).sum():.4g} for OLS; which signs the posterior settles is under the figure.",
     ])  # fmt: skip

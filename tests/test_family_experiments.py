@@ -5,6 +5,7 @@ from __future__ import annotations
 import monte_carlo
 import numpy as np
 import pytest
+from figures import assert_has_content
 
 from experiments.__main__ import main
 from models import get_model
@@ -22,8 +23,10 @@ def test_family_experiment_runs_and_agrees(run_quick, name):
     assert all(results["same_zero_set"])
     for key in ("mean", "median", "sd", "hdi_94_low", "hdi_94_high", "r_hat", "ess_bulk"):
         assert len(results["posterior"][key]) == len(results["feature_names"])
-    for name_ in ("index.html", "index.md", "posterior.nc", "path.png", "posterior_densities.png"):
+    for name_ in ("index.html", "index.md", "posterior.nc"):
         assert (out / name_).stat().st_size > 0
+    for figure in ("path.png", "posterior_densities.png"):
+        assert_has_content(out / figure)
 
 
 def test_lasso_posterior_median_never_exactly_zero(run_quick):
@@ -55,7 +58,8 @@ def test_bayesian_lasso_section(run_quick):
     monte_carlo.lasso(results)
     # The mode of the same posterior is sparse (exact: a profile with a Lasso inside).
     assert np.sum(np.asarray(bl["joint_mode"]) == 0) >= 1
-    assert (out / "bayesian_lasso.png").stat().st_size > 0 and (out / "bayesian_lasso.nc").is_file()
+    assert_has_content(out / "bayesian_lasso.png")
+    assert (out / "bayesian_lasso.nc").is_file()
     assert "Park &amp; Casella" in (out / "index.html").read_text()
 
 
@@ -72,7 +76,7 @@ def test_forest_points_are_the_estimators_and_the_exact_interval_is_centred(run_
               + np.asarray(forest["ridge_posterior_hdi_94_high"])) / 2  # fmt: skip
     np.testing.assert_allclose(centre, ridge, rtol=1e-8)  # a Gaussian's HDI is centred on its mode
     assert forest["lasso_map"] == results["posterior"]["map"]
-    assert (out / "forest.png").stat().st_size > 0
+    assert_has_content(out / "forest.png")
 
 
 def test_bayesian_lasso_joint_mode_is_the_model_mode(diabetes):
@@ -93,6 +97,28 @@ def test_bayesian_lasso_joint_mode_is_the_model_mode(diabetes):
         assert moved < at_mode + 1e-9  # 1e-9: float error of a ~2000-unit log density
 
 
+def test_bayesian_lasso_mode_in_sigma_is_that_densitys_mode(diabetes):
+    """``scale="sigma"``: the mode of the density in (w, sigma), the density in (w, log sigma)
+    over sigma; one more -log sigma moves the profiled sigma down (or leaves it)."""
+    from experiments.lasso import joint_mode
+    from models.core.data import arrays
+    from models.lasso import build_bayesian_lasso
+
+    X, y, names = diabetes
+    logp = build_bayesian_lasso(arrays(X, y, names)).compile_logp(jacobian=False)
+    w, sigma = joint_mode(X, y, 0.237, scale="sigma")
+    assert sigma <= joint_mode(X, y, 0.237)[1]
+
+    def density_in_sigma(w, s):
+        return logp({"w": w, "log_sigma": np.log(s)}) - np.log(s)
+
+    at_mode = density_in_sigma(w, sigma)
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        step = rng.normal(size=len(w) + 1) * 1e-3 * np.r_[np.abs(w) + 1, 1]
+        assert density_in_sigma(w + step[:-1], sigma * np.exp(step[-1])) < at_mode + 1e-9
+
+
 def test_logistic_heldout_probabilities(run_quick):
     out, results = run_quick("logistic")
     held = results["heldout"]
@@ -100,7 +126,7 @@ def test_logistic_heldout_probabilities(run_quick):
     assert n + held["n_train"] == results["n_obs"] and len(held["sklearn_prob"]) == n
     monte_carlo.logistic(results)
     for name in ("heldout_probabilities.png", "calibration.png"):
-        assert (out / name).stat().st_size > 0
+        assert_has_content(out / name)
 
 
 def test_logistic_predictive_checks_are_saved_and_reproducible(run_quick):
@@ -109,7 +135,7 @@ def test_logistic_predictive_checks_are_saved_and_reproducible(run_quick):
 
     out, results = run_quick("logistic")
     for name in ("ppc_pava.png", "loo_pava.png"):
-        assert (out / name).stat().st_size > 0
+        assert_has_content(out / name)
     dt = az.from_netcdf(out / "posterior.nc")
     assert {"log_likelihood", "observed_data", "posterior_predictive", "prior"} <= set(dt.children)
     # the prior group holds w's draws from Normal(0, tau) at the reference tau: sd within 4 sd of

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import integrate
 from sklearn.datasets import load_breast_cancer
 
 from models import REGISTRY, elasticnet, get_model, lasso, logistic
@@ -91,6 +92,47 @@ def test_mappings_round_trip():
     prior = elasticnet.penalty_to_prior(0.2, 0.3, 50.0, 442)
     back = elasticnet.prior_to_penalty(prior["prior_sd"], prior["laplace_scale"], 50.0, 442)
     assert back == pytest.approx({"alpha": 0.2, "l1_ratio": 0.3}, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("tau_1", "b_1", "sigma"),
+    [
+        (1.0, 1.0, 1.0),  # u = tau / (sqrt(2) b) = 0.71
+        (0.1, 3.0, 1.0),  # Normal-dominated, u = 0.024
+        (1e-3, 1e3, 1.0),  # u = 7e-7: erfcx(u) ~ 1 - 2 u / sqrt(pi)
+        (1.0, 1.0, 1e4),  # large sigma: tau = 1e4, b = 1e8, u = 7e-5
+        (5.0, 0.01, 1.0),  # Laplace-dominated, u = 354: exp(u^2) overflows, erfc(u) underflows
+        (1.0, 1.0, 1e-4),  # small sigma: tau = 1e-4, b = 1e-8, u = 7071
+        (1e4, 1e-4, 1e-3),  # u = 7e10
+    ],
+)
+def test_elasticnet_scaled_noise_prior_is_normalised(tau_1, b_1, sigma):
+    """The sigma-scaled elastic-net prior of ``build_scaled_noise`` (Normal(w | 0, sigma tau_1)
+    times exp(-|w| / (sigma^2 b_1)) over its erfcx normaliser) integrates to 1 by quadrature, at
+    every sigma: its normaliser is what sigma's posterior sees. The naive normaliser
+    exp(u^2) erfc(u) is inf * 0 = nan at the last three points."""
+    data = arrays(np.zeros((3, 1)), np.zeros(3), ["x"])
+    model = elasticnet.build_scaled_noise(data)
+    model.set_data("prior_sd", tau_1)
+    model.set_data("laplace_scale", b_1)
+    w, log_sigma = (model.rvs_to_values[model[name]] for name in ("w", "log_sigma"))
+    log_prior = model.compile_fn(
+        model.logp(vars=[model["w"], model["laplace_prior"]]),
+        inputs=[w, log_sigma],
+        point_fn=False,
+    )
+    width = min(sigma * tau_1, sigma**2 * b_1)  # the density's scale: integrate in units of it
+    total = sum(
+        integrate.quad(
+            lambda t: width * np.exp(log_prior(np.array([width * t]), np.log(sigma))),
+            *half,
+            epsabs=0,
+            epsrel=1e-12,
+            limit=200,
+        )[0]
+        for half in ((-np.inf, 0.0), (0.0, np.inf))  # split at the kink
+    )
+    assert abs(total - 1) <= 1e-9  # quadrature reaches ~1e-15 here (measured)
 
 
 def test_bad_penalties_and_targets():

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import monte_carlo
 import numpy as np
 import pytest
+from figures import assert_has_content
 
 from experiments.__main__ import main
+from models.ridge import ALPHA_GRID
 
 CONTRACT = ["feature_names", "standardized", "noise_sd", "alphas", "prior_sd", "sklearn_coef", "map_coef",
             "exact_coef", "max_rel_diff", "posterior"]  # fmt: skip
 POSTERIOR = ["alpha", "noise", "mean", "sd", "hdi_94_low", "hdi_94_high", "r_hat", "ess_bulk"]
+
+
+def check_alpha_grid(alphas, low, high):
+    """Increasing, evenly spaced in log alpha, from ``low`` to ``high`` (float round-off only)."""
+    steps = np.diff(np.log(alphas))
+    assert np.all(steps > 0) and np.allclose(steps, steps[0], rtol=1e-9)
+    assert alphas[0] == pytest.approx(low, rel=1e-12) and alphas[-1] == pytest.approx(
+        high, rel=1e-12
+    )
 
 
 def test_results_contract_and_agreement(run_quick):
@@ -23,10 +35,8 @@ def test_results_contract_and_agreement(run_quick):
     assert set(POSTERIOR) <= set(results["posterior"])
     assert results["posterior"]["noise"] == "fixed"
     n_alpha, p = len(results["alphas"]), len(results["feature_names"])
-    assert n_alpha >= 25
-    assert min(results["alphas"]) == pytest.approx(1e-4) and max(
-        results["alphas"]
-    ) == pytest.approx(1e6)
+    assert n_alpha == results["settings"]["n_grid"]
+    check_alpha_grid(results["alphas"], low=ALPHA_GRID[0], high=ALPHA_GRID[-1])
     for key in ("sklearn_coef", "map_coef", "exact_coef"):
         assert np.shape(results[key]) == (n_alpha, p)
     # The acceptance bound of the suite: exact linear solves agree to 1e-8 relative L-inf.
@@ -34,11 +44,24 @@ def test_results_contract_and_agreement(run_quick):
     tau = np.asarray(results["prior_sd"])
     assert np.allclose(np.asarray(results["alphas"]), results["noise_sd"] ** 2 / tau**2, rtol=1e-12)
     monte_carlo.ridge(results)
-    for name in ("index.html", "index.md", "posterior.nc", "ridge_path.png", "posterior_densities.png",
-                 "correlation.png", "predictive.png"):  # fmt: skip
+    for name in ("index.html", "index.md", "posterior.nc"):
         assert (out / name).stat().st_size > 0, name
+    for figure in (
+        "ridge_path.png",
+        "posterior_densities.png",
+        "correlation.png",
+        "predictive.png",
+    ):
+        assert_has_content(out / figure)
     page = (out / "index.html").read_text()
     assert "What the point estimate hides" in page and "Sampling diagnostics" in page
+    # The page's description of RidgeCV's candidates is the grid RidgeCV was given, and the
+    # reference alpha it chose is one of them.
+    claim = re.search(r"over (\d+) alphas in \[([^,\]]+), ([^\]]+)\]", page)
+    assert claim, "the page does not state RidgeCV's grid"
+    assert int(claim[1]) == len(ALPHA_GRID)
+    check_alpha_grid(ALPHA_GRID, low=float(claim[2]), high=float(claim[3]))
+    assert np.min(np.abs(ALPHA_GRID / results["posterior"]["alpha"] - 1)) <= 1e-12
 
 
 def test_saved_posterior_loads_in_arviz(run_quick):
@@ -62,7 +85,6 @@ def test_heldout_rows_are_predicted_without_themselves(run_quick):
 
     from experiments.ridge import HELDOUT_FOLDS
     from models.core.data import DATASETS, noise_estimate
-    from models.ridge import ALPHA_GRID
 
     _, results = run_quick("ridge")
     held = results["heldout"]

@@ -8,7 +8,7 @@ import nutpie
 import pandas as pd
 import pytest
 from model_files import RIDGE_ORIGIN
-from scipy import integrate, special, stats
+from scipy import special, stats
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.exceptions import NotFittedError
@@ -224,17 +224,6 @@ def test_exact_predictive_interval_has_its_stated_coverage(noise):
     assert abs(hits / reps - 0.94) <= 4 * np.sqrt(0.94 * 0.06 / reps)
 
 
-def test_elastic_net_prior_normaliser():
-    # The sigma-scaled elastic-net prior's normaliser int exp(-w^2/(2 tau^2) - |w|/b) dw, in closed
-    # form sqrt(2 pi) tau erfcx(tau / (sqrt(2) b)); quadrature agrees to 1e-9.
-    for tau, b in [(1.0, 1.0), (0.1, 3.0), (5.0, 0.01), (2.0, 0.5)]:
-        numeric, _ = integrate.quad(
-            lambda w, tau=tau, b=b: np.exp(-(w**2) / (2 * tau**2) - abs(w) / b), -np.inf, np.inf
-        )
-        closed = np.sqrt(2 * np.pi) * tau * special.erfcx(tau / (np.sqrt(2) * b))
-        assert abs(numeric / closed - 1) <= 1e-9
-
-
 def test_logistic_probabilities_are_posterior_means(cancer):
     X, y = cancer
     twin = bayesian(LogisticRegression(C=0.1), method="laplace", random_state=0).fit(X, y)
@@ -333,34 +322,7 @@ def test_bad_input_gets_scikit_learn_errors(diabetes, cancer):
     assert not hasattr(bayesian(Ridge()).fit(frame.values, y), "feature_names_in_")
 
 
-@pytest.mark.filterwarnings("ignore::models.twin.estimator.SamplingWarning")
-def test_readme_example(capsys):
-    """The README's example runs as written and prints what the README says it prints."""
-    import contextlib
-    import io
-    import re
-    from pathlib import Path
-
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    after = readme.split("<!-- twin-example -->", 1)[1]
-    code = after.split("```python\n", 1)[1].split("```", 1)[0]
-    shown = after.split("prints\n\n```\n", 1)[1].split("```", 1)[0]
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
-    lines, expected = printed.getvalue().splitlines(), shown.splitlines()
-    assert [re.sub(r"[-\d.]+", "#", line) for line in lines] == [
-        re.sub(r"[-\d.]+", "#", line) for line in expected
-    ]
-    for line, want in zip(lines, expected, strict=True):
-        got_numbers = np.array(re.findall(r"-?\d+\.?\d*", line), dtype=float)
-        want_numbers = np.array(re.findall(r"-?\d+\.?\d*", want), dtype=float)
-        # exact lines agree to their printed rounding; P(w > 0) from NUTS within 0.1 (4 MC sd
-        # of a probability at ESS >= 400)
-        assert np.allclose(got_numbers, want_numbers, atol=0.1), (line, want)
-
-
-# The README's ridge-through-origin file plus the one line that declares its scikit-learn twin.
+# docs/adding-a-model.md's ridge-through-origin file plus the one line that declares its scikit-learn twin.
 RIDGE_ORIGIN_WITH_TWIN = (
     RIDGE_ORIGIN
     + """
@@ -409,3 +371,84 @@ def test_twin_page_code_runs_as_shown_and_reproduces_its_coverage():
     with contextlib.redirect_stdout(printed):
         exec(compile(twin_page.user_code(seed), "twin page", "exec"), {"__name__": "page"})
     assert printed.getvalue() == f"{cov['covered']} of {cov['rows']} held-out wines inside\n"
+
+
+@pytest.mark.parametrize("name", ["draws", "tune", "chains"])
+@pytest.mark.parametrize("bad", [0, -3, 2.5])
+def test_sampling_counts_are_checked_before_any_fit(diabetes, name, bad):
+    X, y = diabetes
+    error = TypeError if isinstance(bad, float) else ValueError
+    with pytest.raises(error, match=name):
+        bayesian(Ridge(), **{name: bad}).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("weight", "message"),
+    [(-np.ones(442), "Negative values"), (np.zeros(442), "positive"), (np.ones(5), "shape")],
+)
+def test_bad_sample_weights_are_refused(diabetes, weight, message):
+    X, y = diabetes
+    with pytest.raises(ValueError, match=message):
+        bayesian(Ridge()).fit(X, y, sample_weight=weight)
+
+
+# Ridge through the origin whose coefficients and noise sd have names of their own ("beta", "s"),
+# with sigma free under the Jeffreys prior: the twin reads every name from the spec.
+RIDGE_BETA = """
+import numpy as np
+import pymc as pm
+from sklearn.linear_model import Ridge
+
+from models.core.base import ModelSpec, Twin, coords
+
+
+def build(data):
+    with pm.Model(coords=coords(data)) as model:
+        prior_sd = pm.Data("prior_sd", 1.0)
+        noise_sd = pm.Data("noise_sd", data.noise_sd)
+        beta = pm.Normal("beta", 0.0, prior_sd, dims="feature")
+        pm.Normal("y", pm.math.dot(data.X, beta), noise_sd, observed=data.y, dims="obs")
+    return model
+
+
+def build_scaled_noise(data):
+    with pm.Model(coords=coords(data)) as model:
+        prior_sd = pm.Data("prior_sd", 1.0)
+        s = pm.Deterministic("s", pm.math.exp(pm.Flat("log_s")))
+        beta = pm.Normal("beta", 0.0, s * prior_sd, dims="feature")
+        pm.Normal("y", pm.math.dot(data.X, beta), s, observed=data.y, dims="obs")
+    return model
+
+
+SPEC = ModelSpec(
+    name="ridge_beta", title="Ridge through the origin, named beta", intercept=None,
+    coefficients="beta", noise_variable="s", likelihood="gaussian", penalty_names=("alpha",),
+    prior="y ~ Normal(X beta, s), beta ~ Normal(0, s tau)", build=build,
+    objective="||y - X beta||^2 + alpha ||beta||^2", mapping="alpha = s^2 / tau^2",
+    penalty_grid=lambda data, n: [{"alpha": float(a)} for a in np.geomspace(1e-2, 1e4, n)],
+    reference_penalty=lambda data: {"alpha": 1.0},
+    build_scaled_noise=build_scaled_noise,
+    prior_values=lambda pen, data: {"prior_sd": data.noise_sd / np.sqrt(pen["alpha"])},
+    sklearn=lambda pen, data: Ridge(alpha=pen["alpha"], fit_intercept=False),
+    twins=(Twin(Ridge, lambda est: {"alpha": est.alpha}, settings={"fit_intercept": (False,)}),),
+)
+"""
+
+
+def test_a_model_with_its_own_variable_names_works_through_the_twin(add_model, diabetes):
+    add_model("ridge_beta", RIDGE_BETA)
+    X, y = diabetes
+    y = y - y.mean()
+    twin = bayesian(Ridge(alpha=2.0, fit_intercept=False), method="laplace", random_state=0,
+                    draws=200).fit(X, y)  # fmt: skip
+    ridge = Ridge(alpha=2.0, fit_intercept=False).fit(X, y)
+    assert twin.model_ == "ridge_beta"
+    assert relative_error(twin.coef_, ridge.coef_) <= 1e-8  # Newton on a quadratic: exact
+    posterior = twin.posterior_["posterior"]
+    assert {"beta", "s"} <= set(posterior.data_vars) and "w" not in posterior
+    assert posterior["beta"].dims[-1] == "feature" and np.all(posterior["s"].values > 0)
+    s, beta = posterior["s"].values[0, 0], posterior["beta"].values[0, 0]
+    ll = twin.posterior_["log_likelihood"]["y"].values[0, 0]
+    assert np.allclose(ll, stats.norm.logpdf(y, X @ beta, s), rtol=1e-12)
+    mean, sd = twin.predict(X[:3], return_std=True)
+    assert np.all(np.isfinite(mean)) and np.all(sd > 0)

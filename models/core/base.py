@@ -299,7 +299,10 @@ class ModelSpec:
         ``exact_posterior(prior_values, data) -> (mean, cov)`` of ``(intercept, w)`` (intercept
         first): Check 2 grades the sampler against it.
     hyperparameters : mapping
-        ``pm.Data`` values at which a model without a twin is shown.
+        ``pm.Data`` values at which a model without a twin is shown. A value whose name (or its
+        last ``_``-separated part) is ``sd``, ``scale``, ``tau``, ``sigma``, ``b``, ``std`` or
+        ``width`` is a prior width and must lie in [1e-100, 1e100]; any other (``prior_mean``)
+        only needs to be finite (``experiments.family.is_width``).
     default_data : str or callable
         A bundled data set's name (``models.core.data.DATASETS``) or ``() -> Dataset`` that makes one.
     standardize : bool
