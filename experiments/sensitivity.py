@@ -2,9 +2,10 @@
 
 For the ridge, logistic and lasso models at a loose, a moderate (scikit-learn's cross-validated
 penalty) and a tight prior: power-scaling sensitivity (``az.psense_summary``, from the model's own
-log prior and log likelihood), prior-data conflict measured directly (how many prior sds the
-likelihood's own estimate lies from the prior's centre), prior against posterior for every
-coefficient, and how far the MAP stays from least squares as rows are added.
+log prior and log likelihood), prior-data conflict measured directly (how many sds of its prior
+predictive, sqrt(prior sd^2 + its standard error^2), the likelihood's own estimate lies from the
+prior's centre), prior against posterior for every coefficient, how far the MAP stays from least
+squares as rows are added, and whether the prior changes held-out prediction (exact LOO).
 
     python -m experiments sensitivity [--out DIR] [--seed N] [--quick]
 """
@@ -23,6 +24,7 @@ from models import REGISTRY, ridge
 from models.core.base import ModelData, ModelSpec
 from models.core.data import DATASETS, arrays, noise_estimate, reference_setup
 from models.core.lazy import lazy
+from models.exact import evidence
 from models.inference.engines import PosteriorSampler
 from models.scale.statistics import pointwise_log_likelihood
 
@@ -83,16 +85,30 @@ def separable(X: np.ndarray, y: np.ndarray) -> bool:
     return bool(lp.status == 0)
 
 
-def likelihood_estimate(name: str, md: ModelData) -> np.ndarray | None:
-    """The likelihood's own estimate of the coefficients (intercept fitted, not returned): least
-    squares for a Gaussian likelihood, the maximum-likelihood logistic fit otherwise; ``None`` when
-    the classes are separable and no maximum-likelihood estimate exists."""
+def likelihood_estimate(name: str, md: ModelData) -> tuple[np.ndarray, np.ndarray] | None:
+    """The likelihood's own estimate of the coefficients and its standard errors (intercept
+    fitted, not returned): least squares with ``sigma^2 (Z'Z)^-1`` (sigma fixed at the model's)
+    for a Gaussian likelihood, the maximum-likelihood logistic fit with the inverse Fisher
+    information ``(Z' W Z)^-1`` otherwise; ``None`` when the classes are separable and no
+    maximum-likelihood estimate exists."""
+    design = np.column_stack([np.ones(len(md.y)), md.X])
     if REGISTRY[name].likelihood == "bernoulli":
         if separable(md.X, md.y):
             return None
-        return linear_model.LogisticRegression(C=np.inf, max_iter=10_000).fit(md.X, md.y).coef_[0]
-    design = np.column_stack([np.ones(len(md.y)), md.X])
-    return np.linalg.lstsq(design, md.y, rcond=None)[0][1:]
+        fit = linear_model.LogisticRegression(C=np.inf, max_iter=10_000).fit(md.X, md.y)
+        p = fit.predict_proba(md.X)[:, 1]
+        cov = np.linalg.inv(design.T @ (design * (p * (1 - p))[:, None]))
+        return fit.coef_[0], np.sqrt(np.diag(cov))[1:]
+    estimate = np.linalg.lstsq(design, md.y, rcond=None)[0][1:]
+    cov = md.noise_sd**2 * np.linalg.inv(design.T @ design)
+    return estimate, np.sqrt(np.diag(cov))[1:]
+
+
+def conflict_z(estimate: np.ndarray, se: np.ndarray, prior_sd: float) -> np.ndarray:
+    """The likelihood estimate's distance from the prior's centre 0 in sds of its prior
+    predictive: ``|w_hat| / sqrt(prior_sd^2 + se^2)`` (under the prior, ``w_hat = w + noise``
+    with ``w`` of sd ``prior_sd`` and noise of sd ``se``; Gaussian approximation)."""
+    return np.abs(estimate) / np.sqrt(prior_sd**2 + np.asarray(se) ** 2)
 
 
 def model_sensitivity(name: str, run: Run, k_model: int) -> tuple[dict, dict, list]:
@@ -123,16 +139,19 @@ def model_sensitivity(name: str, run: Run, k_model: int) -> tuple[dict, dict, li
                                                    len(names), THRESHOLD, f"the {width} prior")}  # fmt: skip
         if estimate is not None:
             fit["conflicts"] = verdicts.prior_conflicts(
-                names, np.abs(estimate) / prior_sd, prior_sd
+                names, conflict_z(*estimate, prior_sd), prior_sd, estimate[1]
             )
         if REGISTRY[name].exact_posterior:
-            exact_mean = REGISTRY[name].exact_posterior(values, setup.data)[0][1:]
+            exact_mean, exact_cov = REGISTRY[name].exact_posterior(values, setup.data)
+            exact_mean, exact_sd = exact_mean[1:], np.sqrt(np.diag(exact_cov))[1:]
             mcse = az.mcse(dt["posterior"].dataset[["w"]])["w"].values
             fit["max_abs_z_vs_exact"] = float(np.max(np.abs(w.mean(axis=0) - exact_mean) / mcse))
+            fit["exact_mean"], fit["exact_sd"] = exact_mean, exact_sd
         widths[width] = fit
     results = {"data_source": data.source, "n_obs": len(y), "feature_names": names,
                "reference_penalty": reference, "noise_sd": setup.data.noise_sd, "widths": widths,
-               "likelihood_estimate": estimate,
+               "likelihood_estimate": None if estimate is None else estimate[0],
+               "likelihood_se": None if estimate is None else estimate[1],
                "sensitivity": verdicts.sensitivity_widths(name, [f["sensitivity"] for f in widths.values()])}  # fmt: skip
     if REGISTRY[name].likelihood == "bernoulli":
         results["separation"] = verdicts.separation(name, estimate is None)
@@ -164,7 +183,31 @@ def data_size(cfg: dict, seed: int) -> dict:
     return {"sizes": sizes, "prior_sd": prior_sd, "noise_sd": noise_sd, "reps": cfg["reps"],
             "posterior_sd_over_prior_sd": np.quantile(width, [0.25, 0.5, 0.75], axis=1),
             "map_distance_from_ols": quartiles,
-            "washout": verdicts.prior_washout(sizes, quartiles[1])}  # fmt: skip
+            "washout": verdicts.prior_washout(sizes, quartiles[1], len(y)),
+            "prediction": prediction_effect(X, y, prior_sd, noise_sd)}  # fmt: skip
+
+
+def prediction_effect(X: np.ndarray, y: np.ndarray, prior_sd: float, noise_sd: float) -> dict:
+    """Whether the prior changes held-out prediction on all rows: the exact LOO log predictive
+    density of the ridge posterior at ``prior_sd`` against that of least squares (a flat prior),
+    sigma fixed, as a :func:`verdicts.comparison` of their paired row-wise difference."""
+    design = np.column_stack([np.ones(len(y)), X])
+    flat_cov = noise_sd**2 * np.linalg.inv(design.T @ design)  # the posterior under a flat prior
+    flat_mean = np.linalg.lstsq(design, y, rcond=None)[0]
+    pointwise = {
+        "prior": evidence.loo_from_posterior(X, y, *ridge.exact_posterior(X, y, prior_sd, noise_sd),
+                                             noise_sd),
+        "flat": evidence.loo_from_posterior(X, y, flat_mean, flat_cov, noise_sd),
+    }  # fmt: skip
+    difference = pointwise["prior"] - pointwise["flat"]
+    return verdicts.comparison(
+        "exact LOO log predictive density summed over all rows",
+        f"ridge at prior sd {prior_sd:.3g}",
+        "least squares (flat prior)",
+        float(np.sum(difference)),
+        float(np.sqrt(len(difference)) * np.std(difference, ddof=1)),
+        lower_is_better=False,
+    )
 
 
 def compute(run: Run) -> dict:
@@ -176,9 +219,11 @@ def compute(run: Run) -> dict:
         for row in diagnostics:
             run.diagnose(row)
         run.check(f"Prior sensitivity ({name})", per_model[name]["sensitivity"])
-    ridge_fits = per_model["ridge"]["widths"].values()
-    run.verify(verdicts.mcmc_vs_reference(max(f["max_abs_z_vs_exact"] for f in ridge_fits), Z_FLAG,
-                                          "the exact ridge posterior at all three widths"))  # fmt: skip
+    ridge_fits = per_model["ridge"]["widths"]
+    run.verify(prior_move(per_model["ridge"]["feature_names"], ridge_fits))
+    run.check("NUTS vs exact", verdicts.mcmc_vs_reference(
+        max(f["max_abs_z_vs_exact"] for f in ridge_fits.values()), Z_FLAG,
+        "the exact ridge posterior at all three widths"))  # fmt: skip
     tight = per_model["ridge"]["widths"]["tight"]["conflicts"]
     run.adds({"kind": "text", "level": tight["level"],
               "text": "Ridge, tight prior: " + report.sentence(tight)})  # fmt: skip
@@ -186,6 +231,17 @@ def compute(run: Run) -> dict:
     size = data_size(run.cfg, run.seed)
     run.adds(size["washout"])
     return {"models": per_model, "data_size": size, "widths": WIDTHS, "threshold": THRESHOLD}
+
+
+def prior_move(names: list[str], fits: dict) -> dict:
+    """The page's claim checked on the exact ridge posteriors: the largest shift of a posterior
+    mean from the loose to the tight prior, in sds of the loose-prior posterior."""
+    loose, tight = fits["loose"], fits["tight"]
+    shift = np.abs(tight["exact_mean"] - loose["exact_mean"]) / loose["exact_sd"]
+    j = int(np.argmax(shift))
+    return verdicts.prior_moves(
+        names[j], float(shift[j]), "loose", "tight", "exact ridge posterior"
+    )
 
 
 def figures(run: Run) -> None:
@@ -277,7 +333,8 @@ def page(page: report.Page, results: dict) -> None:
         "coefficient by coefficient; subsampling rows measures how that pull changes with n.",
         "power-scaled posterior:  p(w | y, a) ∝ p(w)^a p(y | w),   a in [0.99, 1.01]\n"
         "sensitivity = derivative of the CJS distance between posteriors with respect to log a\n"
-        "conflict_j  = |likelihood's estimate of w_j| / prior sd   (≥ 3: prior-data conflict)",
+        "conflict_j  = |w_hat_j| / sqrt(prior sd^2 + se(w_hat_j)^2)   (≥ 3: prior-data conflict)\n"
+        "              w_hat_j: the likelihood's own estimate, se: its standard error",
     )
     # results.json sorts its keys: the page shows models and widths in the experiment's order
     models = {name: {**results["models"][name],
@@ -303,9 +360,12 @@ def page(page: report.Page, results: dict) -> None:
     page.heading("Prior-data conflict, measured directly")
     page.text("psense's labels say which posteriors move when the prior or the likelihood is "
               "power-scaled; they do not say the data contradict the prior. That is measured here: "
-              "how many prior sds the likelihood's own estimate of each coefficient (least squares; "
-              "maximum likelihood for logistic) lies from the prior's centre 0, a conflict at "
-              f"{verdicts.CONFLICT_PRIOR_SDS:g} or more. A Laplace prior of scale b has sd sqrt(2) b.")  # fmt: skip
+              "the likelihood's own estimate of each coefficient (least squares, sigma fixed; maximum "
+              "likelihood for logistic) is, under the prior, the coefficient plus its estimation "
+              "noise, so its prior predictive sd is sqrt(prior sd^2 + se^2); its distance from the "
+              "prior's centre 0 in those sds is a conflict at "
+              f"{verdicts.CONFLICT_PRIOR_SDS:g} or more. A Laplace prior of scale b has sd sqrt(2) b "
+              "(the Gaussian approximation is then rougher).")  # fmt: skip
     rows, items = [], []
     for name, result in models.items():
         if "separation" in result:
@@ -313,10 +373,12 @@ def page(page: report.Page, results: dict) -> None:
         for width, fit in result["widths"].items():
             labelled = fit["psense"]["diagnosis"].count("potential prior-data conflict")
             if "conflicts" not in fit:
-                rows.append([name, width, fit["prior_sd"], "n/a: no estimate", "", "", labelled])
+                rows.append(
+                    [name, width, fit["prior_sd"], "n/a: no estimate", "", "", "", labelled]
+                )
                 continue
             v = fit["conflicts"]
-            rows.append([name, width, fit["prior_sd"], v["subject"], v["value"],
+            rows.append([name, width, fit["prior_sd"], v["subject"], v["likelihood_sd"], v["value"],
                          f"{len(v['conflicting'])} of {v['n']}", labelled])  # fmt: skip
             if v["outcome"] == "conflict":
                 items.append(
@@ -326,7 +388,8 @@ def page(page: report.Page, results: dict) -> None:
                     + report.user(", ".join(v["conflicting"]))
                     + "."
                 )
-    page.table(["model", "prior", "prior sd", "farthest estimate", "prior sds from 0",
+    page.table(["model", "prior", "prior sd", "farthest estimate", "its standard error",
+                "sds from 0 (sqrt(prior sd^2 + se^2))",
                 f"conflicts (≥ {verdicts.CONFLICT_PRIOR_SDS:g})",
                 "psense 'potential prior-data conflict' labels"], rows)  # fmt: skip
     quiet = [f"{name} ({width})" for name, result in models.items()
@@ -334,7 +397,8 @@ def page(page: report.Page, results: dict) -> None:
              if fit.get("conflicts", {}).get("outcome") == "compatible"]  # fmt: skip
     if quiet:
         items.append(f"No prior-data conflict at {', '.join(quiet)}: every likelihood estimate lies "
-                     f"within {verdicts.CONFLICT_PRIOR_SDS:g} prior sds of 0, whatever psense labels there.")  # fmt: skip
+                     f"within {verdicts.CONFLICT_PRIOR_SDS:g} sds of its prior predictive from 0, "
+                     "whatever psense labels there.")  # fmt: skip
     page.bullets(items)
     for name, result in models.items():
         page.heading(f"{name}: prior against posterior")
@@ -365,7 +429,8 @@ def page(page: report.Page, results: dict) -> None:
     page.bullets([
         "Ridge: " + report.sentence(results["models"]["ridge"]["widths"]["tight"]["sensitivity"])
         + " A point estimate carries no sign of that.",
-        report.sentence(size["washout"]),
+        report.sentence(size["washout"]) + " For held-out prediction, at the moderate prior: "
+        + report.sentence(size["prediction"]),
     ])  # fmt: skip
     page.heading("Load the posterior yourself")
     page.load_snippet(
@@ -401,6 +466,6 @@ EXPERIMENT = Experiment(
     settings=settings,
     user_data=False,
     card=card,
-    claim="Choosing a penalty is choosing a prior; how much that choice moves the posterior is "
+    claim="Choosing a penalty is choosing a prior, and the choice moves the posterior: how much is "
     "measured coefficient by coefficient, for three models at three prior widths.",
 )

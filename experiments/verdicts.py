@@ -215,11 +215,20 @@ def sensitivity(flagged: int, n: int, threshold: float, where: str) -> dict:
                     where=where)  # fmt: skip
 
 
-def mcmc_vs_exact(max_abs_z: float, threshold: float) -> dict:
-    """NUTS against an exact posterior: the largest ``|mean error| / MCSE`` against ``threshold``."""
+def mcmc_vs_exact(
+    max_abs_z: float, threshold: float, where: str | None = None, n: int | None = None
+) -> dict:
+    """NUTS against an exact posterior: the largest ``|mean error| / MCSE`` against ``threshold``.
+
+    ``where`` names the fit(s) (e.g. "at the reference alpha"); with ``n``, the number of means
+    compared, ``typical_max`` is the median of the largest of ``n`` independent ``|N(0, 1)|``
+    (what a correct sampler's largest ``|z|`` is about): a maximum over many means is larger than
+    one ``|z|``."""
     ok = bool(max_abs_z <= threshold)
+    typical = None if n is None else float(stats.norm.ppf((1 + 0.5 ** (1 / n)) / 2))
     return _verdict("mcmc_vs_exact", "agrees" if ok else "disagrees", GREEN if ok else RED,
-                    float(max_abs_z), float(threshold))  # fmt: skip
+                    float(max_abs_z), float(threshold), where=where,
+                    n=None if n is None else int(n), typical_max=typical)  # fmt: skip
 
 
 def inside(what: str, value: float, low: float, high: float, prob: float) -> dict:
@@ -229,12 +238,25 @@ def inside(what: str, value: float, low: float, high: float, prob: float) -> dic
                     [float(low), float(high)], what=what, prob=prob)  # fmt: skip
 
 
-def converged_optimiser(what: str, relative_change: float, tolerance: float) -> dict:
-    """An optimiser's convergence: the relative change of its objective over the last stretch of
-    iterations against ``tolerance`` (not converged is red: its answer is not the optimum)."""
-    ok = bool(relative_change <= tolerance)
-    return _verdict("optimiser", "converged" if ok else "not converged", GREEN if ok else RED,
-                    float(relative_change), float(tolerance), what=what)  # fmt: skip
+def elbo_trend(what: str, slope: float, se: float, steps: int, level: float,
+               tolerance: float) -> dict:  # fmt: skip
+    """A stochastic optimiser's convergence from its objective's trend over its last ``steps``:
+    ``slope`` (per step) of a regression on the step index, with standard error ``se``.
+    ``no trend`` when ``|slope| <=`` :data:`SE_MULTIPLE` ``se`` (none detectable), else
+    ``small drift`` when the drift over the stretch, ``|slope| steps``, is at most ``tolerance``
+    times the objective's size ``|level|``, else ``not converged`` (red). ``value`` is that
+    relative drift, ``threshold`` the tolerance."""
+    drift = abs(float(slope)) * int(steps) / abs(float(level))
+    z = abs(float(slope)) / float(se) if se > 0 else math.inf
+    if z <= SE_MULTIPLE:
+        outcome, colour = "no trend", GREEN
+    elif drift <= tolerance:
+        outcome, colour = "small drift", GREEN
+    else:
+        outcome, colour = "not converged", RED
+    return _verdict("elbo_trend", outcome, colour, drift, float(tolerance), what=what,
+                    slope=float(slope), se=float(se), z=z, steps=int(steps), size=abs(float(level)),
+                    se_multiple=SE_MULTIPLE)  # fmt: skip
 
 
 # |posterior mean - mode| of at least this many posterior sds (a tenth of the posterior's width)
@@ -334,13 +356,18 @@ def flat(what: str, low: float, high: float, count: int, n: int) -> dict:
                     n=int(n), se_multiple=SE_MULTIPLE)  # fmt: skip
 
 
-def occam(evidence_drop: float, loo_drop: float, interval: str) -> dict:
+def occam(
+    evidence_drop: float, loo_drop: float, interval: str, terms: Sequence[dict] | None = None
+) -> dict:
     """The log evidence against the LOO elpd across ``interval``: ``sharper`` when the evidence
-    falls at least :data:`OCCAM_RATIO` times as far (nats), else ``comparable``."""
+    falls at least :data:`OCCAM_RATIO` times as far (nats), else ``comparable``. ``terms``: the
+    change of the evidence's fit and Occam (log det) terms from its maximum to each end of the
+    interval (``{"alpha", "fit", "occam"}``), stated as measured, without a causal reading."""
     ratio = float(evidence_drop) / float(loo_drop) if loo_drop > 0 else math.inf
     return _verdict("occam", "sharper" if ratio >= OCCAM_RATIO else "comparable", INFO, ratio,
                     OCCAM_RATIO, evidence_drop=float(evidence_drop), loo_drop=float(loo_drop),
-                    interval=interval)  # fmt: skip
+                    interval=interval, terms=[{k: float(t[k]) for k in ("alpha", "fit", "occam")}
+                                              for t in terms or []])  # fmt: skip
 
 
 def plug_in(subjects: Sequence[str], width_ratios: Sequence[float], what: str) -> dict:
@@ -355,17 +382,23 @@ def plug_in(subjects: Sequence[str], width_ratios: Sequence[float], what: str) -
 
 def contraction(what: str, posterior_width: float, prior_width: float, unit: str) -> dict:
     """How far the data narrow ``what``: its posterior interval's width over its prior interval's
-    (same probability, same scale); ``data`` at most :data:`CONTRACTION_MAX`, else ``prior``."""
+    (same probability, same scale); ``data`` (green) at most :data:`CONTRACTION_MAX`, else
+    ``prior`` (amber: the data have not chosen it)."""
     ratio = float(posterior_width) / float(prior_width)
-    return _verdict("contraction", "data" if ratio <= CONTRACTION_MAX else "prior", INFO, ratio,
+    data = ratio <= CONTRACTION_MAX
+    return _verdict("contraction", "data" if data else "prior", GREEN if data else AMBER, ratio,
                     CONTRACTION_MAX, what=what, posterior_width=float(posterior_width),
                     prior_width=float(prior_width), unit=unit)  # fmt: skip
 
 
-def memory_scaling(rows: Sequence[float], memory: Sequence[float]) -> dict:
-    """Peak memory against rows: the log-log slope between the fewest and the most rows.
-    ``bounded`` when at most :data:`MEMORY_SLOPE_BOUNDED` (green), else ``grows`` (amber);
-    ``unmeasured`` with fewer than two sizes."""
+def memory_scaling(
+    rows: Sequence[float], memory: Sequence[float], baseline: float | None = None
+) -> dict:
+    """Peak memory against rows, above the idle cluster's ``baseline`` memory (MB; ``None``: not
+    measured, total memory is used): how many MB it grew between the fewest and the most rows,
+    and the log-log slope of the memory above the baseline. ``bounded`` when the slope is at most
+    :data:`MEMORY_SLOPE_BOUNDED` (green), else ``grows`` (amber); ``unmeasured`` with fewer than
+    two sizes."""
     if len(rows) < 2:
         return _verdict("memory_scaling", "unmeasured", INFO, math.nan, MEMORY_SLOPE_BOUNDED,
                         rows=[float(r) for r in rows], memory=[float(m) for m in memory])  # fmt: skip
@@ -373,13 +406,16 @@ def memory_scaling(rows: Sequence[float], memory: Sequence[float]) -> dict:
         int(min(range(len(rows)), key=rows.__getitem__)),
         int(max(range(len(rows)), key=rows.__getitem__)),
     )
-    row_growth, memory_growth = rows[last] / rows[first], memory[last] / memory[first]
-    slope = math.log(memory_growth) / math.log(row_growth)
-    ok = slope <= MEMORY_SLOPE_BOUNDED
+    base = 0.0 if baseline is None else float(baseline)
+    low, high = float(memory[first]) - base, float(memory[last]) - base
+    row_growth = rows[last] / rows[first]
+    slope = math.log(high / low) / math.log(row_growth) if low > 0 and high > 0 else math.nan
+    ok = bool(slope <= MEMORY_SLOPE_BOUNDED)
     return _verdict("memory_scaling", "bounded" if ok else "grows", GREEN if ok else AMBER, slope,
                     MEMORY_SLOPE_BOUNDED, row_growth=float(row_growth),
-                    memory_growth=float(memory_growth), memory_low=float(memory[first]),
-                    memory_high=float(memory[last]))  # fmt: skip
+                    memory_growth=high / low if low > 0 else math.nan, memory_low=low,
+                    memory_high=high, increase=high - low,
+                    baseline=None if baseline is None else base)  # fmt: skip
 
 
 # A Bayes factor above this (Jeffreys' "strong") for the evidence maximum over the alpha a page
@@ -387,14 +423,18 @@ def memory_scaling(rows: Sequence[float], memory: Sequence[float]) -> dict:
 EVIDENCE_BF_STRONG = 10.0
 
 
-def evidence_ratio(shown: float, best: float, log_bayes_factor: float) -> dict:
+def evidence_ratio(
+    shown: float, best: float, log_bayes_factor: float, note: str | None = None
+) -> dict:
     """The alpha a page shows against the evidence maximum: ``log_bayes_factor`` = log evidence at
-    ``best`` minus at ``shown`` (>= 0). Amber above ``log`` :data:`EVIDENCE_BF_STRONG`."""
+    ``best`` minus at ``shown`` (>= 0), a ratio of marginal likelihoods (not of probabilities of
+    alpha: that needs a prior on alpha). Amber above ``log`` :data:`EVIDENCE_BF_STRONG`. ``note``
+    says how the evidence treats other parameters (e.g. "sigma profiled")."""
     ruled_out = bool(log_bayes_factor > math.log(EVIDENCE_BF_STRONG))
     return _verdict("evidence_ratio", "disfavoured" if ruled_out else "supported",
                     AMBER if ruled_out else GREEN, float(log_bayes_factor),
                     math.log(EVIDENCE_BF_STRONG), shown=float(shown), best=float(best),
-                    bayes_factor=math.exp(min(float(log_bayes_factor), 700.0)))  # fmt: skip
+                    bayes_factor=math.exp(min(float(log_bayes_factor), 700.0)), note=note)  # fmt: skip
 
 
 # A posterior correlation at least this large in absolute value is "strong": the data then
@@ -402,12 +442,13 @@ def evidence_ratio(shown: float, best: float, log_bayes_factor: float) -> dict:
 CORRELATION_STRONG = 0.5
 
 
-def correlation(first: str, second: str, r: float) -> dict:
+def correlation(first: str, second: str, r: float, source: str | None = None) -> dict:
     """The most correlated pair of coefficients: ``strong`` when ``|r| >=``
-    :data:`CORRELATION_STRONG`, else ``weak``."""
+    :data:`CORRELATION_STRONG`, else ``weak``. ``source`` names where ``r`` comes from (the exact
+    posterior, or which draws), since correlations from different draw sets differ."""
     strong = bool(abs(r) >= CORRELATION_STRONG)
     return _verdict("correlation", "strong" if strong else "weak", INFO, float(r),
-                    CORRELATION_STRONG, first=first, second=second)  # fmt: skip
+                    CORRELATION_STRONG, first=first, second=second, source=source)  # fmt: skip
 
 
 def loo_pit(p_value: float, n: int) -> dict:
@@ -482,7 +523,7 @@ def interval_width(
     outcomes = {}
     if y is not None and hidden:
         loss = [_log_loss(float(t), p) for t, p in zip(y, plug_in, strict=True)]
-        rest = [loss[i] for i in range(len(loss)) if i not in set(hidden_rows)]
+        rest = [loss[i] for i in range(len(loss)) if not (wide[i] and confident[i])]
         outcomes = {
             "hidden_errors": sum((plug_in[i] >= 0.5) != (float(y[i]) == 1) for i in hidden_rows),
             "hidden_log_loss": sum(loss[i] for i in hidden_rows) / hidden,
@@ -543,15 +584,35 @@ def calibration_bins(n_excluding: int, n_bins: int, prob: float) -> dict:
 WASHOUT = 0.05
 
 
-def prior_washout(sizes: Sequence[int], distances: Sequence[float]) -> dict:
-    """Whether adding rows washes the prior out: ``distances[i] = ||MAP - OLS|| / ||OLS||`` with
-    ``sizes[i]`` rows. ``washed out`` from the first size after which every distance is below
-    :data:`WASHOUT`; else ``still matters`` at the largest size."""
+def prior_washout(
+    sizes: Sequence[int], distances: Sequence[float], all_rows: int | None = None
+) -> dict:
+    """Whether adding rows washes the prior out of the coefficients: ``distances[i] = ||MAP - OLS||
+    / ||OLS||`` (median over subsamples) with ``sizes[i]`` rows. ``washed out`` from the first size
+    after which every distance is below :data:`WASHOUT`; else ``still matters`` at the largest
+    size. ``all_rows``: the data set's size (a subsample of all rows is one fit, not a median)."""
     below = [float(d) < WASHOUT for d in distances]
     first = next((int(n) for i, n in enumerate(sizes) if all(below[i:])), None)
     return _verdict("prior_washout", "washed out" if first is not None else "still matters", INFO,
                     float(distances[-1]), WASHOUT, first=first, largest=int(sizes[-1]),
-                    smallest=int(sizes[0]), at_smallest=float(distances[0]))  # fmt: skip
+                    smallest=int(sizes[0]), at_smallest=float(distances[0]),
+                    largest_is_all=all_rows is not None and int(sizes[-1]) == int(all_rows))  # fmt: skip
+
+
+# A prior choice moves the posterior when some coefficient's posterior mean shifts by at least
+# this many posterior sds between two priors: a shift the posterior's own width does not absorb.
+PRIOR_MOVE_SDS = 1.0
+
+
+def prior_moves(subject: str, shift: float, first: str, second: str, posterior: str) -> dict:
+    """How far the prior choice moves a posterior: the largest shift of a coefficient's
+    ``posterior`` mean from the ``first`` prior to the ``second``, in sds of the first posterior
+    (``subject`` is that coefficient). ``moves`` (green) at least :data:`PRIOR_MOVE_SDS`, else
+    ``hardly moves`` (amber: the choice of prior is then no visible choice here)."""
+    moves = bool(abs(shift) >= PRIOR_MOVE_SDS)
+    return _verdict("prior_moves", "moves" if moves else "hardly moves", GREEN if moves else AMBER,
+                    float(abs(shift)), PRIOR_MOVE_SDS, subject=subject, first=first,
+                    second=second, posterior=posterior)  # fmt: skip
 
 
 def sensitivity_widths(subject: str, widths: Sequence[dict]) -> dict:

@@ -104,7 +104,9 @@ def test_lambda_experiment(run_quick):
     # The claim's check: alpha's posterior interval against its prior's (decades of log10 alpha).
     verified = results["verdict_box"]["verified"]
     assert verified["kind"] == "contraction"
-    assert verified["outcome"] == ("data" if verified["value"] <= verified["threshold"] else "prior")
+    assert verified["outcome"] == (
+        "data" if verified["value"] <= verified["threshold"] else "prior"
+    )
     assert found["evidence_vs_bayesianridge"]["outcome"] == "verified"
     # RidgeCV picks from this page's grid, like k-fold CV and exact LOO.
     assert results["ridgecv_alpha"] in results["alpha_grid"]

@@ -6,21 +6,26 @@ import numpy as np
 import pytest
 
 from experiments import report, verdicts
-from experiments.engines import ADVI_TOLERANCE, elbo_change, skewness
-from experiments.sensitivity import separable
+from experiments.engines import ADVI_TOLERANCE, elbo_trend, skewness
+from experiments.sensitivity import conflict_z, separable
 
 
 def test_prior_washout_flips_at_its_threshold():
     sizes = [20, 50, 100, 442]
     washed = verdicts.prior_washout(sizes, [0.6, 0.2, 0.04, 0.01])
     assert washed["outcome"] == "washed out" and washed["first"] == 100
-    assert "stops mattering from n = 100" in report.sentence(washed)
+    assert "stops mattering for the coefficients from n = 100" in report.sentence(washed)
+    assert "median over subsamples" in report.sentence(washed)
     # Below the threshold once, then above again: it has not washed out until it stays below.
     bounced = verdicts.prior_washout(sizes, [0.6, 0.04, 0.2, 0.01])
     assert bounced["first"] == 442
     still = verdicts.prior_washout(sizes, [0.6, 0.4, 0.3, verdicts.WASHOUT * 1.01])
     assert still["outcome"] == "still matters" and still["first"] is None
-    assert "still matters at n = 442" in report.sentence(still)
+    assert "still matters for the coefficients at n = 442" in report.sentence(still)
+    # At all rows every subsample is the whole data set: one fit, not a median.
+    whole = verdicts.prior_washout(sizes, [0.6, 0.4, 0.3, 0.27], all_rows=442)
+    assert whole["largest_is_all"] and "(all rows)" in report.sentence(whole)
+    assert not verdicts.prior_washout(sizes, [0.6, 0.4, 0.3, 0.27], all_rows=500)["largest_is_all"]
 
 
 def test_sensitivity_over_widths_flips():
@@ -45,17 +50,51 @@ def test_separation_flips_with_the_data():
     assert verdicts.separation("m", False)["outcome"] == "overlapping"
 
 
-def test_elbo_change_flips_the_optimiser_verdict():
+def test_elbo_trend_flips_the_optimiser_verdict():
+    # Histories are the loss, -ELBO, per step; the last 10% (1000 steps) decides.
     rng = np.random.default_rng(0)
-    flat = 1000 + rng.normal(0, 1, 10_000)  # noise only: within two standard errors, no trend
-    falling = 1000 + np.linspace(40, 0, 10_000)  # the last 10%'s halves 2 apart: ~2e-3 > 1e-4
-    drift = 1000 + np.linspace(0.1, 0, 10_000)  # halves 0.005 apart: 5e-6 < 1e-4
-    assert elbo_change(flat) == 0.0
-    assert elbo_change(falling) == pytest.approx(2.0 / 1001.0, rel=0.05)
-    converged = verdicts.converged_optimiser("ADVI", elbo_change(drift), ADVI_TOLERANCE)
-    moving = verdicts.converged_optimiser("ADVI", elbo_change(falling), ADVI_TOLERANCE)
-    assert (converged["outcome"], moving["outcome"]) == ("converged", "not converged")
-    assert moving["level"] == verdicts.RED and "did not converge" in report.sentence(moving)
+    flat = elbo_trend("ADVI", 1000 + rng.normal(0, 1, 10_000))  # noise only
+    drift = elbo_trend("ADVI", 1000 + np.linspace(0.1, 0, 10_000))  # exact line: 1e-5 of |ELBO|
+    falling = elbo_trend("ADVI", 1000 + np.linspace(40, 0, 10_000))  # 4e-3 of |ELBO|
+    assert flat["outcome"] == "no trend" and abs(flat["z"]) <= verdicts.SE_MULTIPLE
+    assert drift["outcome"] == "small drift" and drift["value"] == pytest.approx(1e-5, rel=0.01)
+    assert falling["outcome"] == "not converged" and falling["level"] == verdicts.RED
+    assert falling["slope"] > 0  # the loss falls: the ELBO rises
+    assert falling["value"] == pytest.approx(4e-3, rel=0.01)
+    assert "no detectable trend" in report.sentence(flat)
+    assert "below the tolerance" in report.sentence(drift)
+    assert "did not converge" in report.sentence(falling)
+
+
+def test_elbo_trend_verdict_flips_at_two_standard_errors_and_the_tolerance():
+    level, steps = 1000.0, 1000
+    below = verdicts.elbo_trend("ADVI", 2.0, 1.0, steps, level, ADVI_TOLERANCE)
+    above = verdicts.elbo_trend("ADVI", 2.01, 1.0, steps, level, ADVI_TOLERANCE)
+    small = verdicts.elbo_trend("ADVI", 1e-4, 1e-6, steps, level, ADVI_TOLERANCE)  # drift 1e-4
+    assert below["outcome"] == "no trend" and above["outcome"] == "not converged"
+    assert small["outcome"] == "small drift"
+    assert (
+        verdicts.elbo_trend("ADVI", 1.01e-4, 1e-6, steps, level, ADVI_TOLERANCE)["level"] == "red"
+    )
+
+
+def test_conflict_is_measured_in_prior_predictive_sds():
+    # OLS s1 = -792 with standard error 408 at the tight ridge prior sd 79.5: 9.96 prior sds, but
+    # only 1.9 sds of its prior predictive sqrt(79.5^2 + 408^2): no conflict once its noise counts.
+    z = conflict_z(np.array([-792.0, 520.0]), np.array([408.0, 66.0]), 79.5)
+    np.testing.assert_allclose(z, [792 / np.hypot(79.5, 408), 520 / np.hypot(79.5, 66)])
+    v = verdicts.prior_conflicts(["s1", "bmi"], z, 79.5, [408.0, 66.0])
+    assert v["conflicting"] == ["bmi"] and v["likelihood_sd"] == 66.0
+    assert "sqrt(prior sd^2 + its standard error^2)" in report.sentence(v)
+    assert verdicts.prior_conflicts(["s1"], [792 / 79.5], 79.5)["outcome"] == "conflict"
+
+
+def test_prior_moves_flips_at_one_posterior_sd():
+    moves = verdicts.prior_moves("bmi", verdicts.PRIOR_MOVE_SDS, "loose", "tight", "exact")
+    hardly = verdicts.prior_moves("bmi", -0.99 * verdicts.PRIOR_MOVE_SDS, "loose", "tight", "exact")
+    assert (moves["outcome"], moves["level"]) == ("moves", verdicts.GREEN)
+    assert (hardly["outcome"], hardly["level"]) == ("hardly moves", verdicts.AMBER)
+    assert "Verified" in report.sentence(moves) and "Not verified" in report.sentence(hardly)
 
 
 def test_mcmc_vs_reference_flips():

@@ -33,6 +33,9 @@ def test_occam_flips_at_its_ratio():
     assert (sharper["outcome"], comparable["outcome"]) == ("sharper", "comparable")
     assert verdicts.occam(1.0, 0.0, "interval")["outcome"] == "sharper"  # a flat LOO: ratio inf
     assert "sharper" in sentence(sharper) and "comparable" in sentence(comparable)
+    split = verdicts.occam(3.0, 1.0, "interval", [{"alpha": 0.01, "fit": 2.5, "occam": -5.0}])
+    assert "fit +2.5, Occam (−½ log det) -5 nats" in sentence(split)
+    assert "not the fit" not in sentence(split)  # the terms are stated, not read causally
 
 
 def test_plug_in_flips_at_its_change():
@@ -48,6 +51,7 @@ def test_contraction_flips_at_its_share():
     data = verdicts.contraction("log10 alpha", verdicts.CONTRACTION_MAX * 4, 4, "decades")
     prior = verdicts.contraction("log10 alpha", verdicts.CONTRACTION_MAX * 4.1, 4, "decades")
     assert (data["outcome"], prior["outcome"]) == ("data", "prior")
+    assert (data["level"], prior["level"]) == (verdicts.GREEN, verdicts.AMBER)
     assert "not the prior" in sentence(data) and "prior still shapes" in sentence(prior)
 
 
@@ -67,6 +71,16 @@ def test_memory_scaling_flips_at_its_slope():
     assert single["outcome"] == "unmeasured" and math.isnan(single["value"])
     assert "bounded" in sentence(bounded) and "grows with the rows" in sentence(grows)
     assert "one size only" in sentence(single)
+    # Above a measured idle baseline: 100 -> 328 MB over 100x the rows is slope 0.258, grows.
+    above = verdicts.memory_scaling(rows, [700.0, 813.0, 928.0], baseline=600.0)
+    assert above["increase"] == pytest.approx(228.0) and above["outcome"] == "grows"
+    assert above["value"] == pytest.approx(np.log(3.28) / np.log(100))
+    assert "grew **228 MB for 100 times the rows**" in sentence(above)
+    assert "less than proportionally" in sentence(above) and "idle cluster's 600 MB" in sentence(
+        above
+    )
+    flat = verdicts.memory_scaling(rows, [700.0, 700.0, 600 + 100 * 100**0.1], baseline=600.0)
+    assert flat["outcome"] == "bounded"
 
 
 def test_belief_is_a_per_weight_probability():
