@@ -364,6 +364,7 @@ def _check2(spec: ModelSpec):
             **penalty, "penalty": penalty, "prior_values": values, "noise": spec.noise,
             "noise_sd": md.noise_sd, "map": mode, "map_certified": fit.converged,
             "mean": mean, "median": w.median(("chain", "draw")).values, "sd": sd,
+            "draws": f"{w.sizes['chain']} x {w.sizes['draw']}",
             "prob_positive": (w > 0).mean(("chain", "draw")).values,
             # The effect of a one-sd change of the feature (diabetes' unit-norm columns: 1 unit ~ 21 sd).
             "mean_per_feature_sd": mean * md.X.std(axis=0),
@@ -380,7 +381,9 @@ def _check2(spec: ModelSpec):
             post["exact_mean"], post["exact_sd"] = exact_mean[offset:], exact_sd[offset:]
             post["z_vs_exact"] = (mean - post["exact_mean"]) / post["mcse_mean"]
             post["max_abs_z_vs_exact"] = float(np.max(np.abs(post["z_vs_exact"])))
-            run.check("NUTS vs exact", verdicts.mcmc_vs_exact(post["max_abs_z_vs_exact"], Z_FLAG))
+            run.check("NUTS vs exact", verdicts.mcmc_vs_exact(
+                post["max_abs_z_vs_exact"], Z_FLAG, f"at {penalty_label(penalty or values)}",
+                len(mean)))  # fmt: skip
         names = run.results["feature_names"]
         post["signs"] = run.adds(verdicts.signs(names, post["prob_positive"]))
         post["mode_vs_mean"] = run.adds(
@@ -419,7 +422,9 @@ def _check2(spec: ModelSpec):
                         color=COLORS["exact"], label="exact posterior")  # fmt: skip
         fig.supxlabel(coefficient_label(spec.likelihood))
         fig.supylabel("posterior density")
-        legend_below(fig, axes[0], ncol=6, offset=-0.1)
+        # under the axis label at a fixed distance in inches (a fixed share of the figure's
+        # height leaves a blank band that grows with the number of panel rows)
+        legend_below(fig, axes[0], ncol=6, offset=-0.45 / fig.get_figheight())
         fig.suptitle("Posterior of each coefficient: the estimator reports only its mode"
                      if spec.has_twin else "Posterior of each coefficient, with its mode (MAP)")  # fmt: skip
         save(fig, run.out / "posterior_densities.png")
@@ -448,7 +453,8 @@ def _check2(spec: ModelSpec):
         flags = [exact and abs(post["z_vs_exact"][j]) > Z_FLAG for j in range(len(rows))]
         page.table(header, rows, flags)
         page.figure("posterior_densities.png", "Each coefficient's posterior (NUTS) with its mode "
-                    + ("(the estimator, black), sklearn (red dashes)" if spec.has_twin else "(MAP, black)")
+                    + ("(the estimator, solid black) and sklearn (red dashes drawn over it: where "
+                       "only dashes on black show, the two coincide)" if spec.has_twin else "(MAP, black)")
                     + ", mean (blue), median (purple)" + (" and the exact density (green)." if exact else "."),
                     observe=_shape_observation(post))  # fmt: skip
         if "noise_posterior" in post:
@@ -478,11 +484,13 @@ def _shapes(names: list[str], draws: np.ndarray, ess: np.ndarray) -> dict:
 
 
 def _shape_observation(post: dict) -> str:
-    """The "Observe:" line of the posterior densities: how many are skewed, and the most."""
+    """The "Observe:" line of the posterior densities: how many are skewed, and the most, naming
+    the draws (skewness and its MCSE come from this page's NUTS run, not from another page's)."""
+    draws = f"From this page's NUTS draws ({post['draws']} at {penalty_label(post['penalty'] or post['prior_values'])}): "
     if post["n_skewed"]:
-        return (f"{post['n_skewed']} of {len(post['skewness'])} posteriors are skewed beyond "
-                f"their bound; the most: {report.sentence(post['shape'])}.")  # fmt: skip
-    return f"No posterior is skewed beyond its bound; the most skewed: {report.sentence(post['shape'])}."
+        return (f"{draws}{post['n_skewed']} of {len(post['skewness'])} posteriors are skewed "
+                f"beyond their bound; the most: {report.sentence(post['shape'])}.")  # fmt: skip
+    return f"{draws}no posterior is skewed beyond its bound; the most skewed: {report.sentence(post['shape'])}."
 
 
 def _noise_posterior(spec: ModelSpec, dt, point: dict) -> dict:

@@ -27,6 +27,7 @@ from experiments.style import (
     save,
 )
 from models import ridge
+from models.core.arrays import SAVED_DRAWS_X_ROWS, linear_predictor_chunks
 from models.core.data import arrays, noise_estimate
 from models.core.lazy import lazy
 from models.exact import evidence
@@ -42,7 +43,7 @@ PATH_CHAINS = 2  # chains per alpha in the NUTS sweep along the path
 
 
 def settings(quick: bool) -> dict:
-    return {**family.settings(quick), "path_draws": 300 if quick else 1000}
+    return {**family.settings(quick), "path_draws": 600 if quick else 1000}
 
 
 # --- the reference alpha against the evidence -------------------------------------------------
@@ -59,7 +60,7 @@ def evidence_compute(run: Run) -> dict:
     sigma = evidence.profile_noise_sd(spectrum, alpha)
     shown = spectrum.log_evidence(sigma, sigma / np.sqrt(alpha))
     verdict = run.check("Choice of alpha", verdicts.evidence_ratio(
-        alpha, best["alpha"], max(best["log_evidence"] - shown, 0.0)
+        alpha, best["alpha"], max(best["log_evidence"] - shown, 0.0), "sigma profiled"
     ))  # fmt: skip
     return {"alpha_evidence": {
         "alpha": best["alpha"], "noise_sd": best["noise_sd"], "log_evidence_max": best["log_evidence"],
@@ -86,10 +87,12 @@ def evidence_page(page: report.Page, results: dict) -> None:
 def path_compute(run: Run) -> dict:
     sampler, md = run.state["sampler"], run.state["md"]
     path = {"mean": [], "hdi_94_low": [], "hdi_94_high": [], "divergences": 0, "max_r_hat": 0.0}
+    rows = []
     for k, alpha in enumerate(run.results["alphas"]):
         dt = sampler.sample({"prior_sd": ridge.alpha_to_prior_sd(alpha, md.noise_sd)},
                             draws=run.cfg["path_draws"], tune=run.cfg["path_draws"],
                             chains=PATH_CHAINS, seed=run.seed + k)  # fmt: skip
+        rows.append(report.sampling_diagnostics(f"alpha={alpha:.4g}", dt, ["intercept", "w"]))
         bounds = intervals.interval(dt, ["w"])["w"]
         path["mean"].append(dt["posterior"]["w"].mean(("chain", "draw")).values)
         path["hdi_94_low"].append(bounds.sel(ci_bound="lower").values)
@@ -106,9 +109,30 @@ def path_compute(run: Run) -> dict:
         mcse = az.mcse(dt, var_names=["w"])["w"].values
         z = np.max(np.abs((path["mean"][-1] - mean[1:]) / mcse))
         path["max_abs_z_vs_exact"] = max(path.get("max_abs_z_vs_exact", 0.0), float(z))
-    # The same bound as Check 2's single fit (family.Z_FLAG, false alarm ~6e-5 per coefficient)
-    path["vs_exact"] = verdicts.mcmc_vs_exact(path["max_abs_z_vs_exact"], family.Z_FLAG)
+    # The same bound as Check 2's single fit (family.Z_FLAG, false alarm ~6e-5 per coefficient),
+    # here a maximum over every alpha and coefficient
+    n_means = len(run.results["alphas"]) * len(run.results["feature_names"])
+    path["vs_exact"] = verdicts.mcmc_vs_exact(
+        path["max_abs_z_vs_exact"], family.Z_FLAG,
+        f"along the path (max over {len(rows)} alphas x {len(run.results['feature_names'])} "
+        "coefficients)", n_means,
+    )  # fmt: skip
+    run.diagnose(worst_of(f"NUTS along the path ({len(rows)} refits, worst of each)", rows))
     return {"path_posterior": path}
+
+
+def worst_of(fit: str, rows: list[dict]) -> dict:
+    """One diagnostics row for many sampler fits: divergences and tree-depth hits summed, the worst
+    E-BFMI, r_hat and ESS, and each failing fit's problems named by its own label."""
+    return {
+        "fit": fit, "draws": rows[0]["draws"] + " each",
+        "divergences": sum(r["divergences"] for r in rows),
+        "max_treedepth_hits": sum(r["max_treedepth_hits"] for r in rows),
+        "min_bfmi": min(r["min_bfmi"] for r in rows), "max_r_hat": max(r["max_r_hat"] for r in rows),
+        "min_ess_bulk": min(r["min_ess_bulk"] for r in rows),
+        "min_ess_tail": min(r["min_ess_tail"] for r in rows), "ok": all(r["ok"] for r in rows),
+        "problems": [f"{r['fit']}: {p}" for r in rows for p in r["problems"]],
+    }  # fmt: skip
 
 
 def path_figure(run: Run) -> None:
@@ -124,9 +148,9 @@ def path_figure(run: Run) -> None:
     for j, ax in enumerate(axes):
         ax.fill_between(alphas, path["hdi_94_low"][:, j], path["hdi_94_high"][:, j], color=COLORS["posterior"],
                         alpha=0.25, label=f"posterior {intervals.PROB:.0%} HDI (NUTS)")  # fmt: skip
-        ax.plot(
-            alphas, path["mean"][:, j], color=COLORS["posterior"], label="posterior mean (NUTS)"
-        )
+        # wide and underneath: the sklearn dashes and MAP dots lie on it (mean = mode here)
+        ax.plot(alphas, path["mean"][:, j], color=COLORS["posterior"], lw=4, alpha=0.6,
+                label="posterior mean (NUTS)")  # fmt: skip
         for bound in ("exact_low", "exact_high"):
             ax.plot(alphas, path[bound][:, j], LINESTYLES["exact"], color=COLORS["exact"], lw=1,
                     label=f"exact {intervals.PROB:.0%} HDI" if bound == "exact_low" else None)  # fmt: skip
@@ -152,12 +176,16 @@ def path_page(page: report.Page, results: dict) -> None:
     path = results["path_posterior"]
     page.heading("The whole path: the posterior at every alpha")
     page.figure("ridge_path.png", "Coefficient paths. Red dashes: sklearn; black dots: PyMC MAP (on "
-                f"top of each other); blue: posterior mean and {intervals.PROB:.0%} HDI from NUTS at every alpha; "
+                "top of each other); wide blue line under both: the posterior mean from NUTS (the "
+                "posterior is Gaussian, so its mean is its mode: the three coincide up to Monte "
+                f"Carlo error); blue band: the {intervals.PROB:.0%} HDI from NUTS at every alpha; "
                 "green dashes: the exact HDI.", observe=path["vs_exact"])  # fmt: skip
     page.text(f"{len(results['alphas'])} NUTS refits of one compiled model, {PATH_CHAINS} chains each "
               f"({results['settings']['path_draws']} draws per chain): {path['divergences']} divergences in "
-              f"total, worst r_hat {path['max_r_hat']:.3f}. The Observe line compares each NUTS mean with "
-              "the exact one in its Monte Carlo standard errors, at every alpha.")  # fmt: skip
+              f"total, worst r_hat {path['max_r_hat']:.3f} (one row, the worst of each diagnostic, in the "
+              "diagnostics table). The Observe line compares each NUTS mean with the exact one in its "
+              "Monte Carlo standard errors, at every alpha: a maximum over many means, so it is "
+              "larger than Check 2's at the reference alpha alone.")  # fmt: skip
 
 
 # --- sigma unknown --------------------------------------------------------------------------------
@@ -200,7 +228,8 @@ def unknown_page(page: report.Page, results: dict) -> None:
     page.heading("Sigma unknown")
     page.text("A second model treats sigma as unknown, sigma ~ HalfNormal(sd(y)), with w | sigma ~ "
               "Normal(0, sigma / sqrt(alpha)): for every sigma the conditional mode of w is Ridge(alpha), "
-              "so the joint MAP of w is Ridge(alpha) too. Its agreement is the last column of Check 1 "
+              "so the joint MAP of w is Ridge(alpha) too. Its agreement is Check 1's column "
+              "`map unknown noise vs sklearn` "
               f"(largest {max(res['rel_diff']['map_unknown_noise_vs_sklearn']):.1e}); its posterior at "
               f"alpha = {res['posterior']['alpha']:.4g}:")  # fmt: skip
     page.arviz_summary(results["unknown_noise_summary"])
@@ -214,9 +243,9 @@ def unknown_page(page: report.Page, results: dict) -> None:
 # --- predictive draws -----------------------------------------------------------------------------
 
 
-def predictive_draws(dt, X: np.ndarray, noise_sd: float, seed: int, chunk: int = 2_000_000):
+def predictive_draws(dt, X: np.ndarray, noise_sd: float, seed: int):
     """Posterior predictive ``y_rep = b0 + X w + sigma eps`` (sigma fixed), one per posterior draw,
-    in row chunks of about ``chunk`` numbers: yields ``(rows, y_rep)``.
+    in row chunks (:func:`models.core.arrays.linear_predictor_chunks`): yields ``(rows, y_rep)``.
 
     The likelihood is written in sufficient statistics, so there is no per-row variable for PyMC
     to resample: the replicated rows are drawn here from the posterior draws.
@@ -225,11 +254,8 @@ def predictive_draws(dt, X: np.ndarray, noise_sd: float, seed: int, chunk: int =
     w = post["w"].values.reshape(-1, X.shape[1])
     b0 = post["intercept"].values.reshape(-1)
     rng = np.random.default_rng(seed)
-    step = max(1, chunk // len(w))
-    for start in range(0, len(X), step):
-        rows = slice(start, start + step)
-        y_rep = b0[:, None] + w @ X[rows].T
-        yield rows, y_rep + noise_sd * rng.standard_normal(y_rep.shape)
+    for rows, eta in linear_predictor_chunks(b0, w, X):
+        yield rows, eta + noise_sd * rng.standard_normal(eta.shape)
 
 
 def prior_predictive(
@@ -318,6 +344,7 @@ def predictive_checks(y: np.ndarray, fitted: np.ndarray, chunks) -> list[dict]:
             float(np.mean(replicated[name] >= observed[name][0])),
             observed[name][0],
             np.quantile(replicated[name], [0.03, 0.97]),
+            draws=len(replicated[name]),
         )  # fmt: skip
         for name in observed
     ]
@@ -375,26 +402,28 @@ def pit_ecdf_test(pit: np.ndarray, seed: int) -> dict:
 def predictive_compute(run: Run) -> dict:
     md, dt = run.state["md"], run.state["dt"]
     names = run.results["feature_names"]
-    corr = np.atleast_2d(np.corrcoef(intervals.draws(dt, "w").values, rowvar=False))
+    chains = dt["posterior"].sizes["chain"]
+    # The fixed-sigma posterior is Gaussian and known exactly, so are its correlations (no draw
+    # set's Monte Carlo error: other pages' draws give other third digits) and each row's
+    # predictive (O(n p^2), any n)
+    exact_mean, exact_cov = ridge.SPEC.exact_posterior(run.state["values"], md)
+    sd = np.sqrt(np.diag(exact_cov))[1:]
+    corr = np.atleast_2d(exact_cov[1:, 1:] / np.outer(sd, sd))
     off = np.abs(corr - np.eye(len(corr)))
     a, b = np.unravel_index(np.argmax(off), off.shape)  # (0, 0) with one feature: no pair
-    chains = dt["posterior"].sizes["chain"]
-    # The fixed-sigma posterior is Gaussian and known exactly, so is each row's predictive
-    # (O(n p^2), any n)
-    exact_mean, exact_cov = ridge.SPEC.exact_posterior(run.state["values"], md)
     low, high = intervals.gaussian(*ridge.predictive(md.X, exact_mean, exact_cov, md.noise_sd))
     covered = int(np.sum((md.y >= low) & (md.y <= high)))
     fitted = exact_mean[0] + md.X @ exact_mean[1:]  # = Ridge's prediction (mode = mean here)
     checks = predictive_checks(md.y, fitted, predictive_draws(dt, md.X, md.noise_sd, run.seed))
     overall = run.check("Predictive check", verdicts.predictive_check(checks))
-    keep = md.X.shape[0] * dt["posterior"].sizes["draw"] * chains <= common.SAVED_ROWS_X_DRAWS
+    keep = md.X.shape[0] * dt["posterior"].sizes["draw"] * chains <= SAVED_DRAWS_X_ROWS
     w_prior, prior = prior_predictive(md.X, md.y, run.results["posterior"]["prior_values"]["prior_sd"],
                                       md.noise_sd, run.seed)  # fmt: skip
     loo_pit = None
     if keep:
         # saved with the posterior: what az.loo, az.loo_pit and predictive checks need, replicated
         # from the NUTS draws (the same stream as the check above: same seed)
-        pointwise_log_likelihood(dt, md.X, md.y, md.noise_sd)
+        pointwise_log_likelihood(dt, md.X, md.y, md.noise_sd, ridge.SPEC)
         dt["observed_data"] = xr.DataTree(xr.Dataset({"y": ("obs", md.y)}))
         replicated = [y_rep for _, y_rep in predictive_draws(dt, md.X, md.noise_sd, run.seed)]
         dt["posterior_predictive"] = _group(np.concatenate(replicated, axis=1), chains)
@@ -405,7 +434,11 @@ def predictive_compute(run: Run) -> dict:
         run.state["loo_pit"] = test
         loo_pit = run.check("LOO-PIT", verdicts.loo_pit(test["p_value"], len(md.y)))
     run.state["predictive"] = (low, high)
-    most = verdicts.correlation(names[a], names[b], float(corr[a, b])) if a != b else None
+    most = (
+        verdicts.correlation(names[a], names[b], float(corr[a, b]),
+                             "exact posterior at the reference alpha, sigma fixed")
+        if a != b else None
+    )  # fmt: skip
     if most is not None:
         run.adds(most)
     return {"posterior": {**run.results["posterior"], "correlation": corr, "predictive_coverage_94": covered / len(md.y),
@@ -444,7 +477,7 @@ def correlation_figure(run: Run) -> None:
             label="sklearn Ridge")  # fmt: skip
     ax.set_xlabel(coefficient_label("gaussian", f"w[{names[pair[0]]}]"), parse_math=False)
     ax.set_ylabel(coefficient_label("gaussian", f"w[{names[pair[1]]}]"), parse_math=False)
-    ax.set_title(f"most correlated pair: posterior correlation {corr[pair[0], pair[1]]:+.2f}")
+    ax.set_title(f"most correlated pair: exact posterior correlation {corr[pair[0], pair[1]]:+.2f}")
     ax.legend(fontsize=8)
     image = ax2.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
     ax2.set_xticks(range(len(names)), [n[:12] for n in names], rotation=90)
@@ -452,7 +485,7 @@ def correlation_figure(run: Run) -> None:
     for label in (*ax2.get_xticklabels(), *ax2.get_yticklabels()):
         label.set_parse_math(False)
     ax2.grid(False)
-    ax2.set_title("posterior correlation of the coefficients")
+    ax2.set_title("exact posterior correlation of the coefficients")
     fig.colorbar(image, ax=ax2, label="correlation")
     save(fig, run.out / "correlation.png")
 
@@ -624,7 +657,8 @@ def predictive_page(page: report.Page, results: dict) -> None:
     hides = []
     if post["most_correlated"] is not None:
         page.figure("correlation.png", "Left: the most correlated pair of coefficients; the point "
-                    "estimate is one dot in a tilted cloud. Right: every posterior correlation.",
+                    "estimate is one dot in a tilted cloud (NUTS draws; the ellipse is exact). Right: every "
+                    "posterior correlation, exact (sigma fixed, reference alpha).",
                     observe=post["correlation_verdict"])  # fmt: skip
         hides.append(report.sentence(post["correlation_verdict"]))
     page.figure("predictive.png", f"Posterior predictive {intervals.PROB:.0%} intervals against Ridge's "

@@ -153,7 +153,8 @@ def compute_logistic(run: Run) -> dict:
     plug_in = twin.estimator_.predict_proba(Z_test)[:, 1]
     low, high = twin.predict_interval(Z_test, prob=PROB)
     width = high - low
-    run.state["logistic"] = {"y": y_test, "p": posterior_mean, "low": low, "high": high}
+    run.state["logistic"] = {"y": y_test, "p": posterior_mean, "low": low, "high": high,
+                             "plug_in": plug_in}  # fmt: skip
     run.diagnose(twin.diagnostics_)
     uncertain = (posterior_mean > 0.05) & (posterior_mean < 0.95)
     coef_rel_diff = float(np.max(np.abs(twin.coef_ - twin.estimator_.coef_[0]))
@@ -174,7 +175,7 @@ def compute_logistic(run: Run) -> dict:
             "Held-out log loss per tumour", "posterior mean", "plug-in",
             logistic_experiment.row_log_loss(y_test, posterior_mean),
             logistic_experiment.row_log_loss(y_test, plug_in))),
-        "fragile": run.adds(verdicts.interval_width("held-out tumours", width, plug_in, PROB)),
+        "fragile": run.adds(verdicts.interval_width("held-out tumours", width, plug_in, PROB, y_test)),
         "C_choice": c_choice(twin.estimator_),
         "accuracy": float(np.mean((posterior_mean >= 0.5) == y_test)),
         "interval_width_median": float(np.median(width)),
@@ -231,10 +232,14 @@ def figures(run: Run) -> None:
         right.vlines(p[rows], low[rows], high[rows], color=color, alpha=0.5, lw=1)
         right.scatter(p[rows], p[rows], s=10, color=color,
                       label="benign" if label == 0 else "malignant")  # fmt: skip
+    # the plug-in probability at the mode, drawn at the same x: its gap from the diagonal is the
+    # mean-vs-mode shift, and whether it looks confident shows against the interval
+    right.scatter(p, logistic["plug_in"], s=14, marker="_", color=COLORS["MAP"], lw=1.2,
+                  label="plug-in P at the mode", zorder=3)  # fmt: skip
     right.set_xlabel("posterior mean P(malignant)")
-    right.set_ylabel(f"{PROB:.0%} interval of P(malignant)")
+    right.set_ylabel(f"P(malignant): {PROB:.0%} interval, mean (dot), plug-in (dash)")
     right.set_title("LogisticRegressionCV twin: held-out tumours")
-    right.legend(fontsize=8, loc="upper left", title="true class", title_fontsize=8)
+    right.legend(fontsize=8, loc="upper left", title="true class (dots)", title_fontsize=8)
     save(fig, run.out / "twin.png")
 
 
@@ -308,14 +313,14 @@ def page(page: report.Page, results: dict) -> None:
     page.figure("twin.png", f"Left: each held-out wine's alcohol (dots; red crosses outside) "
                 f"against the twin's {PROB:.0%} predictive interval. Right: each held-out "
                 f"tumour's posterior mean P(malignant) with its {PROB:.0%} interval, coloured by "
-                "the true class.", observe=f"Left: {report.sentence(r['coverage_verdict'])} "
+                "the true class, and the plug-in probability at the mode (black dash).", observe=f"Left: {report.sentence(r['coverage_verdict'])} "
                 f"Right: {report.sentence(lg['fragile'])}")  # fmt: skip
     page.heading("What the point estimate hides")
     page.bullets([
         f"**How wide a prediction really is.** RidgeCV returns one number per wine; the twin "
         f"returns a {PROB:.0%} interval {cov['mean_width']:.2f} % v/v wide on average. "
         + report.sentence(r["coverage_verdict"]),
-        f"**Which probabilities are fragile.** {report.sentence(lg['fragile'])}",
+        f"**Which probabilities the data leave uncertain.** {report.sentence(lg['fragile'])}",
     ])  # fmt: skip
 
 

@@ -3,6 +3,8 @@ each is fed data on both sides of its threshold, and its sentence is rendered fo
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -34,20 +36,56 @@ def test_interval_width_none_flagged_hidden():
         hidden["value"],
         hidden["hidden"],
     ) == (2, 1)
-    assert "No fragile probabilities" in report.sentence(none)
+    assert "No wide probability intervals" in report.sentence(none)
     assert "flags them too" in report.sentence(flagged)
-    assert "only the posterior shows" in report.sentence(hidden)
+    assert "does not show that the data leave them uncertain" in report.sentence(hidden)
+    assert "fragile" not in report.sentence(hidden)  # no claim without the outcomes
     assert "94% interval" in report.sentence(hidden)
 
 
-def test_pava_levels_flip_at_one_and_two_times_the_band_share():
+def test_interval_width_reports_the_hidden_rows_outcomes():
+    wide, narrow = verdicts.WIDE_INTERVAL * 1.01, verdicts.WIDE_INTERVAL * 0.99
+    sure = verdicts.CONFIDENT / 2
+    # two hidden rows (wide, plug-in 0.025): one wrong (y = 1), one right; one other row
+    v = verdicts.interval_width("rows", [wide, wide, narrow], [sure, sure, 0.5], 0.94, [1, 0, 1])
+    assert (v["hidden"], v["hidden_errors"], v["n_rest"]) == (2, 1, 1)
+    expected = (-np.log(sure) - np.log1p(-sure)) / 2
+    assert v["hidden_log_loss"] == pytest.approx(expected, rel=1e-12)
+    assert v["rest_log_loss"] == pytest.approx(np.log(2), rel=1e-12)
+    assert "misclassifies 1 of the 2" in report.sentence(v)
+    # the same rows, both right: no error reported
+    right = verdicts.interval_width(
+        "rows", [wide, wide, narrow], [sure, sure, 0.5], 0.94, [0, 0, 1]
+    )
+    assert right["hidden_errors"] == 0 and "misclassifies 0 of the 2" in report.sentence(right)
+
+
+def test_pava_grades_the_binomial_tail_of_the_count_outside():
     n, prob = 1000, 0.94
-    expected = round((1 - prob) * n)  # 60 rows: what a calibrated curve leaves outside
-    levels = [verdicts.pava("PAV", k, n, prob)["level"] for k in (expected, expected + 1,
-                                                                 2 * expected, 2 * expected + 1)]  # fmt: skip
-    assert levels == ["green", "amber", "amber", "red"]
-    for k, word in ((0, "calibrated"), (expected + 1, "borderline"), (n, "miscalibrated")):
+    # Binomial(1000, 0.06): mean 60; P(X >= 73) = 0.051, P(X >= 74) = 0.039; P(X >= 78) = 0.012,
+    # P(X >= 79) = 0.0087
+    tails = {k: verdicts.pava("PAV", k, n, prob) for k in (60, 61, 73, 74, 78, 79)}
+    assert [v["level"] for v in tails.values()] == ["green", "green", "green", "amber", "amber",
+                                                    "red"]  # fmt: skip
+    # a share just above 1 - prob (61 rows, 6.1%) is what half of calibrated curves show: green
+    assert tails[61]["share"] > 1 - prob
+    assert tails[74]["value"] == pytest.approx(
+        1 - sum(math.comb(n, j) * 0.06**j * 0.94 ** (n - j) for j in range(74)), rel=1e-9
+    )
+    for k, word in ((0, "consistent with calibration"), (74, "borderline"), (n, "miscalibrated")):
         assert f"PAV: {word}." in report.sentence(verdicts.pava("PAV", k, n, prob))
+    assert "not independent" in report.sentence(tails[74])
+
+
+def test_pava_is_not_assessed_when_psis_loo_is_unreliable():
+    reliable, unreliable = verdicts.pareto_k(0, 569), verdicts.pareto_k(46, 569)
+    graded = verdicts.pava("PAV, leave-one-out", 200, 569, 0.94, loo=reliable)
+    skipped = verdicts.pava("PAV, leave-one-out", 200, 569, 0.94, loo=unreliable)
+    assert graded["level"] == "red"
+    assert (skipped["outcome"], skipped["level"]) == ("not assessed", "info")
+    assert "unreliable for 46 of 569" in report.sentence(skipped)
+    amber = verdicts.pava("PAV", 200, 569, 0.94, loo=verdicts.pareto_k(1, 569))
+    assert amber["outcome"] == "not assessed"
 
 
 def test_calibration_bins_binomial_tail_flips():

@@ -129,3 +129,29 @@ def test_correlation_threshold(r, outcome):
     assert verdict["outcome"] == outcome
     text = report.sentence(verdict)
     assert f"{r:+.2f}" in text and "w[a\\*]" in text  # user names quoted, never markup
+
+
+def test_evidence_ratio_is_a_ratio_of_marginal_likelihoods():
+    v = verdicts.evidence_ratio(0.0046, 0.032, math.log(108), "sigma profiled")
+    text = report.sentence(v)
+    assert "marginal likelihood is 108 times higher (sigma profiled; log Bayes factor" in text
+    assert "more probable" not in text
+
+
+def test_correlation_names_its_source():
+    v = verdicts.correlation("s1", "s2", -0.9446, "exact posterior")
+    assert "-0.94 (exact posterior; strong" in report.sentence(v)
+    assert "(exact" not in report.sentence(verdicts.correlation("s1", "s2", -0.9446))
+
+
+def test_mcmc_vs_exact_names_the_fits_and_the_typical_maximum():
+    # the median of the largest of n independent |N(0, 1)|: Phi^-1((1 + 0.5^(1/n)) / 2)
+    one = verdicts.mcmc_vs_exact(1.28, 4, "at alpha=0.0046", 10)
+    many = verdicts.mcmc_vs_exact(3.41, 4, "along the path", 310)
+    assert one["typical_max"] == pytest.approx(1.83, abs=0.01)
+    assert many["typical_max"] == pytest.approx(3.06, abs=0.01)
+    assert "at alpha=0.0046: largest |mean error| / MCSE over 10 means" in report.sentence(one)
+    assert "about 3.06 (median)" in report.sentence(many)
+    bad = verdicts.mcmc_vs_exact(4.5, 4, "along the path", 310)
+    assert bad["outcome"] == "disagrees" and "disagrees" in report.sentence(bad)
+    assert "(a correct sampler's" in report.sentence(bad)
