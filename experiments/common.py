@@ -20,9 +20,6 @@ from models.core.base import InputError
 from models.core.data import Dataset, standardized_dataset
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Up to this many rows x draws, a page saves the pointwise groups (log_likelihood, replicated data)
-# with its posterior, so az.loo and predictive checks work on posterior.nc.
-SAVED_ROWS_X_DRAWS = 2e7
 MIN_ROWS = 3
 
 

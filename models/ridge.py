@@ -10,7 +10,8 @@ posterior is
     ||y - b0 - X w||^2 / (2 sigma^2) + ||w||^2 / (2 tau^2) + const ,
 
 which is the ridge objective divided by 2 sigma^2 when alpha = sigma^2 / tau^2. The two have the
-same minimiser; the posterior is Gaussian and known exactly (:func:`exact_posterior`).
+same minimiser; the posterior is Gaussian and known exactly (:func:`conjugate`, computed from
+the sufficient statistics; :func:`exact_posterior` is its fixed-sigma case).
 
 Two noise settings: :func:`build` (sigma a known constant, ``pm.Data`` ``noise_sd``; exactly
 conjugate) and :func:`build_unknown_noise` (sigma ~ HalfNormal and w | sigma ~ Normal(0, sigma /
@@ -32,7 +33,7 @@ from models.core.base import (
     positive,
 )
 from models.core.lazy import lazy
-from models.scale.statistics import GaussianStatistics, normal_likelihood
+from models.scale.statistics import GaussianStatistics, normal_likelihood, statistics_of
 
 pm = lazy("pymc")
 linear_model = lazy("sklearn.linear_model")
@@ -173,7 +174,8 @@ def conjugate(
       ``S = sum_i weight_i r_i^2 + alpha ||w||^2`` at the mode and ``nu = n_+ - 1`` (rows of positive
       weight), and ``sigma^2 | y ~ InvGamma(nu / 2, S / 2)``.
 
-    Computed from the weighted sufficient statistics (:class:`models.scale.statistics.GaussianStatistics`).
+    Computed from the weighted sufficient statistics (:class:`models.scale.statistics.GaussianStatistics`)
+    by :func:`models.core.arrays.ridge_posterior`.
 
     Parameters
     ----------
@@ -241,7 +243,9 @@ def exact_posterior(
 
     With ``Z = [1, X]`` and prior precision ``D = diag(0, 1/tau^2, ..., 1/tau^2)``:
 
-        Sigma_post = (Z'Z / sigma^2 + D)^{-1},    mu_post = Sigma_post Z'y / sigma^2 .
+        Sigma_post = (Z'Z / sigma^2 + D)^{-1},    mu_post = Sigma_post Z'y / sigma^2 ,
+
+    that is :func:`conjugate` at ``alpha = sigma^2 / tau^2`` with sigma fixed.
 
     Parameters
     ----------
@@ -257,31 +261,8 @@ def exact_posterior(
     cov : array (p + 1, p + 1)
         Posterior covariance.
     """
-    Z = np.column_stack([np.ones(len(y)), X])
-    prior_precision = np.full(Z.shape[1], 1.0 / prior_sd**2)
-    prior_precision[0] = 0.0
-    precision = Z.T @ Z / noise_sd**2 + np.diag(prior_precision)
-    cov = np.linalg.inv(precision)
-    cov = 0.5 * (cov + cov.T)
-    mean = np.linalg.solve(precision, Z.T @ y / noise_sd**2)
-    return mean, cov
-
-
-def closed_form(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
-    r"""Ridge by its normal equations on centred data: ``w = (Xc'Xc + alpha I)^{-1} Xc'yc``.
-
-    The intercept is ``mean(y) - mean(X) w`` (unpenalised). Solved through the SVD of ``Xc`` so the
-    answer stays accurate for tiny alpha on collinear columns.
-
-    Returns
-    -------
-    intercept : float
-    w : array (p,)
-    """
-    x_mean, y_mean = X.mean(axis=0), y.mean()
-    U, s, Vt = np.linalg.svd(X - x_mean, full_matrices=False)
-    w = Vt.T @ (s / (s**2 + alpha) * (U.T @ (y - y_mean)))
-    return float(y_mean - x_mean @ w), w
+    post = conjugate({"alpha": prior_sd_to_alpha(prior_sd, noise_sd)}, X, y, None, noise_sd)
+    return post.mean, post.covariance()
 
 
 ALPHA_GRID = np.geomspace(1e-4, 1e6, 31)  # the ridge experiment's grid and RidgeCV's candidates
@@ -311,7 +292,7 @@ SPEC = ModelSpec(
     penalty_from_prior=lambda values, data: {
         "alpha": prior_sd_to_alpha(values["prior_sd"], data.noise_sd)
     },
-    exact_mode=lambda pen, data: closed_form(data.X, data.y, pen["alpha"]),
+    exact_mode=lambda pen, data: statistics_of(data).ridge_mode(pen["alpha"]),
     exact_posterior=lambda values, data: exact_posterior(
         data.X, data.y, values["prior_sd"], data.noise_sd
     ),
@@ -342,7 +323,6 @@ __all__ = [
     "build_rows",
     "build_scaled_noise",
     "build_unknown_noise",
-    "closed_form",
     "conjugate",
     "default_tau_scale",
     "exact_posterior",

@@ -384,7 +384,7 @@ def test_sampling_counts_are_checked_before_any_fit(diabetes, name, bad):
 
 @pytest.mark.parametrize(
     ("weight", "message"),
-    [(-np.ones(442), "Negative values"), (np.zeros(442), "positive"), (np.ones(5), "shape")],
+    [(-np.ones(442), "Negative values"), (np.zeros(442), "non-zero"), (np.ones(5), "shape")],
 )
 def test_bad_sample_weights_are_refused(diabetes, weight, message):
     X, y = diabetes

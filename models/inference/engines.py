@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -495,10 +496,16 @@ class CompiledModels:
     processes: nutpie names its data slots with fresh random keys and its C callbacks close over
     run-time objects, which numba's on-disk cache refuses (PyTensor's own cache already serves the
     log density itself; README, "Speed").
+
+    It also keeps built models under a caller's key (:meth:`model`), each with its MAP solver and
+    NUTS sampler (:class:`CompiledModel`): the scikit-learn twin refits one model per (registered
+    model, noise variant, width) on any rows, of any number, without rebuilding or recompiling it.
+    :attr:`hits` and :attr:`misses` count nutpie compiles only.
     """
 
     def __init__(self):
         self._entries: list[tuple[tuple, object, float]] = []
+        self._models: dict[tuple, CompiledModel] = {}
         self.hits = 0
         self.misses = 0
 
@@ -527,8 +534,33 @@ class CompiledModels:
         self._entries.append((graph, compiled, seconds))
         return compiled, seconds, False
 
+    def model(self, key: tuple, build: Callable[[], pm.Model], spec: ModelSpec | None,
+              values: dict) -> CompiledModel:  # fmt: skip
+        """The model kept under ``key`` if it holds every one of ``values`` as ``pm.Data``; else
+        ``build()``, kept under ``key`` if it holds them (a model that bakes any of them into its
+        graph is rebuilt on every call).
+
+        Parameters
+        ----------
+        key : tuple
+            What identifies the model apart from its ``pm.Data`` values (e.g. name, variant, width).
+        build : callable
+            ``build() -> pm.Model`` for the current data.
+        spec : ModelSpec or None
+            Supplies the L1 terms to the MAP solver.
+        values : dict
+            The ``pm.Data`` values the caller will set (rows, prior values, sigma).
+        """
+        entry = self._models.get(key)
+        if entry is None or not entry.holds(values):
+            entry = CompiledModel(build(), spec)
+            if entry.holds(values):
+                self._models[key] = entry
+        return entry
+
     def clear(self) -> None:
         self._entries.clear()
+        self._models.clear()
 
 
 def graph_of(model: pm.Model) -> tuple[tuple, list, list]:
@@ -642,6 +674,46 @@ class PosteriorSampler:
             raise
         finally:
             CLOCK.sampling += time.perf_counter() - started
+
+
+@dataclass
+class CompiledModel:
+    """One built model with its MAP solver and NUTS sampler, each compiled on first use.
+
+    Attributes
+    ----------
+    model : pm.Model
+    spec : ModelSpec or None
+        Supplies the L1 terms to the MAP solver.
+    solver, sampler : MAPSolver, PosteriorSampler or None
+        Compiled by :meth:`map_solver` and :meth:`posterior_sampler` on first use.
+    """
+
+    model: pm.Model
+    spec: ModelSpec | None = None
+    solver: MAPSolver | None = None
+    sampler: PosteriorSampler | None = None
+
+    def holds(self, values: dict) -> bool:
+        """Whether every value can be swapped in as one of the model's ``pm.Data``."""
+        return set(values) <= {v.name for v in self.model.data_vars}
+
+    def known(self, values: dict) -> dict:
+        """The values the model holds as ``pm.Data`` (a rebuilt model has the rest baked in)."""
+        names = {v.name for v in self.model.data_vars}
+        return {name: value for name, value in values.items() if name in names}
+
+    def map_solver(self) -> MAPSolver:
+        """The model's MAP solver, compiled on first use."""
+        if self.solver is None:
+            self.solver = MAPSolver(self.model, self.spec)
+        return self.solver
+
+    def posterior_sampler(self) -> PosteriorSampler:
+        """The model's NUTS sampler (through :data:`COMPILED`), compiled on first use."""
+        if self.sampler is None:
+            self.sampler = PosteriorSampler(self.model)
+        return self.sampler
 
 
 def sampling_diagnostics(fit: str, dt, var_names: list[str]) -> dict:

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.core.base import ConjugatePosterior, InputError, ModelData, positive
+from models.core.arrays import draws_log_likelihood, ridge_posterior
+from models.core.base import ConjugatePosterior, InputError, ModelData, ModelSpec
 from models.core.lazy import lazy
 
 pm = lazy("pymc")
-linalg = lazy("scipy.linalg")
 
 
 @dataclass(frozen=True)
@@ -111,35 +111,15 @@ class GaussianStatistics:
         )  # fmt: skip
 
     def ridge_mode(self, alpha: float) -> tuple[float, np.ndarray]:
-        """``Ridge(alpha)``'s intercept and coefficients: ``(C_xx + alpha I) w = C_xy``."""
-        w = linalg.cho_solve(linalg.cho_factor(self.xx + alpha * np.eye(self.n_features)), self.xy)
-        return float(self.y_mean - self.x_mean @ w), w
+        """``Ridge(alpha)``'s intercept and coefficients: ``(C_xx + alpha I) w = C_xy``, the mode of
+        :meth:`conjugate` (which does not depend on sigma)."""
+        mode = self.conjugate(alpha, 1.0).mean
+        return float(mode[0]), mode[1:]
 
     def conjugate(self, alpha: float, noise_sd: float | None = None) -> ConjugatePosterior:
-        r"""The exact posterior whose mode is Ridge(alpha) (see :func:`models.ridge.conjugate`).
-
-        sigma fixed: Normal; sigma unknown (``p(sigma) ∝ 1 / sigma``, ``w | sigma ~ Normal(0, sigma /
-        sqrt(alpha))``): Student-t with ``n - 1`` degrees of freedom and scale
-        ``S / (n - 1)``, ``S = C_yy - w'C_xy`` at the mode (the penalised residual sum of squares).
-        """
-        alpha = positive(alpha, "alpha")
-        factor = linalg.cho_factor(self.xx + alpha * np.eye(self.n_features))
-        w = linalg.cho_solve(factor, self.xy)
-        b0 = self.y_mean - self.x_mean @ w
-        inner = linalg.cho_solve(factor, np.eye(self.n_features))
-        if noise_sd is not None:
-            s2, dof = positive(noise_sd, "noise sd (sigma)") ** 2, np.inf
-        else:
-            dof = float(self.n) - 1.0
-            S = float(self.yy - w @ self.xy)
-            if dof < 1 or not S > 0:
-                raise InputError(
-                    "sigma unknown needs at least 2 weighted rows and a target that is not "
-                    "fitted exactly; pass a fixed noise sd instead"
-                )
-            s2 = S / dof
-        return ConjugatePosterior(np.concatenate([[b0], w]), self.x_mean, self.weight_total,
-                                  0.5 * (inner + inner.T), s2, dof)  # fmt: skip
+        r"""The exact posterior whose mode is Ridge(alpha): :func:`models.core.arrays.ridge_posterior`
+        of these statistics (Normal for a fixed sigma, Student-t for sigma unknown)."""
+        return ridge_posterior(alpha, noise_sd, **vars(self))
 
 
 def statistics_of(data: ModelData) -> GaussianStatistics:
@@ -271,29 +251,27 @@ def normal_likelihood(data: ModelData, intercept, w, sigma, name: str = "likelih
 
 
 def pointwise_log_likelihood(
-    dt, X: np.ndarray, y: np.ndarray, noise_sd: float | None = None, chunk: int = 2_000_000
+    dt, X: np.ndarray, y: np.ndarray, noise_sd: float | None = None, spec: ModelSpec | None = None
 ):
     """``log p(y_i | draw)`` for every draw and row, as the DataTree's ``log_likelihood`` group.
 
-    Computed from the posterior draws after sampling, in row chunks of about ``chunk`` numbers, for
-    a Gaussian model written with :func:`normal_likelihood` (which has no observed variable).
-    Uses the draws of ``intercept`` (0 if absent), ``w`` and ``sigma`` (or ``noise_sd``).
+    Computed from the posterior draws after sampling (:func:`models.core.arrays.draws_log_likelihood`,
+    in row chunks), for a Gaussian model written with :func:`normal_likelihood` (which has no
+    observed variable). Uses the draws of the intercept (0 if absent), the coefficients and the
+    noise sd (or ``noise_sd``), named as ``spec`` names them (default: the names of the
+    :class:`~models.core.base.ModelSpec` contract, ``intercept``, ``w``, ``sigma``).
     """
     import xarray as xr
-    from scipy import stats as distributions
 
+    names = ModelSpec if spec is None else spec  # the class holds the contract's default names
     posterior = dt["posterior"].dataset
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    w = posterior["w"].values.reshape(chains * draws, -1)
-    b0 = posterior["intercept"].values.reshape(-1) if "intercept" in posterior else np.zeros(len(w))
-    sigma = (posterior["sigma"].values.reshape(-1) if noise_sd is None
-             else np.full(len(w), noise_sd))  # fmt: skip
-    out = np.empty((len(w), len(y)))
-    step = max(1, chunk // len(w))
-    for start in range(0, len(y), step):
-        rows = slice(start, start + step)
-        mean = b0[:, None] + w @ X[rows].T
-        out[:, rows] = distributions.norm.logpdf(y[rows], mean, sigma[:, None])
+    w = posterior[names.coefficients].values.reshape(chains * draws, -1)
+    b0 = (posterior[names.intercept].values.reshape(-1) if names.intercept in posterior
+          else np.zeros(len(w)))  # fmt: skip
+    sigma = (posterior[names.noise_variable].values.reshape(-1) if noise_sd is None
+             else noise_sd)  # fmt: skip
+    out = draws_log_likelihood("gaussian", b0, w, X, y, sigma)
     dt["log_likelihood"] = xr.DataTree(xr.Dataset(
         {"y": (("chain", "draw", "obs"), out.reshape(chains, draws, len(y)))},
         coords={"chain": posterior["chain"], "draw": posterior["draw"], "obs": np.arange(len(y))},

@@ -19,30 +19,28 @@ compiled once per process and width; predictions are computed from it in row chu
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import warnings
-from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
-import pymc as pm
 import xarray as xr
 from arviz_stats.base import array_stats
 from scipy import stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state, check_scalar
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from models import registry
+from models.core.arrays import SAVED_DRAWS_X_ROWS, draws_log_likelihood, linear_predictor_chunks
 from models.core.base import ModelData, ModelSpec, Twin
-from models.inference.engines import MAPSolver, PosteriorSampler, sampling_diagnostics
+from models.inference.engines import COMPILED, sampling_diagnostics
 from models.scale.statistics import GaussianStatistics, statistics_values
 
 METHODS = ("auto", "exact", "laplace", "nuts")
-LOG_LIKELIHOOD_MAX = 20_000_000  # draws x rows kept in posterior_["log_likelihood"] (160 MB)
-CHUNK = 2_000_000  # draws x rows evaluated at once when predicting
 
 
 class SamplingWarning(UserWarning):
@@ -76,50 +74,6 @@ def twin_of(estimator) -> tuple[ModelSpec, Twin]:
 def supported() -> list[str]:
     """Names of the scikit-learn estimators that have a registered twin."""
     return [rule.name for spec in registry().values() for rule in spec.twins]
-
-
-@dataclass
-class _Compiled:
-    """One model built for a width, with its MAP solver and NUTS sampler compiled on first use."""
-
-    model: pm.Model
-    spec: ModelSpec
-    solver: MAPSolver | None = None
-    sampler: PosteriorSampler | None = None
-
-    def accepts(self, values: dict) -> bool:
-        """Whether every value (rows, prior values, sigma) can be swapped in as a ``pm.Data``."""
-        return set(values) <= {v.name for v in self.model.data_vars}
-
-    def map_solver(self) -> MAPSolver:
-        if self.solver is None:
-            self.solver = MAPSolver(self.model, self.spec)
-        return self.solver
-
-    def posterior_sampler(self) -> PosteriorSampler:
-        if self.sampler is None:
-            self.sampler = PosteriorSampler(self.model)
-        return self.sampler
-
-
-_COMPILED: dict[tuple[str, str, int], _Compiled] = {}
-
-
-def _compiled(spec: ModelSpec, variant: str, data: ModelData, values: dict) -> _Compiled:
-    """The process's compiled model for (model, variant, width), its rows and values swapped in.
-
-    A model that keeps the rows, prior values and sigma in ``pm.Data`` (``models.core.base.
-    data_containers``) is compiled once per process and width; one that bakes any of them into its
-    graph is rebuilt for every fit.
-    """
-    key = (spec.name, variant, data.n_features)
-    entry = _COMPILED.get(key)
-    if entry is None or not entry.accepts(values):
-        build = spec.build_scaled_noise if variant == "scaled" else spec.build
-        entry = _Compiled(build(data), spec)
-        if entry.accepts(values):
-            _COMPILED[key] = entry
-    return entry
 
 
 class BayesianTwin(BaseEstimator):
@@ -171,7 +125,9 @@ class BayesianTwin(BaseEstimator):
     method_ : str
         The method used.
     posterior_ : xarray.DataTree
-        ``posterior``, ``log_likelihood`` (when draws x rows <= 2e7), ``observed_data``, and
+        ``posterior`` (the intercept, coefficients and free noise sd under the model's own names,
+        ``ModelSpec.intercept``, ``.coefficients``, ``.noise_variable``), ``log_likelihood`` (when
+        draws x rows <= ``models.core.arrays.SAVED_DRAWS_X_ROWS``), ``observed_data``, and
         ``sample_stats`` for NUTS.
     diagnostics_ : dict
         NUTS: divergences, worst r_hat, smallest ESS, and ``ok``; a :class:`SamplingWarning` is
@@ -232,6 +188,8 @@ class BayesianTwin(BaseEstimator):
         """
         if self.estimator is None:
             raise TypeError("BayesianTwin needs an estimator, e.g. BayesianTwin(Ridge(alpha=1.0))")
+        for name in ("draws", "tune", "chains"):
+            check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
         spec, rule = twin_of(self.estimator)
         classifier = spec.likelihood == "bernoulli"
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=not classifier)
@@ -246,7 +204,7 @@ class BayesianTwin(BaseEstimator):
             y = y.astype(np.float64)
         if X.shape[0] < 2:
             raise ValueError(f"n_samples={X.shape[0]}: a posterior needs at least 2 rows")
-        weight = None if sample_weight is None else _check_sample_weight(sample_weight, X)
+        weight = None if sample_weight is None else _sample_weight(sample_weight, X.shape[0])
         method = self._method(spec)
         if weight is not None and np.any(weight != 1.0) and method != "exact":
             raise ValueError("sample_weight is supported by the exact method only (Ridge, RidgeCV)")
@@ -268,11 +226,12 @@ class BayesianTwin(BaseEstimator):
         if method == "exact":
             draws = self._fit_exact(spec, X, y, weight, sigma, seed)
         else:
-            data = ModelData(X, y, names, noise_sd=1.0 if sigma is None else sigma)
+            summary = GaussianStatistics.from_arrays(X, y) if spec.likelihood_term else None
+            data = ModelData(X, y, names, noise_sd=1.0 if sigma is None else sigma, stats=summary)
             draws = self._fit_map_and_draws(spec, data, sigma, method, seed)
         self._draws = draws
         self._seed = seed
-        self.posterior_ = self._posterior(draws, X, y, weight, names, spec.intercept is not None)
+        self.posterior_ = self._posterior(spec, draws, X, y, weight, names)
         return self
 
     def _method(self, spec: ModelSpec) -> str:
@@ -319,7 +278,7 @@ class BayesianTwin(BaseEstimator):
     def _fit_map_and_draws(self, spec, data, sigma, method, seed) -> dict[str, np.ndarray]:
         gaussian = spec.likelihood == "gaussian"
         rows = (
-            statistics_values(GaussianStatistics.from_arrays(data.X, data.y))
+            statistics_values(data.stats)
             if spec.likelihood_term
             else {"X": data.X, "y_obs": data.y}
         )
@@ -330,11 +289,11 @@ class BayesianTwin(BaseEstimator):
         # The mode of the coefficients is the fixed-sigma model's for every sigma (the prior is
         # scaled by sigma), and its solver treats L1 terms exactly.
         fixed_model = _compiled(spec, "fixed", data, fixed)
-        mode = fixed_model.map_solver().solve(_known(fixed_model, fixed)).certify()
+        mode = fixed_model.map_solver().solve(fixed_model.known(fixed)).certify()
         self.intercept_, coef = spec.point_coefficients(mode.point)
         self.coef_ = coef.copy()
         compiled = _compiled(spec, variant, data, values)
-        values = _known(compiled, values)
+        values = compiled.known(values)
         if method == "laplace":
             solver = compiled.map_solver()
             joint = solver.solve(values).certify()
@@ -349,7 +308,7 @@ class BayesianTwin(BaseEstimator):
             values, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed
         )
         var_names = [name for name in (spec.intercept, spec.coefficients) if name]
-        var_names += ["sigma"] if variant == "scaled" else []
+        var_names += [spec.noise_variable] if variant == "scaled" else []
         self.diagnostics_ = sampling_diagnostics(f"{spec.name} twin, NUTS", trace, var_names)
         if not self.diagnostics_["ok"]:
             warnings.warn(
@@ -368,34 +327,27 @@ class BayesianTwin(BaseEstimator):
 
     # -- the posterior as a DataTree --------------------------------------------------------------
 
-    def _posterior(self, draws, X, y, weight, names, intercept: bool) -> xr.DataTree:
+    def _posterior(self, spec, draws, X, y, weight, names) -> xr.DataTree:
+        """The draws under the model's own names (``spec.intercept``, ``spec.coefficients``,
+        ``spec.noise_variable``), with the pointwise log likelihood and the observed data."""
         shape = (self.chains, self.draws)
-        posterior = {
-            k: v.reshape(shape + v.shape[1:])
-            for k, v in draws.items()
-            if intercept or k != "intercept"
-        }
+        named = {"intercept": spec.intercept, "w": spec.coefficients, "sigma": spec.noise_variable}
+        posterior = {named[k]: v.reshape(shape + v.shape[1:]) for k, v in draws.items() if named[k]}
         groups = {"posterior": posterior, "observed_data": {"y": y}}
-        if self.chains * self.draws * len(y) <= LOG_LIKELIHOOD_MAX:
-            groups["log_likelihood"] = {
-                "y": self._log_likelihood(draws, X, y, weight).reshape(shape + (len(y),))
-            }
+        if self.chains * self.draws * len(y) <= SAVED_DRAWS_X_ROWS:
+            gaussian = spec.likelihood == "gaussian"  # only a Gaussian has sigma and weights
+            loglik = draws_log_likelihood(spec.likelihood, draws["intercept"], draws["w"], X, y,
+                                          self._noise_draws() if gaussian else None,
+                                          weight if gaussian else None)  # fmt: skip
+            groups["log_likelihood"] = {"y": loglik.reshape(shape + (len(y),))}
         dt = az.from_dict(
-            groups, dims={"w": ["feature"], "y": ["obs"]}, coords={"feature": list(names)}
+            groups,
+            dims={spec.coefficients: ["feature"], "y": ["obs"]},
+            coords={"feature": list(names)},
         )
         if getattr(self, "_trace", None) is not None and self.method_ == "nuts":
             dt["sample_stats"] = self._trace["sample_stats"]
         return dt
-
-    def _log_likelihood(self, draws, X, y, weight) -> np.ndarray:
-        """log p(y_i | theta_s) for every draw s and row i, shape (draws, n)."""
-        eta = draws["intercept"][:, None] + draws["w"] @ X.T
-        if self._classifier:
-            return y * eta - np.logaddexp(0.0, eta)
-        sigma = draws["sigma"] if "sigma" in draws else np.full(len(eta), self._fixed_sigma())
-        weight = np.ones(len(y)) if weight is None else weight
-        scale = sigma[:, None] / np.sqrt(np.where(weight > 0, weight, np.inf))
-        return stats.norm.logpdf(y, eta, scale)
 
     def _fixed_sigma(self) -> float:
         return float(self.noise)
@@ -408,11 +360,7 @@ class BayesianTwin(BaseEstimator):
 
     def _mean_function_chunks(self, X):
         """Draws of ``b0 + x w`` in row chunks: yields (rows, array (draws, len(rows)))."""
-        size = len(self._draws["intercept"])
-        step = max(1, CHUNK // size)
-        for start in range(0, X.shape[0], step):
-            block = slice(start, start + step)
-            yield block, self._draws["intercept"][:, None] + self._draws["w"] @ X[block].T
+        return linear_predictor_chunks(self._draws["intercept"], self._draws["w"], X)
 
     def predict(self, X, return_std=False):
         """Posterior predictive mean (regression) or the most probable class (classification).
@@ -511,14 +459,33 @@ def bayesian(estimator, **options) -> BayesianTwin:
     return BayesianTwin(estimator, **options)
 
 
-def _known(compiled: _Compiled, values: dict) -> dict:
-    """The values the model holds as ``pm.Data`` (a rebuilt model has the rest baked in)."""
-    names = {v.name for v in compiled.model.data_vars}
-    return {name: value for name, value in values.items() if name in names}
+def _compiled(spec: ModelSpec, variant: str, data: ModelData, values: dict):
+    """The process's compiled model for (model, variant, width) with its MAP solver and sampler
+    (:meth:`models.inference.engines.CompiledModels.model`): built once per process and width when
+    it keeps the rows, prior values and sigma in ``pm.Data``, rebuilt for every fit otherwise."""
+    build = spec.build_scaled_noise if variant == "scaled" else spec.build
+    return COMPILED.model((spec.name, variant, data.n_features), lambda: build(data), spec, values)
+
+
+def _sample_weight(sample_weight, n: int) -> np.ndarray:
+    """Precision weights as a float array (n,): a number means that weight for every row; negative
+    weights (a negative noise variance) and all zeros are refused."""
+    if isinstance(sample_weight, numbers.Number):
+        return np.full(n, float(sample_weight))
+    weight = check_array(
+        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+    )
+    if weight.shape != (n,):
+        raise ValueError(f"sample_weight.shape == {weight.shape}, expected {(n,)}")
+    check_non_negative(weight, "sample_weight")
+    if not np.any(weight > 0):
+        raise ValueError("sample weights must contain at least one non-zero weight")
+    return weight
 
 
 def _pooled(spec: ModelSpec, points: dict, n_features: int) -> dict[str, np.ndarray]:
-    """``intercept``, ``w`` (draws, p) and ``sigma`` (if free) from a model's variables."""
+    """``intercept``, ``w`` (draws, p) and ``sigma`` (if free) from a model's variables, named as
+    ``spec`` names them."""
     size = len(points[spec.coefficients])
     draws = {
         "intercept": np.asarray(points[spec.intercept]).reshape(size)
@@ -526,8 +493,8 @@ def _pooled(spec: ModelSpec, points: dict, n_features: int) -> dict[str, np.ndar
         else np.zeros(size),
         "w": np.asarray(points[spec.coefficients]).reshape(size, n_features),
     }
-    if "sigma" in points:
-        draws["sigma"] = np.asarray(points["sigma"]).reshape(size)
+    if spec.noise_variable in points:
+        draws["sigma"] = np.asarray(points[spec.noise_variable]).reshape(size)
     return draws
 
 

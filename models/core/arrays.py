@@ -1,0 +1,221 @@
+r"""The array maths of the suite, written once: plain NumPy in, NumPy out.
+
+The layers above (the DataTree helpers of :mod:`models.scale.statistics`, the scikit-learn twin
+:mod:`models.twin.estimator`, the experiments) name variables, pick draws out of a posterior and
+shape the result; the formulas themselves live here, as ArviZ keeps its array functions
+(``arviz_stats.base``) apart from its xarray and user layers.
+
+* :func:`ridge_posterior`: the exact posterior of ``(b0, w)`` under a Gaussian likelihood and the
+  prior ``w | sigma ~ Normal(0, sigma / sqrt(alpha))``, from the sufficient statistics, by Cholesky.
+* :func:`linear_predictor_chunks`: ``b0 + X w`` for every posterior draw, in row chunks of at most
+  :data:`CHUNK_DRAWS_X_ROWS` numbers.
+* :func:`pointwise_log_likelihood`: ``log p(y_i | eta_i)`` for a Gaussian or a Bernoulli-logit
+  observation; :func:`draws_log_likelihood` evaluates it over draws and rows, chunk by chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from models.core.base import ConjugatePosterior, InputError, positive
+from models.core.lazy import lazy
+
+linalg = lazy("scipy.linalg")
+distributions = lazy("scipy.stats")
+
+CHUNK_DRAWS_X_ROWS = 2_000_000  # draws x rows evaluated at once (16 MB of float64)
+# Up to this many draws x rows, the pointwise groups (log_likelihood, replicated data) are saved
+# with a posterior (160 MB of float64), so az.loo and predictive checks work on the saved file.
+SAVED_DRAWS_X_ROWS = 20_000_000
+KINDS = ("gaussian", "bernoulli")
+
+
+def ridge_posterior(
+    alpha: float,
+    noise_sd: float | None = None,
+    *,
+    n: int,
+    weight_total: float,
+    x_mean: np.ndarray,
+    y_mean: float,
+    xx: np.ndarray,
+    xy: np.ndarray,
+    yy: float,
+) -> ConjugatePosterior:
+    r"""The exact posterior of ``beta = (b0, w)`` whose mode is ``Ridge(alpha)``.
+
+    Model: observation i has noise variance ``sigma^2 / weight_i``, ``w | sigma ~ Normal(0, sigma /
+    sqrt(alpha))`` and b0 flat. In the statistics of the weighted-centred rows (``C_xx = Xc'W Xc``,
+    ``C_xy = Xc'W yc``, ``C_yy = yc'W yc``) the mode solves
+
+        (C_xx + alpha I) w = C_xy ,    b0 = ybar - xbar'w ,
+
+    by one Cholesky factorisation, which also gives ``(C_xx + alpha I)^{-1}``, the block of
+    ``M^{-1}`` (``M = Z'WZ + diag(0, alpha, ..., alpha)``, ``Z = [1, X]``) that belongs to w; the
+    centred intercept ``c = b0 + xbar'w`` is independent of w with ``Var(c) ∝ 1 / weight_total``.
+
+    * sigma fixed: ``beta | y ~ Normal(mode, sigma^2 M^{-1})``.
+    * sigma unknown, ``p(sigma) ∝ 1 / sigma``: ``beta | y ~ t_nu(mode, (S / nu) M^{-1})`` with
+      ``S = C_yy - w'C_xy`` at the mode (the penalised residual sum of squares,
+      ``sum_i weight_i r_i^2 + alpha ||w||^2``) and ``nu = n - 1``; ``sigma^2 | y ~ InvGamma(nu / 2,
+      S / 2)``.
+
+    Parameters
+    ----------
+    alpha : float
+        Ridge penalty (> 0).
+    noise_sd : float, optional
+        Fixed sigma; None for sigma unknown.
+    n : int
+        Rows of positive weight.
+    weight_total, x_mean, y_mean, xx, xy, yy
+        Sum of the weights, weighted means, ``C_xx`` (p, p), ``C_xy`` (p,), ``C_yy``.
+
+    Returns
+    -------
+    ConjugatePosterior
+
+    Raises
+    ------
+    InputError
+        sigma unknown with fewer than 2 rows or a target fitted exactly (``S = 0``).
+    """
+    alpha = positive(alpha, "alpha")
+    factor = linalg.cho_factor(xx + alpha * np.eye(len(x_mean)))
+    w = linalg.cho_solve(factor, xy)
+    b0 = y_mean - x_mean @ w
+    inner = linalg.cho_solve(factor, np.eye(len(x_mean)))
+    if noise_sd is not None:
+        s2, dof = positive(noise_sd, "noise sd (sigma)") ** 2, np.inf
+    else:
+        dof = float(n) - 1.0
+        S = float(yy - w @ xy)
+        if dof < 1 or not S > 0:
+            raise InputError(
+                "sigma unknown needs at least 2 weighted rows and a target that is not "
+                "fitted exactly; pass a fixed noise sd instead"
+            )
+        s2 = S / dof
+    return ConjugatePosterior(np.concatenate([[b0], w]), x_mean, weight_total,
+                              0.5 * (inner + inner.T), s2, dof)  # fmt: skip
+
+
+def linear_predictor_chunks(
+    intercept: np.ndarray, w: np.ndarray, X: np.ndarray, max_numbers: int = CHUNK_DRAWS_X_ROWS
+) -> Iterator[tuple[slice, np.ndarray]]:
+    r"""The linear predictor ``eta_si = b0_s + x_i'w_s`` of every draw s and row i, in row chunks.
+
+    Parameters
+    ----------
+    intercept : array (draws,)
+        ``b0`` per draw (zeros for a model without intercept).
+    w : array (draws, p)
+        Coefficients per draw.
+    X : array (rows, p)
+    max_numbers : int
+        At most this many draws x rows per chunk (at least one row).
+
+    Yields
+    ------
+    rows : slice
+        The rows of ``X`` in this chunk.
+    eta : array (draws, len(rows))
+    """
+    step = max(1, max_numbers // len(w))
+    for start in range(0, X.shape[0], step):
+        rows = slice(start, start + step)
+        yield rows, intercept[:, None] + w @ X[rows].T
+
+
+def pointwise_log_likelihood(
+    kind: str,
+    eta: np.ndarray,
+    y: np.ndarray,
+    sigma: float | np.ndarray | None = None,
+    weight: np.ndarray | None = None,
+) -> np.ndarray:
+    r"""``log p(y_i | eta_i)`` elementwise, rows on the last axis.
+
+    * ``"gaussian"``: ``y_i ~ Normal(eta_i, sigma / sqrt(weight_i))``, ``log p = -(y_i - eta_i)^2
+      weight_i / (2 sigma^2) - log(sigma / sqrt(weight_i)) - log(2 pi) / 2``
+      (:func:`scipy.stats.norm.logpdf`). A row of weight 0 has no density: NaN.
+    * ``"bernoulli"``: ``y_i ~ Bernoulli(p_i)``, ``logit(p_i) = eta_i``, in the stable form
+      ``log p = -log(1 + e^{-eta})`` for ``y = 1`` and ``log(1 - p) = -log(1 + e^{eta})`` for
+      ``y = 0`` (``np.logaddexp``): exact even where ``p`` rounds to 0 or 1.
+
+    Parameters
+    ----------
+    kind : {"gaussian", "bernoulli"}
+    eta : array (..., rows)
+        Linear predictor (the mean, or the logit).
+    y : array (rows,)
+        Observations (0 or 1 for a Bernoulli).
+    sigma : float or array, optional
+        Gaussian noise sd: a number or one per leading index of ``eta`` (e.g. per draw).
+    weight : array (rows,), optional
+        Gaussian precision weights (default all ones).
+
+    Returns
+    -------
+    array, the shape of ``eta``
+    """
+    if kind == "bernoulli":
+        if sigma is not None or weight is not None:
+            raise ValueError("a Bernoulli likelihood has no sigma and no precision weights")
+        return -np.logaddexp(0.0, np.where(y == 1, -eta, eta))
+    if kind != "gaussian":
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    if sigma is None:
+        raise ValueError("a Gaussian likelihood needs sigma")
+    scale = np.expand_dims(np.asarray(sigma, dtype=float), -1)
+    if weight is not None:
+        scale = scale / np.sqrt(np.where(weight > 0, weight, np.inf))
+    return distributions.norm.logpdf(y, eta, scale)
+
+
+def draws_log_likelihood(
+    kind: str,
+    intercept: np.ndarray,
+    w: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    sigma: float | np.ndarray | None = None,
+    weight: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`pointwise_log_likelihood` for every draw and row, computed in row chunks
+    (:func:`linear_predictor_chunks`).
+
+    Parameters
+    ----------
+    kind : {"gaussian", "bernoulli"}
+    intercept : array (draws,)
+    w : array (draws, p)
+    X : array (rows, p)
+    y : array (rows,)
+    sigma : float or array (draws,), optional
+        Gaussian noise sd.
+    weight : array (rows,), optional
+        Gaussian precision weights.
+
+    Returns
+    -------
+    array (draws, rows)
+    """
+    out = np.empty((len(w), len(y)))
+    for rows, eta in linear_predictor_chunks(intercept, w, X):
+        out[:, rows] = pointwise_log_likelihood(
+            kind, eta, y[rows], sigma, None if weight is None else weight[rows]
+        )
+    return out
+
+
+__all__ = [
+    "CHUNK_DRAWS_X_ROWS",
+    "SAVED_DRAWS_X_ROWS",
+    "draws_log_likelihood",
+    "linear_predictor_chunks",
+    "pointwise_log_likelihood",
+    "ridge_posterior",
+]

@@ -1,0 +1,98 @@
+"""The array layer (models.core.arrays) against direct formulas on small arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+from models.core import arrays
+from models.core.base import InputError
+from models.scale.statistics import GaussianStatistics
+
+
+@pytest.fixture(scope="module")
+def draws():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(37, 4))
+    return rng.normal(size=9), rng.normal(size=(9, 4)), X, rng.normal(size=37)
+
+
+def test_chunks_cover_every_row_once_and_equal_one_block(draws):
+    # chunks of at most 2 rows x 9 draws (and of 1 row when the limit is below the draws): the
+    # same numbers as one block, since each entry is the same dot product
+    intercept, w, X, _ = draws
+    whole = intercept[:, None] + w @ X.T
+    for max_numbers in (1, 18, 100, 10**6):
+        out = np.full_like(whole, np.nan)
+        for rows, eta in arrays.linear_predictor_chunks(intercept, w, X, max_numbers):
+            assert eta.size <= max(max_numbers, len(w))
+            assert np.all(np.isnan(out[:, rows]))
+            out[:, rows] = eta
+        np.testing.assert_allclose(out, whole, rtol=1e-14, atol=1e-14)
+
+
+def test_gaussian_is_scipys_normal_log_density(draws):
+    intercept, w, X, y = draws
+    eta = intercept[:, None] + w @ X.T
+    sigma = np.linspace(0.5, 2.0, len(w))
+    weight = np.linspace(0.1, 3.0, len(y))
+    got = arrays.pointwise_log_likelihood("gaussian", eta, y, sigma, weight)
+    expected = stats.norm.logpdf(y, eta, sigma[:, None] / np.sqrt(weight))
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    np.testing.assert_allclose(
+        arrays.pointwise_log_likelihood("gaussian", eta, y, 1.5),
+        stats.norm.logpdf(y, eta, 1.5),
+        rtol=1e-14,
+    )
+    # chunked over draws and rows, the same numbers
+    np.testing.assert_allclose(
+        arrays.draws_log_likelihood("gaussian", intercept, w, X, y, sigma, weight),
+        expected,
+        rtol=1e-14,
+    )
+
+
+def test_bernoulli_stable_form_equals_the_naive_one_where_that_is_finite():
+    # log p and log(1 - p) straight from p = expit(eta): -inf once p rounds to 0 or 1 (|eta| = 800
+    # here); elsewhere within 1e-10 (1 - p loses ~1e-12 of its digits at |eta| = 10)
+    eta = np.array([[-800.0, -10.0, -1.0, 0.0, 0.5, 10.0, 800.0]] * 2)
+    y = np.array([1, 0, 1, 0, 1, 0, 0])
+    got = arrays.pointwise_log_likelihood("bernoulli", eta, y)
+    p = special.expit(eta)
+    with np.errstate(divide="ignore"):
+        naive = np.where(y == 1, np.log(p), np.log1p(-p))
+    finite = np.isfinite(naive)
+    assert not finite[:, 0].any() and not finite[:, -1].any() and finite[:, 1:-1].all()
+    np.testing.assert_allclose(got[finite], naive[finite], rtol=1e-10)
+    assert np.all(got[:, [0, -1]] == -800.0)  # the stable form: log(1 + e^800) = 800 exactly
+
+
+def test_bad_kinds_and_arguments_are_refused(draws):
+    _, _, _, y = draws
+    eta = np.zeros((2, len(y)))
+    with pytest.raises(ValueError, match="kind must be one of gaussian, bernoulli"):
+        arrays.pointwise_log_likelihood("poisson", eta, y)
+    with pytest.raises(ValueError, match="needs sigma"):
+        arrays.pointwise_log_likelihood("gaussian", eta, y)
+    with pytest.raises(ValueError, match="no sigma"):
+        arrays.pointwise_log_likelihood("bernoulli", eta, y > 0, sigma=1.0)
+
+
+def test_ridge_posterior_is_the_normal_equations(draws):
+    # mode = (Z'Z + diag(0, alpha))^{-1} Z'y, covariance sigma^2 times that inverse; with sigma
+    # unknown, the Student-t scale S / (n - 1), S the penalised residual sum of squares
+    _, _, X, y = draws
+    alpha, sigma = 0.7, 1.3
+    Z = np.column_stack([np.ones(len(y)), X])
+    M = Z.T @ Z + np.diag([0.0] + [alpha] * X.shape[1])
+    mode = np.linalg.solve(M, Z.T @ y)
+    stats_ = vars(GaussianStatistics.from_arrays(X, y))
+    fixed = arrays.ridge_posterior(alpha, sigma, **stats_)
+    np.testing.assert_allclose(fixed.mean, mode, rtol=1e-12)
+    np.testing.assert_allclose(fixed.covariance(), sigma**2 * np.linalg.inv(M), rtol=1e-10)
+    unknown = arrays.ridge_posterior(alpha, **stats_)
+    S = np.sum((y - Z @ mode) ** 2) + alpha * mode[1:] @ mode[1:]
+    assert unknown.dof == len(y) - 1 and unknown.s2 == pytest.approx(S / (len(y) - 1), rel=1e-12)
+    with pytest.raises(InputError, match="positive"):
+        arrays.ridge_posterior(0.0, sigma, **stats_)
