@@ -229,6 +229,9 @@ def page(page: report.Page, results: dict) -> None:
         "(reduction='sum') is different: its data term is n / batch times smaller than the full "
         "sum, so the same knob then means a penalty n / batch times stronger.",
     ])  # fmt: skip
+    page.heading("What the point estimate hides")
+    page.bullets([f"**The knob is a belief.** {report.sentence(results['example']['belief'])} "
+                  "Every knob in the table says the same thing in its own units."])  # fmt: skip
     page.heading("Sampling diagnostics")
     page.text("No sampling on this page: every number is a certified MAP or a closed form.")
 
