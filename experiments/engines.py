@@ -216,7 +216,9 @@ def reference_fit(name, setup, sampler, clock, cfg, seed) -> tuple[Marginals, st
     """The truth each method is graded against: the exact posterior (ridge) or a long NUTS run;
     with its label, diagnostics and the bulk ESS of each coefficient (None when exact)."""
     if name == "ridge":
-        mean, cov = clock.run("exact", "wall", setup.spec.exact_posterior, setup.values, setup.data)
+        mean, cov = clock.run(
+            "exact", "wall", setup.spec.closed_form.exact_posterior, setup.values, setup.data
+        )
         return Marginals(mean[1:], cov[1:, 1:]), "exact conjugate posterior", [], None
     long = sampler.sample(
         setup.values, draws=cfg["reference_draws"], tune=1000, chains=4, seed=seed + 100

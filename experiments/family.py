@@ -58,11 +58,13 @@ def options(spec: ModelSpec):
 
     def add(parser: argparse.ArgumentParser) -> None:
         group = parser.add_mutually_exclusive_group()
-        for name in spec.penalty_names:
+        for name in spec.link.penalty_names:
             kind = common.open_fraction if name == "l1_ratio" else common.positive_number
             group.add_argument(_option(name), dest=f"penalty_{name}", type=kind, metavar=name.upper(),
                                help=f"reference {name} (default: {_reference_doc(spec)})")  # fmt: skip
-        if spec.penalty_from_prior or (not spec.has_twin and "prior_sd" in spec.hyperparameters):
+        if spec.link.penalty_from_prior or (
+            not spec.has_twin and "prior_sd" in spec.hyperparameters
+        ):
             group.add_argument("--prior-sd", type=common.positive_number,
                                help="reference prior width tau instead of the penalty" if spec.has_twin
                                else f"prior width tau (default: the model's prior_sd, "
@@ -77,16 +79,16 @@ def options(spec: ModelSpec):
 def _reference_doc(spec: ModelSpec) -> str:
     """The reference penalty in words: the first line of its docstring; a callable without one (a
     lambda) is "the model's reference_penalty"; no reference penalty: the option is required."""
-    if spec.reference_penalty is None:
+    if spec.link.reference_penalty is None:
         return "none; required"
-    doc = (spec.reference_penalty.__doc__ or "").strip().split("\n")[0].rstrip(".:")
+    doc = (spec.link.reference_penalty.__doc__ or "").strip().split("\n")[0].rstrip(".:")
     return doc or "the model's reference_penalty"
 
 
 def reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
     """``(penalty, prior values, source)`` where the posterior is shown."""
     args = run.args
-    given = {n: getattr(args, f"penalty_{n}", None) for n in spec.penalty_names}
+    given = {n: getattr(args, f"penalty_{n}", None) for n in spec.link.penalty_names}
     prior_sd = getattr(args, "prior_sd", None)
     if not spec.has_twin:
         values = dict(spec.hyperparameters)
@@ -94,27 +96,27 @@ def reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
             values["prior_sd"] = prior_sd
         return {}, values, "--prior-sd" if prior_sd is not None else "the model's hyperparameters"
     if prior_sd is not None:
-        penalty = spec.penalty_from_prior({"prior_sd": prior_sd}, md)
-        return penalty, spec.prior_values(penalty, md), "--prior-sd"
+        penalty = spec.link.penalty_from_prior({"prior_sd": prior_sd}, md)
+        return penalty, spec.link.prior_values(penalty, md), "--prior-sd"
     if any(v is not None for v in given.values()):
         missing = [n for n, v in given.items() if v is None]
         if missing:
             raise InputError(f"give {', '.join(_option(n) for n in missing)} too")
-        return given, spec.prior_values(given, md), ", ".join(_option(n) for n in given)
-    if spec.reference_penalty is None:
+        return given, spec.link.prior_values(given, md), ", ".join(_option(n) for n in given)
+    if spec.link.reference_penalty is None:
         raise InputError(
             f"model '{spec.name}' has no reference_penalty; pass "
-            + " and ".join(_option(n) for n in spec.penalty_names)
+            + " and ".join(_option(n) for n in spec.link.penalty_names)
         )
     try:
-        penalty = spec.reference_penalty(md)
+        penalty = spec.link.reference_penalty(md)
     except ValueError as error:  # scikit-learn's CV cannot split these data (e.g. a rare class)
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError(
             f"{_reference_doc(spec)} failed on these data ({first}); pass "
-            + " and ".join(_option(n) for n in spec.penalty_names)
+            + " and ".join(_option(n) for n in spec.link.penalty_names)
         ) from None
-    return penalty, spec.prior_values(penalty, md), _reference_doc(spec)
+    return penalty, spec.link.prior_values(penalty, md), _reference_doc(spec)
 
 
 PRIOR_RANGE = (1e-100, 1e100)
@@ -155,8 +157,8 @@ def _setup(spec: ModelSpec):
             "--noise-sd" if getattr(run.args, "noise_sd", None) else "least-squares residual sd"
         )
         return {
-            "model": spec.name, "objective": spec.objective, "prior": spec.prior,
-            "mapping": spec.mapping, "noise_sd": md.noise_sd,
+            "model": spec.name, "objective": spec.link.objective, "prior": spec.prior,
+            "mapping": spec.link.mapping, "noise_sd": md.noise_sd,
             "noise_sd_source": noise_source if md.noise_sd is not None else None,
             "reference_source": run.state["source"],
         }  # fmt: skip
@@ -165,8 +167,8 @@ def _setup(spec: ModelSpec):
         res = results
         if spec.has_twin:
             page.claim(
-                f"scikit-learn's estimate is exactly the mode of a Bayesian posterior. Mapping: {spec.mapping}.",
-                f"Estimator: minimise {spec.objective}\nBayes:     {spec.prior}\nMapping:   {spec.mapping}",
+                f"scikit-learn's estimate is exactly the mode of a Bayesian posterior. Mapping: {spec.link.mapping}.",
+                f"Estimator: minimise {spec.link.objective}\nBayes:     {spec.prior}\nMapping:   {spec.link.mapping}",
             )  # fmt: skip
         else:
             page.claim("The posterior mode (certified) and the whole posterior of the model.",
@@ -193,14 +195,14 @@ def _check1(spec: ModelSpec):
     def compute(run: Run) -> dict:
         md, solver = run.state["md"], run.state["solver"]
         grid = (
-            spec.penalty_grid(md, run.cfg["n_grid"])
-            if spec.penalty_grid
+            spec.link.penalty_grid(md, run.cfg["n_grid"])
+            if spec.link.penalty_grid
             else [run.state["penalty"]]
         )
-        prior_grid = [spec.prior_values(penalty, md) for penalty in grid]
+        prior_grid = [spec.link.prior_values(penalty, md) for penalty in grid]
         sweep = {k: [] for k in ("sk", "map", "exact", "sk_b0", "map_b0", "same", "ok")}
         for penalty, prior in zip(grid, prior_grid, strict=True):
-            sk = spec.sklearn(penalty, md).fit(md.X, md.y)
+            sk = spec.link.sklearn(penalty, md).fit(md.X, md.y)
             fit = solver.solve(prior)
             b0, w = spec.point_coefficients(fit.point)
             sk_w = np.ravel(sk.coef_)
@@ -210,14 +212,14 @@ def _check1(spec: ModelSpec):
             sweep["map_b0"].append(b0)
             sweep["same"].append(bool(np.array_equal(sk_w == 0, w == 0)))
             sweep["ok"].append(fit.converged)
-            if spec.exact_mode:
-                sweep["exact"].append(spec.exact_mode(penalty, md)[1])
+            if spec.closed_form.exact_mode:
+                sweep["exact"].append(spec.closed_form.exact_mode(penalty, md)[1])
         rel = {
             "map_vs_sklearn": [
                 _rel_nonzero(m, s) for m, s in zip(sweep["map"], sweep["sk"], strict=True)
             ]
         }
-        if spec.exact_mode:
+        if spec.closed_form.exact_mode:
             rel["exact_vs_sklearn"] = [
                 common.rel_linf(e, s) for e, s in zip(sweep["exact"], sweep["sk"], strict=True)
             ]
@@ -234,16 +236,16 @@ def _check1(spec: ModelSpec):
         results = {
             "penalties": grid, "prior_values": prior_grid,
             # The grid under scikit-learn's and the prior's own names ("alphas", "Cs", "prior_sd").
-            **{f"{key}s": [p[key] for p in grid] for key in spec.penalty_names},
+            **{f"{key}s": [p[key] for p in grid] for key in spec.link.penalty_names},
             **{key: [v[key] for v in prior_grid] for key in prior_grid[0]},
             "sklearn_coef": sweep["sk"], "map_coef": sweep["map"],
             "sklearn_intercept": sweep["sk_b0"], "map_intercept": sweep["map_b0"],
             "max_rel_diff": np.max(list(rel.values()), axis=0), "rel_diff": rel,
             "same_zero_set": sweep["same"], "map_converged": sweep["ok"],
         }  # fmt: skip
-        if spec.exact_mode:
+        if spec.closed_form.exact_mode:
             results["exact_coef"] = sweep["exact"]
-        estimator = spec.twins[0].name if spec.twins else "scikit-learn"
+        estimator = spec.link.twins[0].name if spec.link.twins else "scikit-learn"
         results["agreement"] = run.verify(verdicts.agreement(
             f"MAP = {estimator} on {len(grid)} penalties (relative L-inf"
             + (", same zero set" if spec.l1_terms else "") + ")",
@@ -257,7 +259,7 @@ def _check1(spec: ModelSpec):
         each coefficient against the first penalty on a log scale."""
         res = run.results
         sk, mp = np.asarray(res["sklearn_coef"]), np.asarray(res["map_coef"])
-        first, rest = spec.penalty_names[0], spec.penalty_names[1:]
+        first, rest = spec.link.penalty_names[0], spec.link.penalty_names[1:]
         panels: dict[tuple, list[int]] = {}
         for k, penalty in enumerate(res["penalties"]):
             panels.setdefault(tuple(penalty[name] for name in rest), []).append(k)
@@ -293,7 +295,7 @@ def _check1(spec: ModelSpec):
         page.text("PyMC posterior mode (Newton on the compiled log density, exact zeros for Laplace "
                   "terms, certified by its Newton decrement) against scikit-learn run at tight "
                   "tolerance. Relative L-inf difference max|a - b| / max|b| on the non-zero coefficients"
-                  + (", and against the closed form." if spec.exact_mode else "."))  # fmt: skip
+                  + (", and against the closed form." if spec.closed_form.exact_mode else "."))  # fmt: skip
         rel = res["rel_diff"]
         header = ["penalty", *(["zeros (sklearn)", "zeros (MAP)", "same zero set"] if spec.l1_terms else []),
                   *(k.replace("_", " ") for k in rel), "MAP certified"]  # fmt: skip
@@ -317,8 +319,8 @@ def _check1(spec: ModelSpec):
                   f"{'yes' if all(res['map_converged']) else 'NO'}"
                   + (f"; zero sets identical at {sum(res['same_zero_set'])} of {len(rows)} penalties."
                      if spec.l1_terms else "."))  # fmt: skip
-        panels = (f", one panel per {', '.join(spec.penalty_names[1:])}"
-                  if len(spec.penalty_names) > 1 else "")  # fmt: skip
+        panels = (f", one panel per {', '.join(spec.link.penalty_names[1:])}"
+                  if len(spec.link.penalty_names) > 1 else "")  # fmt: skip
         page.figure("path.png", f"Coefficients along the penalty grid{panels}: sklearn (red "
                     "dashes) and the PyMC MAP (black dots); the dotted line marks the reference "
                     "penalty, where the posterior is shown.", observe=res["agreement"])  # fmt: skip
@@ -373,9 +375,9 @@ def _check2(spec: ModelSpec):
             "mcse_mean": summary["mcse_mean"].to_numpy(float), "mean_minus_mode_in_sd": (mean - mode) / sd,
         }  # fmt: skip
         if spec.has_twin:
-            post["sklearn"] = np.ravel(spec.sklearn(penalty, md).fit(md.X, md.y).coef_)
-        if spec.exact_posterior:
-            exact_mean, exact_cov = spec.exact_posterior(values, md)
+            post["sklearn"] = np.ravel(spec.link.sklearn(penalty, md).fit(md.X, md.y).coef_)
+        if spec.closed_form.exact_posterior:
+            exact_mean, exact_cov = spec.closed_form.exact_posterior(values, md)
             exact_sd = np.sqrt(np.diag(exact_cov))
             offset = 0 if spec.intercept is None else 1
             post["exact_mean"], post["exact_sd"] = exact_mean[offset:], exact_sd[offset:]
@@ -468,7 +470,11 @@ def _estimator(spec: ModelSpec) -> str | None:
     """The point estimate that reports the mode, in words (None for a model with no twin)."""
     if not spec.has_twin:
         return None
-    return f"scikit-learn's {spec.twins[0].name}" if spec.twins else "scikit-learn's estimator"
+    return (
+        f"scikit-learn's {spec.link.twins[0].name}"
+        if spec.link.twins
+        else "scikit-learn's estimator"
+    )
 
 
 def _shapes(names: list[str], draws: np.ndarray, ess: np.ndarray) -> dict:
@@ -631,8 +637,8 @@ def _claim(spec: ModelSpec) -> str:
     """What the page claims: the estimator is the posterior's mode (models with a twin), or, for a
     model without one, only what the page shows: its certified mode and its posterior."""
     if spec.has_twin:
-        return (f"scikit-learn's {' / '.join(t.name for t in spec.twins[:1])} is the mode (MAP) of "
-                f"a Bayesian posterior under the model {spec.prior}, with {spec.mapping}. The posterior "
+        return (f"scikit-learn's {' / '.join(t.name for t in spec.link.twins[:1])} is the mode (MAP) of "
+                f"a Bayesian posterior under the model {spec.prior}, with {spec.link.mapping}. The posterior "
                 "around that mode is what the point estimate leaves out.")  # fmt: skip
     return (f"The posterior of {spec.title} (model {spec.prior}): its certified mode (MAP) and "
             "the full posterior by NUTS.")  # fmt: skip

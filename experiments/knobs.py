@@ -109,7 +109,7 @@ def check_lasso(X, y, names, alpha=0.5, sigma=54.0) -> float:
         .solve({"laplace_scale": b})
         .certify()
     )
-    sk = spec.sklearn({"alpha": alpha}, None).fit(X, y).coef_
+    sk = spec.link.sklearn({"alpha": alpha}, None).fit(X, y).coef_
     assert np.array_equal(sk == 0, fit.point["w"] == 0), "different zero sets"
     return rel(fit.point["w"], sk)
 

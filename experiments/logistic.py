@@ -80,7 +80,7 @@ def heldout_compute(run: Run) -> dict:
         data.X, data.y, test_size=args.test_fraction, stratify=data.y, random_state=args.seed
     )
     train = arrays(X_train, y_train, data.feature_names)
-    sk = logistic.SPEC.sklearn({"C": C}, train).fit(X_train, y_train)
+    sk = logistic.SPEC.link.sklearn({"C": C}, train).fit(X_train, y_train)
     sk_prob = sk.predict_proba(X_test)[:, 1]
     dt = PosteriorSampler(logistic.build(train)).sample(
         {"prior_sd": logistic.C_to_prior_sd(C)}, draws=cfg["draws"], tune=cfg["tune"],

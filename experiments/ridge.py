@@ -406,7 +406,7 @@ def predictive_compute(run: Run) -> dict:
     # The fixed-sigma posterior is Gaussian and known exactly, so are its correlations (no draw
     # set's Monte Carlo error: other pages' draws give other third digits) and each row's
     # predictive (O(n p^2), any n)
-    exact_mean, exact_cov = ridge.SPEC.exact_posterior(run.state["values"], md)
+    exact_mean, exact_cov = ridge.SPEC.closed_form.exact_posterior(run.state["values"], md)
     sd = np.sqrt(np.diag(exact_cov))[1:]
     corr = np.atleast_2d(exact_cov[1:, 1:] / np.outer(sd, sd))
     off = np.abs(corr - np.eye(len(corr)))
@@ -457,7 +457,7 @@ def correlation_figure(run: Run) -> None:
     names, corr = res["feature_names"], np.asarray(post["correlation"])
     pair = [names.index(post["most_correlated"][0]), names.index(post["most_correlated"][1])]
     w = intervals.draws(run.state["dt"], "w").values[:, pair]
-    exact_mean, exact_cov = ridge.SPEC.exact_posterior(run.state["values"], md)
+    exact_mean, exact_cov = ridge.SPEC.closed_form.exact_posterior(run.state["values"], md)
     index = np.asarray(pair) + 1  # the exact posterior lists the intercept first
     theta = np.linspace(0, 2 * np.pi, 200)
     radius = np.sqrt(-2 * np.log(1 - intervals.PROB))  # chi-square(2) quantile, in closed form
@@ -645,7 +645,7 @@ def heldout_page(page: report.Page, results: dict) -> None:
 def _ridge_prediction(run: Run) -> np.ndarray:
     md = run.state["md"]
     return (
-        ridge.SPEC.sklearn({"alpha": run.results["posterior"]["alpha"]}, md)
+        ridge.SPEC.link.sklearn({"alpha": run.results["posterior"]["alpha"]}, md)
         .fit(md.X, md.y)
         .predict(md.X)
     )

@@ -226,7 +226,7 @@ def compute_posterior(run: Run) -> dict:
     alpha, sigma = evidence["alpha"], evidence["noise_sd"]
     data = ModelData(np.empty((0, len(names))), np.empty(0), tuple(names),
                      scaling=Scaling(raw.x_mean, raw.x_sd), noise_sd=sigma, stats=stats)  # fmt: skip
-    values = ridge.SPEC.prior_values({"alpha": alpha}, data)
+    values = ridge.SPEC.link.prior_values({"alpha": alpha}, data)
     model = build_model(ridge.SPEC, data, tuple(values))
     mode = MAPSolver(model, ridge.SPEC).solve(values)
     run.diagnose(report.map_diagnostics("MAP from the statistics", mode.converged, mode.message))

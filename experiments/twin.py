@@ -193,7 +193,7 @@ def c_choice(cv) -> dict:
     here it sees the training split only. The comparison is this split's per-fold CV log loss at
     its own C against that at ``C_page`` (a grid point too)."""
     spec = models.get_model("logistic")
-    C_page = spec.reference_penalty(model_data(spec, default_dataset(spec)))["C"]
+    C_page = spec.link.reference_penalty(model_data(spec, default_dataset(spec)))["C"]
     grid = np.asarray(cv.Cs_)
     own, page = (
         int(np.argmin(np.abs(np.log(grid / float(cv.C_))))),

@@ -22,8 +22,10 @@ from __future__ import annotations
 import numpy as np
 
 from models.core.base import (
+    ClosedForm,
     InputError,
     L1Term,
+    Link,
     ModelData,
     ModelSpec,
     Twin,
@@ -140,34 +142,38 @@ SETTINGS = {"fit_intercept": (True,), "positive": (False,)}
 SPEC = ModelSpec(
     name="elasticnet",
     title="Elastic net = Normal x Laplace prior",
-    objective=OBJECTIVE,
     prior=PRIOR,
-    mapping=MAPPING,
     likelihood="gaussian",
-    penalty_names=("alpha", "l1_ratio"),
     build=build,
-    prior_values=lambda pen, data: penalty_to_prior(
-        pen["alpha"], pen["l1_ratio"], data.noise_sd, data.n_obs
-    ),
-    sklearn=lambda pen, data: linear_model.ElasticNet(
-        alpha=pen["alpha"], l1_ratio=pen["l1_ratio"], tol=1e-12, max_iter=10**6
-    ),
-    penalty_grid=penalty_grid,
-    reference_penalty=reference_penalty,
     l1_terms=(L1Term(term="laplace_prior", variable="w", scale="laplace_scale"),),
-    twins=(
-        Twin(
-            "sklearn.linear_model.ElasticNet",
-            lambda est: {"alpha": float(est.alpha), "l1_ratio": float(est.l1_ratio)},
-            settings=SETTINGS,
-        ),
-        Twin(
-            "sklearn.linear_model.ElasticNetCV",
-            lambda est: {"alpha": float(est.alpha_), "l1_ratio": float(est.l1_ratio_)},
-            cv=True,
-            settings=SETTINGS,
-        ),
-    ),  # fmt: skip
-    build_scaled_noise=build_scaled_noise,
     likelihood_term="likelihood",
+    link=Link(
+        objective=OBJECTIVE,
+        mapping=MAPPING,
+        penalty_names=("alpha", "l1_ratio"),
+        prior_values=lambda pen, data: penalty_to_prior(
+            pen["alpha"], pen["l1_ratio"], data.noise_sd, data.n_obs
+        ),
+        sklearn=lambda pen, data: linear_model.ElasticNet(
+            alpha=pen["alpha"], l1_ratio=pen["l1_ratio"], tol=1e-12, max_iter=10**6
+        ),
+        penalty_grid=penalty_grid,
+        reference_penalty=reference_penalty,
+        twins=(
+            Twin(
+                "sklearn.linear_model.ElasticNet",
+                lambda est: {"alpha": float(est.alpha), "l1_ratio": float(est.l1_ratio)},
+                settings=SETTINGS,
+            ),
+            Twin(
+                "sklearn.linear_model.ElasticNetCV",
+                lambda est: {"alpha": float(est.alpha_), "l1_ratio": float(est.l1_ratio_)},
+                cv=True,
+                settings=SETTINGS,
+            ),
+        ),
+    ),
+    closed_form=ClosedForm(
+        build_scaled_noise=build_scaled_noise,
+    ),
 )

@@ -19,7 +19,7 @@ import dataclasses
 
 import numpy as np
 
-from models.core.base import L1Term, ModelData, ModelSpec, Twin, coords, positive
+from models.core.base import ClosedForm, L1Term, Link, ModelData, ModelSpec, Twin, coords, positive
 from models.core.lazy import lazy
 from models.scale.statistics import normal_likelihood
 
@@ -126,30 +126,36 @@ SETTINGS = {"fit_intercept": (True,), "positive": (False,)}
 SPEC = ModelSpec(
     name="lasso",
     title="Lasso = Laplace prior",
-    objective=OBJECTIVE,
     prior=PRIOR,
-    mapping=MAPPING,
     likelihood="gaussian",
-    penalty_names=("alpha",),
     build=build,
-    prior_values=lambda pen, data: {
-        "laplace_scale": alpha_to_laplace_scale(pen["alpha"], data.noise_sd, data.n_obs)
-    },
-    sklearn=lambda pen, data: linear_model.Lasso(alpha=pen["alpha"], tol=1e-12, max_iter=10**6),
-    penalty_grid=penalty_grid,
-    reference_penalty=reference_penalty,
     l1_terms=(L1Term(term="w", variable="w", scale="laplace_scale"),),
-    twins=(
-        Twin(
-            "sklearn.linear_model.Lasso", lambda est: {"alpha": float(est.alpha)}, settings=SETTINGS
-        ),
-        Twin(
-            "sklearn.linear_model.LassoCV",
-            lambda est: {"alpha": float(est.alpha_)},
-            cv=True,
-            settings=SETTINGS,
+    likelihood_term="likelihood",
+    link=Link(
+        objective=OBJECTIVE,
+        mapping=MAPPING,
+        penalty_names=("alpha",),
+        prior_values=lambda pen, data: {
+            "laplace_scale": alpha_to_laplace_scale(pen["alpha"], data.noise_sd, data.n_obs)
+        },
+        sklearn=lambda pen, data: linear_model.Lasso(alpha=pen["alpha"], tol=1e-12, max_iter=10**6),
+        penalty_grid=penalty_grid,
+        reference_penalty=reference_penalty,
+        twins=(
+            Twin(
+                "sklearn.linear_model.Lasso",
+                lambda est: {"alpha": float(est.alpha)},
+                settings=SETTINGS,
+            ),
+            Twin(
+                "sklearn.linear_model.LassoCV",
+                lambda est: {"alpha": float(est.alpha_)},
+                cv=True,
+                settings=SETTINGS,
+            ),
         ),
     ),
-    build_scaled_noise=build_scaled_noise,
-    likelihood_term="likelihood",
+    closed_form=ClosedForm(
+        build_scaled_noise=build_scaled_noise,
+    ),
 )

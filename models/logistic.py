@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.core.base import ModelData, ModelSpec, Twin, coords, data_containers, positive
+from models.core.base import Link, ModelData, ModelSpec, Twin, coords, data_containers, positive
 from models.core.lazy import lazy
 
 pm = lazy("pymc")
@@ -80,32 +80,34 @@ SETTINGS = {"fit_intercept": (True,), "class_weight": (None,), "solver": SMOOTH_
 SPEC = ModelSpec(
     name="logistic",
     title="L2 logistic regression = Normal prior, Bernoulli likelihood",
-    objective=OBJECTIVE,
     prior=PRIOR,
-    mapping=MAPPING,
     likelihood="bernoulli",
-    penalty_names=("C",),
     build=build,
-    prior_values=lambda pen, data: {"prior_sd": C_to_prior_sd(pen["C"])},
-    sklearn=sklearn_estimator,
-    penalty_grid=penalty_grid,
-    reference_penalty=reference_penalty,
     default_data="breast_cancer",
-    twins=(
-        Twin(
-            "sklearn.linear_model.LogisticRegression",
-            lambda est: {"C": float(est.C)},
-            settings={**SETTINGS, "penalty": ("deprecated", "l2"), "l1_ratio": (0.0, None)},
+    link=Link(
+        objective=OBJECTIVE,
+        mapping=MAPPING,
+        penalty_names=("C",),
+        prior_values=lambda pen, data: {"prior_sd": C_to_prior_sd(pen["C"])},
+        sklearn=sklearn_estimator,
+        penalty_grid=penalty_grid,
+        reference_penalty=reference_penalty,
+        twins=(
+            Twin(
+                "sklearn.linear_model.LogisticRegression",
+                lambda est: {"C": float(est.C)},
+                settings={**SETTINGS, "penalty": ("deprecated", "l2"), "l1_ratio": (0.0, None)},
+            ),
+            Twin(
+                "sklearn.linear_model.LogisticRegressionCV",
+                lambda est: {"C": float(np.ravel(est.C_)[0])},
+                cv=True,
+                settings={
+                    **SETTINGS,
+                    "penalty": ("deprecated", "l2"),
+                    "l1_ratios": ("warn", None, (0.0,), [0.0]),
+                },
+            ),
         ),
-        Twin(
-            "sklearn.linear_model.LogisticRegressionCV",
-            lambda est: {"C": float(np.ravel(est.C_)[0])},
-            cv=True,
-            settings={
-                **SETTINGS,
-                "penalty": ("deprecated", "l2"),
-                "l1_ratios": ("warn", None, (0.0,), [0.0]),
-            },
-        ),
-    ),  # fmt: skip
+    ),
 )

@@ -24,7 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from models.core.base import (
+    ClosedForm,
     ConjugatePosterior,
+    Link,
     ModelData,
     ModelSpec,
     Twin,
@@ -279,39 +281,43 @@ def reference_penalty(data: ModelData) -> dict[str, float]:
 SPEC = ModelSpec(
     name="ridge",
     title="Ridge = Normal prior",
-    objective=OBJECTIVE,
     prior=PRIOR,
-    mapping=MAPPING,
     likelihood="gaussian",
-    penalty_names=("alpha",),
     build=build,
-    prior_values=lambda pen, data: {"prior_sd": alpha_to_prior_sd(pen["alpha"], data.noise_sd)},
-    sklearn=lambda pen, data: linear_model.Ridge(alpha=pen["alpha"], solver="cholesky"),
-    penalty_grid=lambda data, n: [{"alpha": float(a)} for a in np.geomspace(1e-4, 1e6, n)],
-    reference_penalty=reference_penalty,
-    penalty_from_prior=lambda values, data: {
-        "alpha": prior_sd_to_alpha(values["prior_sd"], data.noise_sd)
-    },
-    exact_mode=lambda pen, data: statistics_of(data).ridge_mode(pen["alpha"]),
-    exact_posterior=lambda values, data: exact_posterior(
-        data.X, data.y, values["prior_sd"], data.noise_sd
-    ),
-    twins=(
-        Twin(
-            "sklearn.linear_model.Ridge",
-            lambda est: {"alpha": float(np.asarray(est.alpha).item())},
-            settings={"fit_intercept": (True,), "positive": (False,)},
-        ),
-        Twin(
-            "sklearn.linear_model.RidgeCV",
-            lambda est: {"alpha": float(est.alpha_)},
-            cv=True,
-            settings={"fit_intercept": (True,), "alpha_per_target": (False,)},
-        ),
-    ),  # fmt: skip
-    build_scaled_noise=build_scaled_noise,
-    conjugate=conjugate,
     likelihood_term="likelihood",
+    link=Link(
+        objective=OBJECTIVE,
+        mapping=MAPPING,
+        penalty_names=("alpha",),
+        prior_values=lambda pen, data: {"prior_sd": alpha_to_prior_sd(pen["alpha"], data.noise_sd)},
+        sklearn=lambda pen, data: linear_model.Ridge(alpha=pen["alpha"], solver="cholesky"),
+        penalty_grid=lambda data, n: [{"alpha": float(a)} for a in np.geomspace(1e-4, 1e6, n)],
+        reference_penalty=reference_penalty,
+        penalty_from_prior=lambda values, data: {
+            "alpha": prior_sd_to_alpha(values["prior_sd"], data.noise_sd)
+        },
+        twins=(
+            Twin(
+                "sklearn.linear_model.Ridge",
+                lambda est: {"alpha": float(np.asarray(est.alpha).item())},
+                settings={"fit_intercept": (True,), "positive": (False,)},
+            ),
+            Twin(
+                "sklearn.linear_model.RidgeCV",
+                lambda est: {"alpha": float(est.alpha_)},
+                cv=True,
+                settings={"fit_intercept": (True,), "alpha_per_target": (False,)},
+            ),
+        ),
+    ),
+    closed_form=ClosedForm(
+        exact_mode=lambda pen, data: statistics_of(data).ridge_mode(pen["alpha"]),
+        exact_posterior=lambda values, data: exact_posterior(
+            data.X, data.y, values["prior_sd"], data.noise_sd
+        ),
+        build_scaled_noise=build_scaled_noise,
+        conjugate=conjugate,
+    ),
 )
 
 __all__ = [

@@ -7,7 +7,7 @@ import numpy as np
 import pymc as pm
 from sklearn.linear_model import Ridge
 
-from models.core.base import ModelSpec, coords
+from models.core.base import Link, ModelSpec, coords
 
 
 def build(data):
@@ -19,12 +19,20 @@ def build(data):
 
 
 SPEC = ModelSpec(
-    name="ridge_origin", title="Ridge through the origin", intercept=None,
-    objective="||y - Xw||^2 + alpha ||w||^2", prior="y ~ Normal(Xw, sigma), w ~ Normal(0, tau)",
-    mapping="alpha = sigma^2 / tau^2", likelihood="gaussian", penalty_names=("alpha",), build=build,
-    prior_values=lambda pen, data: {"prior_sd": data.noise_sd / np.sqrt(pen["alpha"])},
-    sklearn=lambda pen, data: Ridge(alpha=pen["alpha"], fit_intercept=False),
-    penalty_grid=lambda data, n: [{"alpha": float(a)} for a in np.geomspace(1e-2, 1e4, n)],
-    reference_penalty=lambda data: {"alpha": 1.0},
+    name="ridge_origin",
+    title="Ridge through the origin",
+    intercept=None,
+    prior="y ~ Normal(Xw, sigma), w ~ Normal(0, tau)",
+    likelihood="gaussian",
+    build=build,
+    link=Link(
+        objective="||y - Xw||^2 + alpha ||w||^2",
+        mapping="alpha = sigma^2 / tau^2",
+        penalty_names=("alpha",),
+        prior_values=lambda pen, data: {"prior_sd": data.noise_sd / np.sqrt(pen["alpha"])},
+        sklearn=lambda pen, data: Ridge(alpha=pen["alpha"], fit_intercept=False),
+        penalty_grid=lambda data, n: [{"alpha": float(a)} for a in np.geomspace(1e-2, 1e4, n)],
+        reference_penalty=lambda data: {"alpha": 1.0},
+    ),
 )
 '''

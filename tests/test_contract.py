@@ -229,10 +229,18 @@ SPEC = ModelSpec(name="broken", title="b", prior="p", likelihood="gaussian", bui
 ''', "build must take one argument"),
     "twin without mapping": ('''
 from sklearn.linear_model import Ridge
-from models.core.base import ModelSpec
+from models.core.base import Link, ModelSpec
 
-SPEC = ModelSpec(name="broken", title="b", prior="p", likelihood="gaussian", build=lambda d: None,
-                 sklearn=lambda pen, data: Ridge())
+SPEC = ModelSpec(
+    name="broken",
+    title="b",
+    prior="p",
+    likelihood="gaussian",
+    build=lambda d: None,
+    link=Link(
+        sklearn=lambda pen, data: Ridge(),
+    ),
+)
 ''', "needs prior_values"),
 }  # fmt: skip
 
@@ -263,7 +271,7 @@ def compute(run):
     data = model_data(ridge.SPEC, run.data)
     solver = MAPSolver(ridge.SPEC.build(data), ridge.SPEC)
     alphas = [0.01, 1.0, 100.0]
-    fits = [solver.solve(ridge.SPEC.prior_values({"alpha": a}, data)).certify() for a in alphas]
+    fits = [solver.solve(ridge.SPEC.link.prior_values({"alpha": a}, data)).certify() for a in alphas]
     return {"alphas": alphas, "norms": [float(np.linalg.norm(f.point["w"])) for f in fits]}
 
 

@@ -111,9 +111,9 @@ def run_model_file(block: Block, request, name: str) -> None:
     request.getfixturevalue("add_model")(name, block.code)
     spec = get_model(name)
     data = model_data(spec, default_dataset(spec))
-    penalty = spec.reference_penalty(data)
-    fit = MAPSolver(build_model(spec, data)).solve(spec.prior_values(penalty, data)).certify()
-    estimator = spec.sklearn(penalty, data).fit(data.X, data.y)
+    penalty = spec.link.reference_penalty(data)
+    fit = MAPSolver(build_model(spec, data)).solve(spec.link.prior_values(penalty, data)).certify()
+    estimator = spec.link.sklearn(penalty, data).fit(data.X, data.y)
     np.testing.assert_allclose(fit.point[spec.coefficients], estimator.coef_, rtol=1e-8)
 
 

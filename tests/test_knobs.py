@@ -74,7 +74,7 @@ def test_table_agrees_with_the_model_registry(diabetes, knob, spec_name, penalty
     data = arrays(X, y, names, None if spec.likelihood == "bernoulli" else 54.0)
     row = get_knob(knob)
     width = row.to_width(next(iter(penalty.values())), n=len(y), sigma=data.noise_sd)
-    assert spec.prior_values(penalty, data)[row.width_name] == pytest.approx(width, rel=1e-14)
+    assert spec.link.prior_values(penalty, data)[row.width_name] == pytest.approx(width, rel=1e-14)
 
 
 def test_alpha_on_unit_norm_columns_is_alpha_over_n(diabetes):

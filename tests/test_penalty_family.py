@@ -37,7 +37,7 @@ def check_registry(registry: dict) -> None:
     for name, spec in registry.items():
         assert spec.name == name
         if spec.has_twin:
-            assert spec.objective and spec.mapping, name
+            assert spec.link.objective and spec.link.mapping, name
 
 
 def test_registry_has_the_family():
@@ -52,8 +52,8 @@ def test_lasso_map_over_the_whole_path(gaussian_context):
     alpha_max = np.max(np.abs((X - X.mean(0)).T @ (y - y.mean()))) / len(y)  # all-zero from here on
     n_zero = []
     for alpha in np.geomspace(alpha_max * 1.5, alpha_max * 1e-5, 20):
-        fit = solver.solve(spec.prior_values({"alpha": alpha}, ctx))
-        sk = spec.sklearn({"alpha": alpha}, ctx).fit(X, y)
+        fit = solver.solve(spec.link.prior_values({"alpha": alpha}, ctx))
+        sk = spec.link.sklearn({"alpha": alpha}, ctx).fit(X, y)
         _agree(fit.point["w"], sk.coef_)
         n_zero.append(int(np.sum(fit.point["w"] == 0)))
     assert n_zero[0] == X.shape[1] and n_zero[-1] == 0  # the grid spans all-zero to nearly OLS
@@ -66,8 +66,8 @@ def test_elasticnet_map_on_grid(gaussian_context, l1_ratio):
     solver = MAPSolver(spec.build(ctx), spec)
     for alpha in np.geomspace(1e-4, 10, 8):
         pen = {"alpha": alpha, "l1_ratio": l1_ratio}
-        fit = solver.solve(spec.prior_values(pen, ctx))
-        _agree(fit.point["w"], spec.sklearn(pen, ctx).fit(X, y).coef_)
+        fit = solver.solve(spec.link.prior_values(pen, ctx))
+        _agree(fit.point["w"], spec.link.sklearn(pen, ctx).fit(X, y).coef_)
 
 
 def test_logistic_map_over_C_grid():
@@ -78,8 +78,8 @@ def test_logistic_map_over_C_grid():
     md = arrays(X, y, data.feature_names)
     solver = MAPSolver(spec.build(md), spec)
     for C in np.geomspace(1e-3, 1e3, 9):
-        fit = solver.solve(spec.prior_values({"C": C}, md))
-        sk = spec.sklearn({"C": C}, md).fit(X, y)
+        fit = solver.solve(spec.link.prior_values({"C": C}, md))
+        sk = spec.link.sklearn({"C": C}, md).fit(X, y)
         assert np.max(np.abs(fit.point["w"] - sk.coef_[0])) <= TOL * np.max(np.abs(sk.coef_[0]))
         assert fit.point["intercept"] == pytest.approx(sk.intercept_[0], rel=TOL, abs=TOL)
 

@@ -65,9 +65,9 @@ def test_ridge_map_is_sklearn(problem, log_alpha):
     X, y = problem
     data, solver = _compiled(ridge.SPEC, X, y, noise_sd=float(np.std(y)) + 1e-12)
     penalty = {"alpha": 10.0**log_alpha}
-    fit = solver.solve(ridge.SPEC.prior_values(penalty, data)).certify()
+    fit = solver.solve(ridge.SPEC.link.prior_values(penalty, data)).certify()
     # Newton is exact in one step on a quadratic; Cholesky on the sklearn side: cond * eps.
-    _close(fit.point["w"], ridge.SPEC.sklearn(penalty, data).fit(X, y).coef_, 1e-6, X, y)
+    _close(fit.point["w"], ridge.SPEC.link.sklearn(penalty, data).fit(X, y).coef_, 1e-6, X, y)
 
 
 @PROFILE
@@ -76,8 +76,8 @@ def test_lasso_map_is_sklearn_with_the_same_zeros(problem, log_fraction):
     X, y = problem
     data, solver = _compiled(lasso.SPEC, X, y, noise_sd=float(np.std(y)) + 1e-12)
     penalty = {"alpha": lasso.alpha_max(X, y) * 10.0**log_fraction}
-    fit = solver.solve(lasso.SPEC.prior_values(penalty, data)).certify()
-    sk = lasso.SPEC.sklearn(penalty, data).fit(X, y).coef_
+    fit = solver.solve(lasso.SPEC.link.prior_values(penalty, data)).certify()
+    sk = lasso.SPEC.link.sklearn(penalty, data).fit(X, y).coef_
     # Coordinate descent at tol=1e-12 and proximal Newton both certify their optimum; a
     # coefficient within 1e-9 of the threshold may land on either side, so zero sets are compared
     # where the KKT margin is clear, and values everywhere.
@@ -93,8 +93,8 @@ def test_elasticnet_map_is_sklearn(problem, log_fraction, l1_ratio):
     X, y = problem
     data, solver = _compiled(elasticnet.SPEC, X, y, noise_sd=float(np.std(y)) + 1e-12)
     penalty = {"alpha": lasso.alpha_max(X, y) * 10.0**log_fraction / l1_ratio, "l1_ratio": l1_ratio}
-    fit = solver.solve(elasticnet.SPEC.prior_values(penalty, data)).certify()
-    _close(fit.point["w"], elasticnet.SPEC.sklearn(penalty, data).fit(X, y).coef_, 1e-6, X, y)
+    fit = solver.solve(elasticnet.SPEC.link.prior_values(penalty, data)).certify()
+    _close(fit.point["w"], elasticnet.SPEC.link.sklearn(penalty, data).fit(X, y).coef_, 1e-6, X, y)
 
 
 @st.composite
@@ -110,8 +110,8 @@ def test_logistic_map_is_sklearn(problem, log_C):
     X, y = problem
     data, solver = _compiled(logistic.SPEC, X, y)
     penalty = {"C": 10.0**log_C}
-    fit = solver.solve(logistic.SPEC.prior_values(penalty, data)).certify()
-    sk = logistic.SPEC.sklearn(penalty, data).fit(X, y)
+    fit = solver.solve(logistic.SPEC.link.prior_values(penalty, data)).certify()
+    sk = logistic.SPEC.link.sklearn(penalty, data).fit(X, y)
     # Newton-Cholesky at tol=1e-12 against certified Newton: ~1e-9 measured on separable data.
     _close(fit.point["w"], sk.coef_[0], 1e-6, X, y)
     assert fit.point["intercept"] == pytest.approx(sk.intercept_[0], rel=1e-6, abs=1e-6)

@@ -59,7 +59,7 @@ def test_map_equals_sklearn_and_closed_form_on_grid(fixed_model):
     # on the quadratic log posterior), so they agree to ~1e-13 on diabetes; 1e-8 is the acceptance bound.
     X, y, sigma, _, solver, md = fixed_model
     for alpha in ALPHAS:
-        fit = solver.solve(ridge.SPEC.prior_values({"alpha": alpha}, md))
+        fit = solver.solve(ridge.SPEC.link.prior_values({"alpha": alpha}, md))
         sk = Ridge(alpha=alpha, solver="cholesky").fit(X, y)
         b0, w = closed_form(X, y, alpha)
         assert np.max(np.abs(fit.point["w"] - sk.coef_)) <= 1e-8 * np.max(np.abs(sk.coef_))
@@ -97,7 +97,7 @@ def test_every_ridge_posterior_is_the_one_cholesky_solve(fixed_model):
             assert (
                 rel_linf(ridge.conjugate({"alpha": alpha}, X, y, None, noise).mean, oracle) <= 1e-9
             )
-        for b0, w in (ridge.SPEC.exact_mode({"alpha": alpha}, md),
+        for b0, w in (ridge.SPEC.closed_form.exact_mode({"alpha": alpha}, md),
                       GaussianStatistics.from_arrays(X, y).ridge_mode(alpha)):  # fmt: skip
             assert rel_linf(np.concatenate([[b0], w]), oracle) <= 1e-9
 

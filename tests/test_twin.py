@@ -112,7 +112,7 @@ def grid(name: str, X, y, n: int) -> list[dict]:
     from models.core.base import ModelData
 
     spec = get_model(name)
-    return spec.penalty_grid(ModelData(X, y, tuple(f"x{j}" for j in range(X.shape[1]))), n)
+    return spec.link.penalty_grid(ModelData(X, y, tuple(f"x{j}" for j in range(X.shape[1]))), n)
 
 
 def test_ridge_twin_equals_ridge_over_the_grid(diabetes):
@@ -322,16 +322,16 @@ def test_bad_input_gets_scikit_learn_errors(diabetes, cancer):
     assert not hasattr(bayesian(Ridge()).fit(frame.values, y), "feature_names_in_")
 
 
-# docs/adding-a-model.md's ridge-through-origin file plus the one line that declares its scikit-learn twin.
+# docs/adding-a-model.md's ridge-through-origin file plus the lines that declare its scikit-learn twin.
 RIDGE_ORIGIN_WITH_TWIN = (
     RIDGE_ORIGIN
     + """
 import dataclasses
 from models.core.base import Twin
 
-SPEC = dataclasses.replace(
-    SPEC, twins=(Twin(Ridge, lambda est: {"alpha": est.alpha}, settings={"fit_intercept": (False,)}),)
-)
+SPEC = dataclasses.replace(SPEC, link=dataclasses.replace(
+    SPEC.link, twins=(Twin(Ridge, lambda est: {"alpha": est.alpha}, settings={"fit_intercept": (False,)}),)
+))
 """
 )
 
@@ -399,7 +399,7 @@ import numpy as np
 import pymc as pm
 from sklearn.linear_model import Ridge
 
-from models.core.base import ModelSpec, Twin, coords
+from models.core.base import ClosedForm, Link, ModelSpec, Twin, coords
 
 
 def build(data):
@@ -421,16 +421,27 @@ def build_scaled_noise(data):
 
 
 SPEC = ModelSpec(
-    name="ridge_beta", title="Ridge through the origin, named beta", intercept=None,
-    coefficients="beta", noise_variable="s", likelihood="gaussian", penalty_names=("alpha",),
-    prior="y ~ Normal(X beta, s), beta ~ Normal(0, s tau)", build=build,
-    objective="||y - X beta||^2 + alpha ||beta||^2", mapping="alpha = s^2 / tau^2",
-    penalty_grid=lambda data, n: [{"alpha": float(a)} for a in np.geomspace(1e-2, 1e4, n)],
-    reference_penalty=lambda data: {"alpha": 1.0},
-    build_scaled_noise=build_scaled_noise,
-    prior_values=lambda pen, data: {"prior_sd": data.noise_sd / np.sqrt(pen["alpha"])},
-    sklearn=lambda pen, data: Ridge(alpha=pen["alpha"], fit_intercept=False),
-    twins=(Twin(Ridge, lambda est: {"alpha": est.alpha}, settings={"fit_intercept": (False,)}),),
+    name="ridge_beta",
+    title="Ridge through the origin, named beta",
+    intercept=None,
+    coefficients="beta",
+    noise_variable="s",
+    likelihood="gaussian",
+    prior="y ~ Normal(X beta, s), beta ~ Normal(0, s tau)",
+    build=build,
+    link=Link(
+        penalty_names=("alpha",),
+        objective="||y - X beta||^2 + alpha ||beta||^2",
+        mapping="alpha = s^2 / tau^2",
+        penalty_grid=lambda data, n: [{"alpha": float(a)} for a in np.geomspace(1e-2, 1e4, n)],
+        reference_penalty=lambda data: {"alpha": 1.0},
+        prior_values=lambda pen, data: {"prior_sd": data.noise_sd / np.sqrt(pen["alpha"])},
+        sklearn=lambda pen, data: Ridge(alpha=pen["alpha"], fit_intercept=False),
+        twins=(Twin(Ridge, lambda est: {"alpha": est.alpha}, settings={"fit_intercept": (False,)}),),
+    ),
+    closed_form=ClosedForm(
+        build_scaled_noise=build_scaled_noise,
+    ),
 )
 """
 

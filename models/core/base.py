@@ -147,7 +147,7 @@ class Twin:
         (``"sklearn.linear_model.Ridge"``), imported when a twin is first looked up: so reading
         the registry imports no scikit-learn.
     penalty : callable
-        ``penalty(estimator) -> dict`` of the model's penalty (keys ``ModelSpec.penalty_names``),
+        ``penalty(estimator) -> dict`` of the model's penalty (keys ``Link.penalty_names``),
         read from the estimator's parameters, or from its fitted attributes when ``cv``.
     cv : bool
         The penalty is chosen by the estimator's own fit (``RidgeCV.alpha_``): the wrapper fits a
@@ -256,15 +256,84 @@ NOISE = ("fixed", "unknown")
 
 
 @dataclass(frozen=True)
+class Link:
+    """What links a model to scikit-learn: the twin estimators, the penalty <-> prior mapping, the
+    grid of Check 1 and the reference penalty. An empty ``Link()`` (the default) is a model with
+    no scikit-learn twin.
+
+    Parameters
+    ----------
+    objective, mapping : str
+        The penalised objective scikit-learn minimises, and the penalty <-> prior relation.
+    penalty_names : tuple of str
+        scikit-learn's penalty parameters (``("alpha",)``, ``("C",)``, ``("alpha", "l1_ratio")``).
+    prior_values : callable
+        ``prior_values(penalty, data) -> dict`` of ``pm.Data`` values; the exact mapping.
+    sklearn : callable
+        ``sklearn(penalty, data) -> estimator`` (unfitted, tight tolerances): the twin.
+    penalty_grid : callable, optional
+        ``penalty_grid(data, n) -> list of penalty dicts`` for the agreement sweep.
+    reference_penalty : callable, optional
+        ``reference_penalty(data) -> penalty dict`` where the full posterior is shown.
+    penalty_from_prior : callable, optional
+        ``penalty_from_prior(prior_values, data) -> penalty``: the inverse mapping (enables
+        ``--prior-sd`` for a model with a twin).
+    twins : tuple of Twin
+        scikit-learn classes whose fit is this model's mode (the wrapper's lookup table).
+    """
+
+    objective: str = ""
+    mapping: str = ""
+    penalty_names: tuple[str, ...] = ()
+    prior_values: Callable[[Mapping[str, float], ModelData], dict[str, float]] | None = None
+    sklearn: Callable[[Mapping[str, float], ModelData], object] | None = None
+    penalty_grid: Callable[[ModelData, int], list[dict[str, float]]] | None = None
+    reference_penalty: Callable[[ModelData], dict[str, float]] | None = None
+    penalty_from_prior: Callable[[Mapping[str, float], ModelData], dict[str, float]] | None = None
+    twins: tuple[Twin, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """Closed-form extras of a model, from which the exact mode and posterior derive (all
+    optional; the default ``ClosedForm()`` has none).
+
+    Parameters
+    ----------
+    exact_mode : callable, optional
+        ``exact_mode(penalty, data) -> (intercept, w)``: a closed form of the mode, a third
+        column of Check 1.
+    exact_posterior : callable, optional
+        ``exact_posterior(prior_values, data) -> (mean, cov)`` of ``(intercept, w)`` (intercept
+        first): Check 2 grades the sampler against it.
+    conjugate : callable, optional
+        ``conjugate(penalty, X, y, sample_weight, noise_sd) -> ConjugatePosterior``: the exact
+        posterior (``noise_sd`` None: sigma unknown, Jeffreys prior). Enables ``method="exact"``.
+    build_scaled_noise : callable, optional
+        Gaussian models: ``build_scaled_noise(data) -> pm.Model``, the same model with sigma free
+        under the Jeffreys prior ``p(sigma) ∝ 1 / sigma`` and the prior scaled by sigma so that the
+        mode of the coefficients is the twin's for every sigma. Its ``pm.Data`` hold the prior
+        values at sigma = 1 (``prior_values(penalty, data with noise_sd=1)``).
+    """
+
+    exact_mode: Callable[[Mapping[str, float], ModelData], tuple[float, np.ndarray]] | None = None
+    exact_posterior: Callable[[Mapping[str, float], ModelData], tuple] | None = None
+    conjugate: Callable[..., ConjugatePosterior] | None = None
+    build_scaled_noise: Callable[[ModelData], pm.Model] | None = None
+
+
+@dataclass(frozen=True)
 class ModelSpec:
-    """One model of the suite, as data (see the module docstring for the contract).
+    """One model of the suite, as data (see the module docstring for the contract): what the
+    model is, then what links it to scikit-learn (:class:`Link`) and its closed forms
+    (:class:`ClosedForm`).
 
     Parameters
     ----------
     name : str
         Registry key, also the experiment name.
     title : str
-        Human-readable name.
+        Human-readable name (the page title of its experiment).
     prior : str
         The Bayesian model in words (likelihood and priors).
     likelihood : {"gaussian", "bernoulli"}
@@ -277,52 +346,23 @@ class ModelSpec:
     coefficients, intercept, noise_variable : str
         Names of the weights (dims ``"feature"``), the intercept (None: no intercept) and the free
         noise sd.
-    objective, mapping : str
-        The penalised objective scikit-learn minimises, and the penalty <-> prior relation.
-    penalty_names : tuple of str
-        scikit-learn's penalty parameters (``("alpha",)``, ``("C",)``, ``("alpha", "l1_ratio")``).
-    prior_values : callable, optional
-        ``prior_values(penalty, data) -> dict`` of ``pm.Data`` values; the exact mapping.
-    sklearn : callable, optional
-        ``sklearn(penalty, data) -> estimator`` (unfitted, tight tolerances): the twin.
-    penalty_grid : callable, optional
-        ``penalty_grid(data, n) -> list of penalty dicts`` for the agreement sweep.
-    reference_penalty : callable, optional
-        ``reference_penalty(data) -> penalty dict`` where the full posterior is shown.
-    penalty_from_prior : callable, optional
-        ``penalty_from_prior(prior_values, data) -> penalty``: the inverse mapping (enables
-        ``--prior-sd`` for a model with a twin).
-    exact_mode : callable, optional
-        ``exact_mode(penalty, data) -> (intercept, w)``: a closed form of the mode, a third
-        column of Check 1.
-    exact_posterior : callable, optional
-        ``exact_posterior(prior_values, data) -> (mean, cov)`` of ``(intercept, w)`` (intercept
-        first): Check 2 grades the sampler against it.
-    hyperparameters : mapping
-        ``pm.Data`` values at which a model without a twin is shown. A value whose name (or its
-        last ``_``-separated part) is ``sd``, ``scale``, ``tau``, ``sigma``, ``b``, ``std`` or
-        ``width`` is a prior width and must lie in [1e-100, 1e100]; any other (``prior_mean``)
-        only needs to be finite (``experiments.family.is_width``).
-    default_data : str or callable
-        A bundled data set's name (``models.core.data.DATASETS``) or ``() -> Dataset`` that makes one.
-    standardize : bool
-        Whether a user CSV is centred and scaled by default for this model (``--no-standardize``
-        and ``--standardize`` override).
-    l1_terms : tuple of L1Term
-        Non-smooth Laplace terms (empty for smooth models).
-    twins : tuple of Twin
-        scikit-learn classes whose fit is this model's mode (the wrapper's lookup table).
-    build_scaled_noise : callable, optional
-        Gaussian models: ``build_scaled_noise(data) -> pm.Model``, the same model with sigma free
-        under the Jeffreys prior ``p(sigma) ∝ 1 / sigma`` and the prior scaled by sigma so that the
-        mode of the coefficients is the twin's for every sigma. Its ``pm.Data`` hold the prior
-        values at sigma = 1 (``prior_values(penalty, data with noise_sd=1)``).
-    conjugate : callable, optional
-        ``conjugate(penalty, X, y, sample_weight, noise_sd) -> ConjugatePosterior``: the exact
-        posterior (``noise_sd`` None: sigma unknown, Jeffreys prior). Enables ``method="exact"``.
     likelihood_term : str, optional
         The ``pm.Potential`` that carries the likelihood, for a model written in sufficient
         statistics (no observed variable); default None: the model's observed variable.
+    l1_terms : tuple of L1Term
+        Non-smooth Laplace terms (empty for smooth models).
+    hyperparameters : mapping
+        ``pm.Data`` values at which a model without a twin is shown.
+    link : Link
+        The scikit-learn twin and the penalty <-> prior mapping (default: none).
+    closed_form : ClosedForm
+        Exact mode, exact posterior, conjugate posterior, scaled-noise model (default: none).
+    default_data : str or callable
+        A bundled data set's name (``models.core.data.DATASETS``) or ``() -> Dataset`` that makes one
+        (what its experiment runs on without ``--data``).
+    standardize : bool
+        Whether its experiment centres and scales a user CSV by default (``--no-standardize``
+        and ``--standardize`` override).
     """
 
     name: str
@@ -334,24 +374,14 @@ class ModelSpec:
     coefficients: str = "w"
     intercept: str | None = "intercept"
     noise_variable: str = "sigma"
-    objective: str = ""
-    mapping: str = ""
-    penalty_names: tuple[str, ...] = ()
-    prior_values: Callable[[Mapping[str, float], ModelData], dict[str, float]] | None = None
-    sklearn: Callable[[Mapping[str, float], ModelData], object] | None = None
-    penalty_grid: Callable[[ModelData, int], list[dict[str, float]]] | None = None
-    reference_penalty: Callable[[ModelData], dict[str, float]] | None = None
-    penalty_from_prior: Callable[[Mapping[str, float], ModelData], dict[str, float]] | None = None
-    exact_mode: Callable[[Mapping[str, float], ModelData], tuple[float, np.ndarray]] | None = None
-    exact_posterior: Callable[[Mapping[str, float], ModelData], tuple] | None = None
+    likelihood_term: str | None = None
+    l1_terms: tuple[L1Term, ...] = ()
     hyperparameters: Mapping[str, float] = field(default_factory=dict)
+    link: Link = field(default_factory=Link)
+    closed_form: ClosedForm = field(default_factory=ClosedForm)
+    # how its experiment presents it by default
     default_data: str | Callable = "diabetes"
     standardize: bool = True
-    l1_terms: tuple[L1Term, ...] = ()
-    twins: tuple[Twin, ...] = ()
-    build_scaled_noise: Callable[[ModelData], pm.Model] | None = None
-    conjugate: Callable[..., ConjugatePosterior] | None = None
-    likelihood_term: str | None = None
 
     def __post_init__(self):
         def broken(what: str):
@@ -375,24 +405,31 @@ class ModelSpec:
         if len(required) != 1:
             names = ", ".join(p.name for p in required) or "nothing"
             broken(f"build must take one argument, the ModelData; it requires ({names})")
-        if self.sklearn is not None:
+        if not isinstance(self.link, Link):
+            broken("link must be a Link(...)")
+        if not isinstance(self.closed_form, ClosedForm):
+            broken("closed_form must be a ClosedForm(...)")
+        link = self.link
+        if link.sklearn is not None:
             missing = [
                 name
                 for name in ("prior_values", "objective", "mapping", "penalty_names")
-                if not getattr(self, name)
+                if not getattr(link, name)
             ]
             if missing:
                 broken(f"a scikit-learn twin needs {', '.join(missing)} too")
-        elif self.penalty_grid or self.reference_penalty or self.twins:
+        elif link.penalty_grid or link.reference_penalty or link.twins:
             broken(
-                "penalty_grid, reference_penalty and twins need a scikit-learn twin (sklearn=...)"
+                "penalty_grid, reference_penalty and twins need a scikit-learn twin "
+                "(Link(sklearn=...))"
             )
-        if self.likelihood != "gaussian" and (self.build_scaled_noise or self.conjugate):
+        closed = self.closed_form
+        if self.likelihood != "gaussian" and (closed.build_scaled_noise or closed.conjugate):
             broken("build_scaled_noise and conjugate apply to a gaussian likelihood only")
 
     @property
     def has_twin(self) -> bool:
-        return self.sklearn is not None
+        return self.link.sklearn is not None
 
     @property
     def noise_fixed(self) -> bool:

@@ -202,9 +202,9 @@ class ReferenceSetup:
 
 
 def reference_setup(spec: ModelSpec) -> ReferenceSetup:
-    """``spec`` built on its default data set, at ``spec.reference_penalty`` (needs a twin)."""
+    """``spec`` built on its default data set, at ``spec.link.reference_penalty`` (needs a twin)."""
     dataset = default_dataset(spec)
     data = model_data(spec, dataset)
-    penalty = spec.reference_penalty(data)
-    values = spec.prior_values(penalty, data)
+    penalty = spec.link.reference_penalty(data)
+    values = spec.link.prior_values(penalty, data)
     return ReferenceSetup(spec, dataset, data, build_model(spec, data, values), penalty, values)

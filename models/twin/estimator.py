@@ -11,7 +11,7 @@ r"""The Bayesian twin of a scikit-learn estimator: the same coefficients, and th
     twin.posterior_                        # DataTree: posterior, log_likelihood, observed_data
 
 Layers, bottom up: the model registry says which Bayesian model an estimator is the mode of
-(``ModelSpec.twins``, so a new model file with a ``Twin`` is wrappable here unchanged); the posterior
+(``Link.twins``, so a new model file with a ``Twin`` is wrappable here unchanged); the posterior
 is computed exactly (conjugate ridge), by a Laplace approximation, or by NUTS (nutpie) on a model
 compiled once per process and width; predictions are computed from it in row chunks.
 """
@@ -58,7 +58,7 @@ def twin_of(estimator) -> tuple[ModelSpec, Twin]:
     """
     reasons = []
     for spec in registry().values():
-        for rule in spec.twins:
+        for rule in spec.link.twins:
             if type(estimator) is rule.estimator_class():
                 reason = rule.unsupported(estimator)
                 if reason is None:
@@ -73,7 +73,7 @@ def twin_of(estimator) -> tuple[ModelSpec, Twin]:
 
 def supported() -> list[str]:
     """Names of the scikit-learn estimators that have a registered twin."""
-    return [rule.name for spec in registry().values() for rule in spec.twins]
+    return [rule.name for spec in registry().values() for rule in spec.link.twins]
 
 
 class BayesianTwin(BaseEstimator):
@@ -100,7 +100,7 @@ class BayesianTwin(BaseEstimator):
     estimator : scikit-learn estimator
         Ridge, RidgeCV, Lasso, LassoCV, ElasticNet, ElasticNetCV, LogisticRegression or
         LogisticRegressionCV (binary, L2, any solver but liblinear), or any other estimator a
-        registered model declares in ``ModelSpec.twins``. A ``*CV`` estimator is fitted first and
+        registered model declares in ``Link.twins``. A ``*CV`` estimator is fitted first and
         its choice (``alpha_``, ``C_``) used.
     method : {"auto", "exact", "laplace", "nuts"}
         ``"exact"``: the closed-form posterior (ridge). ``"laplace"``: a Gaussian at the mode with
@@ -238,8 +238,8 @@ class BayesianTwin(BaseEstimator):
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
         if self.method == "auto":
-            return "exact" if spec.conjugate is not None else "nuts"
-        if self.method == "exact" and spec.conjugate is None:
+            return "exact" if spec.closed_form.conjugate is not None else "nuts"
+        if self.method == "exact" and spec.closed_form.conjugate is None:
             raise ValueError(f"method='exact' needs a closed-form posterior; {spec.name} has none")
         if self.method == "laplace" and spec.l1_terms:
             raise ValueError(
@@ -256,7 +256,7 @@ class BayesianTwin(BaseEstimator):
                 raise ValueError(
                     f"noise must be 'unknown' or a positive number; got {self.noise!r}"
                 )
-            if spec.build_scaled_noise is None and spec.conjugate is None:
+            if spec.closed_form.build_scaled_noise is None and spec.closed_form.conjugate is None:
                 raise ValueError(f"{spec.name} has no sigma-unknown model: pass noise=<sd>")
             return None
         sigma = float(self.noise)
@@ -265,7 +265,7 @@ class BayesianTwin(BaseEstimator):
         return sigma
 
     def _fit_exact(self, spec, X, y, weight, sigma, seed) -> dict[str, np.ndarray]:
-        post = spec.conjugate(self.penalty_, X, y, weight, sigma)
+        post = spec.closed_form.conjugate(self.penalty_, X, y, weight, sigma)
         self.conjugate_ = post
         self.intercept_, self.coef_ = float(post.mean[0]), post.mean[1:].copy()
         self.diagnostics_ = {"method": "exact", "ok": True}
@@ -282,7 +282,7 @@ class BayesianTwin(BaseEstimator):
             if spec.likelihood_term
             else {"X": data.X, "y_obs": data.y}
         )
-        prior = spec.prior_values(self.penalty_, data)
+        prior = spec.link.prior_values(self.penalty_, data)
         fixed = {**rows, **prior, **({"noise_sd": data.noise_sd} if gaussian else {})}
         variant = "scaled" if gaussian and sigma is None else "fixed"
         values = fixed if variant == "fixed" else {**rows, **prior}
@@ -463,7 +463,7 @@ def _compiled(spec: ModelSpec, variant: str, data: ModelData, values: dict):
     """The process's compiled model for (model, variant, width) with its MAP solver and sampler
     (:meth:`models.inference.engines.CompiledModels.model`): built once per process and width when
     it keeps the rows, prior values and sigma in ``pm.Data``, rebuilt for every fit otherwise."""
-    build = spec.build_scaled_noise if variant == "scaled" else spec.build
+    build = spec.closed_form.build_scaled_noise if variant == "scaled" else spec.build
     return COMPILED.model((spec.name, variant, data.n_features), lambda: build(data), spec, values)
 
 
