@@ -141,8 +141,8 @@ def model_sensitivity(name: str, run: Run, k_model: int) -> tuple[dict, dict, li
             fit["conflicts"] = verdicts.prior_conflicts(
                 names, conflict_z(*estimate, prior_sd), prior_sd, estimate[1]
             )
-        if REGISTRY[name].exact_posterior:
-            exact_mean, exact_cov = REGISTRY[name].exact_posterior(values, setup.data)
+        if REGISTRY[name].closed_form.exact_posterior:
+            exact_mean, exact_cov = REGISTRY[name].closed_form.exact_posterior(values, setup.data)
             exact_mean, exact_sd = exact_mean[1:], np.sqrt(np.diag(exact_cov))[1:]
             mcse = az.mcse(dt["posterior"].dataset[["w"]])["w"].values
             fit["max_abs_z_vs_exact"] = float(np.max(np.abs(w.mean(axis=0) - exact_mean) / mcse))

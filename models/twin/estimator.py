@@ -81,7 +81,7 @@ class BayesianTwin(BaseEstimator):
 
     The wrapped estimator minimises a penalised objective, e.g. Ridge's
     ``||y - b0 - X w||^2 + alpha ||w||^2``; that objective is, up to a factor and a constant, the
-    negative log posterior of a registered Bayesian model (``models.get_model(...).mapping``).
+    negative log posterior of a registered Bayesian model (``models.get_model(...).link.mapping``).
     ``coef_`` and ``intercept_`` are that posterior's mode, computed exactly and certified, so they
     equal the estimator's own fit up to the estimator's solver tolerance; the posterior adds
     everything the point estimate hides.
