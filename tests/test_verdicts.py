@@ -154,3 +154,10 @@ def test_every_verdict_is_plain_json():
 
     v = verdicts.signs(["a"], [np.float64(0.3)])
     assert json.loads(json.dumps(v)) == v
+
+
+def test_long_sign_lists_are_cut_with_a_count():
+    v = verdicts.signs([f"x{i}" for i in range(20)], np.linspace(0.3, 0.7, 20))
+    text = sentence(v)
+    assert "for 20 the data cannot tell the sign" in text and "and 14 more" in text
+    assert "x5 " in text and "x6 " not in text
