@@ -45,6 +45,16 @@ def _verdict(kind: str, outcome: str, level: str, value, threshold, **detail) ->
             "threshold": threshold, **detail}  # fmt: skip
 
 
+def _by_tail(tail: float, passes: str, borderline: str, fails: str) -> tuple[str, str]:
+    """``(outcome, level)`` of a tail probability against :data:`PPC_AMBER` / :data:`PPC_RED`:
+    the grading every predictive and calibration check shares."""
+    if tail < PPC_RED:
+        return fails, RED
+    if tail < PPC_AMBER:
+        return borderline, AMBER
+    return passes, GREEN
+
+
 def agreement(what: str, value: float, bound: float, certified: bool = True) -> dict:
     """The page's claim, verified: the largest difference ``value`` against its ``bound``, and
     every optimum ``certified`` (an uncertified MAP verifies nothing)."""
@@ -93,12 +103,7 @@ def ppc_pvalue(
     ``replicated`` the (low, high) central 94% of ``T(y_rep)``; ``draws`` (the number of
     replicated data sets) lets the sentence say ``p < 1 / draws`` where none reached ``T(y)``."""
     tail = min(float(p_value), 1 - float(p_value))
-    if tail < PPC_RED:
-        outcome, level = "fails", RED
-    elif tail < PPC_AMBER:
-        outcome, level = "borderline", AMBER
-    else:
-        outcome, level = "passes", GREEN
+    outcome, level = _by_tail(tail, "passes", "borderline", "fails")
     return _verdict("ppc", outcome, level, float(p_value), [PPC_RED, PPC_AMBER],
                     statistic=statistic, observed=float(observed),
                     replicated=[float(r) for r in replicated], draws=int(draws))  # fmt: skip
@@ -457,12 +462,7 @@ def loo_pit(p_value: float, n: int) -> dict:
     ``p < q``); amber below :data:`PPC_AMBER`, red below :data:`PPC_RED`, the levels of the two
     bands a page draws."""
     p = float(p_value)
-    if p < PPC_RED:
-        outcome, level = "miscalibrated", RED
-    elif p < PPC_AMBER:
-        outcome, level = "borderline", AMBER
-    else:
-        outcome, level = "no departure", GREEN
+    outcome, level = _by_tail(p, "no departure", "borderline", "miscalibrated")
     return _verdict("loo_pit", outcome, level, p, [PPC_RED, PPC_AMBER], n=int(n))
 
 
@@ -551,12 +551,8 @@ def pava(what: str, n_outside: int, n: int, prob: float, loo: dict | None = None
     tail = float(stats.binom.sf(n_outside - 1, n, 1 - prob)) if n_outside else 1.0
     if loo is not None and loo["level"] != GREEN:
         outcome, level = "not assessed", INFO
-    elif tail < PPC_RED:
-        outcome, level = "miscalibrated", RED
-    elif tail < PPC_AMBER:
-        outcome, level = "borderline", AMBER
     else:
-        outcome, level = "calibrated", GREEN
+        outcome, level = _by_tail(tail, "calibrated", "borderline", "miscalibrated")
     return _verdict("pava", outcome, level, tail, [PPC_RED, PPC_AMBER], what=what,
                     outside=int(n_outside), n=int(n), prob=float(prob),
                     share=n_outside / n if n else 0.0, expected=1 - float(prob),
@@ -569,12 +565,7 @@ def calibration_bins(n_excluding: int, n_bins: int, prob: float) -> dict:
     excludes it with probability about ``1 - prob``; the tail ``P(X >= n_excluding)`` of
     Binomial(``n_bins``, ``1 - prob``) below :data:`PPC_AMBER` / :data:`PPC_RED` is amber / red."""
     tail = float(stats.binom.sf(n_excluding - 1, n_bins, 1 - prob)) if n_excluding else 1.0
-    if tail < PPC_RED:
-        outcome, level = "miscalibrated", RED
-    elif tail < PPC_AMBER:
-        outcome, level = "borderline", AMBER
-    else:
-        outcome, level = "calibrated", GREEN
+    outcome, level = _by_tail(tail, "calibrated", "borderline", "miscalibrated")
     return _verdict("calibration_bins", outcome, level, tail, [PPC_RED, PPC_AMBER],
                     excluding=int(n_excluding), n=int(n_bins), prob=float(prob))  # fmt: skip
 
