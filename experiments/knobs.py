@@ -191,9 +191,9 @@ def page(page: report.Page, results: dict) -> None:
     page.text("Each row rewrites the library's documented objective as c x (NLL + lambda ||w||^2) "
               "(or + ||w||_1 / b) and reads off the width. n is the number of rows the loss averages "
               "over. Rows marked derived are not run here: the library is not installed.")  # fmt: skip
-    page.text_table(["knob", "objective (library's convention)", "derivation", "checked"],
+    page.table(["knob", "objective (library's convention)", "derivation", "checked"],
                     [[k.library, k.objective, k.derivation, k.checked or "derived, not run"]
-                     for k in KNOBS.values()])  # fmt: skip
+                     for k in KNOBS.values()], css="text")  # fmt: skip
     page.text("ElasticNet's two knobs map to both widths at once: b = sigma^2 / (n alpha rho), tau = "
               "sigma / sqrt(n alpha (1 - rho)) (`models/elasticnet.py`, checked by the elasticnet "
               "experiment).")  # fmt: skip

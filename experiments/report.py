@@ -75,18 +75,19 @@ def markdown_code(text) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def number(value, digits: int = 3) -> str:
+    """A number in a sentence: ``digits`` significant digits, scientific when large or tiny."""
+    value = float(value)
+    if value == 0 or not np.isfinite(value):
+        return "0" if value == 0 else str(value)
+    if abs(value) >= 1e5 or abs(value) < 1e-3:
+        return f"{value:.{digits - 1}e}"
+    return f"{value:.{digits}g}"
+
+
 def cell(value) -> str:
     """One table cell as text: floats to 4 significant digits (scientific when large or tiny)."""
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        if value == 0:
-            return "0"
-        if not np.isfinite(value):
-            return str(value)
-        if abs(value) >= 1e5 or abs(value) < 1e-3:
-            return f"{value:.3e}"
-        return f"{value:.4g}"
-    return str(value)
+    return number(value, 4) if isinstance(value, float | np.floating) else str(value)
 
 
 def anchor(text: str) -> str:
@@ -103,23 +104,11 @@ _environment = Environment(
 )
 
 
-def number(value, digits: int = 3) -> str:
-    """A number in a sentence: ``digits`` significant digits, scientific when large or tiny."""
-    value = float(value)
-    if value == 0 or not np.isfinite(value):
-        return "0" if value == 0 else str(value)
-    if abs(value) >= 1e5 or abs(value) < 1e-3:
-        return f"{value:.{digits - 1}e}"
-    return f"{value:.{digits}g}"
-
-
 _environment.filters.update(
     md=markdown_escape, mdcode=markdown_code, inline=inline, user=user, num=number,
     prob=lambda p: f"{float(p):.3f}" if 0.0005 <= float(p) <= 0.9995 else f"{float(p):.3g}",
     pct=lambda x: f"{float(x):.1%}",
 )  # fmt: skip
-
-LEVELS = ("green", "amber", "red", "info")
 
 
 def sentence(verdict: dict) -> str:
@@ -192,19 +181,17 @@ class Page:
         """A red banner: a failure the reader must see."""
         self.blocks.append({"kind": "alert", "spans": inline(text)})
 
-    def table(self, header: list[str], rows: list[list], flags: list[bool] | None = None) -> None:
-        """A table; rows whose flag is True are marked as failures (red, and ⚠ in Markdown)."""
+    def table(
+        self, header: list[str], rows: list[list], flags: list[bool] | None = None, css: str = ""
+    ) -> None:
+        """A table; rows whose flag is True are marked as failures (red, and ⚠ in Markdown);
+        ``css="text"`` left-aligns every column (formulas, derivations), not only the first."""
         flags = flags or [False] * len(rows)
         self.blocks.append({
-            "kind": "table", "header": [str(h) for h in header],
+            "kind": "table", "header": [str(h) for h in header], "css": css,
             "rows": [{"cells": [cell(v) for v in row], "fail": bool(bad)}
                      for row, bad in zip(rows, flags, strict=True)],
         })  # fmt: skip
-
-    def text_table(self, header: list[str], rows: list[list]) -> None:
-        """A table of text (formulas, derivations): every column left-aligned, not only the first."""
-        self.table(header, rows)
-        self.blocks[-1]["css"] = "text"
 
     def figure(self, filename: str, caption: str, observe: dict | str | None = None) -> None:
         """A figure with its caption and, under it, the one-line "Observe:" verdict: a verdict

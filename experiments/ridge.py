@@ -414,19 +414,22 @@ def predictive_compute(run: Run) -> dict:
     low, high = intervals.gaussian(*ridge.predictive(md.X, exact_mean, exact_cov, md.noise_sd))
     covered = int(np.sum((md.y >= low) & (md.y <= high)))
     fitted = exact_mean[0] + md.X @ exact_mean[1:]  # = Ridge's prediction (mode = mean here)
-    checks = predictive_checks(md.y, fitted, predictive_draws(dt, md.X, md.noise_sd, run.seed))
-    overall = run.check("Predictive check", verdicts.predictive_check(checks))
     keep = md.X.shape[0] * dt["posterior"].sizes["draw"] * chains <= SAVED_DRAWS_X_ROWS
+    replicated = predictive_draws(dt, md.X, md.noise_sd, run.seed)
+    if keep:  # drawn once: the check and the saved posterior_predictive group are the same data
+        replicated = list(replicated)
+    checks = predictive_checks(md.y, fitted, replicated)
+    overall = run.check("Predictive check", verdicts.predictive_check(checks))
     w_prior, prior = prior_predictive(md.X, md.y, run.results["posterior"]["prior_values"]["prior_sd"],
                                       md.noise_sd, run.seed)  # fmt: skip
     loo_pit = None
     if keep:
-        # saved with the posterior: what az.loo, az.loo_pit and predictive checks need, replicated
-        # from the NUTS draws (the same stream as the check above: same seed)
+        # saved with the posterior: what az.loo, az.loo_pit and predictive checks need, the
+        # replicated data being the ones the check above used
         pointwise_log_likelihood(dt, md.X, md.y, md.noise_sd, ridge.SPEC)
         dt["observed_data"] = xr.DataTree(xr.Dataset({"y": ("obs", md.y)}))
-        replicated = [y_rep for _, y_rep in predictive_draws(dt, md.X, md.noise_sd, run.seed)]
-        dt["posterior_predictive"] = _group(np.concatenate(replicated, axis=1), chains)
+        y_rep = np.concatenate([block for _, block in replicated], axis=1)
+        dt["posterior_predictive"] = _group(y_rep, chains)
         dt["prior_predictive"] = _group(prior, 1)
         feature = dt["posterior"]["w"].dims[-1]
         dt["prior"] = _group(w_prior, 1, "w", feature, dt["posterior"][feature].values)

@@ -13,7 +13,7 @@ draws, and the ``page`` text that shows them. The runner owns everything else:
 
 A page is a template over the folder's files: every ``page`` function reads only results.json (as
 loaded back from disk) and the figures, never in-memory state, and the page opens with the verdict
-box the experiment's ``box(results)`` computed into results.json. So ``python -m experiments render
+box stored in results.json (:func:`verdict_box`). So ``python -m experiments render
 DIR`` (:func:`render_folder`) rebuilds a report from its files, byte for byte.
 
 Registration is one line in :data:`experiments.registry.MODULES`; the command line imports only

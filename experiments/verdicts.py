@@ -626,6 +626,6 @@ def separation(subject: str, separable: bool) -> dict:
 def mcmc_vs_reference(max_abs_z: float, threshold: float, reference: str) -> dict:
     """NUTS against a reference posterior that is not exact (e.g. a much longer run): the largest
     ``|mean error| / MCSE`` against ``threshold``, as :func:`mcmc_vs_exact`, naming the reference."""
-    ok = bool(max_abs_z <= threshold)
-    return _verdict("mcmc_vs_reference", "agrees" if ok else "disagrees", GREEN if ok else RED,
-                    float(max_abs_z), float(threshold), reference=reference)  # fmt: skip
+    agrees = mcmc_vs_exact(max_abs_z, threshold)
+    return _verdict("mcmc_vs_reference", agrees["outcome"], agrees["level"], agrees["value"],
+                    agrees["threshold"], reference=reference)  # fmt: skip

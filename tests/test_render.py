@@ -41,6 +41,9 @@ def test_render_refuses_what_is_not_a_report(tmp_path, capsys):
     (tmp_path / "provenance.json").write_text('{"experiment": "nope"}')
     assert main(["render", str(tmp_path)]) == 2
     assert "unknown experiment" in capsys.readouterr().err
+    (tmp_path / "provenance.json").write_text('{"experiment": ["ridge"]}')  # not a name
+    assert main(["render", str(tmp_path)]) == 2
+    assert "unreadable provenance.json" in capsys.readouterr().err
 
 
 def test_front_page_markdown_timings_table_is_one_table(run_quick, tmp_path):
