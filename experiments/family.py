@@ -249,7 +249,7 @@ def _check1(spec: ModelSpec):
         results["agreement"] = run.verify(verdicts.agreement(
             f"MAP = {estimator} on {len(grid)} penalties (relative L-inf"
             + (", same zero set" if spec.l1_terms else "") + ")",
-            float(np.max(results["max_rel_diff"])), BOUND[spec.likelihood],
+            float(np.max(results["max_rel_diff"])), spec.family.map_bound,
             certified=all(sweep["ok"]) and all(sweep["same"]),
         ))  # fmt: skip
         return results
@@ -308,14 +308,14 @@ def _check1(spec: ModelSpec):
                          "yes" if res["same_zero_set"][k] else "NO"]  # fmt: skip
             rows.append([penalty_label(penalty), *zeros, *(rel[key][k] for key in rel),
                          "yes" if res["map_converged"][k] else "NO"])  # fmt: skip
-        flags = [max(res["max_rel_diff"][k], 0) > BOUND[spec.likelihood] or not res["map_converged"][k]
+        flags = [max(res["max_rel_diff"][k], 0) > spec.family.map_bound or not res["map_converged"][k]
                  or not res["same_zero_set"][k] for k in range(len(rows))]  # fmt: skip
         page.table(header, rows, flags)
         if any(flags):
             page.alert(f"**{sum(flags)} of {len(rows)} penalties fail the check** (bound "
-                       f"{BOUND[spec.likelihood]:g}, certified MAP, same zero set).")  # fmt: skip
+                       f"{spec.family.map_bound:g}, certified MAP, same zero set).")  # fmt: skip
         page.text(f"Largest difference: **{max(res['max_rel_diff']):.2e}** (acceptance bound "
-                  f"{BOUND[spec.likelihood]:g}); all {len(rows)} MAPs certified: "
+                  f"{spec.family.map_bound:g}); all {len(rows)} MAPs certified: "
                   f"{'yes' if all(res['map_converged']) else 'NO'}"
                   + (f"; zero sets identical at {sum(res['same_zero_set'])} of {len(rows)} penalties."
                      if spec.l1_terms else "."))  # fmt: skip
@@ -326,11 +326,6 @@ def _check1(spec: ModelSpec):
                     "penalty, where the posterior is shown.", observe=res["agreement"])  # fmt: skip
 
     return Section("MAP vs scikit-learn on the penalty grid", compute, figures, page)
-
-
-# Ridge is an exact linear solve on both sides (agreement ~1e-13); iterative solvers (Lasso's
-# coordinate descent, logistic Newton at tol=1e-12) agree to ~1e-10: bounds with a margin.
-BOUND = {"gaussian": 1e-8, "bernoulli": 1e-6}
 
 
 def _rel_nonzero(a, b) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.core.families import family
 from models.core.lazy import lazy
 
 
@@ -33,15 +34,12 @@ COLORS = {
     "BayesianRidge": "#17becf",  # cyan: scikit-learn's evidence maximisation
 }
 LINESTYLES = {"sklearn": "--", "MAP": ":", "exact": "-.", "OLS": "-"}
-COEFFICIENT_UNITS = {
-    "gaussian": "target units per unit of feature",
-    "bernoulli": "log-odds per unit of feature",
-}
 
 
 def coefficient_label(likelihood: str, name: str = "coefficient") -> str:
-    """Axis label of a regression coefficient with its units, e.g. ``w[bmi] (log-odds per ...)``."""
-    return f"{name} ({COEFFICIENT_UNITS[likelihood]})"
+    """Axis label of a regression coefficient with its units (its family's), e.g.
+    ``w[bmi] (log-odds per unit of feature)``."""
+    return f"{name} ({family(likelihood).units})"
 
 
 def save(fig, path) -> None:

@@ -55,7 +55,7 @@ twin = pipe[-1]  # twin.coef_ == RidgeCV's coef_: the posterior's mode
 low, high = twin.predict_interval(pipe[0].transform(X_test), prob={prob})
 print(np.sum((low <= y_test) & (y_test <= high)), "of", len(y_test), "held-out wines inside")"""
 # twin.coef_ against the estimator's coef_ (relative L-inf): the suite's bound for iterative
-# solvers (experiments.family.BOUND); the ridge twin is exact, the logistic one is Newton's.
+# solvers (Family.map_bound, models.core.families); the ridge twin is exact, the logistic one is Newton's.
 COEF_BOUND = 1e-6
 
 

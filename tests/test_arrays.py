@@ -72,11 +72,15 @@ def test_bad_kinds_and_arguments_are_refused(draws):
     _, _, _, y = draws
     eta = np.zeros((2, len(y)))
     with pytest.raises(ValueError, match="kind must be one of gaussian, bernoulli"):
-        arrays.pointwise_log_likelihood("poisson", eta, y)
-    with pytest.raises(ValueError, match="needs sigma"):
+        arrays.pointwise_log_likelihood("nonsense", eta, y)
+    with pytest.raises(ValueError, match="needs its noise sd sigma"):
         arrays.pointwise_log_likelihood("gaussian", eta, y)
-    with pytest.raises(ValueError, match="no sigma"):
+    with pytest.raises(ValueError, match="needs its noise sd sigma"):
+        arrays.pointwise_log_likelihood("gaussian", eta, y, weight=np.ones(len(y)))
+    with pytest.raises(ValueError, match="has no dispersion"):
         arrays.pointwise_log_likelihood("bernoulli", eta, y > 0, sigma=1.0)
+    with pytest.raises(ValueError, match="Gaussian likelihood only"):
+        arrays.pointwise_log_likelihood("bernoulli", eta, y > 0, weight=np.ones(len(y)))
 
 
 def test_ridge_posterior_is_the_normal_equations(draws):

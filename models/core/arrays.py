@@ -9,8 +9,8 @@ shape the result; the formulas themselves live here, as ArviZ keeps its array fu
   prior ``w | sigma ~ Normal(0, sigma / sqrt(alpha))``, from the sufficient statistics, by Cholesky.
 * :func:`linear_predictor_chunks`: ``b0 + X w`` for every posterior draw, in row chunks of at most
   :data:`CHUNK_DRAWS_X_ROWS` numbers.
-* :func:`pointwise_log_likelihood`: ``log p(y_i | eta_i)`` for a Gaussian or a Bernoulli-logit
-  observation; :func:`draws_log_likelihood` evaluates it over draws and rows, chunk by chunk.
+* :func:`pointwise_log_likelihood`: ``log p(y_i | eta_i)`` for any registered observation family
+  (:mod:`models.core.families`); :func:`draws_log_likelihood` evaluates it over draws and rows, chunk by chunk.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from models.core.base import ConjugatePosterior, InputError, positive
+from models.core.families import FAMILIES
 from models.core.lazy import lazy
 
 linalg = lazy("scipy.linalg")
@@ -29,7 +30,6 @@ CHUNK_DRAWS_X_ROWS = 2_000_000  # draws x rows evaluated at once (16 MB of float
 # Up to this many draws x rows, the pointwise groups (log_likelihood, replicated data) are saved
 # with a posterior (160 MB of float64), so az.loo and predictive checks work on the saved file.
 SAVED_DRAWS_X_ROWS = 20_000_000
-KINDS = ("gaussian", "bernoulli")
 
 
 def ridge_posterior(
@@ -136,7 +136,8 @@ def pointwise_log_likelihood(
     sigma: float | np.ndarray | None = None,
     weight: np.ndarray | None = None,
 ) -> np.ndarray:
-    r"""``log p(y_i | eta_i)`` elementwise, rows on the last axis.
+    r"""``log p(y_i | eta_i)`` elementwise, rows on the last axis: the density of the family
+    ``kind`` (:data:`models.core.families.FAMILIES`), e.g.
 
     * ``"gaussian"``: ``y_i ~ Normal(eta_i, sigma / sqrt(weight_i))``, ``log p = -(y_i - eta_i)^2
       weight_i / (2 sigma^2) - log(sigma / sqrt(weight_i)) - log(2 pi) / 2``
@@ -147,13 +148,15 @@ def pointwise_log_likelihood(
 
     Parameters
     ----------
-    kind : {"gaussian", "bernoulli"}
+    kind : str
+        The family's name.
     eta : array (..., rows)
         Linear predictor (the mean, or the logit).
     y : array (rows,)
         Observations (0 or 1 for a Bernoulli).
     sigma : float or array, optional
-        Gaussian noise sd: a number or one per leading index of ``eta`` (e.g. per draw).
+        The family's dispersion (the Gaussian noise sd): a number or one per leading index of
+        ``eta`` (e.g. per draw); None for a family without one.
     weight : array (rows,), optional
         Gaussian precision weights (default all ones).
 
@@ -161,17 +164,16 @@ def pointwise_log_likelihood(
     -------
     array, the shape of ``eta``
     """
-    if kind == "bernoulli":
-        if sigma is not None or weight is not None:
-            raise ValueError("a Bernoulli likelihood has no sigma and no precision weights")
-        return -np.logaddexp(0.0, np.where(y == 1, -eta, eta))
+    if kind not in FAMILIES:
+        raise ValueError(f"kind must be one of {', '.join(FAMILIES)}; got {kind!r}")
+    if weight is None:
+        return FAMILIES[kind].log_density(eta, y, sigma)
     if kind != "gaussian":
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+        raise ValueError("precision weights apply to a Gaussian likelihood only")
     if sigma is None:
-        raise ValueError("a Gaussian likelihood needs sigma")
+        raise ValueError("a gaussian likelihood needs its noise sd sigma")
     scale = np.expand_dims(np.asarray(sigma, dtype=float), -1)
-    if weight is not None:
-        scale = scale / np.sqrt(np.where(weight > 0, weight, np.inf))
+    scale = scale / np.sqrt(np.where(weight > 0, weight, np.inf))
     return distributions.norm.logpdf(y, eta, scale)
 
 
@@ -189,7 +191,8 @@ def draws_log_likelihood(
 
     Parameters
     ----------
-    kind : {"gaussian", "bernoulli"}
+    kind : str
+        The family's name.
     intercept : array (draws,)
     w : array (draws, p)
     X : array (rows, p)

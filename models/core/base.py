@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from models.core.families import Family, family
 from models.core.lazy import lazy
 
 pm = lazy("pymc")
@@ -251,7 +252,6 @@ class ConjugatePosterior:
         return np.column_stack([c - w @ self.x_mean, w]), noise2
 
 
-LIKELIHOODS = ("gaussian", "bernoulli")
 NOISE = ("fixed", "unknown")
 
 
@@ -336,13 +336,14 @@ class ModelSpec:
         Human-readable name (the page title of its experiment).
     prior : str
         The Bayesian model in words (likelihood and priors).
-    likelihood : {"gaussian", "bernoulli"}
-        Observation model; decides which targets are valid.
+    likelihood : str
+        The observation family's name in :data:`models.core.families.FAMILIES` (``"gaussian"``,
+        ``"bernoulli"``, ...): which targets are valid, the link, the pointwise log density.
     build : callable
         ``build(data: ModelData) -> pm.Model``.
     noise : {"fixed", "unknown"} or None
-        Gaussian models only: sigma is ``data.noise_sd`` (fixed) or the free variable
-        ``noise_variable`` (unknown). Default "fixed" for Gaussian models.
+        Families with a dispersion only (``Family.dispersion``): it is ``data.noise_sd`` (fixed)
+        or the free variable ``noise_variable`` (unknown). Default "fixed" for Gaussian models.
     coefficients, intercept, noise_variable : str
         Names of the weights (dims ``"feature"``), the intercept (None: no intercept) and the free
         noise sd.
@@ -387,14 +388,13 @@ class ModelSpec:
         def broken(what: str):
             raise ContractError(f"model '{self.name}': {what}")
 
-        if self.likelihood not in LIKELIHOODS:
-            broken(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
+        observation = family(self.likelihood)  # one ContractError line for an unknown family
         if self.likelihood == "gaussian" and self.noise is None:
             object.__setattr__(self, "noise", "fixed")
-        if self.likelihood == "gaussian" and self.noise not in NOISE:
+        if observation.dispersion is None and self.noise is not None:
+            broken(f"noise applies to a likelihood with a dispersion; {self.likelihood} has none")
+        if self.noise is not None and self.noise not in NOISE:
             broken(f"noise must be 'fixed' or 'unknown', got {self.noise!r}")
-        if self.likelihood != "gaussian" and self.noise is not None:
-            broken("noise applies to a gaussian likelihood only")
         if not callable(self.build):
             broken("build must be a function build(data: ModelData) -> pm.Model")
         required = [
@@ -428,6 +428,11 @@ class ModelSpec:
             broken("build_scaled_noise and conjugate apply to a gaussian likelihood only")
 
     @property
+    def family(self) -> Family:
+        """The observation family (:mod:`models.core.families`)."""
+        return family(self.likelihood)
+
+    @property
     def has_twin(self) -> bool:
         return self.link.sklearn is not None
 
@@ -437,14 +442,9 @@ class ModelSpec:
 
     def validate_target(self, y: np.ndarray) -> None:
         """Raise :class:`InputError` if ``y`` cannot be observed by this model's likelihood."""
-        if self.likelihood == "bernoulli":
-            values = np.unique(y)
-            if not np.isin(values, (0.0, 1.0)).all() or values.size != 2:
-                shown = ", ".join(f"{v:g}" for v in values[:5])
-                raise InputError(
-                    f"model '{self.name}' needs a binary 0/1 target with both classes; "
-                    f"got values {shown}{' ...' if values.size > 5 else ''}"
-                )
+        problem = self.family.invalid_target(y)
+        if problem is not None:
+            raise InputError(f"model '{self.name}' {problem}")
 
     def check_model(self, model: pm.Model, data: ModelData, data_names=()) -> None:
         """Raise :class:`ContractError` if the built ``model`` lacks a variable the spec names.
@@ -467,11 +467,7 @@ class ModelSpec:
             broken(f"'{self.coefficients}' has shape {shape}, expected ({data.n_features},)")
         if self.intercept is not None and self.intercept not in names:
             broken(f"build made no variable '{self.intercept}' (ModelSpec.intercept; None if none)")
-        if (
-            self.likelihood == "gaussian"
-            and self.noise == "unknown"
-            and self.noise_variable not in free
-        ):
+        if self.noise == "unknown" and self.noise_variable not in free:
             broken(f"noise='unknown' needs a free variable '{self.noise_variable}'")
         data_vars = {v.name for v in model.data_vars}
         for name in data_names:
@@ -496,7 +492,7 @@ class ModelSpec:
         """The variables every report summarises: intercept (if any), coefficients, free sigma."""
         names = [self.intercept] if self.intercept else []
         names.append(self.coefficients)
-        if self.likelihood == "gaussian" and self.noise == "unknown":
+        if self.noise == "unknown":
             names.append(self.noise_variable)
         return names
 

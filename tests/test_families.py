@@ -1,0 +1,60 @@
+"""The observation families (models.core.families): lookup, target checks, log densities."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from models.core.base import ContractError, ModelSpec
+from models.core.families import FAMILIES, family
+
+
+def test_an_unknown_family_is_one_line_naming_the_known_ones():
+    with pytest.raises(
+        ContractError, match="unknown likelihood 'poison'; known families: gaussian"
+    ):
+        family("poison")
+    with pytest.raises(ContractError, match="unknown likelihood"):
+        ModelSpec(name="m", title="m", prior="", likelihood="poison", build=lambda data: None)
+
+
+def test_noise_is_refused_for_a_family_without_a_dispersion():
+    with pytest.raises(ContractError, match="bernoulli has none"):
+        ModelSpec(name="m", title="m", prior="", likelihood="bernoulli", noise="unknown",
+                  build=lambda data: None)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "y", "problem"),
+    [
+        ("bernoulli", [0.0, 1.0, 2.0], "1 rows outside it (2)"),
+        ("bernoulli", [1.0, 1.0, 1.0], "at least 2 distinct values"),
+        ("gaussian", [0.0, np.inf, 1.0], "1 rows outside it (inf)"),
+        ("gaussian", [3.0], None),
+        ("bernoulli", [0.0, 1.0, 1.0], None),
+    ],
+)
+def test_targets_are_checked_by_the_family(name, y, problem):
+    got = family(name).invalid_target(np.array(y))
+    assert got == problem if problem is None else problem in got
+
+
+@pytest.mark.parametrize("fam", FAMILIES.values(), ids=FAMILIES)
+def test_every_family_density_sums_to_one_over_the_targets_it_accepts(fam):
+    # a probability distribution in y for fixed eta (and dispersion): the sum over the accepted
+    # integers (discrete) or the trapezoid integral over the accepted grid (continuous, step
+    # 2e-4: error ~1e-9 for these smooth densities), to 1e-7
+    dispersion = 0.7 if fam.dispersion else None
+    y = np.arange(-400.0, 401.0) if fam.discrete else np.linspace(-40, 40, 400_001)
+    y = y[fam.accepts(y)]
+    for eta in (-1.3, 0.4):
+        dens = np.exp(fam.log_density(np.full_like(y, eta), y, dispersion))
+        total = dens.sum() if fam.discrete else np.trapezoid(dens, y)
+        assert total == pytest.approx(1.0, abs=1e-7)
+
+
+def test_the_gaussian_density_is_scipys_and_its_mean_the_identity():
+    eta, y = np.array([[0.5, -1.0]]), np.array([0.1, 2.0])
+    np.testing.assert_allclose(
+        family("gaussian").log_density(eta, y, [2.0]), stats.norm.logpdf(y, eta, 2.0), rtol=1e-14
+    )
+    assert family("bernoulli").mean(np.array(0.0)) == 0.5
