@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 
+from experiments.output import describe_os_error
 from experiments.registry import run_named
-from experiments.runner import sigterm_as_interrupt
+from experiments.runner import stop_signals_as_interrupt, stopped_by
 from models.core.base import InputError
-
-EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
 
 def main(argv: list[str]) -> int:
     """Run one experiment (or ``all`` of them, then the front page); return the exit status.
 
-    Bad input is one ``error:`` line and status 2; an interruption (Ctrl-C, or SIGTERM when run as
-    a program) is one ``interrupted`` line and status 130 / 143, with the old report left intact.
+    Bad input is one ``error:`` line and status 2; an OS error while writing (a full disk) is one
+    ``error:`` line and status 1; an interruption (Ctrl-C, or SIGTERM, SIGHUP, SIGQUIT when run as
+    a program) is one ``interrupted`` line and status 128 + the signal's number (130, 143, 129,
+    131), whatever the interrupted library raised on its way out; the old report stays intact.
     ``all --jobs N`` runs the experiments in N processes (default: 2, or 1 on a one-core machine).
     """
     started = time.perf_counter()
@@ -63,9 +65,14 @@ def main(argv: list[str]) -> int:
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt as interruption:
+    except BaseException as error:
+        if not isinstance(error, KeyboardInterrupt) and stopped_by() is None:
+            if isinstance(error, OSError):
+                print(f"error: {describe_os_error(error)}; nothing was written", file=sys.stderr)
+                return 1
+            raise
         print("interrupted", file=sys.stderr)
-        return EXIT_CODES.get(str(interruption), 130)
+        return 128 + (stopped_by() or signal.SIGINT)
     return 0
 
 
@@ -148,7 +155,7 @@ def _run_parallel(tasks: list[tuple[str, list[str]]], jobs: int) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"),
-                               initializer=sigterm_as_interrupt)  # fmt: skip
+                               initializer=stop_signals_as_interrupt)  # fmt: skip
     try:
         futures = [pool.submit(run_named, name, argv) for name, argv in tasks]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
@@ -165,5 +172,5 @@ def _run_parallel(tasks: list[tuple[str, list[str]]], jobs: int) -> None:
 
 
 if __name__ == "__main__":
-    sigterm_as_interrupt()
+    stop_signals_as_interrupt()
     sys.exit(main(sys.argv[1:]))

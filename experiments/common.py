@@ -6,7 +6,9 @@ import argparse
 import csv
 import gzip
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.output import check_output_dir
+from experiments.output import check_output_dir, describe_os_error
 from models.core.base import InputError
 from models.core.data import Dataset, standardized_dataset
 
@@ -117,6 +119,21 @@ def _parsed_cell_by_cell(
     return values
 
 
+def check_regular_file(path: str | Path) -> None:
+    """Raise :class:`InputError` unless ``path`` is a regular file (symlinks followed), saying what
+    it is instead: missing, a folder, a FIFO or device (whose reading would block), unreachable."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"data file not found: {path}") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot open it ({describe_os_error(error)})") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path}: a folder, not a data file")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{path}: not a regular file (a FIFO, socket or device); give a file")
+
+
 def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read a numeric CSV with a header row; return ``(X, y, feature_names)``.
 
@@ -126,8 +143,7 @@ def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
     :class:`InputError` naming the problem.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"data file not found: {path}")
+    check_regular_file(path)
     text = _decode(path)
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), "")

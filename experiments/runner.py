@@ -26,13 +26,16 @@ import argparse
 import contextlib
 import importlib
 import json
+import os
 import signal
+import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from experiments import common, report, style, verdicts
+from experiments import common, output, report, style, verdicts
 from experiments.output import atomic_output_dir
 from models.core import lazy
 from models.core.base import InputError, ModelSpec
@@ -332,14 +335,50 @@ def render_folder(experiment: Experiment, folder) -> None:
     page.write(footer)
 
 
-def sigterm_as_interrupt() -> None:
-    """Make SIGTERM end a run the way Ctrl-C does: clean-up runs, the old report stays (the
-    program and each process of ``all --jobs N``; Ctrl-C reaches every process of the group)."""
-    signal.signal(signal.SIGTERM, _interrupt)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+STOP_GRACE_SECONDS = 10.0  # after a stop signal, the clean-up's time before a forced exit
+_stopped_by: list[int] = []  # the stop signals received, in order
+
+
+def stop_signals_as_interrupt() -> None:
+    """One path for every stop signal: Ctrl-C (SIGINT), SIGTERM, SIGHUP (a dropped SSH session) and
+    SIGQUIT each raise ``KeyboardInterrupt`` in the main thread, so clean-up runs and the old report
+    stays (the program and each process of ``all --jobs N``).
+
+    Python runs the handler between bytecodes only, so a long call into C (a BLAS product, a
+    compiled solver) would delay it: a watcher thread, woken by the signal itself through
+    :func:`signal.set_wakeup_fd`, gives the clean-up :data:`STOP_GRACE_SECONDS`, then removes this
+    process's temporary folders (:data:`experiments.output.LIVE`) and exits with the signal's
+    status. Call from the main thread.
+    """
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, _interrupt)
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    watcher = threading.Thread(target=_force_exit_after_grace, args=(reader, writer), daemon=True)
+    watcher.start()
+
+
+def stopped_by() -> int | None:
+    """The first stop signal this process received (None if none)."""
+    return _stopped_by[0] if _stopped_by else None
 
 
 def _interrupt(signum, frame):
+    _stopped_by.append(signum)
     raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _force_exit_after_grace(reader: socket.socket, writer: socket.socket) -> None:
+    while True:
+        received = reader.recv(1)
+        if received and received[0] in STOP_SIGNALS:
+            break
+    time.sleep(STOP_GRACE_SECONDS)
+    output.remove_live()
+    os.write(2, b"interrupted\n")
+    os._exit(128 + received[0])
 
 
 STACK = ("pymc", "nutpie", "arviz", "sklearn.linear_model", "scipy.stats", "xarray")

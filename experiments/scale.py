@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import argparse
 import glob
+import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
-from experiments import common, intervals, report, verdicts
+from experiments import common, intervals, output, report, verdicts
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import COLORS, plt, save
 from models import ridge
@@ -44,6 +47,9 @@ CHUNK_ROWS = 250_000
 CURVE_ROWS = (10**4, 10**5, 10**6)
 GRADIENT_ROWS = (10**3, 10**4, 10**5, 10**6)  # up to 10^5 with --quick
 IN_MEMORY_MAX = 2_000_000  # rows up to which the page also loads the data and compares
+BYTES_PER_ROW = 8 * (N_FEATURES + 1)  # float64 features and target on disk (Parquet, no gain)
+TEMPORARY_PREFIX = "secretly-bayesian-scale-"  # + pid: swept by later runs once its owner is gone
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "inproc", "ucx")
 # NUTS mean against the exact mean, in MCSE: above this is flagged (false alarm ~6e-5 each).
 Z_FLAG = 4.0
 # (bound, why) of each equality of the statistics path with another computation of it.
@@ -78,19 +84,34 @@ def row_count(text: str) -> int:
     return value
 
 
+def scheduler_address(text: str) -> str:
+    """argparse type: a Dask scheduler address, ``scheme://host[:port]``."""
+    try:
+        parts = urlsplit(text)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in SCHEDULER_SCHEMES or not parts.hostname or not port_ok:
+        raise argparse.ArgumentTypeError(
+            f"must be a Dask scheduler address such as tcp://host:8786, got {text!r}"
+        )
+    return text
+
+
 def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", type=row_count, default=None,
                    help="rows of the synthetic data set (default 1e6, 1e5 with --quick; written "
                    "in chunks)")  # fmt: skip
-    p.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786); "
+    p.add_argument("--scheduler", type=scheduler_address, help="address of a running Dask scheduler (tcp://host:8786); "
                    "default: a LocalCluster of 2 worker processes started and stopped here")  # fmt: skip
 
 
 def check_columns(path: str, target: str) -> None:
-    """Check ``path`` (Parquet file/folder, CSV file/glob) from its first file's schema: it exists,
-    has the target and a feature, and every column is numeric. pyarrow reads only a Parquet footer
-    or the first CSV block, so a mistake is answered at once, before Dask is imported; what only
-    a full pass can see (NaN, too few rows) is reported by the pass, naming the partition."""
+    """Check ``path`` (Parquet file/folder, CSV file/glob) from every file's schema: each is a
+    regular file (a FIFO would block the pass), all have the same columns, among them the target
+    and a feature, and every column is numeric. pyarrow reads only a Parquet footer or the first
+    CSV block of each, so a mistake is answered at once, before Dask is imported; what only a full
+    pass can see (NaN, text after the first block, too few rows) is reported by the pass."""
     if Path(path).is_dir():
         files = sorted(str(f) for f in Path(path).glob("*.parquet"))
         if not files:
@@ -100,25 +121,44 @@ def check_columns(path: str, target: str) -> None:
     if not files:
         raise InputError(f"--data {path}: no such file, folder or glob match")
     import pyarrow as pa  # (not pyarrow.dataset: it imports pandas, 2 s)
+
+    for file in files:
+        common.check_regular_file(file)
+    schemas = [_schema(path, file) for file in files]
+    schema = schemas[0]
+    for file, other in zip(files[1:], schemas[1:], strict=True):
+        if set(other.names) != set(schema.names):
+            differ = sorted(set(other.names) ^ set(schema.names))
+            raise InputError(
+                f"--data {path}: {file} has other columns than {files[0]} (differing: "
+                f"{', '.join(map(repr, differ[:5]))}); every file needs the same columns"
+            )
+    if target not in schema.names:
+        raise InputError(f"--target {target!r} is not a column of {path}")
+    numeric = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_null)
+    for file, other in zip(files, schemas, strict=True):
+        text = [f.name for f in other if not any(is_kind(f.type) for is_kind in numeric)]
+        if text:
+            raise InputError(
+                f"column(s) {', '.join(map(repr, text[:5]))} of {file} are not numeric"
+            )
+    if len(schema.names) < 2:
+        raise InputError(f"{path} has no feature column besides the target")
+
+
+def _schema(path: str, file: str):
+    """The pyarrow schema of one file: a Parquet footer, or a CSV's first block."""
+    import pyarrow as pa
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
     try:
         if _is_parquet(path):
-            schema = pq.read_schema(files[0])
-        else:
-            with pa_csv.open_csv(files[0]) as reader:
-                schema = reader.schema
+            return pq.read_schema(file)
+        with pa_csv.open_csv(file) as reader:
+            return reader.schema
     except (OSError, pa.ArrowException) as error:
-        raise InputError(f"--data {path}: cannot read it ({str(error).splitlines()[0]})") from None
-    if target not in schema.names:
-        raise InputError(f"--target {target!r} is not a column of {path}")
-    numeric = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_null)
-    text = [f.name for f in schema if not any(is_kind(f.type) for is_kind in numeric)]
-    if text:
-        raise InputError(f"column(s) {', '.join(map(repr, text[:5]))} of {path} are not numeric")
-    if len(schema.names) < 2:
-        raise InputError(f"{path} has no feature column besides the target")
+        raise InputError(f"--data {file}: cannot read it ({str(error).splitlines()[0]})") from None
 
 
 def _is_parquet(path: str) -> bool:
@@ -126,10 +166,13 @@ def _is_parquet(path: str) -> bool:
 
 
 def read_frame(path: str):
-    """A dask dataframe of ``path`` (checked first by :func:`check_columns`)."""
+    """A dask dataframe of ``path`` (checked first by :func:`check_columns`); CSV columns are read
+    as float64 whatever the first block looks like (an integer column with a decimal later)."""
     import dask.dataframe as dd
 
-    return dd.read_parquet(path) if _is_parquet(path) else dd.read_csv(path, blocksize="64MB")
+    if _is_parquet(path):
+        return dd.read_parquet(path)
+    return dd.read_csv(path, blocksize="64MB", dtype="float64")
 
 
 def validate(run: Run) -> None:
@@ -137,6 +180,13 @@ def validate(run: Run) -> None:
         run.args.rows = 10**5 if run.args.quick else 10**6
     if run.args.data:
         check_columns(run.args.data, run.args.target)
+        return
+    needed, free = run.args.rows * BYTES_PER_ROW, shutil.disk_usage(tempfile.gettempdir()).free
+    if needed > free:
+        raise InputError(
+            f"--rows {run.args.rows}: the synthetic data need about {needed / 1e9:.3g} GB in "
+            f"{tempfile.gettempdir()}, which has {free / 1e9:.3g} GB free; use fewer rows"
+        )
 
 
 def write_synthetic(folder: Path, rows: int, seed: int) -> tuple[list[str], str, np.ndarray]:
@@ -164,8 +214,10 @@ def compute_data(run: Run) -> dict:
     if run.args.data:
         run.state["source"] = (run.args.data, run.args.target)
         return {"data_source": run.args.data, "target": run.args.target}
-    folder = tempfile.TemporaryDirectory(prefix="secretly-bayesian-scale-")
+    output.remove_stale(Path(tempfile.gettempdir()), TEMPORARY_PREFIX)
+    folder = tempfile.TemporaryDirectory(prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-")
     run.state["folder"] = folder  # removed when the run ends
+    output.LIVE.add(Path(folder.name))
     _, target, w_true = write_synthetic(Path(folder.name), run.args.rows, run.seed)
     run.state["source"] = (folder.name, target)
     return {"true_w": w_true.tolist(), "data_source": f"synthetic: {run.args.rows} rows x {N_FEATURES} correlated features, "
@@ -193,9 +245,15 @@ def compute_pass(run: Run) -> dict:
     timings = run.timings
     with dask_client(run.args.scheduler) as client:
         frame = read_frame(path)
-        stats, seconds, memory = _measured_pass(
-            client, lambda: dask_statistics(frame, target=target)
-        )
+        try:
+            stats, seconds, memory = _measured_pass(
+                client, lambda: dask_statistics(frame, target=target)
+            )
+        except ValueError as error:  # text in a column after the first block
+            reason = str(error).strip().splitlines()[-1][:200] if str(error).strip() else "?"
+            raise InputError(
+                f"--data {path}: a value that is not a number ({reason}); no posterior computed"
+            ) from None
         timings["pass"] = {"rows": stats.n, "seconds": seconds, "peak_cluster_memory_mb": memory,
                            "partitions": frame.npartitions}  # fmt: skip
         # The worker processes' memory with nothing to compute (libraries loaded by the pass above):
@@ -221,7 +279,7 @@ def compute_pass(run: Run) -> dict:
 
 def compute_posterior(run: Run) -> dict:
     raw, names = run.state["stats"], run.state["names"]
-    stats = raw.standardized()
+    stats = raw.standardized(names)
     evidence = maximise_evidence(Spectrum.of_statistics(stats))
     alpha, sigma = evidence["alpha"], evidence["noise_sd"]
     data = ModelData(np.empty((0, len(names))), np.empty(0), tuple(names),

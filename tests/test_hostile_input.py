@@ -134,11 +134,14 @@ def test_more_features_than_rows_with_noise_sd_gives_a_report(tmp_path):
     assert results["noise_sd"] == 1.0 and max(results["max_rel_diff"]) <= 1e-8
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+STOPS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGQUIT, 131)]
+
+
+@pytest.mark.parametrize(("sig", "code"), STOPS, ids=lambda v: getattr(v, "name", str(v)))
 def test_interruption_keeps_the_old_report(tmp_path, sig, code):
     out = tmp_path / "report"
     out.mkdir()
-    (out / MARKER).write_text("{}")
+    (out / MARKER).write_text(json.dumps({"files": ["results.json"]}))
     (out / "results.json").write_text("old")
     proc = subprocess.Popen(
         [sys.executable, "-m", "experiments", "ridge", "--quick", "--out", str(out)],

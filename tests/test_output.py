@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import stat
@@ -11,7 +12,7 @@ import sys
 import pytest
 
 from experiments.__main__ import main
-from experiments.output import MARKER, atomic_output_dir
+from experiments.output import MARKER, atomic_output_dir, temporary_folder
 from models.core.base import InputError
 
 
@@ -134,3 +135,54 @@ def test_all_in_two_processes_gives_the_results_of_one(tmp_path):
     run = json.loads((tmp_path / "jobs2" / "timings.json").read_text())
     assert run["processes"] == 2 and set(run["experiments"]) == set(names)
     assert (tmp_path / "jobs2" / "index.html").is_file()
+
+
+def test_unusable_paths_are_one_line(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    assert "Not a directory" in _refused(["--out", str(tmp_path / "afile" / "report")], capsys)
+    assert "too long" in _refused(["--out", str(tmp_path / ("x" * 300))], capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_a_users_file_in_a_report_folder_is_never_deleted(tmp_path, capsys):
+    out = tmp_path / "report"
+    with atomic_output_dir(out, "test") as folder:
+        (folder / "results.json").write_text("old")
+    (out / "my notes.txt").write_text("mine")
+    assert "does not list" in _refused(["--out", str(out)], capsys)
+    with pytest.raises(InputError, match="does not list"), atomic_output_dir(out) as folder:
+        (folder / "results.json").write_text("new")
+    assert (out / "my notes.txt").read_text() == "mine" and (
+        out / "results.json"
+    ).read_text() == "old"
+    (out / "my notes.txt").unlink()  # what the suite wrote is replaced as before
+    with atomic_output_dir(out, "test") as folder:
+        (folder / "results.json").write_text("new")
+    assert (out / "results.json").read_text() == "new"
+
+
+def test_a_write_failure_is_one_line_and_keeps_the_old_report(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "report"
+    with atomic_output_dir(out, "ridge") as folder:
+        (folder / "results.json").write_text("old")
+    import experiments.common
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "results.json")
+
+    monkeypatch.setattr(experiments.common, "write_json", disk_full)
+    assert main(["ridge", "--quick", "--quiet", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: No space left on device") and "\n" not in err, err
+    assert (out / "results.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_stale_folders_are_swept_by_one_function(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    (tmp_path / f"data-{dead}-abcd").mkdir()
+    with temporary_folder(tmp_path, "data-") as folder:
+        assert folder.name.startswith(f"data-{os.getpid()}-")
+        assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]
+    assert not any(tmp_path.iterdir())

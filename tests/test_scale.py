@@ -6,6 +6,7 @@ model row by row, the reference."""
 from __future__ import annotations
 
 import json
+import os
 
 import arviz as az
 import dask.array as da
@@ -17,8 +18,8 @@ import pytest
 from experiments import scale
 from experiments.__main__ import main
 from models import ridge
-from models.core.base import ModelData
-from models.core.data import build_model
+from models.core.base import InputError, ModelData
+from models.core.data import build_model, is_constant
 from models.exact.evidence import Spectrum
 from models.inference.engines import MAPSolver, PosteriorSampler
 from models.scale.statistics import GaussianStatistics, dask_client, dask_statistics
@@ -132,6 +133,36 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, client):
     _one_line([*scale, "--data", str(bad), "--target", "y"], capsys, "partition 4: NaN", out)
     _one_line(["scale", "--scheduler", "tcp://127.0.0.1:9", "--rows", "1000"], capsys,
               "cannot reach the Dask scheduler", out)  # fmt: skip
+    os.mkfifo(tmp_path / "fifo.csv")  # reading it would block for ever
+    _one_line([*scale, "--data", str(tmp_path / "fifo.csv"), "--target", "y"], capsys,
+              "not a regular file", out)  # fmt: skip
+    _one_line(["scale", "--scheduler", "not a url"], capsys, "Dask scheduler address", out)
+    _one_line(["scale", "--rows", "1e10"], capsys, "GB free", out)
+    wider = _parquet(tmp_path / "wider", parts[:2])
+    pq.write_table(pa.table({"x0": [1.0, 2.0], "x1": [1.0, 0.0], "x2": [3.0, 1.0],
+                             "extra": [0.0, 1.0], "y": [1.0, 2.0]}), wider / "p9.parquet")  # fmt: skip
+    _one_line([*scale, "--data", str(wider), "--target", "y"], capsys, "'extra'", out)
+    late = tmp_path / "late.csv"  # text far beyond the first block pyarrow looks at
+    rows = [f"{k % 7},{k % 5 * 0.5},{k}" for k in range(120_000)]
+    rows[110_000] = "1,oops,2"
+    late.write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    _one_line([*scale, "--data", str(late), "--target", "y"], capsys, "not a number", out)
+    constant = tmp_path / "constant.csv"
+    constant.write_text("k,b,y\n" + "".join(f"0.1,{k % 5},{k}\n" for k in range(300)))
+    _one_line([*scale, "--data", str(constant), "--target", "y"], capsys, "constant", out)
+
+
+def test_one_relative_constancy_test():
+    column = np.full(1000, 0.1) + np.where(np.arange(1000) % 2, 1e-17, 0.0)  # rounding-level spread
+    stats = GaussianStatistics.from_arrays(
+        np.column_stack([column, np.arange(1000.0)]), np.ones(1000)
+    )
+    assert stats.x_sd[0] > 0 and list(
+        is_constant(stats.x_sd, np.abs(stats.x_mean) + stats.x_sd)
+    ) == [True, False]
+    with pytest.raises(InputError, match="constant feature column.*: k"):
+        stats.standardized(["k", "b"])
+    assert not is_constant(1e-6, 1.0) and is_constant(0.0, 0.0)
 
 
 def test_scale_experiment_writes_the_ridge_keys_and_timings(tmp_path, client):

@@ -71,8 +71,36 @@ class Dataset:
         }
 
 
+# A column whose standard deviation is at most this fraction of its size is constant: its spread is
+# rounding (a column always 0.1 read and summed has a spread of ~1e-17), and standardising it
+# would blow rounding up to unit size.
+CONSTANT_RTOL = 1e-10
+
+
+def is_constant(sd, magnitude) -> np.ndarray:
+    """Whether columns are constant to within rounding: ``sd <= CONSTANT_RTOL * magnitude``.
+
+    The one constancy test of the suite, relative to the column's own size, for rows in memory and
+    for one-pass statistics alike.
+
+    Parameters
+    ----------
+    sd : float or array
+        Standard deviation of each column.
+    magnitude : float or array
+        Its size: the largest absolute value, or ``|mean| + sd`` when only moments are known.
+
+    Returns
+    -------
+    array of bool
+    """
+    sd, magnitude = np.asarray(sd, dtype=float), np.asarray(magnitude, dtype=float)
+    return ~(sd > CONSTANT_RTOL * magnitude)
+
+
 def standardize(X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[float], list[float]]:
-    """Centre each column and scale it to unit standard deviation (ddof=0); refuse constant columns.
+    """Centre each column and scale it to unit standard deviation (ddof=0); refuse constant columns
+    (:func:`is_constant`).
 
     Each column is first divided by its largest absolute value, so columns of size 1e300 (whose
     squares overflow) or 1e-300 (whose squares underflow to zero) are standardised exactly too.
@@ -81,7 +109,7 @@ def standardize(X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[float
     peak = np.where(peak > 0, peak, 1.0)
     unit = X / peak
     unit_mean, unit_sd = unit.mean(axis=0), unit.std(axis=0)
-    constant = [name for name, s in zip(names, unit_sd, strict=True) if not s > 0]
+    constant = [name for name, flat in zip(names, is_constant(unit_sd, 1.0), strict=True) if flat]
     if constant:
         raise InputError(f"constant column(s) cannot be standardised: {', '.join(constant)}")
     scaled = (unit - unit_mean) / unit_sd

@@ -31,6 +31,7 @@ import numpy as np
 
 from models.core.arrays import draws_log_likelihood, ridge_posterior
 from models.core.base import ConjugatePosterior, InputError, ModelData, ModelSpec
+from models.core.data import is_constant
 from models.core.lazy import lazy
 
 pm = lazy("pymc")
@@ -100,11 +101,16 @@ class GaussianStatistics:
         """Column standard deviations (ddof = 0)."""
         return np.sqrt(np.diag(self.xx) / self.weight_total)
 
-    def standardized(self) -> GaussianStatistics:
-        """The statistics of the columns centred and scaled to unit sd, derived exactly."""
+    def standardized(self, names: list[str] | None = None) -> GaussianStatistics:
+        """The statistics of the columns centred and scaled to unit sd, derived exactly; a
+        constant column (:func:`models.core.data.is_constant`) is refused, by name if ``names``."""
         scale = self.x_sd
-        if np.any(scale == 0):
-            raise InputError(f"constant feature column(s) {np.flatnonzero(scale == 0).tolist()}")
+        constant = np.flatnonzero(is_constant(scale, np.abs(self.x_mean) + scale))
+        if len(constant):
+            shown = [names[j] for j in constant] if names is not None else constant.tolist()
+            raise InputError(
+                f"constant feature column(s) cannot be standardised: {', '.join(map(str, shown))}"
+            )
         return dataclasses.replace(
             self, x_mean=np.zeros_like(self.x_mean), xx=self.xx / np.outer(scale, scale),
             xy=self.xy / scale,
@@ -204,7 +210,7 @@ def dask_client(scheduler: str | None = None, n_workers: int = 2) -> Iterator:
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="5s")
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, ValueError) as error:
             raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
         with client:
             yield client
