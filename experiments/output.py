@@ -56,8 +56,9 @@ def _foreign(path: Path) -> bool:
     does not list (a file the suite did not write).
 
     One ``listdir`` is one snapshot of one folder, and the marker is the first file a report
-    folder gets; its list of files is written last, before the folder is renamed into place. The folder is listed through an open descriptor and its inode compared with what
-    ``path`` names afterwards: a racing run may move the report aside and delete it (marker first,
+    folder gets; its list of files is written last, before the folder is renamed into place. The
+    folder is listed through an open descriptor and its inode compared with what ``path`` names
+    afterwards: a racing run may move the report aside and delete it (marker first,
     perhaps) while it is being listed, and that listing says nothing about ``path`` any more.
     """
     try:
@@ -66,7 +67,7 @@ def _foreign(path: Path) -> bool:
         return False
     try:
         entries, listed = os.listdir(fd), os.fstat(fd)
-        written = _written_by_suite(fd) if MARKER in entries else None
+        written = _written_by_suite(fd, entries) if MARKER in entries else None
     finally:
         os.close(fd)
     try:
@@ -80,13 +81,23 @@ def _foreign(path: Path) -> bool:
     return not set(entries) <= written | {MARKER}
 
 
-def _written_by_suite(folder_fd: int) -> set[str]:
-    """The file names the marker in the open folder lists (none if it lists none)."""
+def _written_by_suite(folder_fd: int, entries: list[str]) -> set[str]:
+    """The file names the marker in the open folder lists.
+
+    A marker without a list was written by a version of the suite that did not keep one, into a
+    folder it replaced whole: everything in such a folder is taken as the suite's (the version
+    that wrote it refused any folder with foreign files). An unreadable marker lists nothing.
+    """
     try:
         with open(os.open(MARKER, os.O_RDONLY, dir_fd=folder_fd), encoding="utf-8") as marker:
-            files = json.load(marker).get("files", [])
-    except (OSError, ValueError, AttributeError):
+            content = json.load(marker)
+    except (OSError, ValueError):
         return set()
+    if not isinstance(content, dict):
+        return set()
+    if "files" not in content:
+        return set(entries)
+    files = content["files"]
     return {name for name in files if isinstance(name, str)} if isinstance(files, list) else set()
 
 

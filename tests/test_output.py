@@ -186,3 +186,16 @@ def test_stale_folders_are_swept_by_one_function(tmp_path):
         assert folder.name.startswith(f"data-{os.getpid()}-")
         assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]
     assert not any(tmp_path.iterdir())
+
+
+def test_a_report_folder_from_before_the_marker_listed_its_files_is_still_replaced(tmp_path):
+    # such a marker has no "files": that version replaced the folder whole and refused foreign
+    # files, so everything in it is the suite's
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / MARKER).write_text('{"written_by": "secretly-bayesian", "experiment": "ridge"}\n')
+    (out / "results.json").write_text("old")
+    with atomic_output_dir(out, "ridge") as folder:
+        (folder / "results.json").write_text("new")
+    assert (out / "results.json").read_text() == "new"
+    assert '"files": ["results.json"]' in (out / MARKER).read_text()
