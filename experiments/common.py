@@ -244,9 +244,12 @@ def seed_value(text: str) -> int:
 
 
 def open_fraction(text: str) -> float:
-    """argparse type: a number strictly between 0 and 1."""
-    value = positive_number(text)
-    if value >= 1:
+    """argparse type: a number strictly between 0 and 1 (0, a negative number, NaN: refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
     return value
 

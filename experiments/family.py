@@ -49,6 +49,9 @@ def penalty_label(penalty: dict) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in penalty.items())
 
 
+FRACTIONS = ("l1_ratio", "quantile")  # penalties strictly between 0 and 1
+
+
 def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
@@ -57,11 +60,13 @@ def options(spec: ModelSpec):
     """The model's options: its penalties (``--alpha``, ``--C``, ...), ``--prior-sd``, ``--noise-sd``."""
 
     def add(parser: argparse.ArgumentParser) -> None:
+        # --prior-sd excludes the first penalty (it sets the same prior); the others combine
         group = parser.add_mutually_exclusive_group()
-        for name in spec.link.penalty_names:
-            kind = common.open_fraction if name == "l1_ratio" else common.positive_number
-            group.add_argument(_option(name), dest=f"penalty_{name}", type=kind, metavar=name.upper(),
-                               help=f"reference {name} (default: {_reference_doc(spec)})")  # fmt: skip
+        for k, name in enumerate(spec.link.penalty_names):
+            kind = common.open_fraction if name in FRACTIONS else common.positive_number
+            (parser if k else group).add_argument(
+                _option(name), dest=f"penalty_{name}", type=kind, metavar=name.upper(),
+                help=f"reference {name} (default: {_reference_doc(spec)})")  # fmt: skip
         if spec.link.penalty_from_prior or (
             not spec.has_twin and "prior_sd" in spec.hyperparameters
         ):
@@ -100,9 +105,14 @@ def reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
         return penalty, spec.link.prior_values(penalty, md), "--prior-sd"
     if any(v is not None for v in given.values()):
         missing = [n for n, v in given.items() if v is None]
-        if missing:
+        options_given = ", ".join(_option(n) for n, v in given.items() if v is not None)
+        if missing and spec.link.reference_penalty is None:
             raise InputError(f"give {', '.join(_option(n) for n in missing)} too")
-        return given, spec.link.prior_values(given, md), ", ".join(_option(n) for n in given)
+        if missing:  # the rest from the reference penalty (e.g. --quantile alone: its alpha)
+            given = {**spec.link.reference_penalty(md),
+                     **{n: v for n, v in given.items() if v is not None}}  # fmt: skip
+            options_given += f"; {', '.join(missing)} from {_reference_doc(spec)}"
+        return given, spec.link.prior_values(given, md), options_given
     if spec.link.reference_penalty is None:
         raise InputError(
             f"model '{spec.name}' has no reference_penalty; pass "
@@ -152,7 +162,9 @@ def check_prior_values(spec: ModelSpec, penalty: dict, values: dict) -> None:
 def _setup(spec: ModelSpec):
     def compute(run: Run) -> dict:
         md, model = run.state["md"], run.state["model"]
-        run.state.update(solver=MAPSolver(model, spec), sampler=PosteriorSampler(model))
+        exact = spec.closed_form.mode_solver  # a model's own exact solver replaces Newton's
+        run.state.update(solver=ExactSolver(spec, md) if exact else MAPSolver(model, spec),
+                         sampler=PosteriorSampler(model))  # fmt: skip
         noise_source = (
             "--noise-sd" if getattr(run.args, "noise_sd", None) else "least-squares residual sd"
         )
@@ -179,8 +191,9 @@ def _setup(spec: ModelSpec):
                   f"({user(', '.join(names))}); target {user(res['target'])}. {user(res['data_note'])}.")  # fmt: skip
         if res["noise_sd"] is not None:
             page.text(f"Noise sd sigma fixed at {res['noise_sd']:.4g} ({res['noise_sd_source']}).")
-        elif spec.likelihood == "gaussian":
-            page.text(f"Noise sd sigma unknown: the free variable `{spec.noise_variable}`.")
+        elif spec.noise == "unknown":
+            page.text(f"The {spec.family.dispersion} is unknown: the free variable "
+                      f"`{spec.noise_variable}`.")  # fmt: skip
 
     return Section("compiling the model (once for MAP, once for NUTS)", compute, None, page)
 
@@ -200,25 +213,38 @@ def _check1(spec: ModelSpec):
             else [run.state["penalty"]]
         )
         prior_grid = [spec.link.prior_values(penalty, md) for penalty in grid]
-        sweep = {k: [] for k in ("sk", "map", "exact", "sk_b0", "map_b0", "same", "ok")}
+        keys = ("sk", "map", "exact", "sk_b0", "map_b0", "same", "ok", "objective", "unique")
+        sweep = {k: [] for k in keys}
+        exact_solver = spec.closed_form.mode_solver is not None
         for penalty, prior in zip(grid, prior_grid, strict=True):
             sk = spec.link.sklearn(penalty, md).fit(md.X, md.y)
-            fit = solver.solve(prior)
+            fit = solver.solve(penalty) if exact_solver else solver.solve(prior)
             b0, w = spec.point_coefficients(fit.point)
             sk_w = np.ravel(sk.coef_)
+            sk_b0 = float(np.ravel(sk.intercept_)[0])  # scalar or (1,) array
+            unique = fit.unique if exact_solver else True
             sweep["sk"].append(sk_w)
             sweep["map"].append(w)
-            sweep["sk_b0"].append(float(np.ravel(sk.intercept_)[0]))  # scalar or (1,) array
+            sweep["sk_b0"].append(sk_b0)
             sweep["map_b0"].append(b0)
-            sweep["same"].append(bool(np.array_equal(sk_w == 0, w == 0)))
+            sweep["same"].append(not unique or bool(np.array_equal(sk_w == 0, w == 0)))
             sweep["ok"].append(fit.converged)
+            sweep["unique"].append(unique)
+            if exact_solver:  # the objective always: a non-unique mode has one optimal value
+                sweep["objective"].append(
+                    abs(fit.objective_at(sk_b0, sk_w) - fit.objective)
+                    / max(abs(fit.objective), np.finfo(float).tiny)
+                )
             if spec.closed_form.exact_mode:
                 sweep["exact"].append(spec.closed_form.exact_mode(penalty, md)[1])
         rel = {
             "map_vs_sklearn": [
-                _rel_nonzero(m, s) for m, s in zip(sweep["map"], sweep["sk"], strict=True)
+                _rel_nonzero(m, s) if unique else None
+                for m, s, unique in zip(sweep["map"], sweep["sk"], sweep["unique"], strict=True)
             ]
         }
+        if exact_solver:
+            rel["objective_vs_sklearn"] = sweep["objective"]
         if spec.closed_form.exact_mode:
             rel["exact_vs_sklearn"] = [
                 common.rel_linf(e, s) for e, s in zip(sweep["exact"], sweep["sk"], strict=True)
@@ -240,15 +266,19 @@ def _check1(spec: ModelSpec):
             **{key: [v[key] for v in prior_grid] for key in prior_grid[0]},
             "sklearn_coef": sweep["sk"], "map_coef": sweep["map"],
             "sklearn_intercept": sweep["sk_b0"], "map_intercept": sweep["map_b0"],
-            "max_rel_diff": np.max(list(rel.values()), axis=0), "rel_diff": rel,
-            "same_zero_set": sweep["same"], "map_converged": sweep["ok"],
+            "max_rel_diff": [max(v for v in column if v is not None) for column in zip(*rel.values(), strict=True)],
+            "rel_diff": rel, "same_zero_set": sweep["same"], "map_converged": sweep["ok"],
         }  # fmt: skip
+        if exact_solver:
+            results["mode_unique"] = sweep["unique"]
         if spec.closed_form.exact_mode:
             results["exact_coef"] = sweep["exact"]
         estimator = spec.link.twins[0].name if spec.link.twins else "scikit-learn"
         results["agreement"] = run.verify(verdicts.agreement(
             f"MAP = {estimator} on {len(grid)} penalties (relative L-inf"
-            + (", same zero set" if spec.l1_terms else "") + ")",
+            + (", same zero set" if _exact_zeros(spec) else "")
+            + (", objective values; coefficients where the mode is unique" if exact_solver else "")
+            + ")",
             float(np.max(results["max_rel_diff"])), spec.family.map_bound,
             certified=all(sweep["ok"]) and all(sweep["same"]),
         ))  # fmt: skip
@@ -292,21 +322,34 @@ def _check1(spec: ModelSpec):
     def page(page: report.Page, results: dict) -> None:
         res = results
         page.heading("Check 1: the MAP is the estimator")
-        page.text("PyMC posterior mode (Newton on the compiled log density, exact zeros for Laplace "
-                  "terms, certified by its Newton decrement) against scikit-learn run at tight "
-                  "tolerance. Relative L-inf difference max|a - b| / max|b| on the non-zero coefficients"
-                  + (", and against the closed form." if spec.closed_form.exact_mode else "."))  # fmt: skip
+        if spec.closed_form.mode_solver:
+            page.text(f"The posterior mode from the model's own exact solver "
+                      f"({user(spec.closed_form.mode_solver.__doc__.strip().splitlines()[0])}), "
+                      "certified, against scikit-learn run at tight tolerance. The objective values "
+                      "are compared at every penalty (relative difference); the coefficients "
+                      "(relative L-inf difference max|a - b| / max|b| on the non-zero ones) and the "
+                      "zero sets where the mode is proved unique (a blank cell: not proved).")  # fmt: skip
+        else:
+            page.text("PyMC posterior mode (Newton on the compiled log density, exact zeros for Laplace "
+                      "terms, certified by its Newton decrement) against scikit-learn run at tight "
+                      "tolerance. Relative L-inf difference max|a - b| / max|b| on the non-zero coefficients"
+                      + (", and against the closed form." if spec.closed_form.exact_mode else "."))  # fmt: skip
         rel = res["rel_diff"]
-        header = ["penalty", *(["zeros (sklearn)", "zeros (MAP)", "same zero set"] if spec.l1_terms else []),
-                  *(k.replace("_", " ") for k in rel), "MAP certified"]  # fmt: skip
+        unique = res.get("mode_unique")
+        header = ["penalty", *(["zeros (sklearn)", "zeros (MAP)", "same zero set"] if _exact_zeros(spec) else []),
+                  *(k.replace("_", " ") for k in rel), *(["unique"] if unique else []),
+                  "MAP certified"]  # fmt: skip
         rows = []
         for k, penalty in enumerate(res["penalties"]):
             zeros = []
-            if spec.l1_terms:
+            if _exact_zeros(spec):
                 zeros = [int(np.sum(np.asarray(res["sklearn_coef"][k]) == 0)),
                          int(np.sum(np.asarray(res["map_coef"][k]) == 0)),
-                         "yes" if res["same_zero_set"][k] else "NO"]  # fmt: skip
-            rows.append([penalty_label(penalty), *zeros, *(rel[key][k] for key in rel),
+                         "not compared" if unique and not unique[k]
+                         else "yes" if res["same_zero_set"][k] else "NO"]  # fmt: skip
+            rows.append([penalty_label(penalty), *zeros,
+                         *("" if rel[key][k] is None else rel[key][k] for key in rel),
+                         *(["yes" if unique[k] else "not proved"] if unique else []),
                          "yes" if res["map_converged"][k] else "NO"])  # fmt: skip
         flags = [max(res["max_rel_diff"][k], 0) > spec.family.map_bound or not res["map_converged"][k]
                  or not res["same_zero_set"][k] for k in range(len(rows))]  # fmt: skip
@@ -318,7 +361,7 @@ def _check1(spec: ModelSpec):
                   f"{spec.family.map_bound:g}); all {len(rows)} MAPs certified: "
                   f"{'yes' if all(res['map_converged']) else 'NO'}"
                   + (f"; zero sets identical at {sum(res['same_zero_set'])} of {len(rows)} penalties."
-                     if spec.l1_terms else "."))  # fmt: skip
+                     if _exact_zeros(spec) else "."))  # fmt: skip
         panels = (f", one panel per {', '.join(spec.link.penalty_names[1:])}"
                   if len(spec.link.penalty_names) > 1 else "")  # fmt: skip
         page.figure("path.png", f"Coefficients along the penalty grid{panels}: sklearn (red "
@@ -326,6 +369,22 @@ def _check1(spec: ModelSpec):
                     "penalty, where the posterior is shown.", observe=res["agreement"])  # fmt: skip
 
     return Section("MAP vs scikit-learn on the penalty grid", compute, figures, page)
+
+
+def _exact_zeros(spec: ModelSpec) -> bool:
+    """Whether the mode's exact zeros are compared: an L1 term MAPSolver solves exactly, or an
+    exact mode solver (a linear programme's solution has exact zeros)."""
+    return bool(spec.l1_terms) or spec.closed_form.mode_solver is not None
+
+
+class ExactSolver:
+    """A model's own exact mode solver (``ClosedForm.mode_solver``) at given penalties."""
+
+    def __init__(self, spec: ModelSpec, data):
+        self.spec, self.data = spec, data
+
+    def solve(self, penalty: dict):
+        return self.spec.closed_form.mode_solver(penalty, self.data)
 
 
 def _rel_nonzero(a, b) -> float:
@@ -336,7 +395,7 @@ def _rel_nonzero(a, b) -> float:
 def _check2(spec: ModelSpec):
     def compute(run: Run) -> dict:
         md, penalty, values = run.state["md"], run.state["penalty"], run.state["values"]
-        fit = run.state["solver"].solve(values)
+        fit = run.state["solver"].solve(penalty if spec.closed_form.mode_solver else values)
         run.diagnose(
             report.map_diagnostics(
                 f"MAP at {penalty_label(penalty or values)}", fit.converged, fit.message
@@ -392,7 +451,7 @@ def _check2(spec: ModelSpec):
             ))  # fmt: skip
         post.update(_shapes(names, intervals.draws(dt, spec.coefficients).values,
                             post["ess_bulk"]))  # fmt: skip
-        if spec.likelihood == "gaussian" and spec.noise == "unknown":
+        if spec.noise == "unknown":
             post["noise_posterior"] = _noise_posterior(spec, dt, fit.point)
         return {"posterior": post}
 
@@ -455,7 +514,7 @@ def _check2(spec: ModelSpec):
                     + ", mean (blue), median (purple)" + (" and the exact density (green)." if exact else "."),
                     observe=_shape_observation(post))  # fmt: skip
         if "noise_posterior" in post:
-            _noise_table(page, post["noise_posterior"])
+            _noise_table(page, post["noise_posterior"], spec.family.dispersion)
 
     where = "the reference penalty" if spec.has_twin else "the model's hyperparameters"
     return Section(f"NUTS at {where}", compute, figures, page)
@@ -515,8 +574,8 @@ MAP_CONVENTION = (
 )
 
 
-def _noise_table(page: report.Page, noise: dict) -> None:
-    page.text(f"The noise sd `{noise['variable']}` (free, sigma unknown). {MAP_CONVENTION}")
+def _noise_table(page: report.Page, noise: dict, dispersion: str) -> None:
+    page.text(f"The {dispersion} `{noise['variable']}` (free). {MAP_CONVENTION}")
     page.table(["parameter", "MAP", "mean", "median", "sd", *intervals.labels(), "r_hat", "ESS bulk"],
                [[noise["variable"], noise["map"], noise["mean"], noise["median"], noise["sd"],
                  noise["hdi_94_low"], noise["hdi_94_high"], noise["r_hat"], noise["ess_bulk"]]])  # fmt: skip
@@ -527,13 +586,13 @@ def _hides(spec: ModelSpec):
         post, names = results["posterior"], results["feature_names"]
         items = [report.sentence(post["signs"]), report.sentence(post["mode_vs_mean"])]
         zeros = int(np.sum(np.asarray(post["map"]) == 0))
-        if spec.l1_terms and zeros:
+        if _exact_zeros(spec) and zeros:
             items.append(
                 f"**Sparsity is a property of the mode.** {zeros} of {len(names)} MAP coefficients "
                 f"are exactly zero; {int(np.sum(np.asarray(post['median']) == 0))} posterior "
                 f"medians and {int(np.sum(np.asarray(post['mean']) == 0))} posterior means are."
             )
-        elif spec.l1_terms:
+        elif _exact_zeros(spec):
             items.append(
                 f"**No zeros at this penalty.** The L1 term can set coefficients exactly to zero, "
                 f"but at {penalty_label(post['penalty'] or post['prior_values'])} none of the {len(names)} MAP "

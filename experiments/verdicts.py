@@ -188,6 +188,20 @@ def coverage(what: str, covered: int, n: int, prob: float) -> dict:
                     covered=int(covered), n=int(n), interval=[low, high])  # fmt: skip
 
 
+def quantile_share(what: str, below: int, n: int, quantile: float) -> dict:
+    """A q-quantile line: ``below`` of ``n`` targets under it, against ``quantile``. ``consistent``
+    when the 95% Clopper-Pearson interval of the share contains q (rows taken as independent
+    trials; the interval's half-width is the smallest miss the check can see); else the line is
+    ``too low`` (fewer below than q: a red flag) or ``too high`` (more below)."""
+    interval = coverage(what, below, n, quantile)["interval"]
+    if interval[0] <= quantile <= interval[1]:
+        outcome, level = "consistent", GREEN
+    else:
+        outcome, level = ("too low" if interval[1] < quantile else "too high"), RED
+    return _verdict("quantile_share", outcome, level, below / n if n else math.nan, quantile,
+                    what=what, below=int(below), n=int(n), interval=interval)  # fmt: skip
+
+
 def comparison(
     what: str, first: str, second: str, difference: float, se: float, lower_is_better: bool
 ) -> dict:

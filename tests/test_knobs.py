@@ -63,7 +63,7 @@ def test_bad_knob_input_is_one_line(capsys):
 @pytest.mark.parametrize(
     ("knob", "spec_name", "penalty"),
     [("ridge", "ridge", {"alpha": 3.0}), ("logistic", "logistic", {"C": 0.7}),
-     ("lasso", "lasso", {"alpha": 0.2})],
+     ("lasso", "lasso", {"alpha": 0.2}), ("quantile", "quantile", {"alpha": 0.01, "quantile": 0.9})],
 )  # fmt: skip
 def test_table_agrees_with_the_model_registry(diabetes, knob, spec_name, penalty):
     """The table and the models' own penalty -> prior mappings are one mapping, not two."""

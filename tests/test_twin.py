@@ -19,6 +19,7 @@ from sklearn.linear_model import (
     LassoCV,
     LogisticRegression,
     LogisticRegressionCV,
+    QuantileRegressor,
     Ridge,
     RidgeCV,
     SGDRegressor,
@@ -49,6 +50,7 @@ CHECKED = [
     BayesianTwin(ElasticNetCV(cv=3), random_state=0, **QUICK),
     BayesianTwin(LogisticRegression(), method="laplace", random_state=0, **QUICK),
     BayesianTwin(LogisticRegressionCV(cv=3, **LOGISTIC_CV), method="laplace", random_state=0),
+    BayesianTwin(QuantileRegressor(alpha=0.01), random_state=0, **QUICK),
 ]
 
 WEIGHTS_EXACT_ONLY = "sample_weight is supported by the exact (ridge) posterior only, by design"

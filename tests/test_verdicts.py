@@ -161,3 +161,14 @@ def test_long_sign_lists_are_cut_with_a_count():
     text = sentence(v)
     assert "for 20 the data cannot tell the sign" in text and "and 14 more" in text
     assert "x5 " in text and "x6 " not in text
+
+
+def test_quantile_share_flips_with_the_clopper_pearson_interval():
+    # 442 rows at q = 0.9: 398 below (90.0%) is consistent; 370 (83.7%) is a line too low, 425
+    # (96.2%) one too high
+    assert verdicts.quantile_share("q = 0.9", 398, 442, 0.9)["outcome"] == "consistent"
+    assert "**consistent**" in sentence(verdicts.quantile_share("q = 0.9", 398, 442, 0.9))
+    low = verdicts.quantile_share("q = 0.9", 370, 442, 0.9)
+    assert low["outcome"] == "too low" and "**too low**" in sentence(low)
+    high = verdicts.quantile_share("q = 0.9", 425, 442, 0.9)
+    assert high["outcome"] == "too high" and "**too high**" in sentence(high)

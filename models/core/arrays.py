@@ -135,6 +135,7 @@ def pointwise_log_likelihood(
     y: np.ndarray,
     sigma: float | np.ndarray | None = None,
     weight: np.ndarray | None = None,
+    **parameters: float,
 ) -> np.ndarray:
     r"""``log p(y_i | eta_i)`` elementwise, rows on the last axis: the density of the family
     ``kind`` (:data:`models.core.families.FAMILIES`), e.g.
@@ -159,6 +160,8 @@ def pointwise_log_likelihood(
         ``eta`` (e.g. per draw); None for a family without one.
     weight : array (rows,), optional
         Gaussian precision weights (default all ones).
+    **parameters : float
+        The family's shape parameters (``Family.parameters``: the asymmetric Laplace's quantile).
 
     Returns
     -------
@@ -167,7 +170,7 @@ def pointwise_log_likelihood(
     if kind not in FAMILIES:
         raise ValueError(f"kind must be one of {', '.join(FAMILIES)}; got {kind!r}")
     if weight is None:
-        return FAMILIES[kind].log_density(eta, y, sigma)
+        return FAMILIES[kind].log_density(eta, y, sigma, **parameters)
     if kind != "gaussian":
         raise ValueError("precision weights apply to a Gaussian likelihood only")
     if sigma is None:
@@ -185,6 +188,7 @@ def draws_log_likelihood(
     y: np.ndarray,
     sigma: float | np.ndarray | None = None,
     weight: np.ndarray | None = None,
+    **parameters: float,
 ) -> np.ndarray:
     """:func:`pointwise_log_likelihood` for every draw and row, computed in row chunks
     (:func:`linear_predictor_chunks`).
@@ -201,6 +205,8 @@ def draws_log_likelihood(
         Gaussian noise sd.
     weight : array (rows,), optional
         Gaussian precision weights.
+    **parameters : float
+        The family's shape parameters.
 
     Returns
     -------
@@ -209,7 +215,7 @@ def draws_log_likelihood(
     out = np.empty((len(w), len(y)))
     for rows, eta in linear_predictor_chunks(intercept, w, X):
         out[:, rows] = pointwise_log_likelihood(
-            kind, eta, y[rows], sigma, None if weight is None else weight[rows]
+            kind, eta, y[rows], sigma, None if weight is None else weight[rows], **parameters
         )
     return out
 

@@ -256,6 +256,42 @@ NOISE = ("fixed", "unknown")
 
 
 @dataclass(frozen=True)
+class CertifiedMode:
+    """A mode computed by an exact solver (``ClosedForm.mode_solver``), with its certificate.
+
+    Attributes
+    ----------
+    point : dict
+        Values of the free variables at the mode (as MAPSolver's ``MAPResult.point``).
+    objective : float
+        The estimator's objective (``Link.objective``) at the mode.
+    objective_at : callable
+        ``objective_at(intercept, w) -> float``: the same objective at any coefficients, to grade
+        another solver's answer by its objective value.
+    converged : bool
+        True when the certificate holds (e.g. a duality gap below the solver's bound).
+    unique : bool
+        True when the coefficients are proved the only minimiser (a sufficient check, so False
+        means "not proved", not "not unique"): only then are they compared with scikit-learn's.
+    message : str
+        One line: the certificate's numbers, and how uniqueness was decided.
+    """
+
+    point: dict[str, np.ndarray]
+    objective: float
+    objective_at: Callable[[float, np.ndarray], float]
+    converged: bool
+    unique: bool
+    message: str
+
+    def certify(self) -> CertifiedMode:
+        """Return ``self`` if converged; else raise :class:`ValueError` with :attr:`message`."""
+        if not self.converged:
+            raise ValueError(self.message)
+        return self
+
+
+@dataclass(frozen=True)
 class Link:
     """What links a model to scikit-learn: the twin estimators, the penalty <-> prior mapping, the
     grid of Check 1 and the reference penalty. An empty ``Link()`` (the default) is a model with
@@ -314,9 +350,16 @@ class ClosedForm:
         under the Jeffreys prior ``p(sigma) ∝ 1 / sigma`` and the prior scaled by sigma so that the
         mode of the coefficients is the twin's for every sigma. Its ``pm.Data`` hold the prior
         values at sigma = 1 (``prior_values(penalty, data with noise_sd=1)``).
+    mode_solver : callable, optional
+        ``mode_solver(penalty, data) -> CertifiedMode``: the model's own exact, certified mode
+        solver, for a posterior MAPSolver's Newton cannot handle (a non-smooth likelihood: the
+        quantile model's linear programme). Where given, it replaces MAPSolver everywhere a mode
+        is computed (Check 1, Check 2, the twin), and Check 1 compares objective values always
+        and coefficients where :attr:`CertifiedMode.unique` says the mode is unique.
     """
 
     exact_mode: Callable[[Mapping[str, float], ModelData], tuple[float, np.ndarray]] | None = None
+    mode_solver: Callable[[Mapping[str, float], ModelData], CertifiedMode] | None = None
     exact_posterior: Callable[[Mapping[str, float], ModelData], tuple] | None = None
     conjugate: Callable[..., ConjugatePosterior] | None = None
     build_scaled_noise: Callable[[ModelData], pm.Model] | None = None

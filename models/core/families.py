@@ -9,6 +9,9 @@ machinery needs to know about an observation model that is not the model's own g
   computed from saved draws;
 * whether it has a dispersion parameter (the Gaussian sigma; a Gamma's phi) that a model may fix
   or sample (``ModelSpec.noise``);
+* the shape parameters its density takes besides the dispersion (the asymmetric Laplace's quantile
+  q): each is a model's ``pm.Data`` of the same name, set from the estimator's settings through
+  ``Link.prior_values``, and passed to the density by keyword;
 * the units of a coefficient, and how closely the MAP must match scikit-learn (Check 1's bound,
   with its reason).
 
@@ -18,8 +21,8 @@ To add a family, add a :class:`Family` to :data:`FAMILIES`; an unknown name is o
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,10 +43,12 @@ class Family:
     link : str
         The link's name (``"identity"``, ``"logit"``, ``"log"``, ...), as scikit-learn names it.
     mean : callable
-        ``mean(eta) -> E[y | eta]``, the inverse link, elementwise.
+        ``mean(eta)``, the inverse link, elementwise: what the estimator's ``predict`` returns
+        (``E[y | eta]``; the q-quantile of ``y`` for the asymmetric Laplace).
     density : callable
-        ``density(eta, y, dispersion) -> log p(y | eta)`` elementwise (rows on the last axis;
-        ``dispersion`` broadcasts against the leading axes, None for a family without one).
+        ``density(eta, y, dispersion, **parameters) -> log p(y | eta)`` elementwise (rows on the
+        last axis; ``dispersion`` broadcasts against the leading axes, None for a family without
+        one).
     target : str
         The targets it observes, in words (the error message's "needs ...").
     accepts : callable
@@ -62,6 +67,9 @@ class Family:
         Whether the target is a class label (scikit-learn's classifiers).
     min_classes : int
         Distinct target values needed (2 for a classifier; 1 otherwise).
+    parameters : mapping
+        ``{name: default}``: the density's shape parameters besides the dispersion, each the name
+        of a model's ``pm.Data`` (``{"quantile": 0.5}``, scikit-learn's default); empty for most.
     """
 
     name: str
@@ -77,6 +85,7 @@ class Family:
     discrete: bool = False
     classifier: bool = False
     min_classes: int = 1
+    parameters: Mapping[str, float] = field(default_factory=dict)
 
     def invalid_target(self, y: np.ndarray) -> str | None:
         """Why ``y`` cannot be observed by this family (one line), or None if it can."""
@@ -91,25 +100,50 @@ class Family:
         return None
 
     def log_density(
-        self, eta: np.ndarray, y: np.ndarray, dispersion: float | np.ndarray | None = None
+        self,
+        eta: np.ndarray,
+        y: np.ndarray,
+        dispersion: float | np.ndarray | None = None,
+        **parameters: float,
     ) -> np.ndarray:
         """``log p(y_i | eta_i)`` elementwise (rows on the last axis of ``eta``).
+
+        Parameters
+        ----------
+        **parameters : float
+            The family's shape parameters (:attr:`parameters`), all of them.
 
         Raises
         ------
         ValueError
-            A dispersion given to a family without one, or missing for a family with one.
+            A dispersion given to a family without one, or missing for a family with one; a
+            shape parameter missing or unknown.
         """
         if (dispersion is None) != (self.dispersion is None):
             need = f"needs its {self.dispersion}" if self.dispersion else "has no dispersion"
             raise ValueError(f"a {self.name} likelihood {need}")
+        if set(parameters) != set(self.parameters):
+            need = ", ".join(self.parameters) or "no shape parameters"
+            raise ValueError(f"a {self.name} likelihood takes {need}; got {', '.join(parameters)}")
         if dispersion is not None:
             dispersion = np.expand_dims(np.asarray(dispersion, dtype=float), -1)
-        return self.density(np.asarray(eta, dtype=float), np.asarray(y, dtype=float), dispersion)
+        eta, y = np.asarray(eta, dtype=float), np.asarray(y, dtype=float)
+        return self.density(eta, y, dispersion, **parameters)
 
 
 def _gaussian(eta, y, sigma):
     return distributions.norm.logpdf(y, eta, sigma)
+
+
+def pinball(residual: np.ndarray, quantile: float) -> np.ndarray:
+    """scikit-learn's pinball loss ``rho_q(r) = max(q r, (q - 1) r)`` elementwise."""
+    return np.maximum(quantile * residual, (quantile - 1.0) * residual)
+
+
+def _asymmetric_laplace(eta, y, scale, quantile):
+    # p(y) = q (1 - q) / b exp(-rho_q(y - eta) / b): the q-quantile of y is eta, and the negative
+    # log likelihood is the pinball loss divided by b (plus log terms free of eta)
+    return np.log(quantile * (1.0 - quantile) / scale) - pinball(y - eta, quantile) / scale
 
 
 def _bernoulli(eta, y, _):
@@ -147,6 +181,20 @@ FAMILIES: dict[str, Family] = {
             classifier=True,
             min_classes=2,
         ),
+        Family(
+            name="asymmetric_laplace",
+            link="identity",
+            mean=lambda eta: eta,
+            density=_asymmetric_laplace,
+            target="a real-valued target",
+            accepts=np.isfinite,
+            units="target units per unit of feature",
+            map_bound=1e-9,
+            bound_reason="the same linear programme solved by HiGHS on both sides, certified by "
+            "its duality gap",
+            dispersion="scale b",
+            parameters={"quantile": 0.5},
+        ),
     )
 }
 
@@ -163,4 +211,4 @@ def family(name: str) -> Family:
         ) from None
 
 
-__all__ = ["FAMILIES", "Family", "family"]
+__all__ = ["FAMILIES", "Family", "family", "pinball"]

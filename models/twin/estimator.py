@@ -289,7 +289,10 @@ class BayesianTwin(BaseEstimator):
         # The mode of the coefficients is the fixed-sigma model's for every sigma (the prior is
         # scaled by sigma), and its solver treats L1 terms exactly.
         fixed_model = _compiled(spec, "fixed", data, fixed)
-        mode = fixed_model.map_solver().solve(fixed_model.known(fixed)).certify()
+        if spec.closed_form.mode_solver:  # the model's own exact solver (a linear programme)
+            mode = spec.closed_form.mode_solver(self.penalty_, data).certify()
+        else:
+            mode = fixed_model.map_solver().solve(fixed_model.known(fixed)).certify()
         self.intercept_, coef = spec.point_coefficients(mode.point)
         self.coef_ = coef.copy()
         compiled = _compiled(spec, variant, data, values)
@@ -308,7 +311,7 @@ class BayesianTwin(BaseEstimator):
             values, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed
         )
         var_names = [name for name in (spec.intercept, spec.coefficients) if name]
-        var_names += [spec.noise_variable] if variant == "scaled" else []
+        var_names += [spec.noise_variable] if variant == "scaled" or spec.noise == "unknown" else []
         self.diagnostics_ = sampling_diagnostics(f"{spec.name} twin, NUTS", trace, var_names)
         if not self.diagnostics_["ok"]:
             warnings.warn(
@@ -335,10 +338,16 @@ class BayesianTwin(BaseEstimator):
         posterior = {named[k]: v.reshape(shape + v.shape[1:]) for k, v in draws.items() if named[k]}
         groups = {"posterior": posterior, "observed_data": {"y": y}}
         if self.chains * self.draws * len(y) <= SAVED_DRAWS_X_ROWS:
-            gaussian = spec.likelihood == "gaussian"  # only a Gaussian has sigma and weights
+            gaussian = spec.likelihood == "gaussian"  # only a Gaussian has weights
+            dispersion = self._noise_draws() if spec.family.dispersion else None
+            parameters = (  # the family's shape parameters (the quantile), as the model's pm.Data
+                spec.link.prior_values(self.penalty_, ModelData(X, y, names))
+                if spec.family.parameters
+                else {}
+            )
             loglik = draws_log_likelihood(spec.likelihood, draws["intercept"], draws["w"], X, y,
-                                          self._noise_draws() if gaussian else None,
-                                          weight if gaussian else None)  # fmt: skip
+                                          dispersion, weight if gaussian else None,
+                                          **{k: parameters[k] for k in spec.family.parameters})  # fmt: skip
             groups["log_likelihood"] = {"y": loglik.reshape(shape + (len(y),))}
         dt = az.from_dict(
             groups,
@@ -378,6 +387,14 @@ class BayesianTwin(BaseEstimator):
                 raise ValueError("return_std applies to regression; use predict_interval")
             return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
         X = self._design(X)
+        if self._family_mean_only():
+            if return_std:
+                raise ValueError(f"return_std needs a Gaussian likelihood; use "
+                                 f"predict_interval(X, kind='mean') for {self.model_}")  # fmt: skip
+            mean = np.empty(X.shape[0])
+            for block, eta in self._mean_function_chunks(X):
+                mean[block] = eta.mean(axis=0)
+            return mean
         if self.method_ == "exact":
             post = self.conjugate_
             mean = self.intercept_ + X @ self.coef_
@@ -421,7 +438,10 @@ class BayesianTwin(BaseEstimator):
         """
         if not 0 < prob < 1:
             raise ValueError(f"prob must be in (0, 1); got {prob!r}")
-        kind = kind or ("mean" if self._classifier else "observation")
+        kind = kind or ("mean" if self._classifier or self._family_mean_only() else "observation")
+        if kind == "observation" and self._family_mean_only():
+            raise ValueError(f"kind='observation' needs a Gaussian likelihood; {self.model_}'s "
+                             "kind='mean' is the interval of its fitted line")  # fmt: skip
         if kind not in ("observation", "mean") or (self._classifier and kind != "mean"):
             raise ValueError(f"kind must be 'observation' or 'mean' (regression), 'mean' "
                              f"(classification); got {kind!r}")  # fmt: skip
@@ -442,6 +462,12 @@ class BayesianTwin(BaseEstimator):
             bounds = array_stats.eti(mu, prob, axis=0)
             low[block], high[block] = bounds[:, 0], bounds[:, 1]
         return low, high
+
+    def _family_mean_only(self) -> bool:
+        """A regression likelihood other than the Gaussian (the quantile model's asymmetric
+        Laplace): ``predict`` is the posterior mean of its line ``b0 + x w`` (the q-quantile, on
+        the response scale: identity link), and intervals are of that line."""
+        return not self._classifier and registry()[self.model_].likelihood != "gaussian"
 
     def _noise_draws(self) -> np.ndarray:
         if "sigma" in self._draws:

@@ -178,6 +178,13 @@ def _knobs() -> dict[str, Knob]:
              "gaussian", lambda v, n, s: n * v / s2(s), lambda k, n, s: s2(s) * k / n,
              "= (sigma^2 / n) (NLL + (n alpha / sigma^2) ||w||_1): b = sigma^2 / (n alpha)", True,
              "MAP = Lasso with the same zeros (experiments/lasso, tests)", "l1"),
+        Knob("quantile", "scikit-learn QuantileRegressor(alpha)",
+             "(1 / n) sum_i pinball_q(y_i - x_i w) + alpha ||w||_1", "asymmetric_laplace",
+             lambda v, n, s: n * v, lambda k, n, s: k / n,
+             "with the asymmetric-Laplace NLL = sum_i pinball_q / b: = (b / n) (NLL + (n alpha / b) "
+             "||w||_1), so the Laplace scale is b / (n alpha); shown at b = 1 (it scales with the "
+             "likelihood's scale b, which the model samples)", True,
+             "MAP = QuantileRegressor, an exact linear programme (experiments/quantile, tests)", "l1"),
         Knob("statsmodels_l1", "statsmodels OLS.fit_regularized(alpha, L1_wt=1)",
              "RSS / (2 n) + alpha ||w||_1", "gaussian",
              lambda v, n, s: n * v / s2(s), lambda k, n, s: s2(s) * k / n,
