@@ -14,7 +14,7 @@ import argparse
 
 import numpy as np
 
-from experiments import common, intervals, report, verdicts
+from experiments import common, intervals, predictive, report, verdicts
 from experiments.report import user
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import (
@@ -392,7 +392,7 @@ def _check2(spec: ModelSpec):
             ))  # fmt: skip
         post.update(_shapes(names, intervals.draws(dt, spec.coefficients).values,
                             post["ess_bulk"]))  # fmt: skip
-        if spec.likelihood == "gaussian" and spec.noise == "unknown":
+        if spec.noise == "unknown":
             post["noise_posterior"] = _noise_posterior(spec, dt, fit.point)
         return {"posterior": post}
 
@@ -500,7 +500,7 @@ def _noise_posterior(spec: ModelSpec, dt, point: dict) -> dict:
     summary = intervals.summary(dt, [name])
     low, high = intervals.columns()
     row = summary.iloc[0]
-    return {"variable": name, "map": float(np.asarray(point[name])),
+    return {"variable": name, "what": spec.family.dispersion, "map": float(np.asarray(point[name])),
             "mean": float(row["mean"]), "median": float(dt["posterior"][name].median()),
             "sd": float(row["sd"]), "hdi_94_low": float(row[low]), "hdi_94_high": float(row[high]),
             "mcse_mean": float(row["mcse_mean"]), "r_hat": float(row["r_hat"]),
@@ -516,7 +516,12 @@ MAP_CONVENTION = (
 
 
 def _noise_table(page: report.Page, noise: dict) -> None:
-    page.text(f"The noise sd `{noise['variable']}` (free, sigma unknown). {MAP_CONVENTION}")
+    free = (
+        ("noise sd", "sigma unknown")
+        if noise.get("what", "noise sd sigma") == "noise sd sigma"
+        else (noise["what"], "with its prior")
+    )
+    page.text(f"The {free[0]} `{noise['variable']}` (free, {free[1]}). {MAP_CONVENTION}")
     page.table(["parameter", "MAP", "mean", "median", "sd", *intervals.labels(), "r_hat", "ESS bulk"],
                [[noise["variable"], noise["map"], noise["mean"], noise["median"], noise["sd"],
                  noise["hdi_94_low"], noise["hdi_94_high"], noise["r_hat"], noise["ess_bulk"]]])  # fmt: skip
@@ -578,6 +583,7 @@ def penalty_experiment(
     settings=settings,
     card=None,
     validate=None,
+    resolve=None,
 ) -> Experiment:
     """The penalty experiment of ``spec``, with a dedicated experiment's ``extra`` sections
     (placed after Check 2, before the diagnostics)."""
@@ -614,6 +620,7 @@ def penalty_experiment(
             _setup(spec),
             *checks,
             _check2(spec),
+            *((predictive.section(spec),) if predictive.applies(spec) else ()),
             *extra,
             _hides(spec),
             diagnostics_section(),
@@ -625,6 +632,7 @@ def penalty_experiment(
         spec=spec,
         card=card or _card,
         claim=_claim(spec),
+        resolve=resolve,
     )
 
 
