@@ -30,6 +30,8 @@ from models.core.lazy import lazy
 pm = lazy("pymc")
 
 PRIOR_DRAWS = 500  # prior replicated data sets
+HUGE = 1e50  # a prior data set with a value beyond this (or overflowing) is counted, not graded:
+# its moments would overflow
 SHOWN = 40  # replicated data sets drawn on the figure, per panel
 
 
@@ -76,14 +78,20 @@ def section(spec: ModelSpec) -> Section:
         checks = predictive_checks(md.y, fitted, replicated)
         overall = run.check("Predictive check", verdicts.predictive_check(checks))
         prior = prior_replicates(spec, run.state["model"], run.state["values"], md.y, run.seed + 12)
-        prior_checks = predictive_checks(md.y, fitted, [(slice(None), prior)])
+        graded = np.all(np.abs(prior) < HUGE, axis=1)  # inf and nan compare False
+        prior = prior[graded]
+        prior_checks = predictive_checks(md.y, fitted, [(slice(None), prior)]) if len(prior) else []
         y_rep = np.concatenate([block for _, block in replicated], axis=1)
-        run.state["replicated"] = {"posterior": y_rep[:SHOWN], "prior": prior[:SHOWN]}
+        run.state["replicated"] = {
+            "prior": prior[:SHOWN],
+            "posterior": y_rep[:SHOWN],
+        }  # left, right
         return {
             "predictive_check": {
                 "statistics": checks, "overall": overall, "prior_statistics": prior_checks,
                 "prior_draws": PRIOR_DRAWS, "posterior_draws": int(y_rep.shape[0]),
-                "prior_range": [float(np.min(prior)), float(np.max(prior))],
+                "prior_huge": int(np.sum(~graded)), "huge": HUGE,
+                "prior_range": [float(np.min(prior)), float(np.max(prior))] if len(prior) else None,
                 "y_range": [float(np.min(md.y)), float(np.max(md.y))],
             }
         }  # fmt: skip
@@ -112,9 +120,13 @@ def section(spec: ModelSpec) -> Section:
                   f"{check['prior_draws']} from the prior (the flat intercept held at link(mean y), "
                   "since a flat prior has no draws). Each statistic T is compared with T(y): "
                   f"p = P(T(y_rep) >= T(y)); a two-sided tail below {verdicts.PPC_AMBER:g} is amber, "
-                  f"below {verdicts.PPC_RED:g} red. The prior's replicated values span "
-                  f"[{check['prior_range'][0]:.4g}, {check['prior_range'][1]:.4g}], the observed "
-                  f"{user(results['target'])} [{check['y_range'][0]:.4g}, {check['y_range'][1]:.4g}].")  # fmt: skip
+                  f"below {verdicts.PPC_RED:g} red. " + (f"{check['prior_huge']} of the "
+                  f"{check['prior_draws']} prior data sets have a value beyond {check['huge']:g} "
+                  "(or overflow): the prior allows means far beyond the data; they are counted, not "
+                  "graded. " if check["prior_huge"] else "") + (f"The graded prior data sets span "
+                  f"[{check['prior_range'][0]:.4g}, {check['prior_range'][1]:.4g}]; " if check["prior_range"]
+                  else "") + f"the observed {user(results['target'])} spans [{check['y_range'][0]:.4g}, "
+                  f"{check['y_range'][1]:.4g}].")  # fmt: skip
         rows = [
             [group, v["statistic"], v["observed"], *v["replicated"], v["value"], v["outcome"]]
             for group, key in (("posterior", "statistics"), ("prior", "prior_statistics"))
