@@ -14,7 +14,7 @@ import argparse
 
 import numpy as np
 
-from experiments import common, intervals, report, verdicts
+from experiments import common, intervals, predictive, report, verdicts
 from experiments.report import user
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import (
@@ -559,7 +559,7 @@ def _noise_posterior(spec: ModelSpec, dt, point: dict) -> dict:
     summary = intervals.summary(dt, [name])
     low, high = intervals.columns()
     row = summary.iloc[0]
-    return {"variable": name, "map": float(np.asarray(point[name])),
+    return {"variable": name, "what": spec.family.dispersion, "map": float(np.asarray(point[name])),
             "mean": float(row["mean"]), "median": float(dt["posterior"][name].median()),
             "sd": float(row["sd"]), "hdi_94_low": float(row[low]), "hdi_94_high": float(row[high]),
             "mcse_mean": float(row["mcse_mean"]), "r_hat": float(row["r_hat"]),
@@ -637,6 +637,7 @@ def penalty_experiment(
     settings=settings,
     card=None,
     validate=None,
+    resolve=None,
 ) -> Experiment:
     """The penalty experiment of ``spec``, with a dedicated experiment's ``extra`` sections
     (placed after Check 2, before the diagnostics)."""
@@ -673,6 +674,7 @@ def penalty_experiment(
             _setup(spec),
             *checks,
             _check2(spec),
+            *((predictive.section(spec),) if predictive.applies(spec) else ()),
             *extra,
             _hides(spec),
             diagnostics_section(),
@@ -684,6 +686,7 @@ def penalty_experiment(
         spec=spec,
         card=card or _card,
         claim=_claim(spec),
+        resolve=resolve,
     )
 
 

@@ -19,6 +19,7 @@ MODULES = {
     "logistic": "experiments.logistic",
     "lasso": "experiments.lasso",
     "quantile": "experiments.quantile",
+    "tweedie": "experiments.tweedie",
     "lambda": "experiments.choosing_lambda",
     "sensitivity": "experiments.sensitivity",
     "engines": "experiments.engines",

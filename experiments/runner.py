@@ -177,6 +177,11 @@ class Experiment:
     reads_files : bool
         ``--data PATH --target COL`` name files the experiment reads itself, in partitions (data
         beyond memory); the runner only parses them and ``validate`` checks them.
+    resolve : callable, optional
+        ``resolve(settings) -> Experiment``: for an experiment whose model depends on its options
+        (tweedie's ``--power`` picks the family), the experiment of ``settings``: the parsed
+        options as a dict when it runs, results.json when its page is rendered again (so the
+        option must be recorded in the results). May raise :class:`InputError`.
     """
 
     name: str
@@ -192,6 +197,7 @@ class Experiment:
     card: Callable[[dict], Card] | None = None
     reads_files: bool = False
     claim: str | Callable[[dict], str] = ""
+    resolve: Callable[[dict], Experiment] | None = None
 
 
 def parser(experiment: Experiment) -> argparse.ArgumentParser:
@@ -259,6 +265,8 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
     started = time.perf_counter()
     compiles_before = (COMPILED.misses, COMPILED.hits)
     args = parser(experiment).parse_args(argv)
+    if experiment.resolve:
+        experiment = experiment.resolve(vars(args))
     run = Run(experiment.name, args, experiment.settings(args.quick), load(experiment, args))
     if experiment.validate:
         experiment.validate(run)
@@ -323,6 +331,8 @@ def render_folder(experiment: Experiment, folder) -> None:
     timings.json, provenance.json and the figures (what a run does last, and ``render DIR``)."""
     folder = Path(folder)
     results = json.loads((folder / "results.json").read_text())
+    if experiment.resolve:
+        experiment = experiment.resolve(results)
     timings_file = folder / "timings.json"
     timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {}
     footer = json.loads((folder / PROVENANCE).read_text())["footer"]

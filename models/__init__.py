@@ -22,6 +22,9 @@ _MODULES = (
     "models.logistic",
     "models.lasso",
     "models.elasticnet",
+    "models.poisson",
+    "models.gamma",
+    "models.tweedie",
     "models.quantile",
 )
 

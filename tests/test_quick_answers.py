@@ -48,6 +48,8 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
     good.write_text("a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i % 2}\n" for i in range(30)))
     few = tmp / "few.csv"
     few.write_text("a,b,c,y\n1,2,3,4\n2,1,0,5\n0,1,1,2\n3,0,2,1\n")  # n = p + 1 rows
+    counts = tmp / "counts.csv"  # a negative count, then a non-integer one
+    counts.write_text("a,b,neg,frac,zero\n1,2,3,3,3\n2,1,-1,1.5,0\n3,5,2,2,2\n4,4,1,1,1\n")
     missing = str(tmp / "missing.csv")
     out = str(tmp / "out")
     return [
@@ -79,6 +81,13 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
         (["scale", "--data", missing, "--target", "y"], 2, "no such file"),
         (["scale", "--data", str(text), "--target", "q"], 2, "'q' is not a column"),
         (["scale", "--data", str(good)], 2, "needs --target"),
+        (["poisson", "--data", str(counts), "--target", "neg"], 2, "count target"),
+        (["poisson", "--data", str(counts), "--target", "frac"], 2, "outside it (1.5)"),
+        (["gamma", "--data", str(counts), "--target", "zero"], 2, "positive target (y > 0)"),
+        (["tweedie", "--data", str(counts), "--target", "zero"], 2, "positive target (y > 0)"),
+        (["tweedie", "--power", "1.5"], 2, "compound Poisson-Gamma"),
+        (["tweedie", "--power", "0.5"], 2, "no Tweedie distribution exists"),
+        (["tweedie", "--power", "4"], 2, "only powers 0, 1, 2 and 3"),
     ]
 
 

@@ -17,7 +17,8 @@ from experiments.__main__ import main
 status = main(sys.argv[1:])
 print(sorted(m for m in sys.modules if m.startswith("experiments.") and m not in {
     "experiments.__main__", "experiments.common", "experiments.intervals", "experiments.output",
-    "experiments.registry", "experiments.report", "experiments.runner", "experiments.style",
+    "experiments.predictive", "experiments.registry", "experiments.report", "experiments.runner",
+    "experiments.style",
     "experiments.verdicts"}))
 """
 

@@ -155,12 +155,17 @@ class Twin:
         clone first.
     settings : mapping
         ``{parameter: allowed values}``: settings the model has (any other value is refused).
+    model : callable, optional
+        ``model(estimator) -> ModelSpec``: for a model file that serves several families, the
+        model of this estimator's settings (TweedieRegressor's power picks its family); raises
+        TypeError for settings no model has. Default: the spec that declares the twin.
     """
 
     estimator: type | str
     penalty: Callable[[object], dict[str, float]]
     cv: bool = False
     settings: Mapping[str, tuple] = field(default_factory=dict)
+    model: Callable[[object], ModelSpec] | None = None
 
     @property
     def name(self) -> str:

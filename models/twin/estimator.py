@@ -62,7 +62,7 @@ def twin_of(estimator) -> tuple[ModelSpec, Twin]:
             if type(estimator) is rule.estimator_class():
                 reason = rule.unsupported(estimator)
                 if reason is None:
-                    return spec, rule
+                    return (rule.model(estimator) if rule.model else spec), rule
                 reasons.append(reason)
     if reasons:
         raise TypeError(f"{type(estimator).__name__} with {reasons[0]} is not supported")
@@ -191,7 +191,7 @@ class BayesianTwin(BaseEstimator):
         for name in ("draws", "tune", "chains"):
             check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
         spec, rule = twin_of(self.estimator)
-        classifier = spec.likelihood == "bernoulli"
+        classifier = spec.family.classifier
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=not classifier)
         if classifier:
             check_classification_targets(y)
@@ -202,6 +202,8 @@ class BayesianTwin(BaseEstimator):
                     f"{rule.name}; got {len(self.classes_)} class(es)"
                 )
             y = y.astype(np.float64)
+        elif (problem := spec.family.invalid_target(y)) is not None:
+            raise ValueError(f"the {spec.family.name} model of {rule.name} {problem}")
         if X.shape[0] < 2:
             raise ValueError(f"n_samples={X.shape[0]}: a posterior needs at least 2 rows")
         weight = None if sample_weight is None else _sample_weight(sample_weight, X.shape[0])
@@ -210,6 +212,7 @@ class BayesianTwin(BaseEstimator):
             raise ValueError("sample_weight is supported by the exact method only (Ridge, RidgeCV)")
         sigma = self._sigma(spec)
         self.model_ = spec.name
+        self._family = spec.family
         self.method_ = method
         self.estimator_ = None
         if rule.cv:
@@ -249,7 +252,7 @@ class BayesianTwin(BaseEstimator):
 
     def _sigma(self, spec: ModelSpec) -> float | None:
         """The fixed noise sd, or None for sigma unknown (and for non-Gaussian models)."""
-        if spec.likelihood != "gaussian":
+        if not spec.noise_fixed:  # a family without a dispersion, or one the model samples
             return None
         if isinstance(self.noise, str):
             if self.noise != "unknown":
@@ -276,7 +279,7 @@ class BayesianTwin(BaseEstimator):
         return draws
 
     def _fit_map_and_draws(self, spec, data, sigma, method, seed) -> dict[str, np.ndarray]:
-        gaussian = spec.likelihood == "gaussian"
+        gaussian = spec.noise_fixed
         rows = (
             statistics_values(data.stats)
             if spec.likelihood_term
@@ -389,7 +392,7 @@ class BayesianTwin(BaseEstimator):
         X = self._design(X)
         if self._family_mean_only():
             if return_std:
-                raise ValueError(f"return_std needs a Gaussian likelihood; use "
+                raise ValueError(f"return_std needs a family that draws new observations; use "
                                  f"predict_interval(X, kind='mean') for {self.model_}")  # fmt: skip
             mean = np.empty(X.shape[0])
             for block, eta in self._mean_function_chunks(X):
@@ -404,9 +407,19 @@ class BayesianTwin(BaseEstimator):
             factor = post.dof / (post.dof - 2) if post.dof > 2 else np.inf
             return mean, np.sqrt(spread * (1.0 if post.noise_known else factor))
         mean, var = np.empty(X.shape[0]), np.empty(X.shape[0])
-        noise2 = np.mean(self._noise_draws() ** 2)
-        for block, mu in self._mean_function_chunks(X):
-            mean[block], var[block] = mu.mean(axis=0), mu.var(axis=0) + noise2
+        family = self._family
+        if family.name == "gaussian":
+            noise2 = np.mean(self._noise_draws() ** 2)
+            for block, mu in self._mean_function_chunks(X):
+                mean[block], var[block] = mu.mean(axis=0), mu.var(axis=0) + noise2
+            return (mean, np.sqrt(var)) if return_std else mean
+        # another family: the mean of y is its inverse link; its sd, by replicated observations
+        # (seeded: the same fit gives the same sd)
+        rng = np.random.default_rng(self._seed)
+        for block, eta in self._mean_function_chunks(X):
+            mean[block] = family.mean(eta).mean(axis=0)
+            if return_std:
+                var[block] = family.sample(rng, eta, self._dispersion_draws()).var(axis=0)
         return (mean, np.sqrt(var)) if return_std else mean
 
     @available_if(lambda self: self._classifier)
@@ -416,7 +429,7 @@ class BayesianTwin(BaseEstimator):
         X = self._design(X)
         p = np.empty(X.shape[0])
         for block, eta in self._mean_function_chunks(X):
-            p[block] = _sigmoid(eta).mean(axis=0)
+            p[block] = self._family.mean(eta).mean(axis=0)
         return np.column_stack([1.0 - p, p])
 
     def predict_interval(self, X, prob=0.94, kind=None):
@@ -428,8 +441,8 @@ class BayesianTwin(BaseEstimator):
         prob : float
             Probability mass of the interval, in (0, 1).
         kind : {"observation", "mean"}, optional
-            Regression: a new observation (noise included; default) or the mean function
-            ``b0 + x w``. Classification: ``"mean"`` (the default, and the only choice), the
+            Regression: a new observation (noise included; default) or the mean of y, the
+            inverse link of ``b0 + x w`` (``exp(b0 + x w)`` for a log link). Classification: ``"mean"`` (the default, and the only choice), the
             interval of ``P(y = classes_[1])``.
 
         Returns
@@ -440,7 +453,7 @@ class BayesianTwin(BaseEstimator):
             raise ValueError(f"prob must be in (0, 1); got {prob!r}")
         kind = kind or ("mean" if self._classifier or self._family_mean_only() else "observation")
         if kind == "observation" and self._family_mean_only():
-            raise ValueError(f"kind='observation' needs a Gaussian likelihood; {self.model_}'s "
+            raise ValueError(f"kind='observation' needs a family that draws new observations; {self.model_}'s "
                              "kind='mean' is the interval of its fitted line")  # fmt: skip
         if kind not in ("observation", "mean") or (self._classifier and kind != "mean"):
             raise ValueError(f"kind must be 'observation' or 'mean' (regression), 'mean' "
@@ -454,20 +467,24 @@ class BayesianTwin(BaseEstimator):
             return centre - quantile * np.sqrt(spread), centre + quantile * np.sqrt(spread)
         low, high = np.empty(X.shape[0]), np.empty(X.shape[0])
         rng = np.random.default_rng(self._seed)
-        for block, mu in self._mean_function_chunks(X):
-            if self._classifier:
-                mu = _sigmoid(mu)
-            elif kind == "observation":
-                mu = mu + self._noise_draws()[:, None] * rng.standard_normal(mu.shape)
-            bounds = array_stats.eti(mu, prob, axis=0)
+        for block, eta in self._mean_function_chunks(X):
+            if kind == "observation":
+                values = self._family.sample(rng, eta, self._dispersion_draws())
+            else:  # the mean of y: the inverse link of eta (P(y = classes_[1]) for a classifier)
+                values = self._family.mean(eta)
+            bounds = array_stats.eti(values, prob, axis=0)
             low[block], high[block] = bounds[:, 0], bounds[:, 1]
         return low, high
 
     def _family_mean_only(self) -> bool:
-        """A regression likelihood other than the Gaussian (the quantile model's asymmetric
-        Laplace): ``predict`` is the posterior mean of its line ``b0 + x w`` (the q-quantile, on
-        the response scale: identity link), and intervals are of that line."""
-        return not self._classifier and registry()[self.model_].likelihood != "gaussian"
+        """A regression family without a sampler of new observations (the quantile model's
+        asymmetric Laplace): ``predict`` is the posterior mean of its mean function (for the
+        quantile model the line ``b0 + x w``, the q-quantile), and intervals are of that."""
+        return not self._classifier and self._family.draw is None
+
+    def _dispersion_draws(self) -> np.ndarray | None:
+        """The family's dispersion per draw (the Gaussian sigma, a Gamma's phi), or None."""
+        return self._noise_draws() if self._family.dispersion else None
 
     def _noise_draws(self) -> np.ndarray:
         if "sigma" in self._draws:
@@ -522,10 +539,6 @@ def _pooled(spec: ModelSpec, points: dict, n_features: int) -> dict[str, np.ndar
     if spec.noise_variable in points:
         draws["sigma"] = np.asarray(points[spec.noise_variable]).reshape(size)
     return draws
-
-
-def _sigmoid(eta: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -eta))
 
 
 __all__ = ["BayesianTwin", "SamplingWarning", "bayesian", "supported", "twin_of"]
