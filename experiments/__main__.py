@@ -9,7 +9,7 @@ import time
 
 from experiments.registry import run_named
 from experiments.runner import sigterm_as_interrupt
-from models.core.base import InputError
+from models.core.base import InputError, printable
 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
@@ -55,13 +55,18 @@ def main(argv: list[str]) -> int:
                     "'all' writes every experiment to reports/<name>; --out is for one experiment"
                 )
             for one in experiments().values():  # every option checked before any work
-                parser(one).parse_args(rest)
+                options = parser(one).parse_args(rest)
+                if options.data is not None or options.target is not None:
+                    raise InputError(
+                        "'all' runs every experiment on its bundled data; to use --data FILE, run "
+                        "one experiment: python -m experiments ridge --data FILE --target COLUMN"
+                    )
             run_all(known, rest, jobs, started)
             return 0
         chosen = experiment(name)  # imports this experiment's module only
         run_experiment(chosen, rest, time.perf_counter() - started)
     except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as interruption:
         print("interrupted", file=sys.stderr)

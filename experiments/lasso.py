@@ -17,7 +17,7 @@ import numpy as np
 from experiments import common, intervals, report, verdicts
 from experiments.family import penalty_experiment
 from experiments.runner import Card, Run, Section
-from experiments.style import COLORS, coefficient_label, plt, save
+from experiments.style import COLORS, coefficient_label, name_ticks, plt, save
 from models import lasso, ridge
 from models.core.data import arrays, noise_estimate
 from models.core.lazy import lazy
@@ -164,9 +164,7 @@ def bayesian_lasso_figure(run: Run) -> None:
             label="Lasso, LassoCV alpha")  # fmt: skip
     ax.plot(index - 0.12, mode, "D", color=COLORS["MAP"], ms=4, label="joint posterior mode (MAP)")
     ax.axhline(0, color="k", lw=0.6)
-    ax.set_xticks(index, [n[:12] for n in names], rotation=30 if max(map(len, names)) > 4 else 0)
-    for label in ax.get_xticklabels():
-        label.set_parse_math(False)
+    name_ticks(ax, "x", index, names, 12, rotation=30 if max(map(len, names)) > 4 else 0)
     ax.set_xlabel("variable")
     ax.set_ylabel(coefficient_label("gaussian"))
     ax.set_title(
@@ -263,9 +261,7 @@ def forest_figure(run: Run) -> None:
             ax.plot(forest[point], rows + offset, marker, color=COLORS["MAP"], ms=6, mew=2)
     ax.plot(forest["ols"], rows, "s", mfc="none", mec=COLORS["OLS"], ms=8, mew=1.5, label="OLS")
     ax.axvline(0, color="k", lw=0.6)
-    ax.set_yticks(rows, [n[:16] for n in names])
-    for label in ax.get_yticklabels():
-        label.set_parse_math(False)
+    name_ticks(ax, "y", rows, names)
     ax.set_xlabel(coefficient_label("gaussian"))
     ax.set_title("One forest: OLS, the two MAPs and three posteriors of the same coefficients")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)

@@ -45,7 +45,7 @@ def test_csv_encodings_and_delimiters_are_read(tmp_path, encode, suffix):
 
 TWO = "".join(f"{i},{i % 4}\n" for i in range(5))  # well-formed rows for two columns
 BAD_CSV = {
-    "duplicate names": ("a,a,y\n1,2,3\n", "duplicate column names in the header: a"),
+    "duplicate names": ("a,a,y\n1,2,3\n", "duplicate column names in the header: 'a'"),
     "empty name": ("a,,y\n1,2,3\n", "column 2 of the header has no name"),
     "underscore digits": ("a,y\n" + TWO + "1_0,2\n", "non-numeric value '1_0'"),
     "arabic-indic digits": ("a,y\n" + TWO + "\u0661\u0662,2\n", "non-numeric value"),
