@@ -91,13 +91,13 @@ def _decode(path: Path) -> str:
             return raw.decode("utf-16")
         except UnicodeDecodeError as error:
             raise InputError(f"{quoted(path)}: damaged UTF-16 text ({error.reason})") from None
+    if raw[:4096].count(0) > len(raw[:4096]) // 8:  # text has no NULs; UTF-16 has one in two
+        raise InputError(
+            f"{quoted(path)}: not a text file (binary data, or UTF-16 without a byte-order mark)"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        if b"\x00" in raw:
-            raise InputError(
-                f"{quoted(path)}: not a text file (binary data, or UTF-16 without a byte-order mark)"
-            ) from None
         return raw.decode("latin-1")
 
 
