@@ -8,6 +8,7 @@ import csv
 import errno
 import gzip
 import io
+import itertools
 import json
 import lzma
 import re
@@ -67,6 +68,26 @@ def _check_regular_file(path: Path) -> None:
         )
 
 
+def _raw_kind(path: Path, head: bytes):
+    """The decompressor ``head`` (a file's first bytes) calls for, or None; a file that is not
+    text by its first bytes (zip, PNG, Parquet...) raises :class:`InputError` naming it."""
+    for magic, what in _NOT_CSV.items():
+        if head.startswith(magic):
+            raise InputError(f"{quoted(path)}: {what}, not a CSV file")
+    for magic, decompress in _DECOMPRESS.items():
+        if head.startswith(magic) and (magic != b"BZh" or head[4:10] == b"1AY&SY"):
+            return decompress
+    return None
+
+
+def _check_text(path: Path, head: bytes) -> None:
+    """Refuse bytes that are not text: text has no NULs, UTF-16 has one in two."""
+    if head[:4096].count(0) > len(head[:4096]) // 8 and head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(
+            f"{quoted(path)}: not a text file (binary data, or UTF-16 without a byte-order mark)"
+        )
+
+
 def _decode(path: Path) -> str:
     """The text of a CSV file: gzip-, xz- or bzip2-compressed or not; UTF-8 (with or without
     BOM), UTF-16 with a BOM, else Latin-1. Unreadable and binary files raise :class:`InputError`."""
@@ -76,47 +97,91 @@ def _decode(path: Path) -> str:
         raise InputError(
             f"{quoted(path)}: cannot read the file ({error.strerror or error})"
         ) from None
-    for magic, decompress in _DECOMPRESS.items():
-        if raw.startswith(magic) and (magic != b"BZh" or raw[4:10] == b"1AY&SY"):
-            try:
-                raw = decompress(raw)
-            except (OSError, EOFError, ValueError, lzma.LZMAError) as error:
-                raise InputError(f"{quoted(path)}: damaged compressed file ({error})") from None
-            break
-    for magic, what in _NOT_CSV.items():
-        if raw.startswith(magic):
-            raise InputError(f"{quoted(path)}: {what}, not a CSV file")
+    decompress = _raw_kind(path, raw[:16])
+    if decompress:
+        try:
+            raw = decompress(raw)
+        except (OSError, EOFError, ValueError, lzma.LZMAError) as error:
+            raise InputError(f"{quoted(path)}: damaged compressed file ({error})") from None
+        _raw_kind(path, raw[:16])
+    _check_text(path, raw)
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError as error:
             raise InputError(f"{quoted(path)}: damaged UTF-16 text ({error.reason})") from None
-    if raw[:4096].count(0) > len(raw[:4096]) // 8:  # text has no NULs; UTF-16 has one in two
-        raise InputError(
-            f"{quoted(path)}: not a text file (binary data, or UTF-16 without a byte-order mark)"
-        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
 
 
-def _records(path: Path, text: str, delimiter: str) -> list[list[str]]:
-    """The records of ``text`` that are not blank lines, as the CSV standard (RFC 4180) reads them:
-    Python's ``csv`` module on the whole text, so a quoted field may hold the delimiter or a line
-    break, and a malformed quote (``"1"2``) is an error, not a value."""
+def csv_dialect(delimiter: str) -> type[csv.Dialect]:
+    """The dialect of every CSV the suite reads (``read_csv``, and ``scale``'s files through
+    pandas): the CSV standard, RFC 4180 (``"`` quotes, doubled inside a quoted field), with
+    ``strict`` on so that a stray quote (``"1"2``) is an error, never a value."""
+    return type("SuiteCSV", (csv.excel,), {"delimiter": delimiter, "strict": True})
+
+
+def _delimiter(first_line: str) -> str:
+    """``,``, ``;`` or tab: whichever the header line holds most of."""
+    return max(_DELIMITERS, key=first_line.count)
+
+
+def _records(path: Path, lines, delimiter: str, limit: int | None = None) -> list[list[str]]:
+    """The records of ``lines`` (a text stream opened with ``newline=""``) that are not blank
+    lines, as the CSV standard reads them: Python's ``csv`` module on the whole stream, so a
+    quoted field may hold the delimiter or a line break, and a malformed quote is an error. At most
+    ``limit`` records (all by default)."""
     csv.field_size_limit(2**31 - 1)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(lines, dialect=csv_dialect(delimiter))
+    records = []
     try:
-        return [row for row in reader if len(row) > 1 or (row and row[0].strip())]
+        for row in reader:
+            if len(row) > 1 or (row and row[0].strip()):
+                records.append(row)
+                if limit is not None and len(records) >= limit:
+                    break
     except csv.Error as error:
         raise InputError(
             f"{quoted(path)}: not a readable CSV (line {reader.line_num}: {error})"
         ) from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"{quoted(path)}: not UTF-8 text ({error.reason})") from None
+    return records
 
 
-def _check_header(path: Path, header: list[str], target: str) -> None:
-    """Column names the suite can show and store: present, unique, free of control characters."""
+def check_csv_head(path: str | Path, target: str | None, rows: int = 1000) -> str:
+    """Check the start of a CSV too large to read whole (``scale``'s files) as :func:`read_csv`
+    checks a whole file: its kind, its header and its first ``rows`` records, read by the same
+    parser (UTF-8, gzip/xz/bzip2 by their first bytes); ``target`` None: any header. Returns the
+    delimiter, for the reader of the rest (:func:`csv_dialect`)."""
+    path = Path(path)
+    _check_regular_file(path)
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+        decompress = _raw_kind(path, head[:16])
+        opener = {gzip.decompress: gzip.open, lzma.decompress: lzma.open, bz2.decompress: bz2.open}
+        with opener.get(decompress, open)(path, "rt", encoding="utf-8-sig", newline="") as text:
+            first = text.readline()
+            _check_text(path, first.encode())
+            records = _records(path, itertools.chain([first], text), _delimiter(first), rows + 1)
+    except UnicodeDecodeError as error:
+        raise InputError(f"{quoted(path)}: not UTF-8 text ({error.reason})") from None
+    except (OSError, EOFError, lzma.LZMAError) as error:
+        raise InputError(f"{quoted(path)}: cannot read the file ({error})") from None
+    if not records:
+        raise InputError(f"{quoted(path)}: empty file or missing header row")
+    header = [cell.strip() for cell in records[0]]
+    _check_header(path, header, target)
+    _numbers(path, records[1:], header)
+    return _delimiter(first)
+
+
+def _check_header(path: Path, header: list[str], target: str | None) -> None:
+    """Column names the suite can show and store: present, unique, free of control characters;
+    ``target`` among them (unless None)."""
     if "" in header:
         raise InputError(f"{quoted(path)}: column {header.index('') + 1} of the header has no name")
     for number, name in enumerate(header, 1):
@@ -132,7 +197,7 @@ def _check_header(path: Path, header: list[str], target: str) -> None:
             + ", ".join(map(quoted, duplicates[:5]))
             + (f" and {len(duplicates) - 5} more" if len(duplicates) > 5 else "")
         )
-    if target not in header:
+    if target is not None and target not in header:
         shown = ", ".join(map(quoted, header[:10])) + (", ..." if len(header) > 10 else "")
         raise InputError(
             f"{quoted(path)}: target column {quoted(target)} not found; columns: {shown}"
@@ -173,8 +238,7 @@ def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
     first = text.lstrip().partition("\n")[0]
     if not first.strip():
         raise InputError(f"{quoted(path)}: empty file or missing header row")
-    delimiter = max(_DELIMITERS, key=first.count)
-    records = _records(path, text, delimiter)
+    records = _records(path, io.StringIO(text, newline=""), _delimiter(first))
     header = [cell.strip() for cell in records[0]]
     _check_header(path, header, target)
     values = _numbers(path, records[1:], header)

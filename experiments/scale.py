@@ -87,10 +87,11 @@ def options(p: argparse.ArgumentParser) -> None:
 
 
 def check_columns(path: str, target: str) -> None:
-    """Check ``path`` (Parquet file/folder, CSV file/glob) from its first file's schema: it exists,
-    has the target and a feature, and every column is numeric. pyarrow reads only a Parquet footer
-    or the first CSV block, so a mistake is answered at once, before Dask is imported; what only
-    a full pass can see (NaN, too few rows) is reported by the pass, naming the partition."""
+    """Check ``path`` (Parquet file/folder, CSV file/glob) from its first file: it exists, has the
+    target and a feature, and every column is numeric. Only a Parquet footer (pyarrow) or a CSV's
+    header and first rows (:func:`experiments.common.check_csv_head`, the suite's CSV parser) are
+    read, so a mistake is answered at once, before Dask is imported; what only a full pass can
+    see (NaN, too few rows) is reported by the pass, naming the partition."""
     if Path(path).is_dir():
         files = sorted(str(f) for f in Path(path).glob("*.parquet"))
         if not files:
@@ -99,16 +100,14 @@ def check_columns(path: str, target: str) -> None:
         files = [path] if Path(path).is_file() else sorted(glob.glob(path))
     if not files:
         raise InputError(f"--data {path}: no such file, folder or glob match")
+    if not _is_parquet(path):  # the suite's one CSV parser on the first file's header and rows
+        common.check_csv_head(files[0], target)
+        return
     import pyarrow as pa  # (not pyarrow.dataset: it imports pandas, 2 s)
-    import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
     try:
-        if _is_parquet(path):
-            schema = pq.read_schema(files[0])
-        else:
-            with pa_csv.open_csv(files[0]) as reader:
-                schema = reader.schema
+        schema = pq.read_schema(files[0])
     except (OSError, pa.ArrowException) as error:
         raise InputError(f"--data {path}: cannot read it ({str(error).splitlines()[0]})") from None
     if target not in schema.names:
@@ -126,10 +125,17 @@ def _is_parquet(path: str) -> bool:
 
 
 def read_frame(path: str):
-    """A dask dataframe of ``path`` (checked first by :func:`check_columns`)."""
+    """A dask dataframe of ``path`` (checked first by :func:`check_columns`). CSV files are parsed
+    by Python's ``csv`` module in the suite's strict dialect (:func:`experiments.common.csv_dialect`,
+    pandas' python engine), the parser of every CSV the suite reads: a stray quote anywhere is an
+    error, never a number."""
     import dask.dataframe as dd
 
-    return dd.read_parquet(path) if _is_parquet(path) else dd.read_csv(path, blocksize="64MB")
+    if _is_parquet(path):
+        return dd.read_parquet(path)
+    first = path if Path(path).is_file() else sorted(glob.glob(path))[0]
+    dialect = common.csv_dialect(common.check_csv_head(first, None, rows=0))
+    return dd.read_csv(path, blocksize="64MB", engine="python", dialect=dialect)
 
 
 def validate(run: Run) -> None:

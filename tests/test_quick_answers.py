@@ -137,7 +137,7 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
         (["ridge", "--data", str(few), "--target", "y", "--out", out], 2, "--noise-sd"),
         (["sensitivity", "--data", str(good), "--target", "y"], 2, "--data is not supported"),
         (["scale", "--data", missing, "--target", "y"], 2, "no such file"),
-        (["scale", "--data", str(text), "--target", "q"], 2, "'q' is not a column"),
+        (["scale", "--data", str(text), "--target", "q"], 2, "target column 'q' not found"),
         (["scale", "--data", str(good)], 2, "needs --target"),
     ]
 
