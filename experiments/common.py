@@ -45,8 +45,13 @@ _NOT_CSV = {b"PK\x03\x04": "a zip archive", b"PK\x05\x06": "an empty zip archive
             b"PAR1": "a Parquet file", b"\x28\xb5\x2f\xfd": "a zstd-compressed file",
             b"7z\xbc\xaf": "a 7-zip archive", b"\x7fELF": "a program",
             b"SQLite format 3\x00": "an SQLite database"}  # fmt: skip
-# Above this size a value's square overflows float64 (sums of squares are what every fit needs).
-SQUARE_MAX = float(np.sqrt(np.finfo(float).max))
+# Outside this range a value's square overflows or underflows float64 (sums of squares are what
+# every fit needs).
+SQUARE_RANGE = (float(np.sqrt(np.finfo(float).tiny)), float(np.sqrt(np.finfo(float).max)))
+# Characters no column name may hold: controls (Cc), line and paragraph separators (Zl, Zp), and
+# the bidirectional controls, which reorder the text shown around them.
+_NOT_IN_NAMES = ("Cc", "Zl", "Zp")
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _check_regular_file(path: Path) -> None:
@@ -82,7 +87,11 @@ def _raw_kind(path: Path, head: bytes):
 
 def _check_text(path: Path, head: bytes) -> None:
     """Refuse bytes that are not text: text has no NULs, UTF-16 has one in two."""
-    if head[:4096].count(0) > len(head[:4096]) // 8 and head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+    if head[:4096].count(0) > len(head[:4096]) // 8 and head[:2] not in (
+        b"\xff\xfe",
+        b"\xfe\xff",
+        b"\x00\x00",
+    ):
         raise InputError(
             f"{quoted(path)}: not a text file (binary data, or UTF-16 without a byte-order mark)"
         )
@@ -103,8 +112,14 @@ def _decode(path: Path) -> str:
             raw = decompress(raw)
         except (OSError, EOFError, ValueError, lzma.LZMAError) as error:
             raise InputError(f"{quoted(path)}: damaged compressed file ({error})") from None
-        _raw_kind(path, raw[:16])
+        if _raw_kind(path, raw[:16]):
+            raise InputError(f"{quoted(path)}: compressed twice, not a CSV file")
     _check_text(path, raw)
+    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        try:
+            return raw.decode("utf-32")
+        except UnicodeDecodeError as error:
+            raise InputError(f"{quoted(path)}: damaged UTF-32 text ({error.reason})") from None
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
             return raw.decode("utf-16")
@@ -185,10 +200,10 @@ def _check_header(path: Path, header: list[str], target: str | None) -> None:
     if "" in header:
         raise InputError(f"{quoted(path)}: column {header.index('') + 1} of the header has no name")
     for number, name in enumerate(header, 1):
-        if any(unicodedata.category(c) == "Cc" for c in name):
+        if any(unicodedata.category(c) in _NOT_IN_NAMES or c in _BIDI_CONTROLS for c in name):
             raise InputError(
                 f"{quoted(path)}: column {number} of the header, {quoted(name)}, holds a control "
-                "character (NUL, escape, line break...); rename it"
+                "character (NUL, escape, line break, direction override...); rename it"
             )
     duplicates = [name for name, count in Counter(header).items() if count > 1]
     if duplicates:
@@ -216,10 +231,19 @@ def _numbers(path: Path, body: list[list[str]], header: list[str]) -> np.ndarray
         bad = next(k for k, cell in enumerate(cells) if not _NUMBER.fullmatch(cell))
         i, j = divmod(bad, len(header))
         raise InputError(
-            f"{quoted(path)}: non-numeric value {quoted(cells[bad].strip())} in column "
+            f"{quoted(path)}: non-numeric value {quoted(cells[bad])} in column "
             f"{quoted(header[j])} (data row {i + 1})"
         )
-    return np.array(cells, dtype=float).reshape(len(body), len(header))
+    values = np.array(cells, dtype=float).reshape(len(body), len(header))
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i, j = map(int, np.argwhere(bad)[0])
+        raise InputError(
+            f"{quoted(path)}: {int(bad.sum())} NaN/inf value(s) (or beyond float range, "
+            f"+-1.8e308), first {quoted(body[i][j].strip())} in column {quoted(header[j])} "
+            f"(data row {i + 1})"
+        )
+    return values
 
 
 def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -229,7 +253,7 @@ def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
     CSV standard has them, gzip, xz and bzip2, UTF-8 (BOM or not), UTF-16 with a BOM and Latin-1.
     Every failure (missing, unreadable or non-regular file, binary content, malformed quoting, a
     missing target, empty, duplicate or control-character column names, a non-numeric cell,
-    NaN/inf, values whose squares overflow, ragged rows, too few rows, a constant target) raises
+    NaN/inf, values beyond float range, ragged rows, too few rows, a constant target) raises
     :class:`InputError` naming the problem.
     """
     path = Path(path)
@@ -242,13 +266,6 @@ def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
     header = [cell.strip() for cell in records[0]]
     _check_header(path, header, target)
     values = _numbers(path, records[1:], header)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i, j = map(int, np.argwhere(bad)[0])
-        raise InputError(
-            f"{quoted(path)}: {int(bad.sum())} NaN/inf value(s), first in column "
-            f"{quoted(header[j])} (data row {i + 1})"
-        )
     if len(values) < MIN_ROWS:
         raise InputError(
             f"{quoted(path)}: needs at least {MIN_ROWS} data rows, found {len(values)}"
@@ -261,13 +278,15 @@ def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, lis
 
 
 def _check_range(values: np.ndarray, names: list[str]) -> None:
-    """Refuse a column with values whose squares overflow (sums of squares feed every fit)."""
+    """Refuse a column whose largest value's square overflows, or underflows to 0 (sums of
+    squares feed every fit); :data:`SQUARE_RANGE`."""
     peak = np.max(np.abs(values), axis=0)
     for name, size in zip(names, peak, strict=True):
-        if size > SQUARE_MAX:
+        if size > SQUARE_RANGE[1] or 0 < size < SQUARE_RANGE[0]:
             raise InputError(
-                f"column {quoted(name)} holds values up to {size:.3g}, whose squares overflow "
-                f"(limit {SQUARE_MAX:.3g}); rescale it"
+                f"column {quoted(name)} holds values up to {size:.3g}, whose squares "
+                f"{'overflow' if size > 1 else 'underflow'} (the largest must lie in "
+                f"[{SQUARE_RANGE[0]:.3g}, {SQUARE_RANGE[1]:.3g}]); rescale it"
             )
 
 
@@ -277,7 +296,7 @@ def csv_dataset(
     """A user CSV as a :class:`Dataset`: centred and scaled (ddof=0) unless ``standardize`` is off.
 
     Refused: a constant target (the relative test of :func:`models.core.data.is_constant`), and
-    values whose squares overflow in the target or, unstandardised, in a feature."""
+    values whose squares overflow or underflow in the target or, unstandardised, in a feature."""
     if constant_columns(y)[0]:
         raise InputError(f"target column {quoted(target)} is constant: nothing to fit")
     _check_range(y[:, None], [target])

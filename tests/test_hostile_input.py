@@ -38,9 +38,10 @@ def _one_line(argv, capsys, message) -> None:
      (lambda t: t.replace(",", ";").encode(), ".csv"), (lambda t: lzma.compress(t.encode()), ".csv.xz"),
      (lambda t: bz2.compress(t.encode()), ".csv.bz2"), (lambda t: t.replace(",", "\t").encode(), ".tsv"),
      (lambda t: t.replace("\n", "\r\n").encode(), ".csv"),
-     (lambda t: t.replace(",", ',"', 1).replace("b,", 'b",', 1).encode(), ".csv")],
+     (lambda t: t.replace(",", ',"', 1).replace("b,", 'b",', 1).encode(), ".csv"),
+     (lambda t: t.encode("utf-32"), ".csv")],
     ids=["gzip", "latin-1", "utf-16", "utf-8 BOM", "semicolons", "xz", "bzip2", "tabs", "CRLF",
-         "quoted name"],
+         "quoted name", "utf-32"],
 )  # fmt: skip
 def test_csv_encodings_and_delimiters_are_read(tmp_path, encode, suffix):
     path = tmp_path / f"data{suffix}"
@@ -65,6 +66,10 @@ BAD_CSV = {
     "empty cell": ("a,y\n,3\n" + TWO, "non-numeric value '' in column 'a'"),
     "NUL in a name": ("a\x00,y\n" + TWO, "control character"),
     "line break in a quoted name": ('"a\nb",y\n' + TWO, "control character"),
+    "direction override in a name": ("\u202ea,y\n" + TWO, "control character"),
+    "line separator in a name": ("a\u2028b,y\n" + TWO, "control character"),
+    "beyond float range": ("a,y\n" + TWO + "1e400,2\n", "first '1e400' in column 'a'"),
+    "no-break spaces": ("a,y\n" + TWO + "\xa01\xa0,2\n", "non-numeric value '\\\\xa01\\\\xa0'"),
     "hex float": ("a,y\n" + TWO + "0x1p3,2\n", "non-numeric value '0x1p3'"),
     "thousands separator": ("a;y\n1;2\n3;4\n1.000,5;6\n", "non-numeric value '1.000,5'"),
 }
@@ -117,7 +122,7 @@ def test_derived_quantities_out_of_range_are_one_line(tmp_path, capsys, argv, me
 
 def test_hostile_path_and_names_stay_in_their_span_and_size(tmp_path):
     """A data path with blank lines and HTML, a 10,000-character column name and one with
-    maths, line-break escapes and a bidi override: a correct report, whose Markdown keeps every
+    maths, markup and an invisible character: a correct report, whose Markdown keeps every
     user text inside its code span or paragraph, whose HTML escapes it, and whose figures keep
     their size."""
     from PIL import Image
@@ -125,7 +130,7 @@ def test_hostile_path_and_names_stay_in_their_span_and_size(tmp_path):
     rng = np.random.default_rng(5)
     folder = tmp_path / "a\n\n<img src=x onerror=alert(1)>\n\n![](x.png)\n\n"
     folder.mkdir()
-    long_name, odd_name = "L" * 10_000, "\u202e$x^{2 <b>"
+    long_name, odd_name = "L" * 10_000, "\u200b$x^{2 <b>"
     x = rng.normal(size=(40, 2))
     data = folder / "b.csv"
     data.write_text(f"{long_name},\"{odd_name}\",y\n" + "".join(

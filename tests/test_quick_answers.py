@@ -9,6 +9,7 @@ interpreter reports, case by case, the exit status, the message and which heavy 
 from __future__ import annotations
 
 import bz2
+import gzip
 import json
 import lzma
 import os
@@ -60,12 +61,12 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
         "nul.csv": ("a\x00b,c,y\n" + rows, "holds a control character"),
         "esc.csv": ("\x1b]0;pwn\x07,b,y\n" + rows, "holds a control character"),
         "bidi-dup.csv": (
-            "\u202eab,\u202eab,y\n" + rows,
-            "duplicate column names in the header: '\\u202eab'",
+            "\u200bab,\u200bab,y\n" + rows,
+            "duplicate column names in the header: '\\u200bab'",
         ),
         "bidi-constant.csv": (
-            "\u202eab,b,y\n" + "".join(f"1,{i},{i % 3}\n" for i in range(12)),
-            "constant column(s) cannot be standardised: '\\u202eab'",
+            "\u200bab,b,y\n" + "".join(f"1,{i},{i % 3}\n" for i in range(12)),
+            "constant column(s) cannot be standardised: '\\u200bab'",
         ),
         "constant-y.csv": (
             "a,b,y\n"
@@ -84,6 +85,11 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
         "wide.csv": (",".join(f"x{j}" for j in range(50_000)) + ",x7,y\n" + rows, "'x7'"),
         "data.xz": (lzma.compress(b"a,b,y\n1,2,3\n"), "needs at least 3 data rows"),
         "data.bz2": (bz2.compress(b"a,b,y\n1,2,3\n"), "needs at least 3 data rows"),
+        "tiny-y.csv": (
+            "a,b,y\n" + "".join(f"{i},{i % 3},{i}e-200\n" for i in range(12)),
+            "whose squares underflow",
+        ),
+        "twice.gz": (gzip.compress(gzip.compress(b"a,b,y\n")), "compressed twice"),
         "data.zip": (b"PK\x03\x04" + bytes(40), "a zip archive, not a CSV"),
         "data.png": (b"\x89PNG\r\n\x1a\n" + bytes(40), "a PNG image, not a CSV"),
         "utf16-nobom.csv": ("a,b,y\n1,2,3\n".encode("utf-16-le"), "UTF-16 without a byte-order"),
