@@ -57,14 +57,21 @@ def options(spec: ModelSpec):
     """The model's options: its penalties (``--alpha``, ``--C``, ...), ``--prior-sd``, ``--noise-sd``."""
 
     def add(parser: argparse.ArgumentParser) -> None:
-        group = parser.add_mutually_exclusive_group()
+        # One penalty: it or --prior-sd (argparse refuses both). Several (elastic net: --alpha and
+        # --l1-ratio) are given together, so reference_point refuses them beside --prior-sd. An
+        # empty group would break --help.
+        several = len(spec.link.penalty_names) > 1
+        with_prior_sd = spec.link.penalty_from_prior or (
+            not spec.has_twin and "prior_sd" in spec.hyperparameters
+        )
+        grouped = (not several and spec.link.penalty_names) or with_prior_sd
+        group = parser.add_mutually_exclusive_group() if grouped else parser
+        penalties = parser if several else group
         for name in spec.link.penalty_names:
             kind = common.open_fraction if name == "l1_ratio" else common.positive_number
-            group.add_argument(_option(name), dest=f"penalty_{name}", type=kind, metavar=name.upper(),
+            penalties.add_argument(_option(name), dest=f"penalty_{name}", type=kind, metavar=name.upper(),
                                help=f"reference {name} (default: {_reference_doc(spec)})")  # fmt: skip
-        if spec.link.penalty_from_prior or (
-            not spec.has_twin and "prior_sd" in spec.hyperparameters
-        ):
+        if with_prior_sd:
             group.add_argument("--prior-sd", type=common.positive_number,
                                help="reference prior width tau instead of the penalty" if spec.has_twin
                                else f"prior width tau (default: the model's prior_sd, "
@@ -98,6 +105,10 @@ def reference_point(
         if prior_sd is not None:
             values["prior_sd"] = prior_sd
         return {}, values, "--prior-sd" if prior_sd is not None else "the model's hyperparameters"
+    if prior_sd is not None and any(v is not None for v in given.values()):
+        raise InputError(
+            f"--prior-sd replaces {' and '.join(_option(n) for n in given)}: give one or the other"
+        )
     if prior_sd is not None:
         penalty = check_penalty(spec.link.penalty_from_prior({"prior_sd": prior_sd}, md), where)
         return penalty, spec.link.prior_values(penalty, md), "--prior-sd"

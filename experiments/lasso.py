@@ -19,6 +19,7 @@ from experiments.family import penalty_experiment
 from experiments.runner import Card, Run, Section
 from experiments.style import COLORS, coefficient_label, name_ticks, plt, save
 from models import lasso, ridge
+from models.core.base import PRIOR_RANGE, InputError
 from models.core.data import arrays, noise_estimate
 from models.core.lazy import lazy
 from models.inference.engines import PosteriorSampler
@@ -38,6 +39,17 @@ def options(parser: argparse.ArgumentParser) -> None:
         default=lasso.PARK_CASELLA_LAMBDA,
         help="Bayesian Lasso lambda (default 0.237, Park & Casella's choice for diabetes)",
     )
+
+
+def validate(run: Run) -> None:
+    """``--lam`` sets the Laplace scale sigma / lambda: its width factor 1 / lambda must lie in
+    the range of every prior width (:data:`~models.core.base.PRIOR_RANGE`, which is symmetric
+    under 1 / x, so lambda must lie in it too)."""
+    if not PRIOR_RANGE[0] <= run.args.lam <= PRIOR_RANGE[1]:
+        raise InputError(
+            f"--lam {run.args.lam:g} gives a Laplace scale of sigma / {run.args.lam:g}: out of "
+            f"range for a prior width (lambda must lie in [{PRIOR_RANGE[0]:g}, {PRIOR_RANGE[1]:g}])"
+        )
 
 
 def _lasso_fit(X: np.ndarray, y_centred: np.ndarray, alpha: float) -> np.ndarray:
@@ -319,4 +331,5 @@ EXPERIMENT = penalty_experiment(
     ),
     extra_options=options,
     card=card,
+    validate=validate,
 )

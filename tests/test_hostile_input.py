@@ -110,9 +110,17 @@ def test_a_quoted_number_is_a_number(tmp_path):
      (["ridge", "--prior-sd", "1e200"], "--prior-sd 1e+200 gives alpha = 0: out of float range"),
      (["ridge", "--alpha", "1e-320"], "out of range for a prior width"),
      (["logistic", "--C", "1e300"], "--C 1e+300 gives prior_sd = 1e+150: out of range"),
-     (["all", "--data", "x.csv", "--target", "y"], "run one experiment")],
+     (["all", "--data", "x.csv", "--target", "y"], "run one experiment"),
+     (["prior", "--from", "logistic", "--C", "1e-320"], "gives prior_sd = 0: out of range"),
+     (["lasso", "--lam", "1e-320"], "--lam 9.99989e-321 gives a Laplace scale"),
+     (["elasticnet", "--alpha", "1e300", "--l1-ratio", "0.5"], "--l1-ratio 0.5 gives prior_sd"),
+     (["elasticnet", "--alpha", "1", "--l1-ratio", "0.5", "--noise-sd", "0.1", "--prior-sd", "1"],
+      "unrecognized arguments: --prior-sd"),
+     (["ridge", "--alpha", "1", "--prior-sd", "1"], "--prior-sd not allowed with argument --alpha")],
     ids=["prior ridge overflow", "prior lasso zero division", "lasso sigma", "elasticnet sigma",
-         "ridge tiny tau", "ridge huge tau", "ridge subnormal alpha", "logistic C", "all --data"],
+         "ridge tiny tau", "ridge huge tau", "ridge subnormal alpha", "logistic C", "all --data",
+         "prior tiny C", "lasso tiny lam", "elasticnet both penalties", "elasticnet no prior-sd",
+         "ridge alpha and tau"],
 )  # fmt: skip
 def test_derived_quantities_out_of_range_are_one_line(tmp_path, capsys, argv, message):
     out = ["--out", str(tmp_path / "o")] if argv[0] not in ("prior", "all") else []
