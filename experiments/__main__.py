@@ -11,7 +11,7 @@ import time
 from experiments.output import describe_os_error
 from experiments.registry import run_named
 from experiments.runner import stop_signals_as_interrupt, stopped_by
-from models.core.base import InputError
+from models.core.base import InputError, printable
 
 
 def main(argv: list[str]) -> int:
@@ -57,13 +57,18 @@ def main(argv: list[str]) -> int:
                     "'all' writes every experiment to reports/<name>; --out is for one experiment"
                 )
             for one in experiments().values():  # every option checked before any work
-                parser(one).parse_args(rest)
+                options = parser(one).parse_args(rest)
+                if options.data is not None or options.target is not None:
+                    raise InputError(
+                        "'all' runs every experiment on its bundled data; to use --data FILE, run "
+                        "one experiment: python -m experiments ridge --data FILE --target COLUMN"
+                    )
             run_all(known, rest, jobs, started)
             return 0
         chosen = experiment(name)  # imports this experiment's module only
         run_experiment(chosen, rest, time.perf_counter() - started)
     except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(str(error))}", file=sys.stderr)
         return 2
     except BaseException as error:
         if not isinstance(error, KeyboardInterrupt) and stopped_by() is None:

@@ -19,7 +19,7 @@ import numpy as np
 from experiments import common, intervals, report, verdicts
 from experiments.report import user
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
-from experiments.style import COLORS, LINESTYLES, plt, save
+from experiments.style import COLORS, LINESTYLES, name_ticks, plt, save
 from models import ridge
 from models.core.base import InputError
 from models.core.data import arrays, noise_estimate
@@ -611,9 +611,7 @@ def integrated_figure(run: Run) -> None:
               color=COLORS["posterior"], lw=2.5, label="full Bayes: integrated over alpha and sigma")  # fmt: skip
     ax.plot(res["fixed_mean"], rows + 0.15, "o", color=COLORS["MAP"], ms=4)
     ax.axvline(0, color="k", lw=0.6)
-    ax.set_yticks(rows, [n[:16] for n in names])
-    for label in ax.get_yticklabels():
-        label.set_parse_math(False)
+    name_ticks(ax, "y", rows, names)
     ax.set_xlabel(f"coefficient ({HDI:.0%} HDI, target units per unit of feature)")
     ax.set_title("Plugging in one alpha, or integrating over its posterior")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1)

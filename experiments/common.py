@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import bz2
 import csv
+import errno
 import gzip
+import io
+import itertools
 import json
-import os
+import lzma
 import re
 import stat
 import subprocess
 import sys
 import time
+import unicodedata
+from collections import Counter
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 
-from experiments.output import check_output_dir, describe_os_error
-from models.core.base import InputError
-from models.core.data import Dataset, standardized_dataset
+from experiments.output import check_output_dir
+from models.core.base import InputError, quoted
+from models.core.data import Dataset, constant_columns, standardized_dataset
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_ROWS = 3
@@ -31,161 +37,272 @@ _NUMBER = re.compile(
     r"\s*[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|nan|inf|infinity)\s*", re.I | re.A
 )
 _DELIMITERS = (",", ";", "\t")
-
-
-def _decode(path: Path) -> str:
-    """The text of a CSV file: gzip-compressed or not; UTF-8 (with or without BOM), UTF-16 with a
-    BOM, else Latin-1. Unreadable files raise :class:`InputError`."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"{path}: cannot read the file ({error.strerror or error})") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise InputError(f"{path}: damaged gzip file ({error})") from None
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        if b"\x00" in raw:
-            raise InputError(
-                f"{path}: not a text file (UTF-16 without a byte-order mark?)"
-            ) from None
-        return raw.decode("latin-1")
-
-
-def _parsed_by_pyarrow(text: str, delimiter: str, n_columns: int) -> np.ndarray | None:
-    """The data rows parsed by pyarrow's CSV reader (C++, multi-threaded) as float64, or None when
-    any cell is not a plain number (the careful reader then names it)."""
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
-    names = [f"c{j}" for j in range(n_columns)]
-    try:
-        table = pa_csv.read_csv(
-            pa.py_buffer(text.encode()),
-            read_options=pa_csv.ReadOptions(skip_rows=1, column_names=names),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.float64()), null_values=[],
-                strings_can_be_null=False, quoted_strings_can_be_null=False,
-            ),
-        )  # fmt: skip
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.num_columns != n_columns:
-        return None
-    columns = [table.column(j).combine_chunks() for j in range(n_columns)]
-    if any(column.null_count for column in columns):
-        return None
-    return np.column_stack([_float64_values(column) for column in columns]).reshape(-1, n_columns)
-
-
-def _float64_values(column) -> np.ndarray:
-    """A float64 pyarrow array without nulls as numpy, read from its data buffer (``to_numpy``
-    imports pandas: 1.5 s of a bad-input answer that should take well under one)."""
-    if len(column) == 0:
-        return np.empty(0)
-    return np.frombuffer(
-        column.buffers()[1], dtype=np.float64, count=len(column), offset=column.offset * 8
-    ).copy()
-
-
-def _parsed_cell_by_cell(
-    path: Path, lines: list[str], delimiter: str, header: list[str]
-) -> np.ndarray:
-    """Every data row through ``csv`` and the ASCII number pattern: the first bad cell is named."""
-    try:
-        rows = list(csv.reader(lines, delimiter=delimiter))
-    except csv.Error as error:
-        raise InputError(f"{path}: not a readable CSV ({error})") from None
-    body = [row for row in rows if any(cell.strip() for cell in row)][1:]
-    values = np.empty((len(body), len(header)))
-    for i, row in enumerate(body):
-        if len(row) != len(header):
-            raise InputError(
-                f"{path}: data row {i + 1} has {len(row)} fields, header has {len(header)}"
-            )
-        for j, cell in enumerate(row):
-            if not _NUMBER.fullmatch(cell):
-                shown = cell.strip() if len(cell) < 40 else cell.strip()[:37] + "..."
-                raise InputError(
-                    f"{path}: non-numeric value {shown!r} in column {header[j]!r} (data row {i + 1})"
-                )
-            values[i, j] = float(cell)
-    return values
+# Files that are not text, by their first bytes: compressed ones are read as gzip is.
+_DECOMPRESS = {b"\x1f\x8b": gzip.decompress, b"\xfd7zXZ\x00": lzma.decompress,
+               b"BZh": bz2.decompress}  # fmt: skip
+_NOT_CSV = {b"PK\x03\x04": "a zip archive", b"PK\x05\x06": "an empty zip archive",
+            b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"%PDF": "a PDF document",
+            b"PAR1": "a Parquet file", b"\x28\xb5\x2f\xfd": "a zstd-compressed file",
+            b"7z\xbc\xaf": "a 7-zip archive", b"\x7fELF": "a program",
+            b"SQLite format 3\x00": "an SQLite database"}  # fmt: skip
+# Outside this range a value's square overflows or underflows float64 (sums of squares are what
+# every fit needs).
+SQUARE_RANGE = (float(np.sqrt(np.finfo(float).tiny)), float(np.sqrt(np.finfo(float).max)))
+# Characters no column name may hold: controls (Cc), line and paragraph separators (Zl, Zp), and
+# the bidirectional controls, which reorder the text shown around them.
+_NOT_IN_NAMES = ("Cc", "Zl", "Zp")
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def check_regular_file(path: str | Path) -> None:
-    """Raise :class:`InputError` unless ``path`` is a regular file (symlinks followed), saying what
-    it is instead: missing, a folder, a FIFO or device (whose reading would block), unreachable."""
+    """Refuse a path that is not a regular file (symlinks followed), naming what it is, without
+    opening it (a FIFO would block the reader until some writer came); shared by every reader of
+    data files (the CSV reader, ``scale --data``)."""
     try:
-        mode = os.stat(path).st_mode
+        mode = Path(path).stat().st_mode
     except FileNotFoundError:
-        raise InputError(f"data file not found: {path}") from None
+        raise InputError(f"data file not found: {quoted(path)}") from None
     except OSError as error:
-        raise InputError(f"{path}: cannot open it ({describe_os_error(error)})") from None
+        what = {errno.ELOOP: "symlink loop", errno.ENOTDIR: "a part of the path is not a folder",
+                errno.ENAMETOOLONG: "name too long"}.get(error.errno, error.strerror or str(error))  # fmt: skip
+        raise InputError(f"data file {quoted(path)}: {what}") from None
     if stat.S_ISDIR(mode):
-        raise InputError(f"{path}: a folder, not a data file")
+        raise InputError(f"data file {quoted(path)} is a directory")
     if not stat.S_ISREG(mode):
-        raise InputError(f"{path}: not a regular file (a FIFO, socket or device); give a file")
+        raise InputError(
+            f"data file {quoted(path)} is not a regular file (a FIFO, socket or device)"
+        )
+
+
+def _raw_kind(path: Path, head: bytes):
+    """The decompressor ``head`` (a file's first bytes) calls for, or None; a file that is not
+    text by its first bytes (zip, PNG, Parquet...) raises :class:`InputError` naming it."""
+    for magic, what in _NOT_CSV.items():
+        if head.startswith(magic):
+            raise InputError(f"{quoted(path)}: {what}, not a CSV file")
+    for magic, decompress in _DECOMPRESS.items():
+        if head.startswith(magic) and (magic != b"BZh" or head[4:10] == b"1AY&SY"):
+            return decompress
+    return None
+
+
+def _check_text(path: Path, head: bytes) -> None:
+    """Refuse bytes that are not text: text has no NULs, UTF-16 has one in two."""
+    if head[:4096].count(0) > len(head[:4096]) // 8 and head[:2] not in (
+        b"\xff\xfe",
+        b"\xfe\xff",
+        b"\x00\x00",
+    ):
+        raise InputError(
+            f"{quoted(path)}: not a text file (binary data, or UTF-16 without a byte-order mark)"
+        )
+
+
+def _decode(path: Path) -> str:
+    """The text of a CSV file: gzip-, xz- or bzip2-compressed or not; UTF-8 (with or without
+    BOM), UTF-16 with a BOM, else Latin-1. Unreadable and binary files raise :class:`InputError`."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputError(
+            f"{quoted(path)}: cannot read the file ({error.strerror or error})"
+        ) from None
+    decompress = _raw_kind(path, raw[:16])
+    if decompress:
+        try:
+            raw = decompress(raw)
+        except (OSError, EOFError, ValueError, lzma.LZMAError) as error:
+            raise InputError(f"{quoted(path)}: damaged compressed file ({error})") from None
+        if _raw_kind(path, raw[:16]):
+            raise InputError(f"{quoted(path)}: compressed twice, not a CSV file")
+    _check_text(path, raw)
+    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        try:
+            return raw.decode("utf-32")
+        except UnicodeDecodeError as error:
+            raise InputError(f"{quoted(path)}: damaged UTF-32 text ({error.reason})") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise InputError(f"{quoted(path)}: damaged UTF-16 text ({error.reason})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def csv_dialect(delimiter: str) -> type[csv.Dialect]:
+    """The dialect of every CSV the suite reads (``read_csv``, and ``scale``'s files through
+    pandas): the CSV standard, RFC 4180 (``"`` quotes, doubled inside a quoted field), with
+    ``strict`` on so that a stray quote (``"1"2``) is an error, never a value."""
+    return type("SuiteCSV", (csv.excel,), {"delimiter": delimiter, "strict": True})
+
+
+def _delimiter(first_line: str) -> str:
+    """``,``, ``;`` or tab: whichever the header line holds most of."""
+    return max(_DELIMITERS, key=first_line.count)
+
+
+def _records(path: Path, lines, delimiter: str, limit: int | None = None) -> list[list[str]]:
+    """The records of ``lines`` (a text stream opened with ``newline=""``) that are not blank
+    lines, as the CSV standard reads them: Python's ``csv`` module on the whole stream, so a
+    quoted field may hold the delimiter or a line break, and a malformed quote is an error. At most
+    ``limit`` records (all by default)."""
+    csv.field_size_limit(2**31 - 1)
+    reader = csv.reader(lines, dialect=csv_dialect(delimiter))
+    records = []
+    try:
+        for row in reader:
+            if len(row) > 1 or (row and row[0].strip()):
+                records.append(row)
+                if limit is not None and len(records) >= limit:
+                    break
+    except csv.Error as error:
+        raise InputError(
+            f"{quoted(path)}: not a readable CSV (line {reader.line_num}: {error})"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"{quoted(path)}: not UTF-8 text ({error.reason})") from None
+    return records
+
+
+def check_csv_head(path: str | Path, target: str | None, rows: int = 1000) -> tuple[list[str], str]:
+    """Check the start of a CSV too large to read whole (``scale``'s files) as :func:`read_csv`
+    checks a whole file: its kind, its header and its first ``rows`` records, read by the same
+    parser (UTF-8, gzip/xz/bzip2 by their first bytes); ``target`` None: any header. Returns the
+    header and the delimiter, for the reader of the rest (:func:`csv_dialect`)."""
+    path = Path(path)
+    check_regular_file(path)
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+        decompress = _raw_kind(path, head[:16])
+        opener = {gzip.decompress: gzip.open, lzma.decompress: lzma.open, bz2.decompress: bz2.open}
+        with opener.get(decompress, open)(path, "rt", encoding="utf-8-sig", newline="") as text:
+            first = text.readline()
+            _check_text(path, first.encode())
+            records = _records(path, itertools.chain([first], text), _delimiter(first), rows + 1)
+    except UnicodeDecodeError as error:
+        raise InputError(f"{quoted(path)}: not UTF-8 text ({error.reason})") from None
+    except (OSError, EOFError, lzma.LZMAError) as error:
+        raise InputError(f"{quoted(path)}: cannot read the file ({error})") from None
+    if not records:
+        raise InputError(f"{quoted(path)}: empty file or missing header row")
+    header = [cell.strip() for cell in records[0]]
+    _check_header(path, header, target)
+    _numbers(path, records[1:], header)
+    return header, _delimiter(first)
+
+
+def _check_header(path: Path, header: list[str], target: str | None) -> None:
+    """Column names the suite can show and store: present, unique, free of control characters;
+    ``target`` among them (unless None)."""
+    if "" in header:
+        raise InputError(f"{quoted(path)}: column {header.index('') + 1} of the header has no name")
+    for number, name in enumerate(header, 1):
+        if any(unicodedata.category(c) in _NOT_IN_NAMES or c in _BIDI_CONTROLS for c in name):
+            raise InputError(
+                f"{quoted(path)}: column {number} of the header, {quoted(name)}, holds a control "
+                "character (NUL, escape, line break, direction override...); rename it"
+            )
+    duplicates = [name for name, count in Counter(header).items() if count > 1]
+    if duplicates:
+        raise InputError(
+            f"{quoted(path)}: duplicate column names in the header: "
+            + ", ".join(map(quoted, duplicates[:5]))
+            + (f" and {len(duplicates) - 5} more" if len(duplicates) > 5 else "")
+        )
+    if target is not None and target not in header:
+        shown = ", ".join(map(quoted, header[:10])) + (", ..." if len(header) > 10 else "")
+        raise InputError(
+            f"{quoted(path)}: target column {quoted(target)} not found; columns: {shown}"
+        )
+
+
+def _numbers(path: Path, body: list[list[str]], header: list[str]) -> np.ndarray:
+    """The data records as floats; the first ragged row or non-numeric cell is named."""
+    for i, row in enumerate(body):
+        if len(row) != len(header):
+            raise InputError(
+                f"{quoted(path)}: data row {i + 1} has {len(row)} fields, header has {len(header)}"
+            )
+    cells = [cell for row in body for cell in row]
+    if not all(map(_NUMBER.fullmatch, cells)):
+        bad = next(k for k, cell in enumerate(cells) if not _NUMBER.fullmatch(cell))
+        i, j = divmod(bad, len(header))
+        raise InputError(
+            f"{quoted(path)}: non-numeric value {quoted(cells[bad])} in column "
+            f"{quoted(header[j])} (data row {i + 1})"
+        )
+    values = np.array(cells, dtype=float).reshape(len(body), len(header))
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i, j = map(int, np.argwhere(bad)[0])
+        raise InputError(
+            f"{quoted(path)}: {int(bad.sum())} NaN/inf value(s) (or beyond float range, "
+            f"+-1.8e308), first {quoted(body[i][j].strip())} in column {quoted(header[j])} "
+            f"(data row {i + 1})"
+        )
+    return values
 
 
 def read_csv(path: str | Path, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read a numeric CSV with a header row; return ``(X, y, feature_names)``.
 
-    Accepts ``,``, ``;`` or tab as the delimiter (whichever the header uses), gzip, UTF-8 (BOM or
-    not), UTF-16 with a BOM and Latin-1. Every failure (missing or unreadable file, missing target,
-    empty or duplicate column names, non-numeric cell, NaN/inf, ragged rows, too few rows) raises
+    Accepts ``,``, ``;`` or tab as the delimiter (whichever the header uses), quoted fields as the
+    CSV standard has them, gzip, xz and bzip2, UTF-8 (BOM or not), UTF-16 with a BOM and Latin-1.
+    Every failure (missing, unreadable or non-regular file, binary content, malformed quoting, a
+    missing target, empty, duplicate or control-character column names, a non-numeric cell,
+    NaN/inf, values beyond float range, ragged rows, too few rows, a constant target) raises
     :class:`InputError` naming the problem.
     """
     path = Path(path)
     check_regular_file(path)
     text = _decode(path)
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    delimiter = max(_DELIMITERS, key=first.count)
-    csv.field_size_limit(2**31 - 1)
-    try:
-        header = [cell.strip() for cell in next(csv.reader([first], delimiter=delimiter), [])]
-    except csv.Error as error:
-        raise InputError(f"{path}: not a readable CSV ({error})") from None
+    first = text.lstrip().partition("\n")[0]
     if not first.strip():
-        raise InputError(f"{path}: empty file or missing header row")
-    if "" in header:
-        raise InputError(f"{path}: column {header.index('') + 1} of the header has no name")
-    duplicates = sorted({name for name in header if header.count(name) > 1})
-    if duplicates:
-        raise InputError(f"{path}: duplicate column names in the header: {', '.join(duplicates)}")
-    if target not in header:
-        raise InputError(
-            f"{path}: target column {target!r} not found; columns: {', '.join(map(repr, header))}"
-        )
-    values = _parsed_by_pyarrow(text, delimiter, len(header)) if lines[0].strip() else None
-    if values is None:  # the careful reader: slower, and names the first bad cell
-        values = _parsed_cell_by_cell(path, lines, delimiter, header)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i, j = map(int, np.argwhere(bad)[0])
-        raise InputError(
-            f"{path}: {int(bad.sum())} NaN/inf value(s), first in column {header[j]!r} (data row {i + 1})"
-        )
+        raise InputError(f"{quoted(path)}: empty file or missing header row")
+    records = _records(path, io.StringIO(text, newline=""), _delimiter(first))
+    header = [cell.strip() for cell in records[0]]
+    _check_header(path, header, target)
+    values = _numbers(path, records[1:], header)
     if len(values) < MIN_ROWS:
-        raise InputError(f"{path}: needs at least {MIN_ROWS} data rows, found {len(values)}")
+        raise InputError(
+            f"{quoted(path)}: needs at least {MIN_ROWS} data rows, found {len(values)}"
+        )
     t = header.index(target)
     features = [name for k, name in enumerate(header) if k != t]
     if not features:
-        raise InputError(f"{path}: no feature columns besides the target {target!r}")
+        raise InputError(f"{quoted(path)}: no feature columns besides the target {quoted(target)}")
     return np.delete(values, t, axis=1), values[:, t], features
+
+
+def _check_range(values: np.ndarray, names: list[str]) -> None:
+    """Refuse a column whose largest value's square overflows, or underflows to 0 (sums of
+    squares feed every fit); :data:`SQUARE_RANGE`."""
+    peak = np.max(np.abs(values), axis=0)
+    for name, size in zip(names, peak, strict=True):
+        if size > SQUARE_RANGE[1] or 0 < size < SQUARE_RANGE[0]:
+            raise InputError(
+                f"column {quoted(name)} holds values up to {size:.3g}, whose squares "
+                f"{'overflow' if size > 1 else 'underflow'} (the largest must lie in "
+                f"[{SQUARE_RANGE[0]:.3g}, {SQUARE_RANGE[1]:.3g}]); rescale it"
+            )
 
 
 def csv_dataset(
     X: np.ndarray, y: np.ndarray, names: list[str], target: str, source: str, standardize: bool
 ) -> Dataset:
-    """A user CSV as a :class:`Dataset`: centred and scaled (ddof=0) unless ``standardize`` is off."""
+    """A user CSV as a :class:`Dataset`: centred and scaled (ddof=0) unless ``standardize`` is off.
+
+    Refused: a constant target (the relative test of :func:`models.core.data.is_constant`), and
+    values whose squares overflow or underflow in the target or, unstandardised, in a feature."""
+    if constant_columns(y)[0]:
+        raise InputError(f"target column {quoted(target)} is constant: nothing to fit")
+    _check_range(y[:, None], [target])
+    if not standardize:
+        _check_range(X, names)
     if standardize:
         return standardized_dataset(X, y, names, target, source)
     return Dataset(X, y, names, target, source, False,

@@ -18,7 +18,15 @@ import numpy as np
 from experiments import common, intervals, report, verdicts
 from experiments.family import Z_FLAG
 from experiments.runner import Card, Experiment, Run, Section
-from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, plt, save
+from experiments.style import (
+    COLORS,
+    coefficient_label,
+    coefficient_panels,
+    figure_label,
+    legend_below,
+    plt,
+    save,
+)
 from models import REGISTRY
 from models.core.data import reference_setup
 from models.core.lazy import lazy
@@ -390,7 +398,7 @@ def model_figures(out, name: str, run: dict) -> None:
                 style = "--" if method == "laplace" else "-"
                 ax.plot(grid, stats.norm.pdf(grid, fit.mean[j], fit.sd[j]), style, color=color,
                         lw=2.2 if method == "exact" else 1.4, label=LABELS[method])  # fmt: skip
-        ax.set_title(names[j][:28], fontsize=9, parse_math=False)
+        ax.set_title(figure_label(names[j]), fontsize=9, parse_math=False)
         ax.set_yticks([])
     fig.supxlabel(coefficient_label(REGISTRY[name].likelihood))
     fig.supylabel("density")
@@ -417,8 +425,8 @@ def model_figures(out, name: str, run: dict) -> None:
                              color=METHOD_COLORS[method], lw=2.2 if method == "exact" else 1.5,
                              ls="--" if method == "laplace" else "-", label=LABELS[method]))  # fmt: skip
     likelihood = REGISTRY[name].likelihood
-    ax.set_xlabel(coefficient_label(likelihood, f"w[{names[i]}]"), parse_math=False)
-    ax.set_ylabel(coefficient_label(likelihood, f"w[{names[j]}]"), parse_math=False)
+    ax.set_xlabel(coefficient_label(likelihood, f"w[{figure_label(names[i])}]"), parse_math=False)
+    ax.set_ylabel(coefficient_label(likelihood, f"w[{figure_label(names[j])}]"), parse_math=False)
     ax.set_title(f"{name}: most correlated pair (r = {run['results']['pair_correlation']:+.2f}), "
                  f"{intervals.PROB:.0%} ellipses", fontsize=10)  # fmt: skip
     ax.legend(fontsize=8, loc="best")

@@ -27,7 +27,7 @@ from experiments.style import (
     posterior_panel,
     save,
 )
-from models.core.base import InputError, ModelSpec
+from models.core.base import PRIOR_RANGE, InputError, ModelSpec
 from models.core.data import build_model, model_data
 from models.core.lazy import lazy
 from models.inference.engines import MAPSolver, PosteriorSampler
@@ -90,8 +90,11 @@ def _reference_doc(spec: ModelSpec) -> str:
     return doc or "the model's reference_penalty"
 
 
-def reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
-    """``(penalty, prior values, source)`` where the posterior is shown."""
+def reference_point(
+    run: Run, spec: ModelSpec, md, where: str = "--prior-sd"
+) -> tuple[dict, dict, str]:
+    """``(penalty, prior values, source)`` where the posterior is shown (``where``: the options
+    given, for an error about the penalty derived from ``--prior-sd``)."""
     args = run.args
     given = {n: getattr(args, f"penalty_{n}", None) for n in spec.link.penalty_names}
     prior_sd = getattr(args, "prior_sd", None)
@@ -100,8 +103,12 @@ def reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
         if prior_sd is not None:
             values["prior_sd"] = prior_sd
         return {}, values, "--prior-sd" if prior_sd is not None else "the model's hyperparameters"
+    if prior_sd is not None and any(v is not None for v in given.values()):
+        raise InputError(
+            f"--prior-sd replaces {' and '.join(_option(n) for n in given)}: give one or the other"
+        )
     if prior_sd is not None:
-        penalty = spec.link.penalty_from_prior({"prior_sd": prior_sd}, md)
+        penalty = check_penalty(spec.link.penalty_from_prior({"prior_sd": prior_sd}, md), where)
         return penalty, spec.link.prior_values(penalty, md), "--prior-sd"
     if any(v is not None for v in given.values()):
         missing = [n for n, v in given.items() if v is None]
@@ -129,7 +136,6 @@ def reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
     return penalty, spec.link.prior_values(penalty, md), _reference_doc(spec)
 
 
-PRIOR_RANGE = (1e-100, 1e100)
 # Name endings that make a hyper-parameter of a model without a twin a width (sd or scale).
 WIDTH_NAMES = ("sd", "scale", "tau", "sigma", "b", "std", "width")
 
@@ -142,11 +148,47 @@ def is_width(spec: ModelSpec, name: str) -> bool:
     return spec.has_twin or name.lower().rpartition("_")[2] in WIDTH_NAMES
 
 
-def check_prior_values(spec: ModelSpec, penalty: dict, values: dict) -> None:
+def checked_reference_point(run: Run, spec: ModelSpec, md) -> tuple[dict, dict, str]:
+    """:func:`reference_point` with every derived number checked in this one place: a mapping
+    that overflows or divides by zero (Python floats raise), a penalty derived from ``--prior-sd``
+    that underflows to 0 or overflows, and prior values out of range (:func:`check_prior_values`)
+    are each one :class:`InputError` naming the options that led there."""
+    given = [f"{_option(n)} {getattr(run.args, f'penalty_{n}'):g}"
+             for n in spec.link.penalty_names if getattr(run.args, f"penalty_{n}", None) is not None]  # fmt: skip
+    for option in ("prior_sd", "noise_sd"):
+        if getattr(run.args, option, None) is not None:
+            given.append(f"{_option(option)} {getattr(run.args, option):g}")
+    where = " with ".join(given) or "the reference penalty"
+    try:
+        penalty, values, source = reference_point(run, spec, md, where)
+    except (OverflowError, ZeroDivisionError) as error:
+        what = "overflows" if isinstance(error, OverflowError) else "divides by zero"
+        raise InputError(
+            f"{where}: computing the penalty or prior width it implies {what}; "
+            f"prior widths must lie in [{PRIOR_RANGE[0]:g}, {PRIOR_RANGE[1]:g}]"
+        ) from None
+    check_prior_values(spec, penalty, values, where)
+    return penalty, values, source
+
+
+def check_penalty(penalty: dict, where: str) -> dict:
+    """Refuse a derived penalty that is not a positive finite normal float (underflow to 0 or a
+    subnormal, overflow to inf): ``where`` names the options it came from."""
+    for name, value in penalty.items():
+        if not (np.isfinite(value) and value >= np.finfo(float).tiny):
+            raise InputError(
+                f"{where} gives {name} = {value:.3g}: out of float range; prior widths must lie "
+                f"in [{PRIOR_RANGE[0]:g}, {PRIOR_RANGE[1]:g}]"
+            )
+    return penalty
+
+
+def check_prior_values(spec: ModelSpec, penalty: dict, values: dict, where: str = "") -> None:
     """Refuse prior values a sampler cannot represent: a width (:func:`is_width`) outside
-    :data:`PRIOR_RANGE` (its square overflows or underflows), any value that is not finite."""
+    :data:`~models.core.base.PRIOR_RANGE` (its square overflows or underflows), any value that is
+    not finite."""
+    where = where or (penalty_label(penalty) if penalty else "the given values")
     for name, value in values.items():
-        where = penalty_label(penalty) if penalty else "the given values"
         if is_width(spec, name) and not PRIOR_RANGE[0] <= value <= PRIOR_RANGE[1]:
             raise InputError(
                 f"{where} gives {name} = {value:.3g}: out of range for a prior width "
@@ -655,8 +697,7 @@ def penalty_experiment(
         if validate:
             validate(run)
         md = model_data(spec, run.data, getattr(run.args, "noise_sd", None))
-        penalty, values, source = reference_point(run, spec, md)
-        check_prior_values(spec, penalty, values)
+        penalty, values, source = checked_reference_point(run, spec, md)
         model = build_model(spec, md, values)
         run.state.update(md=md, penalty=penalty, values=values, source=source, model=model)
 

@@ -17,8 +17,9 @@ import numpy as np
 from experiments import common, intervals, report, verdicts
 from experiments.family import penalty_experiment
 from experiments.runner import Card, Run, Section
-from experiments.style import COLORS, coefficient_label, plt, save
+from experiments.style import COLORS, coefficient_label, name_ticks, plt, save
 from models import lasso, ridge
+from models.core.base import PRIOR_RANGE, InputError
 from models.core.data import arrays, noise_estimate
 from models.core.lazy import lazy
 from models.inference.engines import PosteriorSampler
@@ -38,6 +39,17 @@ def options(parser: argparse.ArgumentParser) -> None:
         default=lasso.PARK_CASELLA_LAMBDA,
         help="Bayesian Lasso lambda (default 0.237, Park & Casella's choice for diabetes)",
     )
+
+
+def validate(run: Run) -> None:
+    """``--lam`` sets the Laplace scale sigma / lambda: its width factor 1 / lambda must lie in
+    the range of every prior width (:data:`~models.core.base.PRIOR_RANGE`, which is symmetric
+    under 1 / x, so lambda must lie in it too)."""
+    if not PRIOR_RANGE[0] <= run.args.lam <= PRIOR_RANGE[1]:
+        raise InputError(
+            f"--lam {run.args.lam:g} gives a Laplace scale of sigma / {run.args.lam:g}: out of "
+            f"range for a prior width (lambda must lie in [{PRIOR_RANGE[0]:g}, {PRIOR_RANGE[1]:g}])"
+        )
 
 
 def _lasso_fit(X: np.ndarray, y_centred: np.ndarray, alpha: float) -> np.ndarray:
@@ -164,9 +176,7 @@ def bayesian_lasso_figure(run: Run) -> None:
             label="Lasso, LassoCV alpha")  # fmt: skip
     ax.plot(index - 0.12, mode, "D", color=COLORS["MAP"], ms=4, label="joint posterior mode (MAP)")
     ax.axhline(0, color="k", lw=0.6)
-    ax.set_xticks(index, [n[:12] for n in names], rotation=30 if max(map(len, names)) > 4 else 0)
-    for label in ax.get_xticklabels():
-        label.set_parse_math(False)
+    name_ticks(ax, "x", index, names, 12, rotation=30 if max(map(len, names)) > 4 else 0)
     ax.set_xlabel("variable")
     ax.set_ylabel(coefficient_label("gaussian"))
     ax.set_title(
@@ -263,9 +273,7 @@ def forest_figure(run: Run) -> None:
             ax.plot(forest[point], rows + offset, marker, color=COLORS["MAP"], ms=6, mew=2)
     ax.plot(forest["ols"], rows, "s", mfc="none", mec=COLORS["OLS"], ms=8, mew=1.5, label="OLS")
     ax.axvline(0, color="k", lw=0.6)
-    ax.set_yticks(rows, [n[:16] for n in names])
-    for label in ax.get_yticklabels():
-        label.set_parse_math(False)
+    name_ticks(ax, "y", rows, names)
     ax.set_xlabel(coefficient_label("gaussian"))
     ax.set_title("One forest: OLS, the two MAPs and three posteriors of the same coefficients")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
@@ -323,4 +331,5 @@ EXPERIMENT = penalty_experiment(
     ),
     extra_options=options,
     card=card,
+    validate=validate,
 )

@@ -18,7 +18,7 @@ from experiments import common, intervals, report, verdicts
 from experiments.family import penalty_experiment
 from experiments.report import user
 from experiments.runner import Card, Run, Section
-from experiments.style import COLORS, coefficient_label, plt, save
+from experiments.style import COLORS, coefficient_label, figure_label, name_ticks, plt, save
 from models import logistic
 from models.core.arrays import SAVED_DRAWS_X_ROWS, linear_predictor_chunks, pointwise_log_likelihood
 from models.core.base import InputError
@@ -282,7 +282,7 @@ def forest_figures(run: Run) -> None:
         ax.hlines(y, low, high, color=color, lw=2)
         ax.plot(mean, y, "o", ms=4, color=color)
         ax.plot(mode, y, "x", ms=5, color=COLORS["MAP"])
-    ax.set_yticks(rows, names)
+    name_ticks(ax, "y", rows, names)
     ax.set_xlabel(coefficient_label("bernoulli"))
     ax.set_title(f"Every coefficient: posterior mean (dot), {intervals.PROB:.0%} "
                  f"{intervals.KIND.upper()} (bar), MAP = sklearn (x)")  # fmt: skip
@@ -449,7 +449,7 @@ def checks_figures(run: Run) -> None:
             pc = plot(dt, ci_prob=INTERVAL)  # the band the Calibration checks count against
         fig = pc.viz["figure"].item()
         ax = fig.axes[0]
-        ax.set_title(f"PAV calibration of {target[:40]} = 1, {title}", parse_math=False)
+        ax.set_title(f"PAV calibration of {figure_label(target)} = 1, {title}", parse_math=False)
         ax.set_xlabel(f"predicted probability: {x}")
         ax.set_ylabel("CEP (isotonic fit of y)")
         pc.savefig(run.out / name, bbox_inches="tight")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from experiments import common
+from models.core.base import PRIOR_RANGE, InputError
 from models.core.lazy import lazy
 from models.twin.knobs import KNOBS, get_knob
 
@@ -62,7 +63,16 @@ def run(argv: list[str]) -> str:
     """The report as text (raises InputError on bad input)."""
     args = parser().parse_args(argv)
     knob = get_knob(args.knob)
-    width = knob.to_width(args.value, args.n, args.noise_sd)
+    width = _checked(knob.to_width, args.value, args.n, args.noise_sd)
+    if not PRIOR_RANGE[0] <= width <= PRIOR_RANGE[1]:
+        given = f"--from {args.knob} {args.value:g}" + "".join(
+            f" {flag} {value:g}" for flag, value in (("--noise-sd", args.noise_sd), ("--n", args.n))
+            if value is not None
+        )  # fmt: skip
+        raise InputError(
+            f"{given} gives {knob.width_name} = {width:.3g}: out of range for a prior width "
+            f"[{PRIOR_RANGE[0]:g}, {PRIOR_RANGE[1]:g}]"
+        )
     lines = [
         f"{knob.library} = {args.value:g}",
         f"  objective: {knob.objective}",
@@ -87,5 +97,17 @@ def run(argv: list[str]) -> str:
         if missing:
             lines.append(f"  {other.library}: needs {' and '.join(missing)}")
             continue
-        lines.append(f"  {other.library} = {other.from_width(width, args.n, args.noise_sd):.6g}")
+        value = _checked(other.from_width, width, args.n, args.noise_sd)
+        shown = f"{value:.6g}" if np.isfinite(value) and value > 0 else "out of float range"
+        lines.append(f"  {other.library} = {shown}")
     return "\n".join(lines)
+
+
+def _checked(mapping, *args) -> float:
+    """``mapping(*args)``, a knob conversion in Python floats, with overflow as ``inf`` and a division
+    by zero (a width or weight that underflowed to 0) as ``inf`` too: the caller checks the range,
+    in one place, and says so in one line."""
+    try:
+        return float(mapping(*args))
+    except (OverflowError, ZeroDivisionError):
+        return float("inf")

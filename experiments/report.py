@@ -19,6 +19,7 @@ import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from experiments import intervals
+from models.core.base import printable
 from models.inference.engines import BFMI_MIN, ESS_MIN, R_HAT_MAX
 from models.inference.engines import sampling_diagnostics as sampling_diagnostics  # re-exported
 
@@ -63,13 +64,16 @@ def inline(text: str) -> list[Span]:
 
 
 def markdown_escape(text) -> str:
-    """Escape Markdown's special characters (and ``&``) so text is shown, never interpreted."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text).replace("&", "&amp;")).replace("\n", " ")
+    """Escape Markdown's special characters (and ``&``) so text is shown, never interpreted; line
+    breaks (``\\n``, ``\\r``) become spaces, so text never leaves its paragraph."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text).replace("&", "&amp;"))
+    return text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
 
 
 def markdown_code(text) -> str:
-    """A Markdown code span that survives backticks inside ``text``."""
-    text = str(text)
+    """A Markdown code span that survives backticks inside ``text``; control characters and line
+    breaks are written as their escapes (``\\n``), so the span never leaves its line or paragraph."""
+    text = printable(str(text))
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"

@@ -22,7 +22,9 @@ from experiments.style import (
     LINESTYLES,
     coefficient_label,
     coefficient_panels,
+    figure_label,
     legend_below,
+    name_ticks,
     plt,
     save,
 )
@@ -161,7 +163,7 @@ def path_figure(run: Run) -> None:
         ax.axvline(res["posterior"]["alpha"], color="0.5", lw=0.8, label="reference alpha")
         ax.axhline(0, color="0.3", lw=0.5)
         ax.set_xscale("log")
-        ax.set_title(names[j][:28], fontsize=9, parse_math=False)
+        ax.set_title(figure_label(names[j]), fontsize=9, parse_math=False)
         if j >= len(names) - ncols:
             ax.set_xlabel("alpha = sigma^2 / tau^2")
     fig.supylabel(coefficient_label("gaussian"))
@@ -478,15 +480,17 @@ def correlation_figure(run: Run) -> None:
     )
     ax.plot(*np.asarray(post["sklearn"])[pair], "+", ms=16, mew=2, color=COLORS["sklearn"],
             label="sklearn Ridge")  # fmt: skip
-    ax.set_xlabel(coefficient_label("gaussian", f"w[{names[pair[0]]}]"), parse_math=False)
-    ax.set_ylabel(coefficient_label("gaussian", f"w[{names[pair[1]]}]"), parse_math=False)
+    ax.set_xlabel(
+        coefficient_label("gaussian", f"w[{figure_label(names[pair[0]])}]"), parse_math=False
+    )
+    ax.set_ylabel(
+        coefficient_label("gaussian", f"w[{figure_label(names[pair[1]])}]"), parse_math=False
+    )
     ax.set_title(f"most correlated pair: exact posterior correlation {corr[pair[0], pair[1]]:+.2f}")
     ax.legend(fontsize=8)
     image = ax2.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
-    ax2.set_xticks(range(len(names)), [n[:12] for n in names], rotation=90)
-    ax2.set_yticks(range(len(names)), [n[:12] for n in names])
-    for label in (*ax2.get_xticklabels(), *ax2.get_yticklabels()):
-        label.set_parse_math(False)
+    name_ticks(ax2, "x", range(len(names)), names, 12, rotation=90)
+    name_ticks(ax2, "y", range(len(names)), names, 12)
     ax2.grid(False)
     ax2.set_title("exact posterior correlation of the coefficients")
     fig.colorbar(image, ax=ax2, label="correlation")

@@ -27,7 +27,7 @@ from experiments import common, intervals, output, report, verdicts
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import COLORS, plt, save
 from models import ridge
-from models.core.base import InputError, ModelData, Scaling
+from models.core.base import InputError, ModelData, Scaling, quoted
 from models.core.data import build_model
 from models.core.lazy import lazy
 from models.exact.evidence import Spectrum, maximise_evidence
@@ -107,11 +107,12 @@ def options(p: argparse.ArgumentParser) -> None:
 
 
 def check_columns(path: str, target: str) -> None:
-    """Check ``path`` (Parquet file/folder, CSV file/glob) from every file's schema: each is a
+    """Check ``path`` (Parquet file/folder, CSV file/glob) from every file's start: each is a
     regular file (a FIFO would block the pass), all have the same columns, among them the target
-    and a feature, and every column is numeric. pyarrow reads only a Parquet footer or the first
-    CSV block of each, so a mistake is answered at once, before Dask is imported; what only a full
-    pass can see (NaN, text after the first block, too few rows) is reported by the pass."""
+    and a feature, and every column is numeric. Only a Parquet footer (pyarrow) or a CSV's header
+    and first rows (:func:`experiments.common.check_csv_head`, the suite's CSV parser) are read,
+    so a mistake is answered at once, before Dask is imported; what only a full pass can see (NaN,
+    text further down, too few rows) is reported by the pass, naming the partition."""
     if Path(path).is_dir():
         files = sorted(str(f) for f in Path(path).glob("*.parquet"))
         if not files:
@@ -120,45 +121,51 @@ def check_columns(path: str, target: str) -> None:
         files = [path] if Path(path).is_file() else sorted(glob.glob(path))
     if not files:
         raise InputError(f"--data {path}: no such file, folder or glob match")
-    import pyarrow as pa  # (not pyarrow.dataset: it imports pandas, 2 s)
-
     for file in files:
         common.check_regular_file(file)
-    schemas = [_schema(path, file) for file in files]
-    schema = schemas[0]
-    for file, other in zip(files[1:], schemas[1:], strict=True):
-        if set(other.names) != set(schema.names):
-            differ = sorted(set(other.names) ^ set(schema.names))
+    if _is_parquet(path):
+        columns = [_numeric_columns(file) for file in files]
+    else:  # the suite's one CSV parser on each file's header and first rows
+        columns = [common.check_csv_head(file, target)[0] for file in files]
+    for file, other in zip(files[1:], columns[1:], strict=True):
+        if set(other) != set(columns[0]):
+            differ = sorted(set(other) ^ set(columns[0]))
             raise InputError(
-                f"--data {path}: {file} has other columns than {files[0]} (differing: "
-                f"{', '.join(map(repr, differ[:5]))}); every file needs the same columns"
+                f"--data {quoted(path)}: {quoted(file)} has other columns than "
+                f"{quoted(files[0])} (differing: {', '.join(map(quoted, differ[:5]))}); every "
+                "file needs the same columns"
             )
-    if target not in schema.names:
-        raise InputError(f"--target {target!r} is not a column of {path}")
+    if target not in columns[0]:
+        raise InputError(f"--target {quoted(target)} is not a column of {quoted(path)}")
+    if len(columns[0]) < 2:
+        raise InputError(f"{quoted(path)} has no feature column besides the target")
+
+
+def _numeric_columns(file: str) -> list[str]:
+    """The columns of one Parquet file, from its footer; refuses a column that is not numeric."""
+    import pyarrow as pa  # (not pyarrow.dataset: it imports pandas, 2 s)
+
+    schema = _schema(file)
     numeric = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_null)
-    for file, other in zip(files, schemas, strict=True):
-        text = [f.name for f in other if not any(is_kind(f.type) for is_kind in numeric)]
-        if text:
-            raise InputError(
-                f"column(s) {', '.join(map(repr, text[:5]))} of {file} are not numeric"
-            )
-    if len(schema.names) < 2:
-        raise InputError(f"{path} has no feature column besides the target")
+    text = [f.name for f in schema if not any(is_kind(f.type) for is_kind in numeric)]
+    if text:
+        raise InputError(
+            f"column(s) {', '.join(map(quoted, text[:5]))} of {quoted(file)} are not numeric"
+        )
+    return list(schema.names)
 
 
-def _schema(path: str, file: str):
-    """The pyarrow schema of one file: a Parquet footer, or a CSV's first block."""
+def _schema(file: str):
+    """The pyarrow schema of one Parquet file (its footer)."""
     import pyarrow as pa
-    import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
     try:
-        if _is_parquet(path):
-            return pq.read_schema(file)
-        with pa_csv.open_csv(file) as reader:
-            return reader.schema
+        return pq.read_schema(file)
     except (OSError, pa.ArrowException) as error:
-        raise InputError(f"--data {file}: cannot read it ({str(error).splitlines()[0]})") from None
+        raise InputError(
+            f"--data {quoted(file)}: cannot read it ({str(error).splitlines()[0]})"
+        ) from None
 
 
 def _is_parquet(path: str) -> bool:
@@ -166,13 +173,19 @@ def _is_parquet(path: str) -> bool:
 
 
 def read_frame(path: str):
-    """A dask dataframe of ``path`` (checked first by :func:`check_columns`); CSV columns are read
-    as float64 whatever the first block looks like (an integer column with a decimal later)."""
+    """A dask dataframe of ``path`` (checked first by :func:`check_columns`). CSV files are parsed
+    by Python's ``csv`` module in the suite's strict dialect (:func:`experiments.common.csv_dialect`,
+    pandas' python engine), the parser of every CSV the suite reads: a stray quote anywhere is an
+    error, never a number; every column is read as float64 whatever its first block looks like
+    (an integer column with a decimal later)."""
     import dask.dataframe as dd
 
     if _is_parquet(path):
         return dd.read_parquet(path)
-    return dd.read_csv(path, blocksize="64MB", dtype="float64")
+    first = path if Path(path).is_file() else sorted(glob.glob(path))[0]
+    _, delimiter = common.check_csv_head(first, None, rows=0)
+    return dd.read_csv(path, blocksize="64MB", engine="python",
+                       dialect=common.csv_dialect(delimiter), dtype="float64")  # fmt: skip
 
 
 def validate(run: Run) -> None:

@@ -19,7 +19,15 @@ import numpy as np
 from experiments import intervals, report, verdicts
 from experiments.family import Z_FLAG
 from experiments.runner import Card, Experiment, Run, Section
-from experiments.style import COLORS, coefficient_label, coefficient_panels, legend_below, plt, save
+from experiments.style import (
+    COLORS,
+    coefficient_label,
+    coefficient_panels,
+    figure_label,
+    legend_below,
+    plt,
+    save,
+)
 from models import REGISTRY, ridge
 from models.core.base import ModelData, ModelSpec
 from models.core.data import DATASETS, arrays, noise_estimate, reference_setup
@@ -274,7 +282,7 @@ def prior_posterior_figure(out, name: str, result: dict, draws: dict) -> None:
                     lw=1.2, label=f"{width} prior")  # fmt: skip
             ax.plot(grid, posterior / posterior.max(), color=WIDTH_COLORS[width], lw=2,
                     label=f"{width} posterior")  # fmt: skip
-        ax.set_title(result["feature_names"][j][:28], fontsize=9, parse_math=False)
+        ax.set_title(figure_label(result["feature_names"][j]), fontsize=9, parse_math=False)
         ax.set_yticks([])
     fig.supxlabel(coefficient_label(REGISTRY[name].likelihood))
     fig.supylabel("density / its maximum")

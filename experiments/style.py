@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.core.base import printable
 from models.core.families import family
 from models.core.lazy import lazy
 
@@ -34,6 +35,25 @@ COLORS = {
     "BayesianRidge": "#17becf",  # cyan: scikit-learn's evidence maximisation
 }
 LINESTYLES = {"sklearn": "--", "MAP": ":", "exact": "-.", "OLS": "-"}
+
+
+LABEL_MAX = 28  # characters of a user's name a panel title or axis label shows
+
+
+def figure_label(name, width: int = LABEL_MAX) -> str:
+    """A user's name (column, target) as a figure shows it: control characters and line breaks
+    as escapes (:func:`~models.core.base.printable`), cut to ``width`` characters with an
+    ellipsis, so no name can stretch a figure. Draw it with ``parse_math=False``."""
+    text = printable(str(name))
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def name_ticks(ax, axis: str, positions, names, width: int = 16, **kwargs) -> None:
+    """Tick labels that are users' names: each through :func:`figure_label`, maths parsing off."""
+    set_ticks = ax.set_xticks if axis == "x" else ax.set_yticks
+    set_ticks(positions, [figure_label(name, width) for name in names], **kwargs)
+    for label in ax.get_xticklabels() if axis == "x" else ax.get_yticklabels():
+        label.set_parse_math(False)
 
 
 def coefficient_label(likelihood: str, name: str = "coefficient") -> str:
@@ -86,5 +106,5 @@ def posterior_panel(
     if sklearn_value is not None:
         ax.axvline(sklearn_value, ls=LINESTYLES["sklearn"], color=COLORS["sklearn"], lw=1.2,
                    label="sklearn (dashes over the MAP)")  # fmt: skip
-    ax.set_title(title[:28], fontsize=9, parse_math=False)
+    ax.set_title(figure_label(title), fontsize=9, parse_math=False)
     ax.set_yticks([])

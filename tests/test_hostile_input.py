@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
+import lzma
 import os
 import signal
 import subprocess
@@ -33,8 +35,13 @@ def _one_line(argv, capsys, message) -> None:
     ("encode", "suffix"),
     [(lambda t: gzip.compress(t.encode()), ".csv.gz"), (lambda t: t.encode("latin-1"), ".csv"),
      (lambda t: t.encode("utf-16"), ".csv"), (lambda t: t.encode("utf-8-sig"), ".csv"),
-     (lambda t: t.replace(",", ";").encode(), ".csv")],
-    ids=["gzip", "latin-1", "utf-16", "utf-8 BOM", "semicolons"],
+     (lambda t: t.replace(",", ";").encode(), ".csv"), (lambda t: lzma.compress(t.encode()), ".csv.xz"),
+     (lambda t: bz2.compress(t.encode()), ".csv.bz2"), (lambda t: t.replace(",", "\t").encode(), ".tsv"),
+     (lambda t: t.replace("\n", "\r\n").encode(), ".csv"),
+     (lambda t: t.replace(",", ',"', 1).replace("b,", 'b",', 1).encode(), ".csv"),
+     (lambda t: t.encode("utf-32"), ".csv")],
+    ids=["gzip", "latin-1", "utf-16", "utf-8 BOM", "semicolons", "xz", "bzip2", "tabs", "CRLF",
+         "quoted name", "utf-32"],
 )  # fmt: skip
 def test_csv_encodings_and_delimiters_are_read(tmp_path, encode, suffix):
     path = tmp_path / f"data{suffix}"
@@ -45,11 +52,26 @@ def test_csv_encodings_and_delimiters_are_read(tmp_path, encode, suffix):
 
 TWO = "".join(f"{i},{i % 4}\n" for i in range(5))  # well-formed rows for two columns
 BAD_CSV = {
-    "duplicate names": ("a,a,y\n1,2,3\n", "duplicate column names in the header: a"),
+    "duplicate names": ("a,a,y\n1,2,3\n", "duplicate column names in the header: 'a'"),
     "empty name": ("a,,y\n1,2,3\n", "column 2 of the header has no name"),
     "underscore digits": ("a,y\n" + TWO + "1_0,2\n", "non-numeric value '1_0'"),
     "arabic-indic digits": ("a,y\n" + TWO + "\u0661\u0662,2\n", "non-numeric value"),
     "huge field": ("a,y\n" + TWO + "1" * 200_000 + "x,2\n", "non-numeric value '111"),
+    # RFC 4180: a quoted field keeps its line break (one cell, not a number), a stray quote is an error
+    "quoted line break": ('a,y\n"1\n2",3\n' + TWO, "non-numeric value '1\\\\n2'"),
+    "quoted CRLF": ('a,y\r\n"1\r\n2",3\r\n' + TWO, "non-numeric value '1\\\\r\\\\n2'"),
+    "text after a quote": ('a,y\n"1"2,3\n' + TWO, "not a readable CSV \\(line 2"),
+    "unclosed quote": ("a,y\n" + TWO + '"1,3\n', "not a readable CSV"),
+    "quoted delimiter": ('a,y\n"1,5",3\n' + TWO, "non-numeric value '1,5'"),
+    "empty cell": ("a,y\n,3\n" + TWO, "non-numeric value '' in column 'a'"),
+    "NUL in a name": ("a\x00,y\n" + TWO, "control character"),
+    "line break in a quoted name": ('"a\nb",y\n' + TWO, "control character"),
+    "direction override in a name": ("\u202ea,y\n" + TWO, "control character"),
+    "line separator in a name": ("a\u2028b,y\n" + TWO, "control character"),
+    "beyond float range": ("a,y\n" + TWO + "1e400,2\n", "first '1e400' in column 'a'"),
+    "no-break spaces": ("a,y\n" + TWO + "\xa01\xa0,2\n", "non-numeric value '\\\\xa01\\\\xa0'"),
+    "hex float": ("a,y\n" + TWO + "0x1p3,2\n", "non-numeric value '0x1p3'"),
+    "thousands separator": ("a;y\n1;2\n3;4\n1.000,5;6\n", "non-numeric value '1.000,5'"),
 }
 
 
@@ -69,6 +91,68 @@ def test_unreadable_file_is_one_line(tmp_path):
     path.chmod(0)
     with pytest.raises(InputError, match="cannot read"):
         read_csv(path, "y")
+
+
+def test_a_quoted_number_is_a_number(tmp_path):
+    path = tmp_path / "quoted.csv"
+    path.write_text('"a","y"\n"1.5",2\n" 2e1 ",3\n"-3",4\n')
+    X, y, names = read_csv(path, "y")
+    assert names == ["a"] and X[:, 0].tolist() == [1.5, 20.0, -3.0] and y.tolist() == [2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["prior", "--from", "ridge", "--alpha", "1e-300", "--noise-sd", "1e300"], "prior width"),
+     (["prior", "--from", "lasso", "--alpha", "1e-320", "--noise-sd", "1e10", "--n", "1"], "prior width"),
+     (["lasso", "--noise-sd", "1e200"], "--noise-sd 1e+200: computing the penalty or prior width"),
+     (["elasticnet", "--noise-sd", "1e200"], "--noise-sd 1e+200: computing the penalty"),
+     (["ridge", "--prior-sd", "1e-200"], "--prior-sd 1e-200: computing the penalty or prior width"),
+     (["ridge", "--prior-sd", "1e200"], "--prior-sd 1e+200 gives alpha = 0: out of float range"),
+     (["ridge", "--alpha", "1e-320"], "out of range for a prior width"),
+     (["logistic", "--C", "1e300"], "--C 1e+300 gives prior_sd = 1e+150: out of range"),
+     (["all", "--data", "x.csv", "--target", "y"], "run one experiment"),
+     (["prior", "--from", "logistic", "--C", "1e-320"], "gives prior_sd = 0: out of range"),
+     (["lasso", "--lam", "1e-320"], "--lam 9.99989e-321 gives a Laplace scale"),
+     (["elasticnet", "--alpha", "1e300", "--l1-ratio", "0.5"], "--l1-ratio 0.5 gives prior_sd"),
+     (["elasticnet", "--alpha", "1", "--l1-ratio", "0.5", "--noise-sd", "0.1", "--prior-sd", "1"],
+      "unrecognized arguments: --prior-sd"),
+     (["ridge", "--alpha", "1", "--prior-sd", "1"], "--prior-sd not allowed with argument --alpha")],
+    ids=["prior ridge overflow", "prior lasso zero division", "lasso sigma", "elasticnet sigma",
+         "ridge tiny tau", "ridge huge tau", "ridge subnormal alpha", "logistic C", "all --data",
+         "prior tiny C", "lasso tiny lam", "elasticnet both penalties", "elasticnet no prior-sd",
+         "ridge alpha and tau"],
+)  # fmt: skip
+def test_derived_quantities_out_of_range_are_one_line(tmp_path, capsys, argv, message):
+    out = ["--out", str(tmp_path / "o")] if argv[0] not in ("prior", "all") else []
+    _one_line([*argv, *out], capsys, message)
+    assert not (tmp_path / "o").exists()
+
+
+def test_hostile_path_and_names_stay_in_their_span_and_size(tmp_path):
+    """A data path with blank lines and HTML, a 10,000-character column name and one with
+    maths, markup and an invisible character: a correct report, whose Markdown keeps every
+    user text inside its code span or paragraph, whose HTML escapes it, and whose figures keep
+    their size."""
+    from PIL import Image
+
+    rng = np.random.default_rng(5)
+    folder = tmp_path / "a\n\n<img src=x onerror=alert(1)>\n\n![](x.png)\n\n"
+    folder.mkdir()
+    long_name, odd_name = "L" * 10_000, "\u200b$x^{2 <b>"
+    x = rng.normal(size=(40, 2))
+    data = folder / "b.csv"
+    data.write_text(f"{long_name},\"{odd_name}\",y\n" + "".join(
+        f"{a:.17g},{b:.17g},{3 * a - b + c:.17g}\n" for a, b, c in zip(*x.T, rng.normal(size=40), strict=True)))  # fmt: skip
+    out = tmp_path / "report"
+    assert main(["ridge", "--quick", "--quiet", "--data", str(data), "--target", "y",
+                 "--out", str(out)]) == 0  # fmt: skip
+    markdown = (out / "index.md").read_text()
+    for line in markdown.splitlines():
+        assert not line.lstrip().startswith(("<img", "![](")), line
+    assert "<img src=x" not in (out / "index.html").read_text()
+    for figure in out.glob("*.png"):
+        width, height = Image.open(figure).size
+        assert width < 3000 and height < 3000, (figure.name, width, height)
 
 
 def test_standardize_is_exact_for_huge_and_tiny_columns():

@@ -8,7 +8,11 @@ interpreter reports, case by case, the exit status, the message and which heavy 
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import json
+import lzma
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,7 +56,72 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
     counts.write_text("a,b,neg,frac,zero\n1,2,3,3,3\n2,1,-1,1.5,0\n3,5,2,2,2\n4,4,1,1,1\n")
     missing = str(tmp / "missing.csv")
     out = str(tmp / "out")
+    rows = "".join(f"{i},{(i * 7) % 5},{i % 3}\n" for i in range(12))
+    hostile = {  # file name -> (bytes, message): each a case of issue 23's input round
+        "newline.csv": ('a,b,y\n"1\n2",3,4\n' + rows, "non-numeric value '1\\n2'"),
+        "quote.csv": ('a,b,y\n"1"2,3,4\n' + rows, "not a readable CSV (line 2"),
+        "nul.csv": ("a\x00b,c,y\n" + rows, "holds a control character"),
+        "esc.csv": ("\x1b]0;pwn\x07,b,y\n" + rows, "holds a control character"),
+        "bidi-dup.csv": (
+            "\u200bab,\u200bab,y\n" + rows,
+            "duplicate column names in the header: '\\u200bab'",
+        ),
+        "bidi-constant.csv": (
+            "\u200bab,b,y\n" + "".join(f"1,{i},{i % 3}\n" for i in range(12)),
+            "constant column(s) cannot be standardised: '\\u200bab'",
+        ),
+        "constant-y.csv": (
+            "a,b,y\n"
+            + "".join(f"{i},{i % 3},{0.1 * (1 + (i % 2) * 1e-16)!r}\n" for i in range(12)),
+            "target column 'y' is constant",
+        ),
+        "zero-y.csv": ("a,b,y\n" + "".join(f"{i},{i % 3},0\n" for i in range(12)), "is constant"),
+        "huge-y.csv": (
+            "a,b,y\n" + "".join(f"{i},{i % 3},{(i + 1) * 1e200}\n" for i in range(12)),
+            "whose squares overflow",
+        ),
+        "constant-x.csv": (
+            "a,b,y\n" + "".join(f"{i},0.1,{i % 3}\n" for i in range(12)),
+            "constant column(s) cannot be standardised: 'b'",
+        ),
+        "wide.csv": (",".join(f"x{j}" for j in range(50_000)) + ",x7,y\n" + rows, "'x7'"),
+        "data.xz": (lzma.compress(b"a,b,y\n1,2,3\n"), "needs at least 3 data rows"),
+        "data.bz2": (bz2.compress(b"a,b,y\n1,2,3\n"), "needs at least 3 data rows"),
+        "tiny-y.csv": (
+            "a,b,y\n" + "".join(f"{i},{i % 3},{i}e-200\n" for i in range(12)),
+            "whose squares underflow",
+        ),
+        "twice.gz": (gzip.compress(gzip.compress(b"a,b,y\n")), "compressed twice"),
+        "data.zip": (b"PK\x03\x04" + bytes(40), "a zip archive, not a CSV"),
+        "data.png": (b"\x89PNG\r\n\x1a\n" + bytes(40), "a PNG image, not a CSV"),
+        "utf16-nobom.csv": ("a,b,y\n1,2,3\n".encode("utf-16-le"), "UTF-16 without a byte-order"),
+    }
+    for name, (content, _) in hostile.items():
+        (tmp / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    (tmp / "folder.csv").mkdir()
+    os.mkfifo(tmp / "fifo.csv")
+    (tmp / "loop.csv").symlink_to(tmp / "loop.csv")
+    kinds = {"folder.csv": "is a directory", "fifo.csv": "is not a regular file",
+             "loop.csv": "symlink loop"}  # fmt: skip
+    data_cases = [
+        (["ridge", "--data", str(tmp / name), "--target", "y", "--out", out], 2, message)
+        for name, message in [*((n, m) for n, (_, m) in hostile.items()), *kinds.items()]
+    ]
     return [
+        *data_cases,
+        (["all", "--data", str(good), "--target", "y"], 2, "run one experiment"),
+        (["all", "--dat", str(good)], 2, "run one experiment"),
+        (["ridge", "--alpha=\x1b]0;pwn\x07"], 2, "--alpha must be a positive"),
+        (
+            ["prior", "--from", "ridge", "--alpha", "1e-300", "--noise-sd", "1e300"],
+            2,
+            "out of range for a prior width",
+        ),
+        (
+            ["prior", "--from", "lasso", "--alpha", "1e-320", "--noise-sd", "1e10", "--n", "1"],
+            2,
+            "out of range for a prior width",
+        ),
         (["--help"], 0, ""),
         (["ridge", "--help"], 0, ""),
         (["all", "--help"], 0, ""),
@@ -79,7 +148,7 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
         (["ridge", "--data", str(few), "--target", "y", "--out", out], 2, "--noise-sd"),
         (["sensitivity", "--data", str(good), "--target", "y"], 2, "--data is not supported"),
         (["scale", "--data", missing, "--target", "y"], 2, "no such file"),
-        (["scale", "--data", str(text), "--target", "q"], 2, "'q' is not a column"),
+        (["scale", "--data", str(text), "--target", "q"], 2, "target column 'q' not found"),
         (["scale", "--data", str(good)], 2, "needs --target"),
         (["poisson", "--data", str(counts), "--target", "neg"], 2, "count target"),
         (["poisson", "--data", str(counts), "--target", "frac"], 2, "outside it (1.5)"),
@@ -109,6 +178,10 @@ def test_bad_input_is_answered_before_any_heavy_import(answers):
         if status:
             err = result["err"]
             assert err.startswith("error: ") and "\n" not in err and message in err, (argv, err)
+            assert err.isprintable() and len(err) < 1000, (
+                argv,
+                err,
+            )  # no escape reaches a terminal
         assert result["heavy"] == [], (argv, result["heavy"])
 
 

@@ -122,8 +122,10 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, client):
               "no such file", out)  # fmt: skip
     text = tmp_path / "text.csv"
     text.write_text("a,b,y\n1,2,x\n3,4,z\n")
-    _one_line([*scale, "--data", str(text), "--target", "y"], capsys, "not numeric", out)
-    _one_line([*scale, "--data", str(text), "--target", "q"], capsys, "'q' is not a column", out)
+    _one_line([*scale, "--data", str(text), "--target", "y"], capsys, "non-numeric value 'x'", out)
+    _one_line(
+        [*scale, "--data", str(text), "--target", "q"], capsys, "target column 'q' not found", out
+    )
     _one_line([*scale, "--data", str(text)], capsys, "needs --target", out)
     empty = _parquet(tmp_path / "empty", [(np.empty((0, 3)), np.empty(0))])
     _one_line([*scale, "--data", str(empty), "--target", "y"], capsys, "fewer than 2 rows", out)
@@ -208,3 +210,22 @@ def test_known_w_on_the_standardised_scale(tmp_path):
     coef, *_ = np.linalg.lstsq(Z, y, rcond=None)
     se = 3.0 / np.sqrt(len(y))  # noise sd 3, unit-sd columns: se ~ 3 / sqrt(n) x VIF^(1/2) <= 2x
     assert np.all(np.abs(coef[1:] - w * sd) < 6 * 2 * se)
+
+
+@pytest.mark.parametrize("where", ["first rows", "after the first rows"])
+def test_a_stray_quote_in_a_csv_is_never_a_number(tmp_path, where):
+    """scale reads CSV with the suite's one parser (strict RFC 4180): ``"1"2`` is refused by the
+    up-front check when it is among the first rows, and stops the pass when it comes later; it is
+    never read as 12."""
+    rows = "".join(f"{i},{i % 5},{i % 3}\n" for i in range(3000))
+    path = tmp_path / "quote.csv"
+    path.write_text(
+        'a,b,y\n"1"2,3,4\n' + rows if where == "first rows" else "a,b,y\n" + rows + '"1"2,3,4\n'
+    )
+    if where == "first rows":
+        with pytest.raises(InputError, match="not a readable CSV"):
+            scale.check_columns(str(path), "y")
+        return
+    scale.check_columns(str(path), "y")
+    with pytest.raises(ValueError, match="expected after"):
+        scale.read_frame(str(path)).compute(scheduler="sync")

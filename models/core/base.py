@@ -51,6 +51,29 @@ class ContractError(InputError):
     """A model file that does not meet the contract of :class:`ModelSpec` (one line, exit 2)."""
 
 
+# Prior widths a sampler can represent (their squares neither overflow nor underflow): the range
+# of every width, given or derived from a penalty, in experiments and in ``prior``.
+PRIOR_RANGE = (1e-100, 1e100)
+QUOTED_MAX = 200  # characters of user text an error line shows (a long path still fits)
+
+
+def quoted(text) -> str:
+    """User text (a column name, a path, a target) as an error line shows it: ``repr`` quoted, so
+    control characters, escape sequences and invisible characters appear as ``\\x1b``-style escapes
+    and never reach the terminal, and cut to :data:`QUOTED_MAX` characters (``...`` and the length)."""
+    text = str(text)
+    if len(text) <= QUOTED_MAX:
+        return repr(text)
+    return f"{text[:QUOTED_MAX]!r}... ({len(text)} characters)"
+
+
+def printable(message: str) -> str:
+    """``message`` with every character that is not printable (control characters, escape
+    sequences, line breaks, bidirectional overrides) written as its ``repr`` escape: what the
+    command line prints, so no user text can drive the terminal or break the one-line error."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 @dataclass(frozen=True)
 class Scaling:
     """The column transformation the suite applied: ``X_model = (X_raw - mean) / scale``."""

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.core.base import ContractError, InputError, ModelData, ModelSpec, Scaling, positive
+from models.core.base import (
+    ContractError,
+    InputError,
+    ModelData,
+    ModelSpec,
+    Scaling,
+    positive,
+    quoted,
+)
 from models.core.lazy import lazy
 
 pm = lazy("pymc")
@@ -71,47 +79,57 @@ class Dataset:
         }
 
 
-# A column whose standard deviation is at most this fraction of its size is constant: its spread is
-# rounding (a column always 0.1 read and summed has a spread of ~1e-17), and standardising it
-# would blow rounding up to unit size.
+# A column is constant when its spread is within rounding of its size: sd <= CONSTANT_RTOL * max|x|.
+# Rounding leaves a relative spread of ~1e-16 on a column that is really constant (0.1 written by
+# different computations), ~1e-12 when the spread comes from one-pass moments of 10^8 rows (the
+# scale path); standardising a column below 1e-10 would blow its rounding up to ~1e-6 of its unit
+# size. A timestamp-sized column (1.7e9) may still vary by 0.2.
 CONSTANT_RTOL = 1e-10
 
 
-def is_constant(sd, magnitude) -> np.ndarray:
-    """Whether columns are constant to within rounding: ``sd <= CONSTANT_RTOL * magnitude``.
-
-    The one constancy test of the suite, relative to the column's own size, for rows in memory and
-    for one-pass statistics alike.
+def is_constant(spread, magnitude):
+    """Whether a column is constant up to rounding: the relative constancy test of the suite.
 
     Parameters
     ----------
-    sd : float or array
-        Standard deviation of each column.
+    spread : float or array
+        The column's standard deviation (computed stably: centred, or scaled by ``magnitude``
+        first; ``E[x^2] - E[x]^2`` loses half the digits and needs its own margin).
     magnitude : float or array
-        Its size: the largest absolute value, or ``|mean| + sd`` when only moments are known.
+        The column's size: its largest absolute value, or ``|mean| + sd`` when only moments are
+        known (the scale path).
 
     Returns
     -------
-    array of bool
+    bool or array of bool
+        ``spread <= CONSTANT_RTOL * magnitude`` (an all-zero column is constant).
     """
-    sd, magnitude = np.asarray(sd, dtype=float), np.asarray(magnitude, dtype=float)
-    return ~(sd > CONSTANT_RTOL * magnitude)
+    return np.asarray(spread) <= CONSTANT_RTOL * np.asarray(magnitude)
+
+
+def constant_columns(X: np.ndarray) -> np.ndarray:
+    """Boolean mask of the constant columns of ``X`` (:func:`is_constant`, each column divided by
+    its largest absolute value first so that no square overflows or underflows)."""
+    X = np.asarray(X, dtype=float).reshape(len(X), -1)
+    peak = np.max(np.abs(X), axis=0)
+    unit = X / np.where(peak > 0, peak, 1.0)
+    return is_constant(unit.std(axis=0), np.where(peak > 0, 1.0, 0.0))
 
 
 def standardize(X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[float], list[float]]:
     """Centre each column and scale it to unit standard deviation (ddof=0); refuse constant columns
-    (:func:`is_constant`).
+    (:func:`constant_columns`).
 
     Each column is first divided by its largest absolute value, so columns of size 1e300 (whose
     squares overflow) or 1e-300 (whose squares underflow to zero) are standardised exactly too.
     """
+    constant = [quoted(name) for name, c in zip(names, constant_columns(X), strict=True) if c]
+    if constant:
+        raise InputError(f"constant column(s) cannot be standardised: {', '.join(constant[:5])}"
+                         + (f" and {len(constant) - 5} more" if len(constant) > 5 else ""))  # fmt: skip
     peak = np.max(np.abs(X), axis=0)
-    peak = np.where(peak > 0, peak, 1.0)
     unit = X / peak
     unit_mean, unit_sd = unit.mean(axis=0), unit.std(axis=0)
-    constant = [name for name, flat in zip(names, is_constant(unit_sd, 1.0), strict=True) if flat]
-    if constant:
-        raise InputError(f"constant column(s) cannot be standardised: {', '.join(constant)}")
     scaled = (unit - unit_mean) / unit_sd
     return scaled, (unit_mean * peak).tolist(), (unit_sd * peak).tolist()
 

@@ -94,6 +94,8 @@ class Knob:
         """The prior width this knob value means: tau (L2) or the Laplace scale b (L1)."""
         n, sigma = self._check(n, sigma)
         weight = self.lam(positive(value, self.name), n, sigma)
+        if not 0 < weight < np.inf:  # the weight under- or overflowed: so does the width
+            return np.inf if weight == 0 else 0.0
         return 1.0 / weight if self.penalty == "l1" else nll_lambda_to_prior_sd(weight)
 
     def from_width(self, width: float, n: int | None = None, sigma: float | None = None) -> float:
