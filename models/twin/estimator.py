@@ -219,9 +219,10 @@ class BayesianTwin(BaseEstimator):
             check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
         spec, rule = twin_of(self.estimator)
         classifier = spec.likelihood == "bernoulli"
-        if np.ndim(y) == 2 and np.shape(y)[1] != 1:
+        shape = np.asarray(y).shape
+        if len(shape) == 2 and shape[1] != 1:
             raise ValueError(
-                f"the Bayesian twin fits one target; y has shape {np.shape(y)} (fit one twin per "
+                f"the Bayesian twin fits one target; y has shape {shape} (fit one twin per "
                 "column: multi-output regression is not supported)"
             )
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=not classifier)
