@@ -15,6 +15,17 @@ Multiplying by ``sigma^2 / n`` and matching terms:
     alpha (1 - rho) = sigma^2 / (n tau^2)  =>  tau = sigma / sqrt(n alpha (1 - rho))
 
 (0 < rho < 1; rho = 1 is the Lasso, rho = 0 is Ridge with alpha_ridge = n alpha).
+
+The prior is the normalised product: per coefficient the density
+
+    p(w_j) = Normal(w_j | 0, tau) Laplace(w_j | 0, b) / Z(tau, b)
+           = Normal(w_j | 0, tau) exp(-|w_j| / b) / erfcx(tau / (sqrt(2) b)) ,
+
+the product of the two densities divided by its own integral. With sigma fixed, tau and b are
+constants and :func:`build` may drop Z; with sigma unknown (:func:`build_scaled_noise`) tau and b
+grow with sigma, Z depends on sigma, and the model keeps it. It is not the product of two
+normalised densities, whose integral in w is not 1 and depends on sigma: that reading gives sigma
+another posterior.
 """
 
 from __future__ import annotations

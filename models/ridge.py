@@ -267,6 +267,23 @@ def exact_posterior(
     return post.mean, post.covariance()
 
 
+def ridge_alpha(alpha) -> float:
+    """Ridge's ``alpha`` as one number: the twin models one target with one penalty.
+
+    Raises
+    ------
+    ValueError
+        For per-target alphas (an array of more than one value).
+    """
+    values = np.asarray(alpha, dtype=float)
+    if values.size != 1:
+        raise ValueError(
+            f"Ridge(alpha=<array of shape {values.shape}>): per-target alphas are not supported "
+            "by the Bayesian twin, which fits one target with one alpha"
+        )
+    return float(values.item())
+
+
 ALPHA_GRID = np.geomspace(1e-4, 1e6, 31)  # the ridge experiment's grid and RidgeCV's candidates
 
 
@@ -299,7 +316,7 @@ SPEC = ModelSpec(
         twins=(
             Twin(
                 "sklearn.linear_model.Ridge",
-                lambda est: {"alpha": float(np.asarray(est.alpha).item())},
+                lambda est: {"alpha": ridge_alpha(est.alpha)},
                 settings={"fit_intercept": (True,), "positive": (False,)},
             ),
             Twin(

@@ -168,23 +168,29 @@ def test_logistic_twin_equals_logistic_over_the_grid(cancer):
         assert relative_error(twin.coef_, reference.coef_[0]) <= 1e-8, penalty
 
 
-def test_sample_weight_is_a_noise_variance(diabetes):
-    # weight w_i means noise variance sigma^2 / w_i: the posterior is that of rows scaled by
-    # sqrt(w_i) (intercept column included); compared with the explicit formula, exact to 1e-10.
+def test_sample_weight_is_a_relative_noise_precision(diabetes):
+    # weight w_i means noise variance sigma^2 m / w_i, m the mean weight (sigma: the noise sd of a
+    # row of mean weight): the posterior is that of rows scaled by sqrt(w_i / m) (intercept column
+    # included) at alpha / m; compared with the explicit formula, exact to 1e-10. A new row has
+    # weight m unless given one.
     X, y = diabetes
     weight = np.random.default_rng(1).uniform(0.2, 3.0, len(y))
-    alpha, sigma = 0.5, 50.0
+    alpha, sigma, m = 0.5, 50.0, weight.mean()
     twin = bayesian(Ridge(alpha=alpha), noise=sigma).fit(X, y, sample_weight=weight)
     reference = Ridge(alpha=alpha, solver="cholesky").fit(X, y, sample_weight=weight)
     assert relative_error(twin.coef_, reference.coef_) <= 1e-10
-    Z = np.column_stack([np.ones(len(y)), X]) * np.sqrt(weight)[:, None]
-    precision = (Z.T @ Z + np.diag([0.0] + [alpha] * X.shape[1])) / sigma**2
-    mean = np.linalg.solve(precision, Z.T @ (y * np.sqrt(weight)) / sigma**2)
+    assert twin.sample_weight_mean_ == pytest.approx(m, rel=1e-14)
+    Z = np.column_stack([np.ones(len(y)), X]) * np.sqrt(weight / m)[:, None]
+    precision = (Z.T @ Z + np.diag([0.0] + [alpha / m] * X.shape[1])) / sigma**2
+    mean = np.linalg.solve(precision, Z.T @ (y * np.sqrt(weight / m)) / sigma**2)
     assert relative_error(np.concatenate([[twin.intercept_], twin.coef_]), mean) <= 1e-10
     rows = np.column_stack([np.ones(5), X[:5]])
     mean_var = np.einsum("ij,jk,ik->i", rows, np.linalg.inv(precision), rows)
     _, sd = twin.predict(X[:5], return_std=True)
     assert relative_error(sd**2, mean_var + sigma**2) <= 1e-10
+    new_weight = np.array([0.5, 1.0, 2.0, 4.0, 8.0])
+    _, sd = twin.predict(X[:5], return_std=True, sample_weight=new_weight)
+    assert relative_error(sd**2, mean_var + sigma**2 * m / new_weight) <= 1e-10
 
 
 # -- the posterior is right -----------------------------------------------------------------------

@@ -82,9 +82,14 @@ class BayesianTwin(BaseEstimator):
     The wrapped estimator minimises a penalised objective, e.g. Ridge's
     ``||y - b0 - X w||^2 + alpha ||w||^2``; that objective is, up to a factor and a constant, the
     negative log posterior of a registered Bayesian model (``models.get_model(...).link.mapping``).
-    ``coef_`` and ``intercept_`` are that posterior's mode, computed exactly and certified, so they
-    equal the estimator's own fit up to the estimator's solver tolerance; the posterior adds
-    everything the point estimate hides.
+    ``coef_`` and ``intercept_`` are that posterior's mode: the exact minimiser of the wrapped
+    estimator's objective at its penalty (for a ``*CV`` estimator, at its choice), solved by a
+    closed form or Newton's method and certified by its optimality conditions, in the wrapped
+    estimator's shapes and types. The wrapped estimator's own fit (``estimator_``) stops at its
+    solver's tolerance, so it differs from the mode by ``wrapped_gap_`` (1.2e-2 for
+    ``LogisticRegression()`` at its default ``tol`` on the scaled breast-cancer data, below 1e-8
+    at ``solver="newton-cholesky", tol=1e-12``). The posterior adds everything the point
+    estimate hides.
 
     Noise (Gaussian models). ``noise="unknown"`` (default): ``p(sigma) ∝ 1 / sigma`` and the prior
     scaled by sigma, ``w | sigma ~ Normal(0, sigma / sqrt(alpha))`` for Ridge; then the mode of w is
@@ -94,6 +99,17 @@ class BayesianTwin(BaseEstimator):
     ``sigma / sqrt(n alpha (1 - l1_ratio))``): scikit-learn divides the squared error by ``2 n``,
     so this is the scaling under which the mode is the estimator's whatever sigma is. A positive
     number fixes sigma instead. Ignored for logistic regression.
+
+    Sample weights (Ridge and RidgeCV, exact method) are relative precisions: row i has noise
+    variance ``sigma^2 m / w_i``, with ``m`` the mean weight of the rows of positive weight
+    (``sample_weight_mean_``). So sigma, learned or given, is the noise sd of a row of average
+    weight, and multiplying every weight by a constant changes the noise model in nothing: it
+    changes the fit only as it changes Ridge's own objective ``sum_i w_i r_i^2 + alpha ||w||^2``
+    (like dividing alpha by the constant), and the mode stays the wrapped estimator's fit with
+    those weights. A new row has weight ``m``, noise sd sigma, unless :meth:`predict` and
+    :meth:`predict_interval` are given its weight (noise sd ``sigma sqrt(m / v)`` for weight v).
+    A row of weight 0 contributes nothing to the likelihood and is not in ``log_likelihood``.
+    Other models take no weights (all ones only).
 
     Parameters
     ----------
@@ -115,11 +131,20 @@ class BayesianTwin(BaseEstimator):
 
     Attributes
     ----------
-    coef_, intercept_ : the posterior mode.
+    coef_, intercept_ : arrays or float
+        The posterior mode, shaped as the wrapped estimator's: ``(p,)`` and a float for the
+        Gaussian models, ``(1, p)`` and ``(1,)`` for binary logistic regression.
+    wrapped_gap_ : float
+        How far the wrapped estimator's own fit is from the mode:
+        ``max |estimator_.coef_ - coef_| / max |coef_|`` (the absolute difference when ``coef_`` is
+        all zero).
     penalty_ : dict
         The penalty used (``{"alpha": ...}``), read from the estimator or its CV choice.
-    estimator_ : estimator or None
-        The fitted clone of a ``*CV`` estimator (None otherwise).
+    estimator_ : estimator
+        The fitted clone of the wrapped estimator (with the same sample weights); for a ``*CV``
+        estimator, the fit that chose the penalty.
+    sample_weight_mean_ : float
+        Mean of the positive sample weights (1.0 without weights): a new row's default weight.
     model_ : str
         Registry name of the Bayesian model.
     method_ : str
@@ -128,7 +153,8 @@ class BayesianTwin(BaseEstimator):
         ``posterior`` (the intercept, coefficients and free noise sd under the model's own names,
         ``ModelSpec.intercept``, ``.coefficients``, ``.noise_variable``), ``log_likelihood`` (when
         draws x rows <= ``models.core.arrays.SAVED_DRAWS_X_ROWS``), ``observed_data``, and
-        ``sample_stats`` for NUTS.
+        ``sample_stats`` for NUTS. ``log_likelihood`` and ``observed_data`` hold the rows of
+        positive weight; their ``obs`` coordinate is the row number in ``X``.
     diagnostics_ : dict
         NUTS: divergences, worst r_hat, smallest ESS, and ``ok``; a :class:`SamplingWarning` is
         raised when ``ok`` is False. Exact and Laplace: the method.
@@ -180,7 +206,8 @@ class BayesianTwin(BaseEstimator):
         X : array-like (n, p)
         y : array-like (n,)
         sample_weight : array-like (n,), optional
-            Ridge only (exact method): weight ``w_i`` means noise variance ``sigma^2 / w_i``.
+            Ridge only (exact method): relative precisions, as in the class docstring. The mode is
+            the wrapped estimator's fit with these weights; a row of weight 0 is left out.
 
         Returns
         -------
@@ -192,6 +219,12 @@ class BayesianTwin(BaseEstimator):
             check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
         spec, rule = twin_of(self.estimator)
         classifier = spec.family.classifier
+        shape = np.asarray(y).shape
+        if len(shape) == 2 and shape[1] != 1:
+            raise ValueError(
+                f"the Bayesian twin fits one target; y has shape {shape} (fit one twin per "
+                "column: multi-output regression is not supported)"
+            )
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=not classifier)
         if classifier:
             check_classification_targets(y)
@@ -214,28 +247,39 @@ class BayesianTwin(BaseEstimator):
         self.model_ = spec.name
         self._family = spec.family
         self.method_ = method
-        self.estimator_ = None
-        if rule.cv:
-            self.estimator_ = clone(self.estimator).fit(
-                X, y, **({} if weight is None else {"sample_weight": weight})
-            )
-            self.penalty_ = rule.penalty(self.estimator_)
-        else:
-            self.penalty_ = rule.penalty(self.estimator)
+        penalty = None if rule.cv else rule.penalty(self.estimator)  # checked before any fit
+        self.estimator_ = clone(self.estimator).fit(
+            X, y, **({} if weight is None else {"sample_weight": weight})
+        )
+        self.penalty_ = rule.penalty(self.estimator_) if rule.cv else penalty
+        self.sample_weight_mean_ = 1.0 if weight is None else float(np.mean(weight[weight > 0]))
         names = tuple(
             map(str, getattr(self, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])]))
         )
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         if method == "exact":
-            draws = self._fit_exact(spec, X, y, weight, sigma, seed)
+            intercept, coef, draws = self._fit_exact(spec, X, y, weight, sigma, seed)
         else:
             summary = GaussianStatistics.from_arrays(X, y) if spec.likelihood_term else None
             data = ModelData(X, y, names, noise_sd=1.0 if sigma is None else sigma, stats=summary)
-            draws = self._fit_map_and_draws(spec, data, sigma, method, seed)
+            intercept, coef, draws = self._fit_map_and_draws(spec, data, sigma, method, seed)
+        self._as_wrapped(intercept, coef)
         self._draws = draws
         self._seed = seed
         self.posterior_ = self._posterior(spec, draws, X, y, weight, names)
         return self
+
+    def _as_wrapped(self, intercept: float, coef: np.ndarray) -> None:
+        """``coef_`` and ``intercept_``: the mode in the shapes and types of the wrapped
+        estimator's own (``(p,)`` and a float for Ridge, ``(1, p)`` and ``(1,)`` for a binary
+        LogisticRegression); ``wrapped_gap_``: how far that estimator's own fit is from it."""
+        wrapped = self.estimator_
+        self.coef_ = np.asarray(coef, dtype=np.float64).reshape(np.shape(wrapped.coef_))
+        b0 = np.asarray(intercept, dtype=np.float64).reshape(np.shape(wrapped.intercept_))
+        self.intercept_ = b0 if b0.ndim else b0[()]
+        scale = float(np.max(np.abs(self.coef_), initial=0.0)) or 1.0
+        difference = np.abs(np.asarray(wrapped.coef_, dtype=np.float64) - self.coef_)
+        self.wrapped_gap_ = float(np.max(difference, initial=0.0)) / scale
 
     def _method(self, spec: ModelSpec) -> str:
         if self.method not in METHODS:
@@ -267,18 +311,26 @@ class BayesianTwin(BaseEstimator):
             raise ValueError(f"noise must be 'unknown' or a positive number; got {self.noise!r}")
         return sigma
 
-    def _fit_exact(self, spec, X, y, weight, sigma, seed) -> dict[str, np.ndarray]:
-        post = spec.closed_form.conjugate(self.penalty_, X, y, weight, sigma)
+    def _fit_exact(self, spec, X, y, weight, sigma, seed) -> tuple:
+        """The mode (intercept, coefficients) and the draws of the closed-form posterior.
+
+        ``conjugate`` reads a weight as scikit-learn does (row i has noise variance
+        ``sigma_1^2 / weight_i``, sigma_1 the sd of a row of weight 1); the twin's sigma is that of
+        a row of the mean weight ``m``, ``sigma = sigma_1 / sqrt(m)``.
+        """
+        typical = self.sample_weight_mean_
+        fixed = None if sigma is None else sigma * np.sqrt(typical)
+        post = spec.closed_form.conjugate(self.penalty_, X, y, weight, fixed)
         self.conjugate_ = post
-        self.intercept_, self.coef_ = float(post.mean[0]), post.mean[1:].copy()
         self.diagnostics_ = {"method": "exact", "ok": True}
         beta, noise2 = post.draw(np.random.default_rng(seed), self.chains * self.draws)
         draws = {"intercept": beta[:, 0], "w": beta[:, 1:]}
         if not post.noise_known:
-            draws["sigma"] = np.sqrt(noise2)
-        return draws
+            draws["sigma"] = np.sqrt(noise2 / typical)
+        return float(post.mean[0]), post.mean[1:].copy(), draws
 
-    def _fit_map_and_draws(self, spec, data, sigma, method, seed) -> dict[str, np.ndarray]:
+    def _fit_map_and_draws(self, spec, data, sigma, method, seed) -> tuple:
+        """The certified mode (intercept, coefficients) and Laplace or NUTS draws."""
         gaussian = spec.noise_fixed
         rows = (
             statistics_values(data.stats)
@@ -296,8 +348,7 @@ class BayesianTwin(BaseEstimator):
             mode = spec.closed_form.mode_solver(self.penalty_, data).certify()
         else:
             mode = fixed_model.map_solver().solve(fixed_model.known(fixed)).certify()
-        self.intercept_, coef = spec.point_coefficients(mode.point)
-        self.coef_ = coef.copy()
+        intercept, coef = spec.point_coefficients(mode.point)
         compiled = _compiled(spec, variant, data, values)
         values = compiled.known(values)
         if method == "laplace":
@@ -309,7 +360,7 @@ class BayesianTwin(BaseEstimator):
             points = solver.points(flat)
             self.diagnostics_ = {"method": "laplace", "ok": True, "map": joint.message}
             self._trace = None
-            return _pooled(spec, points, data.n_features)
+            return intercept, coef, _pooled(spec, points, data.n_features)
         trace = compiled.posterior_sampler().sample(
             values, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed
         )
@@ -329,16 +380,23 @@ class BayesianTwin(BaseEstimator):
             name: posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).values
             for name in var_names
         }
-        return _pooled(spec, points, data.n_features)
+        return intercept, coef, _pooled(spec, points, data.n_features)
 
     # -- the posterior as a DataTree --------------------------------------------------------------
 
     def _posterior(self, spec, draws, X, y, weight, names) -> xr.DataTree:
         """The draws under the model's own names (``spec.intercept``, ``spec.coefficients``,
-        ``spec.noise_variable``), with the pointwise log likelihood and the observed data."""
+        ``spec.noise_variable``), with the pointwise log likelihood and the observed data.
+
+        A row of weight 0 is not in the likelihood, so it is in neither ``log_likelihood`` nor
+        ``observed_data`` (leave-one-out has nothing to leave out there, and its density under a
+        weight of 0 does not exist); the ``obs`` coordinate holds the row numbers that are."""
         shape = (self.chains, self.draws)
         named = {"intercept": spec.intercept, "w": spec.coefficients, "sigma": spec.noise_variable}
         posterior = {named[k]: v.reshape(shape + v.shape[1:]) for k, v in draws.items() if named[k]}
+        rows = np.arange(len(y)) if weight is None else np.flatnonzero(weight > 0)
+        if weight is not None:
+            X, y, weight = X[rows], y[rows], weight[rows] / self.sample_weight_mean_
         groups = {"posterior": posterior, "observed_data": {"y": y}}
         if self.chains * self.draws * len(y) <= SAVED_DRAWS_X_ROWS:
             gaussian = spec.likelihood == "gaussian"  # only a Gaussian has weights
@@ -355,7 +413,7 @@ class BayesianTwin(BaseEstimator):
         dt = az.from_dict(
             groups,
             dims={spec.coefficients: ["feature"], "y": ["obs"]},
-            coords={"feature": list(names)},
+            coords={"feature": list(names), "obs": rows},
         )
         if getattr(self, "_trace", None) is not None and self.method_ == "nuts":
             dt["sample_stats"] = self._trace["sample_stats"]
@@ -374,7 +432,7 @@ class BayesianTwin(BaseEstimator):
         """Draws of ``b0 + x w`` in row chunks: yields (rows, array (draws, len(rows)))."""
         return linear_predictor_chunks(self._draws["intercept"], self._draws["w"], X)
 
-    def predict(self, X, return_std=False):
+    def predict(self, X, return_std=False, sample_weight=None):
         """Posterior predictive mean (regression) or the most probable class (classification).
 
         Parameters
@@ -383,13 +441,20 @@ class BayesianTwin(BaseEstimator):
         return_std : bool
             Regression only: also return the posterior predictive sd, noise included (as
             :class:`sklearn.linear_model.BayesianRidge` does).
+        sample_weight : array-like (n,), optional
+            Regression only: the new rows' weights, on the scale of ``fit``'s; a row of weight
+            ``v`` has noise sd ``sigma sqrt(sample_weight_mean_ / v)``. Default: the mean weight
+            ``sample_weight_mean_`` (noise sd sigma).
         """
         check_is_fitted(self)
         if self._classifier:
-            if return_std:
-                raise ValueError("return_std applies to regression; use predict_interval")
+            if return_std or sample_weight is not None:
+                raise ValueError(
+                    "return_std and sample_weight apply to regression; use predict_interval"
+                )
             return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
         X = self._design(X)
+        new_weight = self._new_row_weight(sample_weight, X.shape[0])
         if self._family_mean_only():
             if return_std:
                 raise ValueError(f"return_std needs a family that draws new observations; use "
@@ -400,18 +465,18 @@ class BayesianTwin(BaseEstimator):
             return mean
         if self.method_ == "exact":
             post = self.conjugate_
-            mean = self.intercept_ + X @ self.coef_
+            mean = post.mean[0] + X @ post.mean[1:]
             if not return_std:
                 return mean
-            spread = post.s2 * (1.0 + post.quadratic(X))
+            spread = post.s2 * (1.0 / new_weight + post.quadratic(X))
             factor = post.dof / (post.dof - 2) if post.dof > 2 else np.inf
             return mean, np.sqrt(spread * (1.0 if post.noise_known else factor))
         mean, var = np.empty(X.shape[0]), np.empty(X.shape[0])
         family = self._family
         if family.name == "gaussian":
-            noise2 = np.mean(self._noise_draws() ** 2)
+            noise2 = np.mean(self._noise_draws() ** 2) * self.sample_weight_mean_ / new_weight
             for block, mu in self._mean_function_chunks(X):
-                mean[block], var[block] = mu.mean(axis=0), mu.var(axis=0) + noise2
+                mean[block], var[block] = mu.mean(axis=0), mu.var(axis=0) + noise2[block]
             return (mean, np.sqrt(var)) if return_std else mean
         # another family: the mean of y is its inverse link; its sd, by replicated observations
         # (seeded: the same fit gives the same sd)
@@ -432,7 +497,7 @@ class BayesianTwin(BaseEstimator):
             p[block] = self._family.mean(eta).mean(axis=0)
         return np.column_stack([1.0 - p, p])
 
-    def predict_interval(self, X, prob=0.94, kind=None):
+    def predict_interval(self, X, prob=0.94, kind=None, sample_weight=None):
         """Equal-tailed posterior interval per row.
 
         Parameters
@@ -444,6 +509,9 @@ class BayesianTwin(BaseEstimator):
             Regression: a new observation (noise included; default) or the mean of y, the
             inverse link of ``b0 + x w`` (``exp(b0 + x w)`` for a log link). Classification: ``"mean"`` (the default, and the only choice), the
             interval of ``P(y = classes_[1])``.
+        sample_weight : array-like (n,), optional
+            Regression: the new rows' weights, as in :meth:`predict` (default the mean weight of
+            the training rows).
 
         Returns
         -------
@@ -458,20 +526,27 @@ class BayesianTwin(BaseEstimator):
         if kind not in ("observation", "mean") or (self._classifier and kind != "mean"):
             raise ValueError(f"kind must be 'observation' or 'mean' (regression), 'mean' "
                              f"(classification); got {kind!r}")  # fmt: skip
+        if self._classifier and sample_weight is not None:
+            raise ValueError("sample_weight applies to regression (a noise precision)")
         X = self._design(X)
+        new_weight = self._new_row_weight(sample_weight, X.shape[0])
         if self.method_ == "exact":
             post = self.conjugate_
-            spread = post.s2 * ((kind == "observation") + post.quadratic(X))
+            spread = post.s2 * ((kind == "observation") / new_weight + post.quadratic(X))
             quantile = (stats.norm if post.noise_known else stats.t(post.dof)).ppf((1 + prob) / 2)
-            centre = self.intercept_ + X @ self.coef_
+            centre = post.mean[0] + X @ post.mean[1:]
             return centre - quantile * np.sqrt(spread), centre + quantile * np.sqrt(spread)
         low, high = np.empty(X.shape[0]), np.empty(X.shape[0])
         rng = np.random.default_rng(self._seed)
+        noise_factor = np.sqrt(self.sample_weight_mean_ / new_weight)
         for block, eta in self._mean_function_chunks(X):
-            if kind == "observation":
-                values = self._family.sample(rng, eta, self._dispersion_draws())
-            else:  # the mean of y: the inverse link of eta (P(y = classes_[1]) for a classifier)
+            if kind == "mean":  # the inverse link of eta (P(y = classes_[1]) for a classifier)
                 values = self._family.mean(eta)
+            elif self._family.name == "gaussian":  # noise sd sigma sqrt(mean weight / weight)
+                noise = self._noise_draws()[:, None] * noise_factor[block]
+                values = eta + noise * rng.standard_normal(eta.shape)
+            else:
+                values = self._family.sample(rng, eta, self._dispersion_draws())
             bounds = array_stats.eti(values, prob, axis=0)
             low[block], high[block] = bounds[:, 0], bounds[:, 1]
         return low, high
@@ -485,6 +560,24 @@ class BayesianTwin(BaseEstimator):
     def _dispersion_draws(self) -> np.ndarray | None:
         """The family's dispersion per draw (the Gaussian sigma, a Gamma's phi), or None."""
         return self._noise_draws() if self._family.dispersion else None
+
+    def _new_row_weight(self, sample_weight, n: int) -> np.ndarray:
+        """The weights (n,) of new rows: ``sample_weight_mean_`` unless given (all positive;
+        Gaussian families only, where a weight is a noise precision)."""
+        if sample_weight is None:
+            return np.full(n, self.sample_weight_mean_)
+        if self._family.name != "gaussian":
+            raise ValueError(
+                f"sample_weight of new rows is a Gaussian noise precision; {self.model_} has none"
+            )
+        weight = check_array(
+            sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+        )
+        if weight.shape != (n,):
+            raise ValueError(f"sample_weight.shape == {weight.shape}, expected {(n,)}")
+        if not np.all(weight > 0):
+            raise ValueError("sample_weight of a new row must be positive (its noise precision)")
+        return weight
 
     def _noise_draws(self) -> np.ndarray:
         if "sigma" in self._draws:
