@@ -4,7 +4,7 @@
 ``from models.twin import bayesian`` imports the estimator (and PyMC, scikit-learn) on first use.
 """
 
-_PUBLIC = ("bayesian", "BayesianTwin", "SamplingWarning")
+_PUBLIC = ("bayesian", "BayesianTwin", "SamplingWarning", "supported")
 
 
 def __getattr__(name: str):
