@@ -18,6 +18,7 @@ MODULES = {
     "ridge": "experiments.ridge",
     "logistic": "experiments.logistic",
     "lasso": "experiments.lasso",
+    "multinomial": "experiments.multinomial",
     "lambda": "experiments.choosing_lambda",
     "sensitivity": "experiments.sensitivity",
     "engines": "experiments.engines",

@@ -22,6 +22,7 @@ _MODULES = (
     "models.logistic",
     "models.lasso",
     "models.elasticnet",
+    "models.multinomial",
 )
 
 
