@@ -56,11 +56,11 @@ def _option(name: str) -> str:
 def coefficient_labels(spec: ModelSpec, results: dict) -> list[str]:
     """One label per coefficient, in the order of the flattened coefficient array: the feature
     names, or for a model with ``coefficient_dims`` (``("class",)``, weights shaped (class,
-    feature)) ``"w[class_0, alcohol]"``, class by class."""
+    feature)) ``"class_0, alcohol"``, class by class (sentences print ``w[class_0, alcohol]``)."""
     names = results["feature_names"]
     if not spec.coefficient_dims:
         return list(names)
-    return [f"{spec.coefficients}[{c}, {n}]" for c in results["classes"] for n in names]
+    return [f"{c}, {n}" for c in results["classes"] for n in names]
 
 
 # Check 2's per-coefficient summaries: flat (in coefficient_labels' order) while computed and

@@ -38,7 +38,7 @@ def parser():
 def belief(knob, width: float) -> str:
     """The prior in words: the interval each weight lies in with prior probability :data:`MASS`
     (a statement about every single weight, not about the share of weights inside it)."""
-    units = {"gaussian": "target units", "bernoulli": "log-odds"}.get(
+    units = {"gaussian": "target units", "bernoulli": "log-odds", "categorical": "log-odds"}.get(
         knob.likelihood, "the linear predictor's units"
     )
     if knob.penalty == "l1":  # Laplace: P(|w| < x) = 1 - exp(-x / b)

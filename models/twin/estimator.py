@@ -18,7 +18,6 @@ compiled once per process and width; predictions are computed from it in row chu
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 import warnings
 
@@ -26,7 +25,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 from arviz_stats.base import array_stats
-from scipy import stats
+from scipy import special, stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_array, check_random_state, check_scalar
@@ -47,23 +46,41 @@ class SamplingWarning(UserWarning):
     """NUTS reported a problem (divergences, r_hat > 1.01, low ESS): the posterior may be wrong."""
 
 
-def twin_of(estimator) -> tuple[ModelSpec, Twin]:
+def twin_of(estimator, n_classes: int | None = None) -> tuple[ModelSpec, Twin]:
     """The registered model whose mode ``estimator`` is, and the rule that says how to read it.
+
+    Parameters
+    ----------
+    n_classes : int, optional
+        A classifier's number of classes: the model is the one whose family takes that many
+        (LogisticRegression: the binary model for 2, the multinomial one for more).
 
     Raises
     ------
     TypeError
         For a class no registered model twins, or a setting (``positive=True``, ...) that no model
         has: never refitted silently as something else.
+    ValueError
+        A number of classes no model of the estimator takes (a single class).
     """
-    reasons = []
+    reasons, counts = [], []
     for spec in registry().values():
         for rule in spec.link.twins:
             if type(estimator) is rule.estimator_class():
                 reason = rule.unsupported(estimator)
+                fam = spec.family
+                if reason is None and n_classes is not None:
+                    counts.append(fam.min_classes)
+                    if n_classes < fam.min_classes or n_classes > (fam.max_classes or n_classes):
+                        continue
                 if reason is None:
                     return spec, rule
                 reasons.append(reason)
+    if counts:
+        raise ValueError(
+            f"the Bayesian twin of {type(estimator).__name__} needs at least {min(counts)} "
+            f"classes; got {n_classes} class"
+        )
     if reasons:
         raise TypeError(f"{type(estimator).__name__} with {reasons[0]} is not supported")
     raise TypeError(
@@ -73,7 +90,8 @@ def twin_of(estimator) -> tuple[ModelSpec, Twin]:
 
 def supported() -> list[str]:
     """Names of the scikit-learn estimators that have a registered twin."""
-    return [rule.name for spec in registry().values() for rule in spec.link.twins]
+    names = [rule.name for spec in registry().values() for rule in spec.link.twins]
+    return list(dict.fromkeys(names))  # a class twinned by two models (binary, multinomial) once
 
 
 class BayesianTwin(BaseEstimator):
@@ -132,8 +150,11 @@ class BayesianTwin(BaseEstimator):
     diagnostics_ : dict
         NUTS: divergences, worst r_hat, smallest ESS, and ``ok``; a :class:`SamplingWarning` is
         raised when ``ok`` is False. Exact and Laplace: the method.
-    classes_ : array (2,)
-        Logistic regression: the labels; ``classes_[1]`` is the event of ``predict_proba[:, 1]``.
+    classes_ : array (K,)
+        Logistic regression: the labels; ``classes_[1]`` is the event of ``predict_proba[:, 1]``
+        when K = 2. With K > 2 classes the model is the multinomial one (``coef_`` (K, p),
+        ``intercept_`` (K,) summing to zero, as scikit-learn's), and ``predict_proba`` has one
+        column per class.
     """
 
     def __init__(
@@ -162,7 +183,7 @@ class BayesianTwin(BaseEstimator):
             tags.estimator_type = inner.estimator_type
             tags.regressor_tags = inner.regressor_tags
             if inner.classifier_tags is not None:
-                tags.classifier_tags = dataclasses.replace(inner.classifier_tags, multi_class=False)
+                tags.classifier_tags = inner.classifier_tags  # binary, or multinomial (K > 2)
         tags.input_tags.sparse = False
         return tags
 
@@ -191,16 +212,14 @@ class BayesianTwin(BaseEstimator):
         for name in ("draws", "tune", "chains"):
             check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
         spec, rule = twin_of(self.estimator)
-        classifier = spec.likelihood == "bernoulli"
+        classifier = spec.family.classifier
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=not classifier)
+        classes = None
         if classifier:
             check_classification_targets(y)
             self.classes_, y = np.unique(y, return_inverse=True)
-            if len(self.classes_) != 2:
-                raise ValueError(
-                    f"Only binary classification is supported by the Bayesian twin of "
-                    f"{rule.name}; got {len(self.classes_)} class(es)"
-                )
+            spec, rule = twin_of(self.estimator, len(self.classes_))
+            classes = tuple(map(str, self.classes_)) if spec.family.categories else None
             y = y.astype(np.float64)
         if X.shape[0] < 2:
             raise ValueError(f"n_samples={X.shape[0]}: a posterior needs at least 2 rows")
@@ -227,7 +246,8 @@ class BayesianTwin(BaseEstimator):
             draws = self._fit_exact(spec, X, y, weight, sigma, seed)
         else:
             summary = GaussianStatistics.from_arrays(X, y) if spec.likelihood_term else None
-            data = ModelData(X, y, names, noise_sd=1.0 if sigma is None else sigma, stats=summary)
+            data = ModelData(X, y, names, noise_sd=1.0 if sigma is None else sigma, stats=summary,
+                             classes=classes)  # fmt: skip
             draws = self._fit_map_and_draws(spec, data, sigma, method, seed)
         self._draws = draws
         self._seed = seed
@@ -325,6 +345,10 @@ class BayesianTwin(BaseEstimator):
         }
         return _pooled(spec, points, data.n_features)
 
+    @property
+    def _categories(self) -> bool:
+        return registry()[self.model_].family.categories
+
     # -- the posterior as a DataTree --------------------------------------------------------------
 
     def _posterior(self, spec, draws, X, y, weight, names) -> xr.DataTree:
@@ -340,11 +364,11 @@ class BayesianTwin(BaseEstimator):
                                           self._noise_draws() if gaussian else None,
                                           weight if gaussian else None)  # fmt: skip
             groups["log_likelihood"] = {"y": loglik.reshape(shape + (len(y),))}
-        dt = az.from_dict(
-            groups,
-            dims={spec.coefficients: ["feature"], "y": ["obs"]},
-            coords={"feature": list(names)},
-        )
+        dims, coords = {spec.coefficients: ["feature"], "y": ["obs"]}, {"feature": list(names)}
+        if spec.coefficient_dims:  # a softmax model: weights (class, feature), intercepts (class,)
+            dims = {**dims, spec.coefficients: ["class", "feature"], spec.intercept: ["class"]}
+            coords["class"] = [str(label) for label in self.classes_]
+        dt = az.from_dict(groups, dims=dims, coords=coords)
         if getattr(self, "_trace", None) is not None and self.method_ == "nuts":
             dt["sample_stats"] = self._trace["sample_stats"]
         return dt
@@ -376,6 +400,8 @@ class BayesianTwin(BaseEstimator):
         if self._classifier:
             if return_std:
                 raise ValueError("return_std applies to regression; use predict_interval")
+            if self._categories:
+                return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
             return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
         X = self._design(X)
         if self.method_ == "exact":
@@ -395,8 +421,15 @@ class BayesianTwin(BaseEstimator):
     @available_if(lambda self: self._classifier)
     def predict_proba(self, X):
         """Posterior mean of ``P(y = classes_[1])``: the average over draws of the logistic
-        function, not the plug-in probability at the mode that the wrapped estimator returns."""
+        function, not the plug-in probability at the mode that the wrapped estimator returns.
+        With K > 2 classes, the posterior mean of the softmax probabilities, one column per
+        class."""
         X = self._design(X)
+        if self._categories:
+            proba = np.empty((X.shape[0], len(self.classes_)))
+            for block, eta in self._mean_function_chunks(X):
+                proba[block] = special.softmax(eta, axis=-1).mean(axis=0)
+            return proba
         p = np.empty(X.shape[0])
         for block, eta in self._mean_function_chunks(X):
             p[block] = _sigmoid(eta).mean(axis=0)
@@ -413,11 +446,11 @@ class BayesianTwin(BaseEstimator):
         kind : {"observation", "mean"}, optional
             Regression: a new observation (noise included; default) or the mean function
             ``b0 + x w``. Classification: ``"mean"`` (the default, and the only choice), the
-            interval of ``P(y = classes_[1])``.
+            interval of ``P(y = classes_[1])`` (K > 2 classes: of each class's probability).
 
         Returns
         -------
-        low, high : arrays (n,)
+        low, high : arrays (n,), or (n, K) for K > 2 classes
         """
         if not 0 < prob < 1:
             raise ValueError(f"prob must be in (0, 1); got {prob!r}")
@@ -432,15 +465,18 @@ class BayesianTwin(BaseEstimator):
             quantile = (stats.norm if post.noise_known else stats.t(post.dof)).ppf((1 + prob) / 2)
             centre = self.intercept_ + X @ self.coef_
             return centre - quantile * np.sqrt(spread), centre + quantile * np.sqrt(spread)
-        low, high = np.empty(X.shape[0]), np.empty(X.shape[0])
+        shape = (X.shape[0], len(self.classes_)) if self._categories else X.shape[0]
+        low, high = np.empty(shape), np.empty(shape)
         rng = np.random.default_rng(self._seed)
         for block, mu in self._mean_function_chunks(X):
-            if self._classifier:
+            if self._categories:
+                mu = special.softmax(mu, axis=-1)
+            elif self._classifier:
                 mu = _sigmoid(mu)
             elif kind == "observation":
                 mu = mu + self._noise_draws()[:, None] * rng.standard_normal(mu.shape)
             bounds = array_stats.eti(mu, prob, axis=0)
-            low[block], high[block] = bounds[:, 0], bounds[:, 1]
+            low[block], high[block] = bounds[..., 0], bounds[..., 1]
         return low, high
 
     def _noise_draws(self) -> np.ndarray:
@@ -464,7 +500,8 @@ def _compiled(spec: ModelSpec, variant: str, data: ModelData, values: dict):
     (:meth:`models.inference.engines.CompiledModels.model`): built once per process and width when
     it keeps the rows, prior values and sigma in ``pm.Data``, rebuilt for every fit otherwise."""
     build = spec.closed_form.build_scaled_noise if variant == "scaled" else spec.build
-    return COMPILED.model((spec.name, variant, data.n_features), lambda: build(data), spec, values)
+    width = data.n_features if data.classes is None else (len(data.classes), data.n_features)
+    return COMPILED.model((spec.name, variant, width), lambda: build(data), spec, values)
 
 
 def _sample_weight(sample_weight, n: int) -> np.ndarray:
@@ -487,11 +524,14 @@ def _pooled(spec: ModelSpec, points: dict, n_features: int) -> dict[str, np.ndar
     """``intercept``, ``w`` (draws, p) and ``sigma`` (if free) from a model's variables, named as
     ``spec`` names them."""
     size = len(points[spec.coefficients])
+    w = np.asarray(points[spec.coefficients]).reshape(size, -1, n_features)  # (draws, K, p)
+    if not spec.coefficient_dims:
+        w = w.reshape(size, n_features)
     draws = {
-        "intercept": np.asarray(points[spec.intercept]).reshape(size)
+        "intercept": np.asarray(points[spec.intercept]).reshape(w.shape[:-1])
         if spec.intercept
-        else np.zeros(size),
-        "w": np.asarray(points[spec.coefficients]).reshape(size, n_features),
+        else np.zeros(w.shape[:-1]),
+        "w": w,
     }
     if spec.noise_variable in points:
         draws["sigma"] = np.asarray(points[spec.noise_variable]).reshape(size)
