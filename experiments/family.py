@@ -346,7 +346,7 @@ def _check1(spec: ModelSpec):
             page.alert(f"**{sum(flags)} of {len(rows)} penalties fail the check** (bound "
                        f"{spec.family.map_bound:g}, certified MAP, same zero set).")  # fmt: skip
         page.text(f"Largest difference: **{max(res['max_rel_diff']):.2e}** (acceptance bound "
-                  f"{spec.family.map_bound:g}); all {len(rows)} MAPs certified: "
+                  f"{spec.family.map_bound:g}: {spec.family.bound_reason}); all {len(rows)} MAPs certified: "
                   f"{'yes' if all(res['map_converged']) else 'NO'}"
                   + (f"; zero sets identical at {sum(res['same_zero_set'])} of {len(rows)} penalties."
                      if spec.l1_terms else "."))  # fmt: skip

@@ -77,7 +77,12 @@ def class_sums_page(page: report.Page, results: dict) -> None:
         "reference C). The intercepts are unpenalised and only their differences are identified: "
         "the model gives K - 1 of them a flat prior and sets the last to minus their sum, which "
         "is the form scikit-learn reports (largest |sum of the intercepts| over Check 1's grid: "
-        f"sklearn {sums['sklearn_intercept_sum']:.1e}, MAP {sums['map_intercept_sum']:.1e}).")  # fmt: skip
+        f"sklearn {sums['sklearn_intercept_sum']:.1e}, MAP {sums['map_intercept_sum']:.1e}). "
+        "That grid runs newton-cholesky, which centres its intercepts; lbfgs reports the same "
+        "form, since it starts at 0 and every gradient it steps along has class sums 0 "
+        "(tests/test_multinomial.py: |sum| below 1e-12 at tol=1e-12, where it stops within "
+        "~1e-7 relative of the optimum at C = 0.1 and ~1e-5 at C = 1000: an iterative "
+        "solver's stopping rule, hence the page's newton-cholesky).")  # fmt: skip
     page.text(
         "The posterior is not zero-sum draw by draw: the likelihood does not see the class sum "
         "s_j = sum_k W_kj, so its posterior is its prior, Normal(0, sqrt(K) tau) = Normal(0, "

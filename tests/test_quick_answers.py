@@ -48,9 +48,11 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
     good.write_text("a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i % 2}\n" for i in range(30)))
     few = tmp / "few.csv"
     few.write_text("a,b,c,y\n1,2,3,4\n2,1,0,5\n0,1,1,2\n3,0,2,1\n")  # n = p + 1 rows
-    classes = tmp / "classes.csv"  # y: one class; k: 2 classes; r: a class of 4 rows; h: 2.5
-    classes.write_text("a,y,k,r,h\n" + "".join(
-        f"{i},1,{i % 2},{min(i % 3, 2) if i < 26 else 7},{2.5 if i == 0 else i % 3}\n"
+    one = tmp / "one.csv"  # a single class
+    one.write_text("a,y\n" + "".join(f"{i},1\n" for i in range(30)))
+    classes = tmp / "classes.csv"  # k: 2 classes; r: a class of 4 rows; h: a label 2.5
+    classes.write_text("a,k,r,h\n" + "".join(
+        f"{i},{i % 2},{i % 3 if i < 26 else 7},{2.5 if i == 0 else i % 3}\n"
         for i in range(30)))  # fmt: skip
     missing = str(tmp / "missing.csv")
     out = str(tmp / "out")
@@ -76,7 +78,7 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
         (["logistic", "--data", str(nan), "--target", "a"], 2, "NaN/inf"),
         (["logistic", "--data", str(good), "--target", "a"], 2, "binary 0/1 target"),
         (["ridge", "--data", str(few), "--target", "y", "--out", out], 2, "--noise-sd"),
-        (["multinomial", "--data", str(classes), "--target", "y"], 2, "at least 3 distinct values"),
+        (["multinomial", "--data", str(one), "--target", "y"], 2, "at least 3 distinct values"),
         (["multinomial", "--data", str(classes), "--target", "k"], 2, "at least 3 distinct values"),
         (["multinomial", "--data", str(classes), "--target", "r"], 2, "too few: 7 (4 rows)"),
         (["multinomial", "--data", str(classes), "--target", "h"], 2, "1 rows outside it (2.5)"),
