@@ -56,6 +56,28 @@ def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def coefficient_labels(spec: ModelSpec, results: dict) -> list[str]:
+    """One label per coefficient, in the order of the flattened coefficient array: the feature
+    names, or for a model with ``coefficient_dims`` (``("class",)``, weights shaped (class,
+    feature)) ``"class_0, alcohol"``, class by class (sentences print ``w[class_0, alcohol]``)."""
+    names = results["feature_names"]
+    if not spec.coefficient_dims:
+        return list(names)
+    return [f"{c}, {n}" for c in results["classes"] for n in names]
+
+
+# Check 2's per-coefficient summaries: flat (in coefficient_labels' order) while computed and
+# drawn; in results.json shaped as the coefficients are ((class, feature) for a softmax model).
+PER_COEFFICIENT = ("map", "mean", "median", "sd", "prob_positive", "mean_per_feature_sd",
+                   "hdi_94_low", "hdi_94_high", "r_hat", "ess_bulk", "mcse_mean",
+                   "mean_minus_mode_in_sd", "sklearn", "skewness", "skewness_se")  # fmt: skip
+
+
+def flat_posterior(post: dict) -> dict:
+    """Check 2's results with every per-coefficient array flattened (the order of the labels)."""
+    return {k: np.ravel(v) if k in PER_COEFFICIENT else v for k, v in post.items()}
+
+
 def options(spec: ModelSpec):
     """The model's options: its penalties (``--alpha``, ``--C``, ...), ``--prior-sd``, ``--noise-sd``."""
 
@@ -231,6 +253,9 @@ def _setup(spec: ModelSpec):
         names = res["feature_names"]
         page.text(f"Data: `{user(res['data_source'])}`, {res['n_obs']} rows, {len(names)} features "
                   f"({user(', '.join(names))}); target {user(res['target'])}. {user(res['data_note'])}.")  # fmt: skip
+        if "classes" in res:
+            page.text(f"{len(res['classes'])} classes ({user(', '.join(res['classes']))}): one "
+                      f"weight per class and feature, {len(res['classes']) * len(names)} in all.")  # fmt: skip
         if res["noise_sd"] is not None:
             page.text(f"Noise sd sigma fixed at {res['noise_sd']:.4g} ({res['noise_sd_source']}).")
         elif spec.noise == "unknown":
@@ -262,8 +287,8 @@ def _check1(spec: ModelSpec):
             sk = spec.link.sklearn(penalty, md).fit(md.X, md.y)
             fit = solver.solve(penalty) if exact_solver else solver.solve(prior)
             b0, w = spec.point_coefficients(fit.point)
-            sk_w = np.ravel(sk.coef_)
-            sk_b0 = float(np.ravel(sk.intercept_)[0])  # scalar or (1,) array
+            sk_w = np.reshape(sk.coef_, np.shape(w))  # binary LogisticRegression's (1, p) -> (p,)
+            sk_b0 = np.reshape(sk.intercept_, np.shape(b0))  # scalar or (1,) -> the MAP's shape
             unique = fit.unique if exact_solver else True
             sweep["sk"].append(sk_w)
             sweep["map"].append(w)
@@ -287,6 +312,10 @@ def _check1(spec: ModelSpec):
         }
         if exact_solver:
             rel["objective_vs_sklearn"] = sweep["objective"]
+        if spec.coefficient_dims:  # one intercept per class, both sides zero-sum (see the model)
+            rel["intercepts_map_vs_sklearn"] = [
+                common.rel_linf(m, s) for m, s in zip(sweep["map_b0"], sweep["sk_b0"], strict=True)
+            ]
         if spec.closed_form.exact_mode:
             rel["exact_vs_sklearn"] = [
                 common.rel_linf(e, s) for e, s in zip(sweep["exact"], sweep["sk"], strict=True)
@@ -330,7 +359,9 @@ def _check1(spec: ModelSpec):
         """One panel per value of the penalties after the first (elastic net: one per l1_ratio),
         each coefficient against the first penalty on a log scale."""
         res = run.results
-        sk, mp = np.asarray(res["sklearn_coef"]), np.asarray(res["map_coef"])
+        grid_size = len(res["penalties"])
+        sk = np.reshape(res["sklearn_coef"], (grid_size, -1))
+        mp = np.reshape(res["map_coef"], (grid_size, -1))
         first, rest = spec.link.penalty_names[0], spec.link.penalty_names[1:]
         panels: dict[tuple, list[int]] = {}
         for k, penalty in enumerate(res["penalties"]):
@@ -400,7 +431,7 @@ def _check1(spec: ModelSpec):
             page.alert(f"**{sum(flags)} of {len(rows)} penalties fail the check** (bound "
                        f"{spec.family.map_bound:g}, certified MAP, same zero set).")  # fmt: skip
         page.text(f"Largest difference: **{max(res['max_rel_diff']):.2e}** (acceptance bound "
-                  f"{spec.family.map_bound:g}); all {len(rows)} MAPs certified: "
+                  f"{spec.family.map_bound:g}: {spec.family.bound_reason}); all {len(rows)} MAPs certified: "
                   f"{'yes' if all(res['map_converged']) else 'NO'}"
                   + (f"; zero sets identical at {sum(res['same_zero_set'])} of {len(rows)} penalties."
                      if _exact_zeros(spec) else "."))  # fmt: skip
@@ -458,14 +489,15 @@ def _check2(spec: ModelSpec):
         w = dt["posterior"][spec.coefficients]
         mean, sd = summary["mean"].to_numpy(float), summary["sd"].to_numpy(float)
         _, mode = spec.point_coefficients(fit.point)
+        shape, mode = mode.shape, mode.ravel()  # flat until the end (coefficient_labels' order)
         post = {
             **penalty, "penalty": penalty, "prior_values": values, "noise": spec.noise,
             "noise_sd": md.noise_sd, "map": mode, "map_certified": fit.converged,
-            "mean": mean, "median": w.median(("chain", "draw")).values, "sd": sd,
+            "mean": mean, "median": w.median(("chain", "draw")).values.ravel(), "sd": sd,
             "draws": f"{w.sizes['chain']} x {w.sizes['draw']}",
-            "prob_positive": (w > 0).mean(("chain", "draw")).values,
+            "prob_positive": (w > 0).mean(("chain", "draw")).values.ravel(),
             # The effect of a one-sd change of the feature (diabetes' unit-norm columns: 1 unit ~ 21 sd).
-            "mean_per_feature_sd": mean * md.X.std(axis=0),
+            "mean_per_feature_sd": (mean.reshape(shape) * md.X.std(axis=0)).ravel(),
             "hdi_94_low": summary[low].to_numpy(float), "hdi_94_high": summary[high].to_numpy(float),
             "r_hat": summary["r_hat"].to_numpy(float), "ess_bulk": summary["ess_bulk"].to_numpy(float),
             "mcse_mean": summary["mcse_mean"].to_numpy(float), "mean_minus_mode_in_sd": (mean - mode) / sd,
@@ -482,7 +514,7 @@ def _check2(spec: ModelSpec):
             run.check("NUTS vs exact", verdicts.mcmc_vs_exact(
                 post["max_abs_z_vs_exact"], Z_FLAG, f"at {penalty_label(penalty or values)}",
                 len(mean)))  # fmt: skip
-        names = run.results["feature_names"]
+        names = coefficient_labels(spec, run.results)
         post["signs"] = run.adds(verdicts.signs(names, post["prob_positive"]))
         post["mode_vs_mean"] = run.adds(
             verdicts.mode_vs_mean(names, mean, mode, sd, post["mcse_mean"], _estimator(spec))
@@ -491,18 +523,21 @@ def _check2(spec: ModelSpec):
             post["effective_prior"] = run.adds(verdicts.effective_prior(
                 values["prior_sd"], values["laplace_scale"], float(np.median(np.abs(mean)))
             ))  # fmt: skip
-        post.update(_shapes(names, intervals.draws(dt, spec.coefficients).values,
-                            post["ess_bulk"]))  # fmt: skip
+        pooled = intervals.draws(dt, spec.coefficients).values
+        post.update(_shapes(names, pooled.reshape(len(pooled), -1), post["ess_bulk"]))
+        post = {k: np.reshape(v, shape) if k in PER_COEFFICIENT else v for k, v in post.items()}
         if spec.noise == "unknown":
             post["noise_posterior"] = _noise_posterior(spec, dt, fit.point)
         return {"posterior": post}
 
     def figures(run: Run) -> None:
-        post, names = run.results["posterior"], run.results["feature_names"]
-        draws = run.state["dt"]["posterior"][spec.coefficients]
+        post = flat_posterior(run.results["posterior"])
+        names = coefficient_labels(spec, run.results)
+        draws = intervals.draws(run.state["dt"], spec.coefficients).values
+        draws = draws.reshape(len(draws), -1)
         fig, axes, _ = coefficient_panels(len(names), 2.4)
         for j, ax in enumerate(axes):
-            d = draws.isel({draws.dims[-1]: j}).values.ravel()
+            d = draws[:, j]
             posterior_panel(
                 ax,
                 d,
@@ -528,7 +563,7 @@ def _check2(spec: ModelSpec):
         save(fig, run.out / "posterior_densities.png")
 
     def page(page: report.Page, results: dict) -> None:
-        res, post = results, results["posterior"]
+        res, post = results, flat_posterior(results["posterior"])
         where = penalty_label(post["penalty"] or post["prior_values"])
         page.heading(
             f"Check 2: the posterior at {where}" if spec.has_twin else f"The posterior at {where}"
@@ -547,7 +582,7 @@ def _check2(spec: ModelSpec):
                  post["hdi_94_high"][j], post["prob_positive"][j], post["mean_per_feature_sd"][j],
                  post["mean_minus_mode_in_sd"][j],
                  *([post["exact_mean"][j], post["exact_sd"][j], post["z_vs_exact"][j]] if exact else []),
-                 post["r_hat"][j], post["ess_bulk"][j]] for j, n in enumerate(res["feature_names"])]  # fmt: skip
+                 post["r_hat"][j], post["ess_bulk"][j]] for j, n in enumerate(coefficient_labels(spec, res))]  # fmt: skip
         flags = [exact and abs(post["z_vs_exact"][j]) > Z_FLAG for j in range(len(rows))]
         page.table(header, rows, flags)
         page.figure("posterior_densities.png", "Each coefficient's posterior (NUTS) with its mode "
@@ -625,7 +660,7 @@ def _noise_table(page: report.Page, noise: dict, dispersion: str) -> None:
 
 def _hides(spec: ModelSpec):
     def page(page: report.Page, results: dict) -> None:
-        post, names = results["posterior"], results["feature_names"]
+        post, names = flat_posterior(results["posterior"]), coefficient_labels(spec, results)
         items = [report.sentence(post["signs"]), report.sentence(post["mode_vs_mean"])]
         zeros = int(np.sum(np.asarray(post["map"]) == 0))
         if _exact_zeros(spec) and zeros:

@@ -43,6 +43,7 @@ def belief(knob, width: float) -> str:
         "gaussian": "target units",
         "bernoulli": "log-odds",
         "asymmetric_laplace": "target units",
+        "categorical": "log-odds",
     }.get(  # fmt: skip
         knob.likelihood, "the linear predictor's units"
     )

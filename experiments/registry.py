@@ -20,6 +20,7 @@ MODULES = {
     "lasso": "experiments.lasso",
     "quantile": "experiments.quantile",
     "tweedie": "experiments.tweedie",
+    "multinomial": "experiments.multinomial",
     "lambda": "experiments.choosing_lambda",
     "sensitivity": "experiments.sensitivity",
     "engines": "experiments.engines",

@@ -26,6 +26,7 @@ _MODULES = (
     "models.gamma",
     "models.tweedie",
     "models.quantile",
+    "models.multinomial",
 )
 
 

@@ -31,6 +31,11 @@ def test_noise_is_refused_for_a_family_without_a_dispersion():
         ("gaussian", [0.0, np.inf, 1.0], "1 rows outside it (inf)"),
         ("gaussian", [3.0], None),
         ("bernoulli", [0.0, 1.0, 1.0], None),
+        ("categorical", [0.0, 1.0, 2.5] * 5, "5 rows outside it (2.5)"),
+        ("categorical", [4.0] * 10, "at least 3 distinct values"),
+        ("categorical", [0.0, 1.0] * 10, "at least 3 distinct values"),
+        ("categorical", [0.0, 1.0] * 10 + [7.0] * 4, "too few: 7 (4 rows)"),
+        ("categorical", [0.0, 1.0, 7.0] * 5, None),
     ],
 )
 def test_targets_are_checked_by_the_family(name, y, problem):
@@ -47,6 +52,13 @@ def test_every_family_density_sums_to_one_over_the_targets_it_accepts(fam):
     # the density times y is smooth and vanishes at both ends (in y, a Gamma of shape 1 / 0.7 has
     # an infinite slope at 0 that the trapezoid rule integrates only to ~1e-5).
     dispersion = 0.7 if fam.dispersion else None
+    if fam.categories:  # classes 0..K-1, one eta column per class: the sum over the K classes
+        eta = np.array([[-1.3, 0.4, 2.0, -30.0], [0.0, 0.0, 0.0, 0.0]])
+        codes = np.arange(eta.shape[1], dtype=float)
+        dens = [np.exp(fam.log_density(np.tile(row, (len(codes), 1)), codes)) for row in eta]
+        np.testing.assert_allclose(np.sum(dens, axis=1), 1.0, atol=1e-12)
+        np.testing.assert_allclose(dens, fam.mean(eta), rtol=1e-12)
+        return
     positive = not fam.discrete and not fam.accepts(np.array([-1.0]))[0]
     if fam.discrete:
         y = np.arange(-400.0, 401.0)
@@ -141,3 +153,12 @@ def test_sampling_needs_the_dispersion_exactly_when_the_family_has_one():
         family("gamma").sample(rng, np.zeros((1, 3)))
     with pytest.raises(ValueError, match="has no dispersion"):
         family("poisson").sample(rng, np.zeros((1, 3)), [1.0])
+
+
+def test_the_categorical_density_is_log_softmax_per_row_and_draw():
+    # eta (draws, rows, K): each row's log probability of its own class, exact where a class's
+    # probability underflows (eta 800 apart)
+    eta = np.array([[[0.0, 800.0, 0.0], [1.0, 2.0, 3.0]]] * 2)
+    got = family("categorical").log_density(eta, np.array([0.0, 2.0]))
+    expected = [-800.0 - np.log1p(np.exp(-800.0)), 3.0 - np.log(np.exp([1, 2, 3]).sum())]
+    np.testing.assert_allclose(got, [expected, expected], rtol=1e-12)

@@ -54,6 +54,12 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
     few.write_text("a,b,c,y\n1,2,3,4\n2,1,0,5\n0,1,1,2\n3,0,2,1\n")  # n = p + 1 rows
     counts = tmp / "counts.csv"  # a negative count, then a non-integer one
     counts.write_text("a,b,neg,frac,zero\n1,2,3,3,3\n2,1,-1,1.5,0\n3,5,2,2,2\n4,4,1,1,1\n")
+    one = tmp / "one.csv"  # a single class: a constant target, refused as such by the reader
+    one.write_text("a,y\n" + "".join(f"{i},1\n" for i in range(30)))
+    classes = tmp / "classes.csv"  # k: 2 classes; r: a class of 4 rows; h: a label 2.5
+    classes.write_text("a,k,r,h\n" + "".join(
+        f"{i},{i % 2},{i % 3 if i < 26 else 7},{2.5 if i == 0 else i % 3}\n"
+        for i in range(30)))  # fmt: skip
     missing = str(tmp / "missing.csv")
     out = str(tmp / "out")
     rows = "".join(f"{i},{(i * 7) % 5},{i % 3}\n" for i in range(12))
@@ -146,6 +152,10 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
         (["logistic", "--data", str(nan), "--target", "a"], 2, "NaN/inf"),
         (["logistic", "--data", str(good), "--target", "a"], 2, "binary 0/1 target"),
         (["ridge", "--data", str(few), "--target", "y", "--out", out], 2, "--noise-sd"),
+        (["multinomial", "--data", str(one), "--target", "y"], 2, "is constant: nothing to fit"),
+        (["multinomial", "--data", str(classes), "--target", "k"], 2, "at least 3 distinct values"),
+        (["multinomial", "--data", str(classes), "--target", "r"], 2, "too few: 7 (4 rows)"),
+        (["multinomial", "--data", str(classes), "--target", "h"], 2, "1 rows outside it (2.5)"),
         (["sensitivity", "--data", str(good), "--target", "y"], 2, "--data is not supported"),
         (["scale", "--data", missing, "--target", "y"], 2, "no such file"),
         (["scale", "--data", str(text), "--target", "q"], 2, "target column 'q' not found"),

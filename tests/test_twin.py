@@ -318,8 +318,8 @@ def test_bad_input_gets_scikit_learn_errors(diabetes, cancer):
         bayesian(Ridge()).fit(np.where(X > 2, np.nan, X), y)
     with pytest.raises(ValueError, match="features"):
         bayesian(Ridge()).fit(X, y).predict(X[:, :3])
-    with pytest.raises(ValueError, match="Only binary"):
-        bayesian(LogisticRegression()).fit(X, np.digitize(y, [100, 200]))
+    with pytest.raises(ValueError, match="needs at least 2 classes; got 1 class"):
+        bayesian(LogisticRegression()).fit(X, np.ones(len(y), dtype=int))
     with pytest.raises(ValueError, match="sample_weight"):
         bayesian(Lasso()).fit(X, y, sample_weight=np.arange(len(y)) + 1.0)
     with pytest.raises(ValueError, match="smooth"):

@@ -107,11 +107,14 @@ def linear_predictor_chunks(
 ) -> Iterator[tuple[slice, np.ndarray]]:
     r"""The linear predictor ``eta_si = b0_s + x_i'w_s`` of every draw s and row i, in row chunks.
 
+    A softmax model's weights ``(draws, K, p)`` and intercepts ``(draws, K)`` give ``eta_sik =
+    b_sk + x_i'w_sk``, shape ``(draws, len(rows), K)``.
+
     Parameters
     ----------
-    intercept : array (draws,)
+    intercept : array (draws,) or (draws, K)
         ``b0`` per draw (zeros for a model without intercept).
-    w : array (draws, p)
+    w : array (draws, p) or (draws, K, p)
         Coefficients per draw.
     X : array (rows, p)
     max_numbers : int
@@ -121,12 +124,15 @@ def linear_predictor_chunks(
     ------
     rows : slice
         The rows of ``X`` in this chunk.
-    eta : array (draws, len(rows))
+    eta : array (draws, len(rows)) or (draws, len(rows), K)
     """
-    step = max(1, max_numbers // len(w))
+    step = max(1, max_numbers // (len(w) * (w.shape[1] if w.ndim == 3 else 1)))
     for start in range(0, X.shape[0], step):
         rows = slice(start, start + step)
-        yield rows, intercept[:, None] + w @ X[rows].T
+        if w.ndim == 3:
+            yield rows, intercept[:, None, :] + np.einsum("skp,np->snk", w, X[rows])
+        else:
+            yield rows, intercept[:, None] + w @ X[rows].T
 
 
 def pointwise_log_likelihood(
@@ -197,8 +203,9 @@ def draws_log_likelihood(
     ----------
     kind : str
         The family's name.
-    intercept : array (draws,)
-    w : array (draws, p)
+    intercept : array (draws,) or (draws, K)
+    w : array (draws, p) or (draws, K, p)
+        (a softmax model's: :func:`linear_predictor_chunks`)
     X : array (rows, p)
     y : array (rows,)
     sigma : float or array (draws,), optional

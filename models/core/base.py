@@ -13,7 +13,8 @@ everything the model is given is a :class:`ModelData`. Nothing else is assumed.
   least-squares residual sd unless ``--noise-sd`` is given); ``None`` otherwise.
 
 **Which variables mean what.** ``coefficients`` (default ``"w"``, one entry per feature, dims
-``"feature"``), ``intercept`` (default ``"intercept"``; ``None`` for a model without one: no
+``"feature"``; a softmax model names its extra leading dims in ``coefficient_dims``, ``("class",)``:
+one row per class, shape ``(K, p)``, and one intercept per class), ``intercept`` (default ``"intercept"``; ``None`` for a model without one: no
 pinning needed), and for ``noise="unknown"`` the free noise sd ``noise_variable`` (``"sigma"``).
 Prior hyper-parameters live in ``pm.Data`` containers so one compiled model serves a whole sweep.
 
@@ -101,6 +102,9 @@ class ModelData:
     stats : models.scale.statistics.GaussianStatistics or None
         The rows summarised (data too large to hold: ``X`` and ``y`` are then empty); a model that
         needs only sufficient statistics reads them here.
+    classes : tuple of str or None
+        A softmax model's class labels (the ``"class"`` coordinate); ``y`` then holds their codes
+        ``0..K-1``. None for other models.
     """
 
     X: np.ndarray
@@ -109,6 +113,7 @@ class ModelData:
     scaling: Scaling | None = None
     noise_sd: float | None = None
     stats: object | None = None
+    classes: tuple[str, ...] | None = None
 
     @property
     def n_obs(self) -> int:
@@ -120,9 +125,12 @@ class ModelData:
 
 
 def coords(data: ModelData, rows: bool = True) -> dict[str, list]:
-    """The coordinates every model uses: ``feature`` (column names) and, with ``rows``, ``obs``
-    (row numbers; a model written in sufficient statistics has no per-row variable)."""
+    """The coordinates every model uses: ``feature`` (column names), ``class`` (the class labels,
+    for data that have them) and, with ``rows``, ``obs`` (row numbers; a model written in
+    sufficient statistics has no per-row variable)."""
     names = {"feature": list(data.feature_names)}
+    if data.classes is not None:
+        names["class"] = list(data.classes)
     return {**names, "obs": list(range(data.n_obs))} if rows else names
 
 
@@ -418,6 +426,10 @@ class ModelSpec:
     coefficients, intercept, noise_variable : str
         Names of the weights (dims ``"feature"``), the intercept (None: no intercept) and the free
         noise sd.
+    coefficient_dims : tuple of str
+        Coordinates of the weights' leading axes before ``"feature"``: ``("class",)`` for a
+        softmax model (weights ``(K, p)`` and an intercept per class, ``(K,)``); empty (default)
+        for one weight per feature and a scalar intercept.
     likelihood_term : str, optional
         The ``pm.Potential`` that carries the likelihood, for a model written in sufficient
         statistics (no observed variable); default None: the model's observed variable.
@@ -444,6 +456,7 @@ class ModelSpec:
     build: Callable[[ModelData], pm.Model]
     noise: str | None = None
     coefficients: str = "w"
+    coefficient_dims: tuple[str, ...] = ()
     intercept: str | None = "intercept"
     noise_variable: str = "sigma"
     likelihood_term: str | None = None
@@ -534,8 +547,12 @@ class ModelSpec:
         if self.coefficients not in free:
             broken(f"build made no free variable '{self.coefficients}' (ModelSpec.coefficients)")
         shape = np.shape(model.initial_point()[model.rvs_to_values[model[self.coefficients]].name])
-        if shape != (data.n_features,):
-            broken(f"'{self.coefficients}' has shape {shape}, expected ({data.n_features},)")
+        missing = [dim for dim in self.coefficient_dims if dim not in model.coords]
+        if missing:
+            broken(f"build made no coordinate {', '.join(map(repr, missing))} (coefficient_dims)")
+        expected = (*(len(model.coords[dim]) for dim in self.coefficient_dims), data.n_features)
+        if shape != expected:
+            broken(f"'{self.coefficients}' has shape {shape}, expected {expected}")
         if self.intercept is not None and self.intercept not in names:
             broken(f"build made no variable '{self.intercept}' (ModelSpec.intercept; None if none)")
         if self.noise == "unknown" and self.noise_variable not in free:
@@ -555,9 +572,16 @@ class ModelSpec:
             broken("build made no observed variable (the likelihood)")
 
     def point_coefficients(self, point: Mapping[str, np.ndarray]) -> tuple[float, np.ndarray]:
-        """Split a MAP point into ``(intercept, w)`` (intercept 0 for a model without one)."""
-        b0 = 0.0 if self.intercept is None else float(np.asarray(point[self.intercept]))
-        return b0, np.asarray(point[self.coefficients], dtype=float)
+        """Split a MAP point into ``(intercept, w)`` (intercept 0 for a model without one; with
+        ``coefficient_dims``, an array of one intercept per class)."""
+        w = np.asarray(point[self.coefficients], dtype=float)
+        if self.intercept is None:
+            b0 = np.zeros(w.shape[:-1]) if self.coefficient_dims else 0.0
+        elif self.coefficient_dims:
+            b0 = np.asarray(point[self.intercept], dtype=float)
+        else:
+            b0 = float(np.asarray(point[self.intercept]))
+        return b0, w
 
     def posterior_variables(self) -> list[str]:
         """The variables every report summarises: intercept (if any), coefficients, free sigma."""

@@ -47,6 +47,9 @@ class Dataset:
         The centring and scaling applied (None if the features are used as given).
     note : str
         How the features were prepared, in words.
+    classes : list of str or None
+        Class labels of a softmax model's target (``y`` then holds their codes ``0..K-1``);
+        None for other targets.
     """
 
     X: np.ndarray
@@ -58,6 +61,7 @@ class Dataset:
     feature_mean: list[float] | None = None
     feature_scale: list[float] | None = None
     note: str = ""
+    classes: list[str] | None = None
 
     @property
     def scaling(self) -> Scaling | None:
@@ -76,6 +80,7 @@ class Dataset:
             "feature_mean": self.feature_mean,
             "feature_scale": self.feature_scale,
             "data_note": self.note,
+            **({} if self.classes is None else {"classes": self.classes}),
         }
 
 
@@ -178,10 +183,53 @@ def _linnerud() -> Dataset:
     )  # fmt: skip
 
 
+def _wine() -> Dataset:
+    bunch = datasets.load_wine()
+    data = standardized_dataset(
+        bunch.data, bunch.target.astype(float), [str(n) for n in bunch.feature_names],
+        "cultivar", "sklearn:load_wine",
+        "features centred and scaled to unit standard deviation (ddof=0); target the cultivar "
+        "(3 classes)",
+    )  # fmt: skip
+    data.classes = [str(name) for name in bunch.target_names]
+    return data
+
+
+def _digits() -> Dataset:
+    bunch = datasets.load_digits()
+    varies = bunch.data.std(axis=0) > 0
+    names = [f"pixel_{j // 8}_{j % 8}" for j in range(64)]
+    dropped = [name for name, keep in zip(names, varies, strict=True) if not keep]
+    data = standardized_dataset(
+        bunch.data[:, varies], bunch.target.astype(float),
+        [name for name, keep in zip(names, varies, strict=True) if keep], "digit",
+        "sklearn:load_digits",
+        f"{len(dropped)} constant pixel columns dropped ({', '.join(dropped)}: every image has "
+        "the same value there, so they carry no information and cannot be standardised); the "
+        "others centred and scaled to unit standard deviation (ddof=0); target the digit "
+        "(10 classes)",
+    )  # fmt: skip
+    data.classes = [str(name) for name in bunch.target_names]
+    return data
+
+
+def class_codes(data: Dataset) -> Dataset:
+    """``data`` with its target's labels replaced by codes ``0..K-1`` (sorted labels) and the
+    labels kept in ``classes``: what a softmax model observes (a bundled set is coded already)."""
+    if data.classes is not None:
+        return data
+    labels, codes = np.unique(data.y, return_inverse=True)
+    data.y = codes.astype(float)
+    data.classes = [f"{label:g}" for label in labels]
+    return data
+
+
 DATASETS: dict[str, Callable[[], Dataset]] = {
     "diabetes": _diabetes,
     "breast_cancer": _breast_cancer,
     "linnerud": _linnerud,
+    "wine": _wine,
+    "digits": _digits,
 }
 
 
@@ -229,7 +277,9 @@ def model_data(spec: ModelSpec, data: Dataset, noise_sd: float | None = None) ->
     sigma = None
     if spec.noise_fixed:
         sigma = noise_estimate(data.X, data.y) if noise_sd is None else positive(noise_sd, "sigma")
-    return ModelData(data.X, data.y, tuple(data.feature_names), data.scaling, sigma)
+    classes = None if data.classes is None else tuple(data.classes)
+    return ModelData(data.X, data.y, tuple(data.feature_names), data.scaling, sigma,
+                     classes=classes)  # fmt: skip
 
 
 def build_model(spec: ModelSpec, data: ModelData, data_names: Iterable[str] = ()) -> pm.Model:

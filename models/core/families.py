@@ -49,7 +49,8 @@ class Family:
     density : callable
         ``density(eta, y, dispersion, **parameters) -> log p(y | eta)`` elementwise (rows on the
         last axis; ``dispersion`` broadcasts against the leading axes, None for a family without
-        one).
+        one). A family with ``categories`` takes ``eta`` of shape ``(..., rows, K)`` and returns
+        ``(..., rows)``.
     target : str
         The targets it observes, in words (the error message's "needs ...").
     accepts : callable
@@ -74,6 +75,15 @@ class Family:
     draw : callable, optional
         ``draw(rng, eta, dispersion) -> y`` of the shape of ``eta``: replicated data (None: the
         family cannot be sampled, and its pages have no predictive check).
+    max_classes : int or None
+        Distinct target values allowed (2 for a binary classifier; None: no limit).
+    min_class_rows : int
+        Rows each class needs (a classifier whose classes are encoded by the suite), with
+        ``class_rows_reason``, why, in words.
+    class_rows_reason : str
+    categories : bool
+        The linear predictor has one column per class (shape ``(..., rows, K)``) and the targets
+        are class codes ``0..K-1`` (the suite encodes the labels, ``np.unique``): a softmax model.
     """
 
     name: str
@@ -91,6 +101,10 @@ class Family:
     min_classes: int = 1
     parameters: Mapping[str, float] = field(default_factory=dict)
     draw: Callable[[np.random.Generator, np.ndarray, object], np.ndarray] | None = None
+    max_classes: int | None = None
+    min_class_rows: int = 1
+    class_rows_reason: str = ""
+    categories: bool = False
 
     def invalid_target(self, y: np.ndarray) -> str | None:
         """Why ``y`` cannot be observed by this family (one line), or None if it can."""
@@ -102,6 +116,14 @@ class Family:
             return f"needs {self.target}; got {int(bad.sum())} rows outside it ({shown})"
         if values.size < self.min_classes:
             return f"needs {self.target} with at least {self.min_classes} distinct values"
+        if self.max_classes is not None and values.size > self.max_classes:
+            return f"needs {self.target}; got {values.size} distinct values"
+        counts = np.array([np.sum(y == v) for v in values])
+        if np.any(counts < self.min_class_rows):
+            few = ", ".join(f"{v:g} ({c} rows)" for v, c in zip(values, counts, strict=True)
+                            if c < self.min_class_rows)  # fmt: skip
+            return (f"needs at least {self.min_class_rows} rows of every class "
+                    f"({self.class_rows_reason}); too few: {few}")  # fmt: skip
         return None
 
     def log_density(
@@ -111,7 +133,8 @@ class Family:
         dispersion: float | np.ndarray | None = None,
         **parameters: float,
     ) -> np.ndarray:
-        """``log p(y_i | eta_i)`` elementwise (rows on the last axis of ``eta``).
+        """``log p(y_i | eta_i)`` elementwise (rows on the last axis of ``eta``; with
+        ``categories``, rows then classes on the last two).
 
         Parameters
         ----------
@@ -173,6 +196,17 @@ def _asymmetric_laplace(eta, y, scale, quantile):
     # p(y) = q (1 - q) / b exp(-rho_q(y - eta) / b): the q-quantile of y is eta, and the negative
     # log likelihood is the pinball loss divided by b (plus log terms free of eta)
     return np.log(quantile * (1.0 - quantile) / scale) - pinball(y - eta, quantile) / scale
+
+
+def _categorical(eta, y, _):
+    # log softmax of the observed class's column: eta (..., rows, K), y (rows,) class codes
+    log_prob = eta - special.logsumexp(eta, axis=-1, keepdims=True)
+    codes = np.broadcast_to(y.astype(int)[:, None], (*eta.shape[:-1], 1))
+    return np.take_along_axis(log_prob, codes, axis=-1)[..., 0]
+
+
+def _is_label(y):
+    return np.isfinite(y) & (y == np.round(y))
 
 
 def _bernoulli(eta, y, _):
@@ -259,6 +293,7 @@ FAMILIES: dict[str, Family] = {
             classifier=True,
             min_classes=2,
             draw=_draw_bernoulli,
+            max_classes=2,
         ),
         Family(
             name="poisson",
@@ -312,6 +347,25 @@ FAMILIES: dict[str, Family] = {
             "its duality gap",
             dispersion="scale b",
             parameters={"quantile": 0.5},
+        ),
+        Family(
+            name="categorical",
+            link="softmax",
+            mean=lambda eta: special.softmax(eta, axis=-1),
+            density=_categorical,
+            target="integer class labels (3 or more classes)",
+            accepts=_is_label,
+            units="log-odds per unit of feature",
+            map_bound=1e-6,
+            bound_reason="Newton at tol=1e-12 on both sides (scikit-learn's newton-cholesky "
+            "handles the multinomial loss since 1.6)",
+            discrete=True,
+            classifier=True,
+            min_classes=3,
+            min_class_rows=5,
+            class_rows_reason="the reference C is chosen by 5-fold stratified cross-validation, "
+            "which needs every class in every fold",
+            categories=True,
         ),
     )
 }

@@ -18,7 +18,6 @@ compiled once per process and width; predictions are computed from it in row chu
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 import warnings
 
@@ -26,7 +25,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 from arviz_stats.base import array_stats
-from scipy import stats
+from scipy import special, stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_array, check_random_state, check_scalar
@@ -37,6 +36,7 @@ from sklearn.utils.validation import check_is_fitted, check_non_negative, valida
 from models import registry
 from models.core.arrays import SAVED_DRAWS_X_ROWS, draws_log_likelihood, linear_predictor_chunks
 from models.core.base import ModelData, ModelSpec, Twin
+from models.core.families import Family
 from models.inference.engines import COMPILED, sampling_diagnostics
 from models.scale.statistics import GaussianStatistics, statistics_values
 
@@ -47,23 +47,41 @@ class SamplingWarning(UserWarning):
     """NUTS reported a problem (divergences, r_hat > 1.01, low ESS): the posterior may be wrong."""
 
 
-def twin_of(estimator) -> tuple[ModelSpec, Twin]:
+def twin_of(estimator, n_classes: int | None = None) -> tuple[ModelSpec, Twin]:
     """The registered model whose mode ``estimator`` is, and the rule that says how to read it.
+
+    Parameters
+    ----------
+    n_classes : int, optional
+        A classifier's number of classes: the model is the one whose family takes that many
+        (LogisticRegression: the binary model for 2, the multinomial one for more).
 
     Raises
     ------
     TypeError
         For a class no registered model twins, or a setting (``positive=True``, ...) that no model
         has: never refitted silently as something else.
+    ValueError
+        A number of classes no model of the estimator takes (a single class).
     """
-    reasons = []
+    reasons, counts = [], []
     for spec in registry().values():
         for rule in spec.link.twins:
             if type(estimator) is rule.estimator_class():
                 reason = rule.unsupported(estimator)
+                fam = spec.family
+                if reason is None and n_classes is not None:
+                    counts.append(fam.min_classes)
+                    if n_classes < fam.min_classes or n_classes > (fam.max_classes or n_classes):
+                        continue
                 if reason is None:
                     return (rule.model(estimator) if rule.model else spec), rule
                 reasons.append(reason)
+    if counts:
+        raise ValueError(
+            f"the Bayesian twin of {type(estimator).__name__} needs at least {min(counts)} "
+            f"classes; got {n_classes} class"
+        )
     if reasons:
         raise TypeError(f"{type(estimator).__name__} with {reasons[0]} is not supported")
     raise TypeError(
@@ -73,7 +91,8 @@ def twin_of(estimator) -> tuple[ModelSpec, Twin]:
 
 def supported() -> list[str]:
     """Names of the scikit-learn estimators that have a registered twin."""
-    return [rule.name for spec in registry().values() for rule in spec.link.twins]
+    names = [rule.name for spec in registry().values() for rule in spec.link.twins]
+    return list(dict.fromkeys(names))  # a class twinned by two models (binary, multinomial) once
 
 
 class BayesianTwin(BaseEstimator):
@@ -158,8 +177,11 @@ class BayesianTwin(BaseEstimator):
     diagnostics_ : dict
         NUTS: divergences, worst r_hat, smallest ESS, and ``ok``; a :class:`SamplingWarning` is
         raised when ``ok`` is False. Exact and Laplace: the method.
-    classes_ : array (2,)
-        Logistic regression: the labels; ``classes_[1]`` is the event of ``predict_proba[:, 1]``.
+    classes_ : array (K,)
+        Logistic regression: the labels; ``classes_[1]`` is the event of ``predict_proba[:, 1]``
+        when K = 2. With K > 2 classes the model is the multinomial one (``coef_`` (K, p),
+        ``intercept_`` (K,) summing to zero, as scikit-learn's), and ``predict_proba`` has one
+        column per class.
     """
 
     def __init__(
@@ -188,7 +210,7 @@ class BayesianTwin(BaseEstimator):
             tags.estimator_type = inner.estimator_type
             tags.regressor_tags = inner.regressor_tags
             if inner.classifier_tags is not None:
-                tags.classifier_tags = dataclasses.replace(inner.classifier_tags, multi_class=False)
+                tags.classifier_tags = inner.classifier_tags  # binary, or multinomial (K > 2)
         tags.input_tags.sparse = False
         return tags
 
@@ -226,14 +248,12 @@ class BayesianTwin(BaseEstimator):
                 "column: multi-output regression is not supported)"
             )
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=not classifier)
+        classes = None
         if classifier:
             check_classification_targets(y)
             self.classes_, y = np.unique(y, return_inverse=True)
-            if len(self.classes_) != 2:
-                raise ValueError(
-                    f"Only binary classification is supported by the Bayesian twin of "
-                    f"{rule.name}; got {len(self.classes_)} class(es)"
-                )
+            spec, rule = twin_of(self.estimator, len(self.classes_))
+            classes = tuple(map(str, self.classes_)) if spec.family.categories else None
             y = y.astype(np.float64)
         elif (problem := spec.family.invalid_target(y)) is not None:
             raise ValueError(f"the {spec.family.name} model of {rule.name} {problem}")
@@ -245,7 +265,6 @@ class BayesianTwin(BaseEstimator):
             raise ValueError("sample_weight is supported by the exact method only (Ridge, RidgeCV)")
         sigma = self._sigma(spec)
         self.model_ = spec.name
-        self._family = spec.family
         self.method_ = method
         penalty = None if rule.cv else rule.penalty(self.estimator)  # checked before any fit
         self.estimator_ = clone(self.estimator).fit(
@@ -261,7 +280,8 @@ class BayesianTwin(BaseEstimator):
             intercept, coef, draws = self._fit_exact(spec, X, y, weight, sigma, seed)
         else:
             summary = GaussianStatistics.from_arrays(X, y) if spec.likelihood_term else None
-            data = ModelData(X, y, names, noise_sd=1.0 if sigma is None else sigma, stats=summary)
+            data = ModelData(X, y, names, noise_sd=1.0 if sigma is None else sigma, stats=summary,
+                             classes=classes)  # fmt: skip
             intercept, coef, draws = self._fit_map_and_draws(spec, data, sigma, method, seed)
         self._as_wrapped(intercept, coef)
         self._draws = draws
@@ -382,6 +402,15 @@ class BayesianTwin(BaseEstimator):
         }
         return intercept, coef, _pooled(spec, points, data.n_features)
 
+    @property
+    def _categories(self) -> bool:
+        return self._family.categories
+
+    @property
+    def _family(self) -> Family:
+        """The fitted model's observation family (looked up by name: a fitted twin pickles)."""
+        return registry()[self.model_].family
+
     # -- the posterior as a DataTree --------------------------------------------------------------
 
     def _posterior(self, spec, draws, X, y, weight, names) -> xr.DataTree:
@@ -410,11 +439,14 @@ class BayesianTwin(BaseEstimator):
                                           dispersion, weight if gaussian else None,
                                           **{k: parameters[k] for k in spec.family.parameters})  # fmt: skip
             groups["log_likelihood"] = {"y": loglik.reshape(shape + (len(y),))}
-        dt = az.from_dict(
-            groups,
-            dims={spec.coefficients: ["feature"], "y": ["obs"]},
-            coords={"feature": list(names), "obs": rows},
+        dims, coords = (
+            {spec.coefficients: ["feature"], "y": ["obs"]},
+            {"feature": list(names), "obs": rows},
         )
+        if spec.coefficient_dims:  # a softmax model: weights (class, feature), intercepts (class,)
+            dims = {**dims, spec.coefficients: ["class", "feature"], spec.intercept: ["class"]}
+            coords["class"] = [str(label) for label in self.classes_]
+        dt = az.from_dict(groups, dims=dims, coords=coords)
         if getattr(self, "_trace", None) is not None and self.method_ == "nuts":
             dt["sample_stats"] = self._trace["sample_stats"]
         return dt
@@ -452,6 +484,8 @@ class BayesianTwin(BaseEstimator):
                 raise ValueError(
                     "return_std and sample_weight apply to regression; use predict_interval"
                 )
+            if self._categories:
+                return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
             return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
         X = self._design(X)
         new_weight = self._new_row_weight(sample_weight, X.shape[0])
@@ -490,8 +524,15 @@ class BayesianTwin(BaseEstimator):
     @available_if(lambda self: self._classifier)
     def predict_proba(self, X):
         """Posterior mean of ``P(y = classes_[1])``: the average over draws of the logistic
-        function, not the plug-in probability at the mode that the wrapped estimator returns."""
+        function, not the plug-in probability at the mode that the wrapped estimator returns.
+        With K > 2 classes, the posterior mean of the softmax probabilities, one column per
+        class."""
         X = self._design(X)
+        if self._categories:
+            proba = np.empty((X.shape[0], len(self.classes_)))
+            for block, eta in self._mean_function_chunks(X):
+                proba[block] = special.softmax(eta, axis=-1).mean(axis=0)
+            return proba
         p = np.empty(X.shape[0])
         for block, eta in self._mean_function_chunks(X):
             p[block] = self._family.mean(eta).mean(axis=0)
@@ -507,15 +548,16 @@ class BayesianTwin(BaseEstimator):
             Probability mass of the interval, in (0, 1).
         kind : {"observation", "mean"}, optional
             Regression: a new observation (noise included; default) or the mean of y, the
-            inverse link of ``b0 + x w`` (``exp(b0 + x w)`` for a log link). Classification: ``"mean"`` (the default, and the only choice), the
-            interval of ``P(y = classes_[1])``.
+            inverse link of ``b0 + x w`` (``exp(b0 + x w)`` for a log link). Classification:
+            ``"mean"`` (the default, and the only choice), the interval of ``P(y = classes_[1])``
+            (K > 2 classes: of each class's probability).
         sample_weight : array-like (n,), optional
             Regression: the new rows' weights, as in :meth:`predict` (default the mean weight of
             the training rows).
 
         Returns
         -------
-        low, high : arrays (n,)
+        low, high : arrays (n,), or (n, K) for K > 2 classes
         """
         if not 0 < prob < 1:
             raise ValueError(f"prob must be in (0, 1); got {prob!r}")
@@ -536,7 +578,8 @@ class BayesianTwin(BaseEstimator):
             quantile = (stats.norm if post.noise_known else stats.t(post.dof)).ppf((1 + prob) / 2)
             centre = post.mean[0] + X @ post.mean[1:]
             return centre - quantile * np.sqrt(spread), centre + quantile * np.sqrt(spread)
-        low, high = np.empty(X.shape[0]), np.empty(X.shape[0])
+        shape = (X.shape[0], len(self.classes_)) if self._categories else X.shape[0]
+        low, high = np.empty(shape), np.empty(shape)
         rng = np.random.default_rng(self._seed)
         noise_factor = np.sqrt(self.sample_weight_mean_ / new_weight)
         for block, eta in self._mean_function_chunks(X):
@@ -548,7 +591,7 @@ class BayesianTwin(BaseEstimator):
             else:
                 values = self._family.sample(rng, eta, self._dispersion_draws())
             bounds = array_stats.eti(values, prob, axis=0)
-            low[block], high[block] = bounds[:, 0], bounds[:, 1]
+            low[block], high[block] = bounds[..., 0], bounds[..., 1]
         return low, high
 
     def _family_mean_only(self) -> bool:
@@ -600,7 +643,8 @@ def _compiled(spec: ModelSpec, variant: str, data: ModelData, values: dict):
     (:meth:`models.inference.engines.CompiledModels.model`): built once per process and width when
     it keeps the rows, prior values and sigma in ``pm.Data``, rebuilt for every fit otherwise."""
     build = spec.closed_form.build_scaled_noise if variant == "scaled" else spec.build
-    return COMPILED.model((spec.name, variant, data.n_features), lambda: build(data), spec, values)
+    width = data.n_features if data.classes is None else (len(data.classes), data.n_features)
+    return COMPILED.model((spec.name, variant, width), lambda: build(data), spec, values)
 
 
 def _sample_weight(sample_weight, n: int) -> np.ndarray:
@@ -623,11 +667,14 @@ def _pooled(spec: ModelSpec, points: dict, n_features: int) -> dict[str, np.ndar
     """``intercept``, ``w`` (draws, p) and ``sigma`` (if free) from a model's variables, named as
     ``spec`` names them."""
     size = len(points[spec.coefficients])
+    w = np.asarray(points[spec.coefficients]).reshape(size, -1, n_features)  # (draws, K, p)
+    if not spec.coefficient_dims:
+        w = w.reshape(size, n_features)
     draws = {
-        "intercept": np.asarray(points[spec.intercept]).reshape(size)
+        "intercept": np.asarray(points[spec.intercept]).reshape(w.shape[:-1])
         if spec.intercept
-        else np.zeros(size),
-        "w": np.asarray(points[spec.coefficients]).reshape(size, n_features),
+        else np.zeros(w.shape[:-1]),
+        "w": w,
     }
     if spec.noise_variable in points:
         draws["sigma"] = np.asarray(points[spec.noise_variable]).reshape(size)

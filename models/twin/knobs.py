@@ -57,7 +57,7 @@ class Knob:
         Who owns the knob and what it is called there.
     objective : str
         The library's documented objective, in its own convention.
-    likelihood : {"gaussian", "bernoulli", "any"}
+    likelihood : {"gaussian", "bernoulli", "categorical", "any"}
         Gaussian knobs need ``sigma``; the NLL-scaled lambda holds for any likelihood.
     lam : callable
         ``lam(value, n, sigma) -> weight`` on the NLL scale: lambda of ``lambda ||w||^2`` for an L2
@@ -134,6 +134,12 @@ def _knobs() -> dict[str, Knob]:
              "bernoulli", lambda v, n, s: 1 / (2 * v), lambda lam, n, s: 1 / (2 * lam),
              "= C (NLL + ||w||^2 / (2 C)): lambda = 1 / (2 C), tau^2 = C", False,
              "MAP = LogisticRegression (experiments/logistic)"),
+        Knob("multinomial", "scikit-learn LogisticRegression(C), L2, K > 2 classes",
+             "C sum_i logloss_i + ||W||_F^2 / 2 (K weight vectors)", "categorical",
+             lambda v, n, s: 1 / (2 * v), lambda lam, n, s: 1 / (2 * lam),
+             "as binary: = C (NLL + ||W||_F^2 / (2 C)): lambda = 1 / (2 C), tau^2 = C for each "
+             "of the K x p weights", False,
+             "MAP = LogisticRegression on 3 classes (experiments/multinomial)"),
         Knob("sgd_regressor", "scikit-learn SGDRegressor(alpha), squared_error, penalty='l2'",
              "(1 / n) sum_i (y_i - x_i w)^2 / 2 + alpha ||w||^2 / 2", "gaussian",
              lambda v, n, s: n * v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam / n,
