@@ -15,6 +15,7 @@ import pytest
 
 from experiments.__main__ import main
 from experiments.common import read_csv
+from experiments.family import MAX_FEATURES
 from experiments.output import MARKER
 from models.core.base import InputError
 from models.core.data import standardize
@@ -132,6 +133,18 @@ def test_more_features_than_rows_with_noise_sd_gives_a_report(tmp_path):
     assert main(argv) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["noise_sd"] == 1.0 and max(results["max_rel_diff"]) <= 1e-8
+
+
+def test_more_columns_than_nuts_can_take_are_refused_at_once(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    columns = MAX_FEATURES + 1
+    data = _csv(tmp_path, rng.normal(size=(12, columns)), rng.normal(size=12))
+    out = tmp_path / "o"
+    started = time.perf_counter()
+    argv = ["ridge", "--quiet", "--data", data, "--target", "y", "--noise-sd", "1",
+            "--out", str(out)]  # fmt: skip
+    _one_line(argv, capsys, f"{columns} feature columns: this page samples the posterior by NUTS")
+    assert time.perf_counter() - started < 5 and not out.exists()
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
