@@ -35,6 +35,10 @@ from models.inference.engines import MAPSolver, PosteriorSampler
 stats = lazy("scipy.stats")
 
 Z_FLAG = 4  # |posterior mean - exact mean| / MCSE above this is flagged (false alarm ~6e-5 each)
+# Most feature columns a page accepts. Each page runs NUTS (Check 2; the ridge page 27 fits) on a
+# gradient of O(p^2): with --quick's 2 x 1,500 iterations, 51 s of CPU at p = 200 (ridge, 60 rows),
+# and at p = 2,000 not even 2 x 300 iterations in 7 minutes (2026-12-01, busy 2-core machine).
+MAX_FEATURES = 500
 
 
 def settings(quick: bool) -> dict:
@@ -729,6 +733,12 @@ def penalty_experiment(
     def validate_all(run: Run) -> None:
         """Before any output: the model's data (noise estimate), the reference point, its prior
         values, the built model against the contract; then the experiment's own checks."""
+        columns = run.data.X.shape[1]
+        if columns > MAX_FEATURES:
+            raise InputError(
+                f"{columns} feature columns: this page samples the posterior by NUTS, which beyond "
+                f"{MAX_FEATURES} coefficients takes many minutes per fit; use at most {MAX_FEATURES}"
+            )
         if validate:
             validate(run)
         md = model_data(spec, run.data, getattr(run.args, "noise_sd", None))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.core.arrays import ridge_posterior_rows
 from models.core.base import (
     ClosedForm,
     ConjugatePosterior,
@@ -35,7 +36,7 @@ from models.core.base import (
     positive,
 )
 from models.core.lazy import lazy
-from models.scale.statistics import GaussianStatistics, normal_likelihood, statistics_of
+from models.scale.statistics import GaussianStatistics, normal_likelihood
 
 pm = lazy("pymc")
 linear_model = lazy("sklearn.linear_model")
@@ -177,7 +178,9 @@ def conjugate(
       weight), and ``sigma^2 | y ~ InvGamma(nu / 2, S / 2)``.
 
     Computed from the weighted sufficient statistics (:class:`models.scale.statistics.GaussianStatistics`)
-    by :func:`models.core.arrays.ridge_posterior`.
+    by :func:`models.core.arrays.ridge_posterior` (a Cholesky solve, O(p^3)), or, with fewer rows
+    than columns, from the rows by :func:`models.core.arrays.ridge_posterior_rows` (the dual solve
+    through the SVD, O(n^2 p) for the mode): the same posterior.
 
     Parameters
     ----------
@@ -189,8 +192,21 @@ def conjugate(
     noise_sd : float, optional
         Fixed sigma; None for sigma unknown.
     """
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] > X.shape[0]:
+        return ridge_posterior_rows(penalty["alpha"], noise_sd, X=X, y=y, weight=sample_weight)
     summary = GaussianStatistics.from_arrays(X, y, sample_weight)
     return summary.conjugate(penalty["alpha"], noise_sd)
+
+
+def exact_mode(penalty: dict[str, float], data: ModelData) -> tuple[float, np.ndarray]:
+    """``Ridge(alpha)``'s intercept and coefficients in closed form: :func:`conjugate` of the rows
+    (the dual solve when there are fewer rows than columns), or the statistics of data that arrive
+    summarised."""
+    if data.stats is not None:
+        return data.stats.ridge_mode(penalty["alpha"])
+    mode = conjugate(penalty, data.X, data.y, None, 1.0).mean
+    return float(mode[0]), mode[1:]
 
 
 def default_tau_scale(X: np.ndarray, y: np.ndarray) -> float:
@@ -328,7 +344,7 @@ SPEC = ModelSpec(
         ),
     ),
     closed_form=ClosedForm(
-        exact_mode=lambda pen, data: statistics_of(data).ridge_mode(pen["alpha"]),
+        exact_mode=exact_mode,
         exact_posterior=lambda values, data: exact_posterior(
             data.X, data.y, values["prior_sd"], data.noise_sd
         ),
@@ -348,6 +364,7 @@ __all__ = [
     "build_unknown_noise",
     "conjugate",
     "default_tau_scale",
+    "exact_mode",
     "exact_posterior",
     "predictive",
     "prior_sd_to_alpha",

@@ -100,3 +100,32 @@ def test_ridge_posterior_is_the_normal_equations(draws):
     assert unknown.dof == len(y) - 1 and unknown.s2 == pytest.approx(S / (len(y) - 1), rel=1e-12)
     with pytest.raises(InputError, match="positive"):
         arrays.ridge_posterior(0.0, sigma, **stats_)
+
+
+@pytest.mark.parametrize("shape", [(8, 20), (40, 6)])
+def test_dual_ridge_posterior_equals_the_primal(shape):
+    # The SVD route (the dual solve when p > n) and the Cholesky route on C_xx + alpha I are the
+    # same posterior: mode, (C_xx + alpha I)^{-1}, the t scale and degrees of freedom, with and
+    # without weights (one of them zero). alpha >= 0.3 on these columns keeps C_xx + alpha I's
+    # condition number below ~1e4, so both routes are accurate to ~1e-13.
+    rng = np.random.default_rng(3)
+    n, p = shape
+    X = rng.normal(2.0, 1.0, size=(n, p)) * rng.uniform(0.5, 3.0, p)
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5]) + rng.normal(size=n)
+    weight = rng.uniform(0.0, 2.0, n)
+    weight[0] = 0.0
+    for w in (None, weight):
+        for alpha in (0.3, 3.0, 300.0):
+            for sigma in (None, 1.3):
+                dual = arrays.ridge_posterior_rows(alpha, sigma, X=X, y=y, weight=w)
+                primal = GaussianStatistics.from_arrays(X, y, w).conjugate(alpha, sigma)
+                np.testing.assert_allclose(
+                    dual.mean, primal.mean, rtol=0, atol=1e-10 * np.abs(primal.mean).max()
+                )
+                np.testing.assert_allclose(dual.w_unscaled_cov, primal.w_unscaled_cov, rtol=0,
+                                           atol=1e-10 * np.abs(primal.w_unscaled_cov).max())  # fmt: skip
+                np.testing.assert_allclose(dual.x_mean, primal.x_mean, rtol=1e-12)
+                assert dual.s2 == pytest.approx(primal.s2, rel=1e-10)
+                assert dual.dof == primal.dof and dual.weight_total == pytest.approx(
+                    primal.weight_total
+                )

@@ -17,6 +17,7 @@ import pytest
 
 from experiments.__main__ import main
 from experiments.common import read_csv
+from experiments.family import MAX_FEATURES
 from experiments.output import MARKER
 from models.core.base import InputError
 from models.core.data import standardize
@@ -216,6 +217,17 @@ def test_more_features_than_rows_with_noise_sd_gives_a_report(tmp_path):
     assert main(argv) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["noise_sd"] == 1.0 and max(results["max_rel_diff"]) <= 1e-8
+
+
+def test_more_columns_than_nuts_can_take_are_refused_at_once(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    columns = MAX_FEATURES + 1
+    data = _csv(tmp_path, rng.normal(size=(12, columns)), rng.normal(size=12))
+    out = tmp_path / "o"
+    argv = ["ridge", "--quiet", "--data", data, "--target", "y", "--noise-sd", "1",
+            "--out", str(out)]  # fmt: skip
+    _one_line(argv, capsys, f"{columns} feature columns: this page samples the posterior by NUTS")
+    assert not out.exists()
 
 
 STOPS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGQUIT, 131)]

@@ -9,6 +9,7 @@ from conftest import rel_linf
 from sklearn.linear_model import Ridge
 
 from models import get_model, ridge
+from models.core.arrays import ridge_posterior_rows
 from models.core.base import InputError
 from models.core.data import arrays, noise_estimate
 from models.inference.engines import MAPSolver, PosteriorSampler
@@ -150,3 +151,33 @@ def test_registry_lookup():
     assert get_model("ridge") is ridge.SPEC
     with pytest.raises(InputError, match="unknown model 'nope'; registered models: .*ridge"):
         get_model("nope")
+
+
+def test_wide_problem_map_certifies_and_is_ridge():
+    # p >> n with sigma fixed is a proper posterior: the MAP solver (one Hessian per solve, the
+    # Hessian being constant) certifies and equals scikit-learn's Ridge and the dual closed form.
+    # Condition number of the Hessian <= ~1e5 at alpha = 0.01 here: 1e-8 relative is the bound.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 300))
+    y = X[:, :3] @ np.array([3.0, -2.0, 1.0]) + rng.normal(size=20)
+    md = arrays(X, y, [f"x{j}" for j in range(300)], 1.0)
+    solver = MAPSolver(ridge.build(md), ridge.SPEC)
+    for alpha in (1e-2, 1.0, 100.0):
+        fit = solver.solve({"prior_sd": ridge.alpha_to_prior_sd(alpha, 1.0)}).certify()
+        sk = Ridge(alpha=alpha, solver="cholesky").fit(X, y)
+        assert rel_linf(fit.point["w"], sk.coef_) <= 1e-8
+        assert fit.point["intercept"] == pytest.approx(sk.intercept_, rel=1e-8, abs=1e-8)
+        b0, w = ridge.SPEC.closed_form.exact_mode({"alpha": alpha}, md)
+        assert rel_linf(w, sk.coef_) <= 1e-8 and b0 == pytest.approx(sk.intercept_, abs=1e-8)
+
+
+def test_conjugate_solves_in_the_dual_only_with_more_columns_than_rows():
+    rng = np.random.default_rng(1)
+    for n, p, route in ((10, 40, "rows"), (40, 10, "statistics")):
+        X, y = rng.normal(size=(n, p)), rng.normal(size=n)
+        post = ridge.conjugate({"alpha": 2.0}, X, y, None, 1.5)
+        rows = ridge_posterior_rows(2.0, 1.5, X=X, y=y)
+        statistics = GaussianStatistics.from_arrays(X, y).conjugate(2.0, 1.5)
+        expected = rows if route == "rows" else statistics
+        np.testing.assert_array_equal(post.mean, expected.mean)
+        np.testing.assert_array_equal(post.w_unscaled_cov, expected.w_unscaled_cov)

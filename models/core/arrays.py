@@ -6,7 +6,9 @@ shape the result; the formulas themselves live here, as ArviZ keeps its array fu
 (``arviz_stats.base``) apart from its xarray and user layers.
 
 * :func:`ridge_posterior`: the exact posterior of ``(b0, w)`` under a Gaussian likelihood and the
-  prior ``w | sigma ~ Normal(0, sigma / sqrt(alpha))``, from the sufficient statistics, by Cholesky.
+  prior ``w | sigma ~ Normal(0, sigma / sqrt(alpha))``, from the sufficient statistics, by Cholesky;
+  :func:`ridge_posterior_rows` is the same posterior from the rows through their SVD, O(n^2 p) for
+  the mode when there are fewer rows than columns (the dual solve).
 * :func:`linear_predictor_chunks`: ``b0 + X w`` for every posterior draw, in row chunks of at most
   :data:`CHUNK_DRAWS_X_ROWS` numbers.
 * :func:`pointwise_log_likelihood`: ``log p(y_i | eta_i)`` for any registered observation family
@@ -15,7 +17,7 @@ shape the result; the formulas themselves live here, as ArviZ keeps its array fu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -87,19 +89,88 @@ def ridge_posterior(
     w = linalg.cho_solve(factor, xy)
     b0 = y_mean - x_mean @ w
     inner = linalg.cho_solve(factor, np.eye(len(x_mean)))
-    if noise_sd is not None:
-        s2, dof = positive(noise_sd, "noise sd (sigma)") ** 2, np.inf
-    else:
-        dof = float(n) - 1.0
-        S = float(yy - w @ xy)
-        if dof < 1 or not S > 0:
-            raise InputError(
-                "sigma unknown needs at least 2 weighted rows and a target that is not "
-                "fitted exactly; pass a fixed noise sd instead"
-            )
-        s2 = S / dof
+    s2, dof = _noise_scale(noise_sd, n, lambda: float(yy - w @ xy))
     return ConjugatePosterior(np.concatenate([[b0], w]), x_mean, weight_total,
                               0.5 * (inner + inner.T), s2, dof)  # fmt: skip
+
+
+def ridge_posterior_rows(
+    alpha: float,
+    noise_sd: float | None = None,
+    *,
+    X: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray | None = None,
+) -> ConjugatePosterior:
+    r""":func:`ridge_posterior` computed from the rows through the thin SVD of the weighted-centred
+    design, never forming ``C_xx`` (p x p) or factorising it.
+
+    With ``W^{1/2} Xc = U diag(s) V'`` (k = min(n, p) singular values) and ``u = U' W^{1/2} yc``:
+
+        w = V diag(s / (s^2 + alpha)) u ,
+        (C_xx + alpha I)^{-1} = I / alpha + V diag(1 / (s^2 + alpha) - 1 / alpha) V' ,
+
+    the dual solve ``w = Xc'(Xc Xc' + alpha I)^{-1} yc`` in the SVD's basis: O(n^2 p) for the mode
+    when ``p > n`` (against O(p^3) for the Cholesky solve of :func:`ridge_posterior`), and O(n p^2)
+    for the covariance, which is p x p whatever the route. ``S`` (sigma unknown) is the penalised
+    residual sum of squares ``||W^{1/2}(yc - Xc w)||^2 + alpha ||w||^2``, equal to ``C_yy - w'C_xy``
+    at the mode.
+
+    Parameters
+    ----------
+    alpha : float
+        Ridge penalty (> 0).
+    noise_sd : float, optional
+        Fixed sigma; None for sigma unknown.
+    X : array (n, p)
+    y : array (n,)
+    weight : array (n,), optional
+        Non-negative precision weights (default all ones).
+
+    Returns
+    -------
+    ConjugatePosterior
+
+    Raises
+    ------
+    InputError
+        As :func:`ridge_posterior`.
+    """
+    alpha = positive(alpha, "alpha")
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    weight = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=float)
+    weight_total = float(weight.sum())
+    x_mean, y_mean = weight @ X / weight_total, float(weight @ y / weight_total)
+    root = np.sqrt(weight)
+    design, target = (X - x_mean) * root[:, None], (y - y_mean) * root
+    left, singular, right_t = np.linalg.svd(design, full_matrices=False)
+    w = right_t.T @ (singular / (singular**2 + alpha) * (left.T @ target))
+    b0 = y_mean - x_mean @ w
+    inner = (right_t.T * (1.0 / (singular**2 + alpha) - 1.0 / alpha)) @ right_t
+    inner[np.diag_indices_from(inner)] += 1.0 / alpha
+    residual = target - design @ w
+    s2, dof = _noise_scale(
+        noise_sd, int(np.count_nonzero(weight)), lambda: float(residual @ residual + alpha * w @ w)
+    )
+    return ConjugatePosterior(np.concatenate([[b0], w]), x_mean, weight_total,
+                              0.5 * (inner + inner.T), s2, dof)  # fmt: skip
+
+
+def _noise_scale(
+    noise_sd: float | None, n: int, penalised_rss: Callable[[], float]
+) -> tuple[float, float]:
+    """``(s2, dof)`` of :class:`ConjugatePosterior`: sigma^2 and infinity for a fixed sigma, else
+    ``S / (n - 1)`` and ``n - 1`` with ``S = penalised_rss()`` (Jeffreys prior on sigma)."""
+    if noise_sd is not None:
+        return positive(noise_sd, "noise sd (sigma)") ** 2, np.inf
+    dof = float(n) - 1.0
+    S = penalised_rss() if dof >= 1 else 0.0
+    if dof < 1 or not S > 0:
+        raise InputError(
+            "sigma unknown needs at least 2 weighted rows and a target that is not "
+            "fitted exactly; pass a fixed noise sd instead"
+        )
+    return S / dof, dof
 
 
 def linear_predictor_chunks(
@@ -234,4 +305,5 @@ __all__ = [
     "linear_predictor_chunks",
     "pointwise_log_likelihood",
     "ridge_posterior",
+    "ridge_posterior_rows",
 ]

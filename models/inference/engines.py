@@ -11,6 +11,11 @@ the model's Laplace terms. It runs proximal Newton: each step minimises the seco
 ``f`` plus the exact L1 term by coordinate descent, then a backtracking line search; a final Newton
 polish on the active set (signs fixed) brings the answer to machine precision. With no L1 terms it
 is plain damped Newton, which is exact in one step on a quadratic objective (ridge).
+
+The Hessian is the Jacobian of the gradient for all coordinates at once (PyTensor's vectorised
+Jacobian: one batched graph, no loop over the parameters). When it does not depend on the
+parameters at all (a quadratic objective: ridge with sigma fixed) it is computed and factorised
+once per solve, so a solve with 2,000 coefficients costs one Hessian and one Cholesky factorisation.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from models.core.base import ModelSpec
 from models.core.lazy import lazy
 
 az = lazy("arviz")
+linalg = lazy("scipy.linalg")
 nutpie = lazy("nutpie")
 pm = lazy("pymc")
 pytensor = lazy("pytensor")
 pt = lazy("pytensor.tensor")
+tensor_shape = lazy("pytensor.tensor.shape")
 
 MAX_ITERATIONS = 200
 # Converged when the Newton decrement g' H^-1 g / 2 (the predicted remaining decrease of the negative
@@ -178,9 +185,11 @@ class MAPSolver:
             self.initial_point, [neg_logp], value_vars
         )
         grad = pt.grad(neg_logp_flat, flat)
-        hess = pytensor.gradient.hessian(neg_logp_flat, flat)
+        hess = pytensor.gradient.jacobian(grad, flat, vectorize=True)
         self._value_and_grad = pytensor.function([flat], [neg_logp_flat, grad])
         self._hessian = pytensor.function([flat], hess)
+        self._constant_hessian = not _uses_values(self._hessian.maker.fgraph)
+        self._curvature: dict[bytes | None, Curvature] = {}
         self._value_vars = [v.name for v in value_vars]
         self._sizes = [np.asarray(self.initial_point[name]).size for name in self._value_vars]
         self._shapes = [np.asarray(self.initial_point[name]).shape for name in self._value_vars]
@@ -225,6 +234,13 @@ class MAPSolver:
             Starting point in the flat unconstrained space (default: the model's initial point).
         """
         set_data(self.model, values)
+        self._curvature.clear()  # Hessians of the previous data
+        try:
+            return self._solve(x0)
+        finally:
+            self._curvature.clear()
+
+    def _solve(self, x0: np.ndarray | None) -> MAPResult:
         lam = self._l1_weights()
         x = np.array(self._x0 if x0 is None else x0, dtype=float)
         objective = self._objective(lam)
@@ -233,7 +249,7 @@ class MAPSolver:
         while iterations < MAX_ITERATIONS:
             iterations += 1
             _, grad = self._value_and_grad(x)
-            step = _prox_newton_step(x, grad, self._positive_definite_hessian(x), lam)
+            step = _prox_newton_step(x, grad, self._curvature_at(x), lam)
             t = 1.0
             while True:
                 candidate = x + t * step
@@ -305,20 +321,13 @@ class MAPSolver:
             hess = self._finite_difference_hessian(x)
         return 0.5 * (hess + hess.T)
 
-    def _positive_definite_hessian(self, x: np.ndarray) -> np.ndarray:
-        """``H + mu D`` with ``D = diag(|H_jj|)`` and the smallest ``mu`` in {0, 1e-8, 2e-8, ...}
-        that makes it positive definite: a shift relative to each coordinate's own curvature."""
-        hess = self._symmetric_hessian(x)
-        diag = np.abs(np.diag(hess))
-        scale = np.where(diag > 0, diag, max(float(diag.max(initial=0.0)), 1.0))
-        shift = 0.0
-        while True:
-            shifted = hess + shift * np.diag(scale)
-            try:
-                np.linalg.cholesky(shifted)
-                return shifted
-            except np.linalg.LinAlgError:
-                shift = max(2 * shift, 1e-8)
+    def _curvature_at(self, x: np.ndarray) -> Curvature:
+        """The Hessian at ``x`` and its positive definite version, computed once per point within
+        a solve (once per solve when the Hessian does not depend on the parameters)."""
+        key = None if self._constant_hessian else x.tobytes()
+        if key not in self._curvature:
+            self._curvature = {key: Curvature.of(self._symmetric_hessian(x))}
+        return self._curvature[key]
 
     def _finite_difference_hessian(self, x: np.ndarray) -> np.ndarray:
         """Central differences of the exact gradient.
@@ -343,9 +352,8 @@ class MAPSolver:
         for _ in range(3):
             _, grad = self._value_and_grad(x)
             grad = grad + lam * signs
-            hess = self._positive_definite_hessian(x)
             step = np.zeros_like(x)
-            step[active] = -np.linalg.solve(hess[np.ix_(active, active)], grad[active])
+            step[active] = -self._curvature_at(x).solve(grad[active], active)
             candidate = x + step
             if np.any(np.sign(candidate[lam > 0]) * signs[lam > 0] < 0):
                 break  # a sign would flip: the active set was not final; keep the prox answer
@@ -359,9 +367,9 @@ class MAPSolver:
         smooth = grad + lam * np.sign(x)
         violation = np.where(at_zero, np.maximum(np.abs(grad) - lam, 0.0), np.abs(smooth))
         free = ~at_zero
-        hess = self._symmetric_hessian(x)[np.ix_(free, free)]
         try:
-            decrement = 0.5 * float(smooth[free] @ np.linalg.solve(hess, smooth[free]))
+            curvature = self._curvature_at(x)
+            decrement = 0.5 * float(smooth[free] @ curvature.solve(smooth[free], free, exact=True))
         except np.linalg.LinAlgError:
             decrement = np.inf
         if not decrement >= 0:  # a negative or NaN decrement: not at a minimum
@@ -378,13 +386,80 @@ class MAPSolver:
         return dict(zip(self._constrained_names, map(np.asarray, outputs), strict=True))
 
 
+@dataclass
+class Curvature:
+    """A symmetric Hessian ``H`` and ``H + mu D``, its smallest positive definite shift
+    (``D = diag(|H_jj|)``, ``mu`` in {0, 1e-8, 2e-8, ...}: relative to each coordinate's own
+    curvature), with the Cholesky factor of the latter.
+
+    Attributes
+    ----------
+    hessian, shifted : array (d, d)
+    lower : array (d, d)
+        Lower Cholesky factor of ``shifted``.
+    shift : float
+        ``mu``.
+    """
+
+    hessian: np.ndarray
+    shifted: np.ndarray
+    lower: np.ndarray
+    shift: float
+
+    @classmethod
+    def of(cls, hess: np.ndarray) -> Curvature:
+        """``hess`` with its smallest positive definite shift and that shift's factor.
+
+        Raises
+        ------
+        numpy.linalg.LinAlgError
+            ``hess`` has a NaN or infinite entry (no shift makes it positive definite).
+        """
+        if not np.all(np.isfinite(hess)):
+            raise np.linalg.LinAlgError("the Hessian has non-finite entries")
+        diag = np.abs(np.diag(hess))
+        scale = np.where(diag > 0, diag, max(float(diag.max(initial=0.0)), 1.0))
+        shift = 0.0
+        while True:
+            shifted = hess + shift * np.diag(scale)
+            try:
+                return cls(hess, shifted, np.linalg.cholesky(shifted), shift)
+            except np.linalg.LinAlgError:
+                shift = max(2 * shift, 1e-8)
+
+    def solve(self, rhs: np.ndarray, rows: np.ndarray, exact: bool = False) -> np.ndarray:
+        """``A[rows, rows]^{-1} rhs`` for ``A`` the shifted Hessian (``exact``: the Hessian itself),
+        by the stored factor when it applies (every row, and no shift for ``exact``)."""
+        if np.all(rows) and not (exact and self.shift):
+            return linalg.cho_solve((self.lower, True), rhs)
+        matrix = self.hessian if exact else self.shifted
+        return np.linalg.solve(matrix[np.ix_(rows, rows)], rhs)
+
+
+def _uses_values(fgraph) -> bool:
+    """Whether a compiled function's outputs depend on the values of its (only) input, not just
+    on its shape."""
+    shape_ops = (tensor_shape.Shape, tensor_shape.Shape_i)
+    pending, seen = [fgraph.inputs[0]], set()
+    while pending:
+        variable = pending.pop()
+        for node, _ in fgraph.clients[variable]:
+            if isinstance(node.op, pytensor.graph.fg.Output):
+                return True
+            if isinstance(node.op, shape_ops) or node in seen:
+                continue
+            seen.add(node)
+            pending.extend(node.outputs)
+    return False
+
+
 def _directional(grad: np.ndarray, step: np.ndarray, x: np.ndarray, lam: np.ndarray) -> float:
     """Decrease predicted by the proximal-Newton step (negative for a descent direction)."""
     return float(grad @ step + np.sum(lam * (np.abs(x + step) - np.abs(x))))
 
 
 def _prox_newton_step(
-    x: np.ndarray, grad: np.ndarray, hess: np.ndarray, lam: np.ndarray
+    x: np.ndarray, grad: np.ndarray, curvature: Curvature, lam: np.ndarray
 ) -> np.ndarray:
     """Minimise ``grad' d + d' H d / 2 + sum lam |x + d|`` over ``d``.
 
@@ -396,7 +471,8 @@ def _prox_newton_step(
     columns; the support solve makes the step exact.
     """
     if not np.any(lam):
-        return -np.linalg.solve(hess, grad)
+        return -curvature.solve(grad, np.ones(len(x), bool))
+    hess = curvature.shifted
     linear = grad - hess @ x
     z = x.copy()
     diag = np.diag(hess)
