@@ -24,6 +24,7 @@ import numpy as np
 
 from models.core.base import ModelSpec
 from models.core.lazy import lazy
+from models.inference import numba_ops
 
 az = lazy("arviz")
 nutpie = lazy("nutpie")
@@ -164,6 +165,7 @@ class MAPSolver:
         started = time.perf_counter()
         self.model = model
         quiet_pymc()
+        numba_ops.register()  # no object-mode ops in second derivatives (trigamma)
         l1_terms = spec.l1_terms if spec is not None else ()
         excluded = {term.term for term in l1_terms}
         smooth_terms = [
@@ -528,6 +530,7 @@ class CompiledModels:
                 )
                 return swapped, seconds, True
         self.misses += 1
+        numba_ops.register()
         started = time.perf_counter()
         compiled = nutpie.compile_pymc_model(model)
         seconds = time.perf_counter() - started
