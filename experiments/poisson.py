@@ -12,7 +12,7 @@ from __future__ import annotations
 from experiments import glm, intervals, report, verdicts
 from experiments.family import penalty_experiment
 from experiments.predictive import DISPERSION
-from experiments.runner import Run, Section
+from experiments.runner import Card, Run, Section
 from models import poisson
 from models.core.lazy import lazy
 
@@ -63,6 +63,16 @@ def small_n_section() -> Section:
     return Section("what the sample size decides", compute, None, page)
 
 
+def card(results: dict) -> Card:
+    """Check 1's agreement and what the sample size leaves to the prior."""
+    small = results["small_n"]
+    return Card("posterior_densities.png", (
+        f"MAP = PoissonRegressor: max rel diff **{max(results['max_rel_diff']):.1e}**. With "
+        f"{small['n_obs']} rows the prior still shapes {small['n_prior']} of "
+        f"{len(small['contraction'])} coefficients' intervals."
+    ))  # fmt: skip
+
+
 EXPERIMENT = penalty_experiment(
-    poisson.SPEC, extra=(glm.reference_section(poisson.SPEC), small_n_section())
+    poisson.SPEC, extra=(glm.reference_section(poisson.SPEC), small_n_section()), card=card
 )
