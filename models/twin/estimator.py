@@ -161,6 +161,7 @@ class BayesianTwin(BaseEstimator):
             inner = self.estimator.__sklearn_tags__()
             tags.estimator_type = inner.estimator_type
             tags.regressor_tags = inner.regressor_tags
+            tags.target_tags.positive_only = inner.target_tags.positive_only  # GLMs: y > 0
             if inner.classifier_tags is not None:
                 tags.classifier_tags = dataclasses.replace(inner.classifier_tags, multi_class=False)
         tags.input_tags.sparse = False
