@@ -177,5 +177,11 @@ def _run_parallel(tasks: list[tuple[str, list[str]]], jobs: int) -> None:
 
 
 if __name__ == "__main__":
+    # One OpenMP thread per process (unless the user set another count), read by the OpenMP
+    # runtime when scikit-learn loads it: its GLM and logistic losses are OpenMP loops over a few
+    # hundred rows, where a second thread mostly waits for a core (on a busy 2-core machine the
+    # gamma page's 5-fold CV took 8.3 s with two threads, 0.8 s with one); ``all --jobs N`` runs
+    # processes in parallel instead. The worker processes inherit it.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     stop_signals_as_interrupt()
     sys.exit(main(sys.argv[1:]))

@@ -12,7 +12,10 @@ draws
 
 and grades ``T(y)`` against ``T(y_rep)`` with the ridge page's statistics (skewness, minimum, and
 the spread ratio about the fitted mean in the top and bottom thirds) and its verdict kinds
-(:func:`experiments.verdicts.ppc_pvalue`, :func:`experiments.verdicts.predictive_check`).
+(:func:`experiments.verdicts.ppc_pvalue`, :func:`experiments.verdicts.predictive_check`). A count
+family adds the index of dispersion, variance / mean (:data:`DISPERSION`): 1 for Poisson counts of
+one mean, and more with covariates; observed counts far more variable than the replicated ones
+(overdispersion) fail it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ PRIOR_DRAWS = 500  # prior replicated data sets
 HUGE = 1e50  # a prior data set with a value beyond this (or overflowing) is counted, not graded:
 # its moments would overflow
 SHOWN = 40  # replicated data sets drawn on the figure, per panel
+DISPERSION = "variance / mean"  # the index of dispersion, a statistic of count families
 
 
 def applies(spec: ModelSpec) -> bool:
@@ -66,6 +70,22 @@ def prior_replicates(spec: ModelSpec, model, values: dict, y: np.ndarray, seed: 
     return prior["prior_predictive"]["y"].values.reshape(PRIOR_DRAWS, -1)
 
 
+def dispersion_index(y: np.ndarray) -> np.ndarray:
+    """``var(y) / mean(y)`` of each data set (rows on the last axis); NaN for a set of zeros."""
+    mean = np.mean(y, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mean > 0, np.var(y, axis=-1) / mean, np.nan)
+
+
+def dispersion_check(y: np.ndarray, y_rep: np.ndarray) -> dict:
+    """The predictive p-value of :data:`DISPERSION`: ``P(T(y_rep) >= T(y))`` over the data sets
+    ``y_rep`` (draws, rows) whose index is defined (not all zeros)."""
+    observed, replicated = float(dispersion_index(y)), dispersion_index(y_rep)
+    replicated = replicated[np.isfinite(replicated)]
+    return verdicts.ppc_pvalue(DISPERSION, float(np.mean(replicated >= observed)), observed,
+                               np.quantile(replicated, [0.03, 0.97]), draws=len(replicated))  # fmt: skip
+
+
 def section(spec: ModelSpec) -> Section:
     """The predictive-check section of ``spec`` (see the module docstring)."""
     from experiments.ridge import predictive_checks  # the ridge page's statistics
@@ -75,13 +95,17 @@ def section(spec: ModelSpec) -> Section:
         b0, w = spec.point_coefficients(run.state["map"].point)
         fitted = spec.family.mean(b0 + md.X @ w)  # the estimator's prediction
         replicated = list(posterior_replicates(spec, dt, md.X, md.noise_sd, run.seed + 11))
+        y_rep = np.concatenate([block for _, block in replicated], axis=1)
         checks = predictive_checks(md.y, fitted, replicated)
+        if spec.family.discrete:
+            checks.append(dispersion_check(md.y, y_rep))
         overall = run.check("Predictive check", verdicts.predictive_check(checks))
         prior = prior_replicates(spec, run.state["model"], run.state["values"], md.y, run.seed + 12)
         graded = np.all(np.abs(prior) < HUGE, axis=1)  # inf and nan compare False
         prior = prior[graded]
         prior_checks = predictive_checks(md.y, fitted, [(slice(None), prior)]) if len(prior) else []
-        y_rep = np.concatenate([block for _, block in replicated], axis=1)
+        if len(prior) and spec.family.discrete:
+            prior_checks.append(dispersion_check(md.y, prior))
         run.state["replicated"] = {
             "prior": prior[:SHOWN],
             "posterior": y_rep[:SHOWN],
@@ -142,4 +166,5 @@ def section(spec: ModelSpec) -> Section:
     return Section("prior and posterior predictive check", compute, figures, page)
 
 
-__all__ = ["applies", "posterior_replicates", "prior_replicates", "section"]
+__all__ = ["DISPERSION", "applies", "dispersion_check", "dispersion_index", "posterior_replicates",
+           "prior_replicates", "section"]  # fmt: skip

@@ -44,6 +44,9 @@ def belief(knob, width: float) -> str:
         "bernoulli": "log-odds",
         "asymmetric_laplace": "target units",
         "categorical": "log-odds",
+        "poisson": "log of the mean count",
+        "gamma": "log of the mean",
+        "tweedie": "the linear predictor's units: log of the mean, or target units at power 0",
     }.get(  # fmt: skip
         knob.likelihood, "the linear predictor's units"
     )

@@ -19,6 +19,8 @@ MODULES = {
     "logistic": "experiments.logistic",
     "lasso": "experiments.lasso",
     "quantile": "experiments.quantile",
+    "poisson": "experiments.poisson",
+    "gamma": "experiments.gamma",
     "tweedie": "experiments.tweedie",
     "multinomial": "experiments.multinomial",
     "lambda": "experiments.choosing_lambda",

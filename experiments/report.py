@@ -25,35 +25,41 @@ from models.inference.engines import sampling_diagnostics as sampling_diagnostic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-_INLINE = re.compile(r"\\(.)|\*\*(.+?)\*\*|`(.+?)`", re.S)
+_INLINE = re.compile(r"\\(.)|\*\*(.+?)\*\*|`(.+?)`|\[([^\]\\]+)\]\(page:([a-z0-9_]+)\)", re.S)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
 
 
 def user(text) -> str:
-    """Quote user-supplied text for an author string: its ``*``, backticks and ``\\`` stay literal."""
-    return re.sub(r"([\\*`])", r"\\\1", str(text))
+    """Quote user-supplied text for an author string: its ``*``, backticks, ``[`` and ``\\`` stay
+    literal."""
+    return re.sub(r"([\\*`[])", r"\\\1", str(text))
 
 
 @dataclass(frozen=True)
 class Span:
-    """A run of inline text: ``kind`` is "text", "b" (bold) or "code"."""
+    """A run of inline text: ``kind`` is "text", "b" (bold), "code" or "link" (to the report page
+    of the experiment ``target``)."""
 
     kind: str
     text: str
+    target: str = ""
 
 
 def inline(text: str) -> list[Span]:
-    """Split author text into spans at ``**bold**`` and ```code``` marks (``\\x`` is a literal x)."""
+    """Split author text into spans at ``**bold**``, ```code``` and ``[text](page:NAME)`` marks (a
+    link to the sibling report page of experiment NAME); ``\\x`` is a literal x."""
     spans, plain, position = [], [], 0
     for match in _INLINE.finditer(text):
         plain.append(text[position : match.start()])
-        escaped, bold, code = match.groups()
+        escaped, bold, code, link, target = match.groups()
         if escaped is not None:
             plain.append(escaped)
         else:
             spans.append(Span("text", "".join(plain)))
             plain = []
-            if bold is not None:
+            if link is not None:
+                spans.append(Span("link", link, target))
+            elif bold is not None:
                 spans.append(Span("b", re.sub(r"\\(.)", r"\1", bold)))
             else:
                 spans.append(Span("code", re.sub(r"\\(.)", r"\1", code)))

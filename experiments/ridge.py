@@ -680,8 +680,9 @@ def predictive_page(page: report.Page, results: dict) -> None:
         page.text("What failing means: a Normal likelihood with one noise sd cannot reproduce a "
                   "target that is skewed, bounded below or heteroscedastic. The coefficients' "
                   "posterior is still the exact posterior of this model; its predictive distribution "
-                  "is what is wrong. A Gamma-likelihood GLM (a `gamma` model is planned) is the model "
-                  "for a positive, right-skewed target whose spread grows with its mean.")  # fmt: skip
+                  "is what is wrong. A Gamma-likelihood GLM is a model for a positive, right-skewed "
+                  "target whose spread grows with its mean: the [gamma page](page:gamma) fits one "
+                  "to this target and sets both predictive checks and their PSIS-LOO side by side.")  # fmt: skip
     if (page.out / "ppc.png").is_file():
         ratio = post["prior_predictive_sd_over_sd_y"]
         verdict = ("narrower than the data: the prior is informative about the size of y" if ratio < 1

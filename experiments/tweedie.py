@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from functools import cache
 
+from experiments import glm
 from experiments.family import penalty_experiment
 from experiments.runner import Experiment, Section
 from models import tweedie
@@ -32,7 +33,8 @@ def experiment_for(power: float) -> Experiment:
     """The tweedie experiment at ``power`` (one line, exit 2, for a power without a density)."""
     spec = tweedie.spec_for(power)
     power_section = Section("the Tweedie power", lambda run: {"power": float(run.args.power)})
-    return penalty_experiment(spec, extra=(power_section,), extra_options=options, resolve=resolve)
+    return penalty_experiment(spec, extra=(power_section, glm.reference_section(spec)),
+                              extra_options=options, resolve=resolve)  # fmt: skip
 
 
 EXPERIMENT = experiment_for(tweedie.DEFAULT_POWER)

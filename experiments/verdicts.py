@@ -375,6 +375,19 @@ def flat(what: str, low: float, high: float, count: int, n: int) -> dict:
                     n=int(n), se_multiple=SE_MULTIPLE)  # fmt: skip
 
 
+def cv_choice(what: str, best: float, score: float, se: float, low: float, high: float,
+              chosen: float, chosen_score: float) -> dict:  # fmt: skip
+    """Where cross-validation's best mean score lies on its grid ``[low, high]`` of alphas:
+    ``interior``; at the ``smallest`` alpha (CV cannot tell the penalty from none, and the reference
+    is then ``chosen``, the largest alpha whose mean score is within one standard error ``se`` of
+    the best: the one-standard-error rule); or at the ``largest`` (CV wants more penalty than the
+    grid offers)."""
+    outcome = "smallest" if best <= low else "largest" if best >= high else "interior"
+    return _verdict("cv_choice", outcome, INFO if outcome == "interior" else AMBER, float(best),
+                    [float(low), float(high)], what=what, score=float(score), se=float(se),
+                    chosen=float(chosen), chosen_score=float(chosen_score))  # fmt: skip
+
+
 def occam(
     evidence_drop: float, loo_drop: float, interval: str, terms: Sequence[dict] | None = None
 ) -> dict:

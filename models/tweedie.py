@@ -79,7 +79,7 @@ def spec_for(power: float) -> ModelSpec:
         return glm.tight(linear_model.TweedieRegressor, power=power, alpha=penalty["alpha"])
 
     def reference_penalty(data):
-        """5-fold cross-validated alpha (D^2 of the Tweedie deviance) over 15 alphas"""
+        """5-fold CV over 15 alphas (D^2 of the Tweedie deviance; 1-SE rule at the small edge)"""
         return glm.reference_alpha(sklearn_estimator({"alpha": 1.0}, data), data)
 
     scale = "tau" if dispersion is None else f"tau = {'sigma' if power == 0 else 'sqrt(phi)'} tau1"

@@ -79,3 +79,27 @@ def test_poisson_twin_predicts_counts_on_the_response_scale():
     assert np.median(np.abs(mean / sk.predict(X) - 1)) < 0.1
     with pytest.raises(ValueError, match="count target"):
         twin.fit(X, -y)
+
+
+def test_trigamma_is_compiled_and_exact():
+    """The Gamma model's Hessian (gammaln(1/phi) twice differentiated) has trigamma: compiled by
+    Numba, not run in object mode (a UserWarning), and equal to scipy's polygamma(1, x)."""
+    import warnings
+
+    import pytensor
+    import pytensor.tensor as pt
+    from scipy.special import polygamma
+
+    from models.inference import numba_ops
+
+    numba_ops.register()
+    x = pt.dvector("x")
+    points = np.concatenate([np.geomspace(1e-8, 1e8, 200), [0.5, 1.0, 9.99, 10.0, 10.01]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        trigamma = pytensor.function([x], pt.tri_gamma(x), mode="NUMBA")
+        values = trigamma(points)
+    np.testing.assert_allclose(values, polygamma(1, points), rtol=1e-14)
+    negative = trigamma(np.array([-0.5, -2.25, 0.0, -3.0]))
+    np.testing.assert_allclose(negative[:2], polygamma(1, [-0.5, -2.25]), rtol=1e-12)
+    assert np.all(np.isposinf(negative[2:]))

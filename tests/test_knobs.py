@@ -64,7 +64,9 @@ def test_bad_knob_input_is_one_line(capsys):
     ("knob", "spec_name", "penalty"),
     [("ridge", "ridge", {"alpha": 3.0}), ("logistic", "logistic", {"C": 0.7}),
      ("lasso", "lasso", {"alpha": 0.2}), ("quantile", "quantile", {"alpha": 0.01, "quantile": 0.9}),
-     ("multinomial", "multinomial", {"C": 0.7})],
+     ("multinomial", "multinomial", {"C": 0.7}),
+     ("poisson", "poisson", {"alpha": 0.3}), ("gamma", "gamma", {"alpha": 0.02}),
+     ("tweedie", "tweedie", {"alpha": 0.002})],
 )  # fmt: skip
 def test_table_agrees_with_the_model_registry(diabetes, knob, spec_name, penalty):
     """The table and the models' own penalty -> prior mappings are one mapping, not two."""
@@ -72,7 +74,7 @@ def test_table_agrees_with_the_model_registry(diabetes, knob, spec_name, penalty
 
     X, y, names = diabetes
     spec = get_model(spec_name)
-    data = arrays(X, y, names, None if spec.family.classifier else 54.0)
+    data = arrays(X, y, names, 54.0 if spec.likelihood == "gaussian" else None)
     row = get_knob(knob)
     width = row.to_width(next(iter(penalty.values())), n=len(y), sigma=data.noise_sd)
     assert spec.link.prior_values(penalty, data)[row.width_name] == pytest.approx(width, rel=1e-14)

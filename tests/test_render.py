@@ -63,3 +63,20 @@ def test_front_page_markdown_timings_table_is_one_table(run_quick, tmp_path):
     end = next(i for i in range(start, len(lines)) if lines[i].startswith("| **total**"))
     table = lines[start : end + 1]
     assert len(table) == 2 + 2 + 1 and all(line.startswith("|") for line in table), table
+
+
+def test_page_links_in_author_text_only(tmp_path):
+    """``[text](page:NAME)`` in author text links to a sibling report page, in both templates;
+    the same characters in user text stay literal."""
+    from experiments.common import provenance
+    from experiments.report import Page, inline, user
+
+    assert [(s.kind, s.text, s.target) for s in inline("see [the ridge page](page:ridge).")] == [
+        ("text", "see ", ""), ("link", "the ridge page", "ridge"), ("text", ".", "")]  # fmt: skip
+    assert [s.kind for s in inline(user("[x](page:ridge)"))] == ["text"]
+    page = Page("t", tmp_path)
+    page.text("the [ridge page](page:ridge) and " + user("[y](page:lasso)"))
+    page.write(provenance(0, ["test"]))
+    html, md = (tmp_path / "index.html").read_text(), (tmp_path / "index.md").read_text()
+    assert '<a href="../ridge/index.html">ridge page</a>' in html and "lasso/index" not in html
+    assert "[ridge page](../ridge/index.md)" in md and "lasso/index" not in md

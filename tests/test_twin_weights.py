@@ -7,16 +7,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import integrate, stats
-from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.linear_model import (
     ElasticNet,
     ElasticNetCV,
+    GammaRegressor,
     Lasso,
     LassoCV,
     LogisticRegression,
     LogisticRegressionCV,
+    PoissonRegressor,
+    QuantileRegressor,
     Ridge,
     RidgeCV,
+    TweedieRegressor,
 )
 from sklearn.preprocessing import StandardScaler
 
@@ -36,6 +40,12 @@ def diabetes():
 @pytest.fixture(scope="module")
 def cancer():
     X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def wine():
+    X, y = load_wine(return_X_y=True)
     return StandardScaler().fit_transform(X), y
 
 
@@ -161,6 +171,12 @@ WRAPPED = [
         {"method": "laplace", "draws": 50},
         "classification",
     ),
+    (LogisticRegression(), {"method": "laplace", "draws": 50}, "multiclass"),
+    # diabetes' target is a positive integer: a count for Poisson, positive for Gamma
+    (PoissonRegressor(alpha=0.01), {"method": "laplace", "draws": 50}, "regression"),
+    (GammaRegressor(alpha=0.01), {"method": "laplace", "draws": 50}, "regression"),
+    (TweedieRegressor(power=1, alpha=0.01), {"method": "laplace", "draws": 50}, "regression"),
+    (QuantileRegressor(alpha=0.01), {"draws": 50, "tune": 50}, "regression"),
 ]
 
 
@@ -177,9 +193,9 @@ def test_every_registered_twin_is_in_the_shape_test():
 @pytest.mark.filterwarnings("ignore::models.twin.estimator.SamplingWarning")
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize(("estimator", "options", "task"), WRAPPED, ids=lambda v: repr(v)[:30])
-def test_coef_and_intercept_have_the_wrapped_estimators_shapes(diabetes, cancer, estimator,
+def test_coef_and_intercept_have_the_wrapped_estimators_shapes(diabetes, cancer, wine, estimator,
                                                               options, task):  # fmt: skip
-    X, y = cancer if task == "classification" else diabetes
+    X, y = {"classification": cancer, "multiclass": wine, "regression": diabetes}[task]
     twin = bayesian(estimator, random_state=0, **options).fit(X, y)
     wrapped = twin.estimator_
     for name in ("coef_", "intercept_"):
@@ -187,7 +203,7 @@ def test_coef_and_intercept_have_the_wrapped_estimators_shapes(diabetes, cancer,
         assert np.shape(ours) == np.shape(theirs), name
         assert np.asarray(ours).dtype == np.asarray(theirs).dtype, name
         assert isinstance(ours, np.ndarray) == isinstance(theirs, np.ndarray), name
-    if task == "classification":
+    if task != "regression":
         assert twin.coef_[0].shape == (X.shape[1],)  # code written for scikit-learn's shapes runs
 
 

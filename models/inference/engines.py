@@ -29,6 +29,7 @@ import numpy as np
 
 from models.core.base import ModelSpec
 from models.core.lazy import lazy
+from models.inference import numba_ops
 
 az = lazy("arviz")
 linalg = lazy("scipy.linalg")
@@ -171,6 +172,7 @@ class MAPSolver:
         started = time.perf_counter()
         self.model = model
         quiet_pymc()
+        numba_ops.register()  # no object-mode ops in second derivatives (trigamma)
         l1_terms = spec.l1_terms if spec is not None else ()
         excluded = {term.term for term in l1_terms}
         smooth_terms = [
@@ -251,12 +253,15 @@ class MAPSolver:
             _, grad = self._value_and_grad(x)
             step = _prox_newton_step(x, grad, self._curvature_at(x), lam)
             t = 1.0
-            while True:
+            while t >= 1e-12:
                 candidate = x + t * step
                 new_value = objective(candidate)
-                if new_value <= value + 1e-4 * t * _directional(grad, step, x, lam) or t < 1e-12:
+                if new_value <= value + 1e-4 * t * _directional(grad, step, x, lam):
                     break
                 t *= 0.5
+            else:  # no step along the Newton direction decreases the objective: stay here and
+                stopped = True  # let the certificate say whether this is the mode
+                break
             x, previous = candidate, value
             value = new_value
             if np.max(np.abs(t * step)) <= 1e-13 * max(1.0, np.max(np.abs(x))) or (
@@ -604,6 +609,7 @@ class CompiledModels:
                 )
                 return swapped, seconds, True
         self.misses += 1
+        numba_ops.register()
         started = time.perf_counter()
         compiled = nutpie.compile_pymc_model(model)
         seconds = time.perf_counter() - started

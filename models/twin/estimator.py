@@ -209,6 +209,7 @@ class BayesianTwin(BaseEstimator):
             inner = self.estimator.__sklearn_tags__()
             tags.estimator_type = inner.estimator_type
             tags.regressor_tags = inner.regressor_tags
+            tags.target_tags.positive_only = inner.target_tags.positive_only  # GLMs: y > 0
             if inner.classifier_tags is not None:
                 tags.classifier_tags = inner.classifier_tags  # binary, or multinomial (K > 2)
         tags.input_tags.sparse = False

@@ -57,8 +57,11 @@ class Knob:
         Who owns the knob and what it is called there.
     objective : str
         The library's documented objective, in its own convention.
-    likelihood : {"gaussian", "bernoulli", "categorical", "any"}
-        Gaussian knobs need ``sigma``; the NLL-scaled lambda holds for any likelihood.
+    likelihood : str
+        ``"gaussian"``, ``"bernoulli"``, ``"categorical"``, ``"any"`` or the family the knob's estimator fits
+        (``"poisson"``, ``"gamma"``, ...). Gaussian knobs need ``sigma``; the NLL-scaled lambda
+        holds for any likelihood; a family with a dispersion (gamma, tweedie, the quantile's
+        scale b) is shown at dispersion 1.
     lam : callable
         ``lam(value, n, sigma) -> weight`` on the NLL scale: lambda of ``lambda ||w||^2`` for an L2
         knob, ``1 / b`` of ``||w||_1 / b`` for an L1 knob.
@@ -193,6 +196,25 @@ def _knobs() -> dict[str, Knob]:
              "||w||_1), so the Laplace scale is b / (n alpha); shown at b = 1 (it scales with the "
              "likelihood's scale b, which the model samples)", True,
              "MAP = QuantileRegressor, an exact linear programme (experiments/quantile, tests)", "l1"),
+        Knob("poisson", "scikit-learn PoissonRegressor(alpha)",
+             "(1 / n) sum_i deviance_i / 2 + alpha ||w||^2 / 2", "poisson",
+             lambda v, n, s: n * v / 2, lambda lam, n, s: 2 * lam / n,
+             "half the Poisson deviance is the NLL up to constants: = (1 / n) (NLL + (n alpha / 2) "
+             "||w||^2), so tau^2 = 1 / (n alpha)", True,
+             "MAP = PoissonRegressor (experiments/poisson, tests/test_glm.py)"),
+        Knob("gamma", "scikit-learn GammaRegressor(alpha)",
+             "(1 / n) sum_i deviance_i / 2 + alpha ||w||^2 / 2", "gamma",
+             lambda v, n, s: n * v / 2, lambda lam, n, s: 2 * lam / n,
+             "half the Gamma deviance is phi times the NLL up to constants: = (phi / n) (NLL + (n "
+             "alpha / (2 phi)) ||w||^2), so tau^2 = phi / (n alpha); shown at phi = 1 (tau scales "
+             "with sqrt(phi), which the model samples)", True,
+             "MAP = GammaRegressor (experiments/gamma, tests/test_glm.py)"),
+        Knob("tweedie", "scikit-learn TweedieRegressor(power, alpha), power 0, 1, 2 or 3",
+             "(1 / n) sum_i deviance_i / 2 + alpha ||w||^2 / 2", "tweedie",
+             lambda v, n, s: n * v / 2, lambda lam, n, s: 2 * lam / n,
+             "half the unit deviance is phi times the NLL (phi = sigma^2 at power 0, 1 at power 1, "
+             "the dispersion at 2 and 3): tau^2 = phi / (n alpha); shown at phi = 1", True,
+             "MAP = TweedieRegressor (experiments/tweedie, tests/test_glm.py)"),
         Knob("statsmodels_l1", "statsmodels OLS.fit_regularized(alpha, L1_wt=1)",
              "RSS / (2 n) + alpha ||w||_1", "gaussian",
              lambda v, n, s: n * v / s2(s), lambda k, n, s: s2(s) * k / n,
