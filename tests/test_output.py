@@ -163,7 +163,7 @@ def test_a_users_file_in_a_report_folder_is_never_deleted(tmp_path, capsys):
 
 def test_a_write_failure_is_one_line_and_keeps_the_old_report(tmp_path, monkeypatch, capsys):
     out = tmp_path / "report"
-    with atomic_output_dir(out, "ridge") as folder:
+    with atomic_output_dir(out, "knobs") as folder:
         (folder / "results.json").write_text("old")
     import experiments.common
 
@@ -171,7 +171,7 @@ def test_a_write_failure_is_one_line_and_keeps_the_old_report(tmp_path, monkeypa
         raise OSError(errno.ENOSPC, "No space left on device", "results.json")
 
     monkeypatch.setattr(experiments.common, "write_json", disk_full)
-    assert main(["ridge", "--quick", "--quiet", "--out", str(out)]) == 1
+    assert main(["knobs", "--quick", "--quiet", "--out", str(out)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: No space left on device") and "\n" not in err, err
     assert (out / "results.json").read_text() == "old"
