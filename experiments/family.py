@@ -595,7 +595,7 @@ def _check2(spec: ModelSpec):
                     + ", mean (blue), median (purple)" + (" and the exact density (green)." if exact else "."),
                     observe=_shape_observation(post))  # fmt: skip
         if "noise_posterior" in post:
-            _noise_table(page, post["noise_posterior"], spec.family.dispersion)
+            _noise_table(page, post["noise_posterior"])
 
     where = "the reference penalty" if spec.has_twin else "the model's hyperparameters"
     return Section(f"NUTS at {where}", compute, figures, page)
@@ -655,8 +655,8 @@ MAP_CONVENTION = (
 )
 
 
-def _noise_table(page: report.Page, noise: dict, dispersion: str) -> None:
-    page.text(f"The {dispersion} `{noise['variable']}` (free). {MAP_CONVENTION}")
+def _noise_table(page: report.Page, noise: dict) -> None:
+    page.text(f"The {noise['what']} `{noise['variable']}` (free). {MAP_CONVENTION}")
     page.table(["parameter", "MAP", "mean", "median", "sd", *intervals.labels(), "r_hat", "ESS bulk"],
                [[noise["variable"], noise["map"], noise["mean"], noise["median"], noise["sd"],
                  noise["hdi_94_low"], noise["hdi_94_high"], noise["r_hat"], noise["ess_bulk"]]])  # fmt: skip

@@ -15,9 +15,10 @@ import numpy as np
 
 from experiments import report, verdicts
 from experiments.family import _reference_doc
+from experiments.predictive import draw_ecdfs
 from experiments.report import user
 from experiments.runner import Run, Section
-from experiments.style import COLORS, legend_below, plt, save
+from experiments.style import legend_below, plt, save
 from models.core import glm
 from models.core.arrays import draws_log_likelihood
 from models.core.base import ModelSpec
@@ -127,13 +128,8 @@ def ridge_section(spec: ModelSpec) -> Section:
         y, shown = run.state["md"].y, run.state["side_by_side"]
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharex=True, layout="constrained")
         for ax, (name, y_rep) in zip(axes, shown.items(), strict=True):
-            for k, replicate in enumerate(y_rep):
-                ax.ecdf(replicate, color=COLORS["posterior"], alpha=0.25, lw=0.8,
-                        label=f"replicated data sets ({len(y_rep)} shown)" if k == 0 else None)  # fmt: skip
-            ax.ecdf(y, color=COLORS["data"], lw=2, label="observed y")
+            draw_ecdfs(ax, y, y_rep, "replicated data sets", run.results["target"])
             ax.axvline(0, color="grey", lw=0.8, ls=":")
-            ax.set_xlabel(f"y ({run.results['target']})", parse_math=False)
-            ax.set_ylabel("empirical CDF")
             ax.set_title(f"{name} posterior predictive")
         legend_below(fig, axes[0], ncol=2, offset=-0.1)
         save(fig, run.out / "versus_ridge.png")

@@ -18,7 +18,7 @@ from experiments.family import Z_FLAG, penalty_experiment
 from experiments.logistic import INTERVAL, binned_calibration, calibration_verdict
 from experiments.report import user
 from experiments.runner import Card, Run, Section
-from experiments.style import COLORS, plt, save
+from experiments.style import COLORS, figure_label, plt, save
 from models import multinomial
 from models.core.data import class_codes
 from models.core.lazy import lazy
@@ -196,7 +196,7 @@ def checks_figures(run: Run) -> None:
         ax.hist(counts[:, k], bins=np.arange(low, high + 2) - 0.5, color=COLORS["posterior"],
                 alpha=0.6, label="replicated")  # fmt: skip
         ax.axvline(res["observed_counts"][k], color=COLORS["sklearn"], lw=2, label="observed")
-        ax.set_title(f"rows of {label}"[:40], fontsize=9, parse_math=False)
+        ax.set_title(f"rows of {figure_label(label)}", fontsize=9, parse_math=False)
         ax.set_xlabel("count")
         cal = res["calibration"][label]
         ax = axes[1, k]
@@ -205,7 +205,7 @@ def checks_figures(run: Run) -> None:
         ax.errorbar(mean, frac, yerr=err, fmt="o", color=COLORS["posterior"], ms=4,
                     label=f"observed frequency ({INTERVAL:.0%} Jeffreys)")  # fmt: skip
         ax.plot([0, 1], [0, 1], color=COLORS["sklearn"], ls="--", lw=1, label="calibrated")
-        ax.set_xlabel(f"posterior mean P({label})"[:40], parse_math=False)
+        ax.set_xlabel(f"posterior mean P({figure_label(label)})", parse_math=False)
         ax.set_xlim(0, 1)
         ax.set_ylim(-0.05, 1.05)
     axes[0, 0].set_ylabel("replicated data sets")

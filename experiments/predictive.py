@@ -25,7 +25,7 @@ import numpy as np
 from experiments import intervals, report, verdicts
 from experiments.report import user
 from experiments.runner import Run, Section
-from experiments.style import COLORS, legend_below, plt, save
+from experiments.style import COLORS, figure_label, legend_below, plt, save
 from models.core.arrays import linear_predictor_chunks
 from models.core.base import ModelSpec
 from models.core.lazy import lazy
@@ -124,14 +124,9 @@ def section(spec: ModelSpec) -> Section:
         y, shown = run.state["md"].y, run.state["replicated"]
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
         for ax, (group, y_rep) in zip(axes, shown.items(), strict=True):
-            for k, replicate in enumerate(y_rep):
-                ax.ecdf(replicate, color=COLORS["posterior"], alpha=0.25, lw=0.8,
-                        label=f"{group} replicated data sets ({len(y_rep)} shown)" if k == 0 else None)  # fmt: skip
-            ax.ecdf(y, color=COLORS["data"], lw=2, label="observed y")
+            draw_ecdfs(ax, y, y_rep, f"{group} replicated data sets", run.results["target"])
             if spec.family.accepts(np.array([-1.0]))[0] == 0 and group == "prior":
                 ax.set_xscale("symlog", linthresh=max(float(np.min(y)), 1e-12))
-            ax.set_xlabel(f"y ({run.results['target']})", parse_math=False)
-            ax.set_ylabel("empirical CDF")
             ax.set_title(f"{group} predictive")
         legend_below(fig, axes[0], ncol=2, offset=-0.1)
         save(fig, run.out / "predictive_check.png")
@@ -166,5 +161,16 @@ def section(spec: ModelSpec) -> Section:
     return Section("prior and posterior predictive check", compute, figures, page)
 
 
-__all__ = ["DISPERSION", "applies", "dispersion_check", "dispersion_index", "posterior_replicates",
-           "prior_replicates", "section"]  # fmt: skip
+def draw_ecdfs(ax, y: np.ndarray, y_rep: np.ndarray, label: str, target: str) -> None:
+    """One predictive-check panel: each replicated data set's empirical CDF (thin, the first
+    labelled ``label``) under the observed y's (thick); the x axis names the target."""
+    for k, replicate in enumerate(y_rep):
+        ax.ecdf(replicate, color=COLORS["posterior"], alpha=0.25, lw=0.8,
+                label=f"{label} ({len(y_rep)} shown)" if k == 0 else None)  # fmt: skip
+    ax.ecdf(y, color=COLORS["data"], lw=2, label="observed y")
+    ax.set_xlabel(f"y ({figure_label(target)})", parse_math=False)
+    ax.set_ylabel("empirical CDF")
+
+
+__all__ = ["DISPERSION", "applies", "dispersion_check", "dispersion_index", "draw_ecdfs",
+           "posterior_replicates", "prior_replicates", "section"]  # fmt: skip

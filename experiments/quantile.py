@@ -14,7 +14,7 @@ from experiments import report, verdicts
 from experiments.family import penalty_experiment, penalty_label
 from experiments.report import user
 from experiments.runner import Card, Run, Section
-from experiments.style import plt, save
+from experiments.style import figure_label, plt, save
 from models import quantile
 from models.core.lazy import lazy
 
@@ -100,8 +100,10 @@ def lines_figure(run: Run) -> None:
         ax.plot(res["grid"], line["map_line"], color=color, lw=2,
                 label=f"q = {q:g}: QuantileRegressor = MAP")  # fmt: skip
         ax.plot(res["grid"], line["mean_line"], color=color, lw=1, ls="--")
-    ax.set_xlabel(f"{res['feature']} (other features at their mean)", parse_math=False)
-    ax.set_ylabel(run.results["target"], parse_math=False)
+    ax.set_xlabel(
+        f"{figure_label(res['feature'])} (other features at their mean)", parse_math=False
+    )
+    ax.set_ylabel(figure_label(run.results["target"]), parse_math=False)
     ax.set_title(f"Quantile lines at alpha = {res['alpha']:.3g}: the mode and its posterior band")
     ax.legend(fontsize=8, ncol=2)
     save(fig, run.out / "quantile_lines.png")
