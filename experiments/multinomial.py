@@ -193,7 +193,7 @@ def checks_figures(run: Run) -> None:
     for k, label in enumerate(classes):
         ax = axes[0, k]
         low, high = counts[:, k].min(), counts[:, k].max()
-        ax.hist(counts[:, k], bins=np.arange(low, high + 2) - 0.5, color=COLORS["posterior"],
+        ax.hist(counts[:, k], histtype="stepfilled", bins=np.arange(low, high + 2) - 0.5, color=COLORS["posterior"],
                 alpha=0.6, label="replicated")  # fmt: skip
         ax.axvline(res["observed_counts"][k], color=COLORS["sklearn"], lw=2, label="observed")
         ax.set_title(f"rows of {figure_label(label)}", fontsize=9, parse_math=False)

@@ -100,7 +100,7 @@ def posterior_panel(
     the MAP as a wide solid black line, scikit-learn as narrow red dashes on top of it (black shows
     in the gaps). Titles are user text (column names): drawn with maths parsing off.
     """
-    ax.hist(draws, bins=bins, density=True, color=COLORS["posterior"], alpha=0.45,
+    ax.hist(draws, histtype="stepfilled", bins=bins, density=True, color=COLORS["posterior"], alpha=0.45,
             label="posterior (NUTS)")  # fmt: skip
     ax.axvline(map_value, color=COLORS["MAP"], lw=3, label="PyMC MAP (mode)")
     if sklearn_value is not None:

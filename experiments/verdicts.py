@@ -257,25 +257,16 @@ def inside(what: str, value: float, low: float, high: float, prob: float) -> dic
                     [float(low), float(high)], what=what, prob=prob)  # fmt: skip
 
 
-def elbo_trend(what: str, slope: float, se: float, steps: int, level: float,
-               tolerance: float) -> dict:  # fmt: skip
-    """A stochastic optimiser's convergence from its objective's trend over its last ``steps``:
-    ``slope`` (per step) of a regression on the step index, with standard error ``se``.
-    ``no trend`` when ``|slope| <=`` :data:`SE_MULTIPLE` ``se`` (none detectable), else
-    ``small drift`` when the drift over the stretch, ``|slope| steps``, is at most ``tolerance``
-    times the objective's size ``|level|``, else ``not converged`` (red). ``value`` is that
-    relative drift, ``threshold`` the tolerance."""
-    drift = abs(float(slope)) * int(steps) / abs(float(level))
-    z = abs(float(slope)) / float(se) if se > 0 else math.inf
-    if z <= SE_MULTIPLE:
-        outcome, colour = "no trend", GREEN
-    elif drift <= tolerance:
-        outcome, colour = "small drift", GREEN
-    else:
-        outcome, colour = "not converged", RED
-    return _verdict("elbo_trend", outcome, colour, drift, float(tolerance), what=what,
-                    slope=float(slope), se=float(se), z=z, steps=int(steps), size=abs(float(level)),
-                    se_multiple=SE_MULTIPLE)  # fmt: skip
+def advi_windows(what: str, change: float, tolerance: float, steps: int, window: int) -> dict:
+    """ADVI's convergence from its window averages (:func:`models.inference.engines.fit_advi`):
+    ``converged`` when the parameters averaged over its last two windows of ``window`` steps
+    agree, every mean within ``tolerance`` of its sd and every sd within a factor
+    ``exp(tolerance)``, else ``not converged`` (red: it ran out of its ``steps``). ``value`` is
+    the largest change, ``threshold`` the tolerance."""
+    converged = float(change) <= float(tolerance)
+    return _verdict("advi_windows", "converged" if converged else "not converged",
+                    GREEN if converged else RED, float(change), float(tolerance), what=what,
+                    steps=int(steps), window=int(window))  # fmt: skip
 
 
 # |posterior mean - mode| of at least this many posterior sds (a tenth of the posterior's width)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import logging
@@ -10,6 +11,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from filelock import FileLock
 from render_check import assert_renders_identically
 from sklearn.datasets import load_diabetes
 
@@ -26,19 +28,24 @@ def diabetes():
 
 
 @pytest.fixture(scope="session")
-def run_quick(tmp_path_factory):
-    """Run an experiment once in --quick mode; return ``(folder, results)``. Every run's page is
-    also rebuilt by ``render`` and must come out byte-identical."""
-    cache = {}
+def run_quick(tmp_path_factory, worker_id):
+    """Run an experiment once in --quick mode per test session, whichever pytest-xdist worker
+    asks first (the others wait for it on a file lock); return ``(folder, results)``. Every
+    run's page is also rebuilt by ``render`` and must come out byte-identical. Tests read the
+    folder and never change it."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base if worker_id == "master" else base.parent) / "quick-runs"
+    shared.mkdir(exist_ok=True)
 
     def run(name: str, *extra: str):
-        key = (name, *extra)
-        if key not in cache:
-            out = tmp_path_factory.mktemp(name) / name
-            assert main([name, "--quick", "--quiet", "--out", str(out), *extra]) == 0
-            assert_renders_identically(out)
-            cache[key] = (out, json.loads((out / "results.json").read_text()))
-        return cache[key]
+        key = hashlib.sha256(repr((name, *extra)).encode()).hexdigest()[:16]
+        out = shared / f"{name}-{key}" / name
+        with FileLock(shared / f"{name}-{key}.lock"):
+            if not (out / "results.json").is_file():
+                out.parent.mkdir(exist_ok=True)
+                assert main([name, "--quick", "--quiet", "--out", str(out), *extra]) == 0
+                assert_renders_identically(out)
+        return out, json.loads((out / "results.json").read_text())
 
     return run
 

@@ -107,3 +107,29 @@ def test_engines_experiment(run_quick):
         "pair_logistic.png",
     ):
         assert_has_content(out / name)
+
+
+def test_advi_stops_when_its_window_averages_agree_and_says_when_they_do_not():
+    import pymc as pm
+
+    from models.inference.engines import fit_advi
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(2.0, 1.0, 50)
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 10.0)
+        pm.Normal("y", mu, 1.0, observed=y)
+    precision = 1 / 10.0**2 + len(y)
+    exact_mean, exact_sd = y.sum() / precision, precision**-0.5
+    fit = fit_advi(model, {}, method="advi", iterations=30_000, seed=0, learning_rate=0.01,
+                   start={"mu": 0.0}, window=500, tolerance=0.1)  # fmt: skip
+    assert fit.converged and fit.steps < 30_000 and fit.window_change <= 0.1
+    assert fit.steps % 500 == 0 and fit.steps > 500
+    mean, cov = fit.block("mu")
+    # A Gaussian target: mean-field ADVI's optimum is the posterior itself; the window average
+    # sits within the stopping rule's tenth of an sd of it, with a margin for Adam's jitter.
+    assert abs(mean[0] - exact_mean) <= 0.25 * exact_sd
+    assert np.sqrt(cov[0, 0]) == pytest.approx(exact_sd, rel=0.25)
+    short = fit_advi(model, {}, method="advi", iterations=1_500, seed=0, learning_rate=0.01,
+                     start={"mu": 0.0}, window=500, tolerance=1e-9)  # fmt: skip
+    assert not short.converged and np.isfinite(short.window_change) and short.steps == 1_500

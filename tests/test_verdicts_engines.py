@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from experiments import report, verdicts
-from experiments.engines import ADVI_TOLERANCE, elbo_trend, skewness
+from experiments.engines import ADVI_TOLERANCE, ADVI_WINDOW, skewness
 from experiments.sensitivity import conflict_z, separable
 
 
@@ -50,32 +50,15 @@ def test_separation_flips_with_the_data():
     assert verdicts.separation("m", False)["outcome"] == "overlapping"
 
 
-def test_elbo_trend_flips_the_optimiser_verdict():
-    # Histories are the loss, -ELBO, per step; the last 10% (1000 steps) decides.
-    rng = np.random.default_rng(0)
-    flat = elbo_trend("ADVI", 1000 + rng.normal(0, 1, 10_000))  # noise only
-    drift = elbo_trend("ADVI", 1000 + np.linspace(0.1, 0, 10_000))  # exact line: 1e-5 of |ELBO|
-    falling = elbo_trend("ADVI", 1000 + np.linspace(40, 0, 10_000))  # 4e-3 of |ELBO|
-    assert flat["outcome"] == "no trend" and abs(flat["z"]) <= verdicts.SE_MULTIPLE
-    assert drift["outcome"] == "small drift" and drift["value"] == pytest.approx(1e-5, rel=0.01)
-    assert falling["outcome"] == "not converged" and falling["level"] == verdicts.RED
-    assert falling["slope"] > 0  # the loss falls: the ELBO rises
-    assert falling["value"] == pytest.approx(4e-3, rel=0.01)
-    assert "no detectable trend" in report.sentence(flat)
-    assert "below the tolerance" in report.sentence(drift)
-    assert "did not converge" in report.sentence(falling)
-
-
-def test_elbo_trend_verdict_flips_at_two_standard_errors_and_the_tolerance():
-    level, steps = 1000.0, 1000
-    below = verdicts.elbo_trend("ADVI", 2.0, 1.0, steps, level, ADVI_TOLERANCE)
-    above = verdicts.elbo_trend("ADVI", 2.01, 1.0, steps, level, ADVI_TOLERANCE)
-    small = verdicts.elbo_trend("ADVI", 1e-4, 1e-6, steps, level, ADVI_TOLERANCE)  # drift 1e-4
-    assert below["outcome"] == "no trend" and above["outcome"] == "not converged"
-    assert small["outcome"] == "small drift"
-    assert (
-        verdicts.elbo_trend("ADVI", 1.01e-4, 1e-6, steps, level, ADVI_TOLERANCE)["level"] == "red"
+def test_advi_windows_verdict_flips_at_the_tolerance():
+    at = verdicts.advi_windows("ADVI", ADVI_TOLERANCE, ADVI_TOLERANCE, 4000, ADVI_WINDOW)
+    above = verdicts.advi_windows(
+        "ADVI", ADVI_TOLERANCE * 1.01, ADVI_TOLERANCE, 30_000, ADVI_WINDOW
     )
+    assert at["outcome"] == "converged" and at["level"] == verdicts.GREEN
+    assert above["outcome"] == "not converged" and above["level"] == verdicts.RED
+    assert "converged at step 4000" in report.sentence(at)
+    assert "did not converge" in report.sentence(above) and "30000 steps" in report.sentence(above)
 
 
 def test_conflict_is_measured_in_prior_predictive_sds():
