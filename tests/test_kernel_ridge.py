@@ -119,3 +119,35 @@ def test_too_many_rows_and_a_non_positive_definite_matrix_are_refused():
 
 def test_gamma_none_is_one_over_the_number_of_features():
     assert kr.kernel_of("rbf", 4).gamma == 0.25
+
+
+def test_knob_row_is_the_gp_amplitude(rows):
+    """The knobs table's KernelRidge row: tau = sigma / sqrt(alpha) is the amplitude eta of the GP
+    whose posterior mean (noise sd sigma) is KernelRidge(alpha)."""
+    from models.twin.knobs import get_knob
+
+    X, y, X_new = rows
+    sigma, alpha = 0.3, 0.05
+    eta = get_knob("kernel_ridge").to_width(alpha, sigma=sigma)
+    kernel = kr.kernel_of("rbf", 3, gamma=0.3)
+    gp_mean = kr.exact_posterior(kernel, X, y, sigma**2 / eta**2, amplitude=eta).mean(X_new)
+    expected = KernelRidge(alpha=alpha, kernel="rbf", gamma=0.3).fit(X, y).predict(X_new)
+    np.testing.assert_allclose(gp_mean, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [(["--kernel", "sigmoid"], "'sigmoid' is not a kernel this page samples"),
+     (["--data", "BIG", "--target", "y"], "too many for an exact Gaussian process")],
+)  # fmt: skip
+def test_page_refuses_bad_input_in_one_line(argv, words, tmp_path, capsys):
+    from experiments.__main__ import main
+
+    big = tmp_path / "big.csv"
+    rng = np.random.default_rng(0)
+    np.savetxt(big, rng.normal(size=(kr.MAX_ROWS + 1, 2)), delimiter=",", header="x,y", comments="")
+    argv = [str(big) if a == "BIG" else a for a in argv]
+    assert main(["kernel_ridge", *argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "\n" not in err, err
+    assert not (tmp_path / "out").exists()
