@@ -1,6 +1,8 @@
 """reports/index.html: the front door, built from the results files (nothing typed by hand).
 
-First the equivalence table (every registered model: penalty, prior, mapping, measured agreement),
+First the equivalence table (every registered model: penalty, prior, mapping, measured agreement;
+an experiment of a model outside the registry, such as ``kernel_ridge``, writes its row as
+``equivalence`` in results.json: ``prior``, ``link.objective``, ``link.mapping``, ``agreement``),
 then one card per experiment with its key figure and headline number. A card is the experiment's
 own ``card(results)`` (see :class:`experiments.runner.Experiment`); pages come from templates.
 """
@@ -122,7 +124,12 @@ def write_index(reports: Path, run: dict | None = None) -> None:
         {"name": name, "spec": registry()[res["model"]], "res": res, "agreement": agreement(res)}
         for name, res in results.items()
         if res.get("model") in registry() and "max_rel_diff" in res
-    ]
+    ] + [  # an experiment of a model outside the registry states its row in results.json
+        {"name": name, "spec": res["equivalence"], "res": res,
+         "agreement": res["equivalence"]["agreement"]}
+        for name, res in results.items()
+        if "equivalence" in res
+    ]  # fmt: skip
     cards = []
     for folder in folders:
         experiment = known.get(folder.name)

@@ -647,3 +647,38 @@ def mcmc_vs_reference(max_abs_z: float, threshold: float, reference: str) -> dic
     agrees = mcmc_vs_exact(max_abs_z, threshold)
     return _verdict("mcmc_vs_reference", agrees["outcome"], agrees["level"], agrees["value"],
                     agrees["threshold"], reference=reference)  # fmt: skip
+
+
+# A Gaussian process's predictive band "widens" away from the data when its sd there is at least
+# this many times its sd at the data.
+WIDEN_FACTOR = 2.0
+# Chains whose r_hat on a hyper-parameter exceeds this sit in different regions of its posterior.
+MODES_R_HAT = 1.05
+
+
+def band_widening(sd_at_data: float, sd_in_gap: float, sd_beyond: float) -> dict:
+    """Whether a GP's predictive sd of f grows away from the data: ``widens`` when both the sd in
+    the widest gap between the rows and the sd beyond them are at least :data:`WIDEN_FACTOR`
+    times the median sd at the rows, else ``flat``."""
+    ratio = min(sd_in_gap, sd_beyond) / sd_at_data
+    widens = bool(ratio >= WIDEN_FACTOR)
+    return _verdict("band_widening", "widens" if widens else "flat", INFO, float(ratio),
+                    WIDEN_FACTOR, at_data=float(sd_at_data), gap=float(sd_in_gap),
+                    beyond=float(sd_beyond))  # fmt: skip
+
+
+def hyperparameter_modes(where: str, worst: str, r_hat: float, r: float) -> dict:
+    """What NUTS shows of a GP's hyper-parameter posterior: ``multimodal`` when the chains of the
+    variable ``worst`` disagree (r_hat above :data:`MODES_R_HAT`: different modes, or chains
+    that did not mix), else ``ridge`` when log amplitude and log length scale have correlation
+    ``r`` with ``|r| >=`` :data:`CORRELATION_STRONG` (one combination identified, not each),
+    else ``identified``."""
+    if r_hat > MODES_R_HAT:
+        outcome, level = "multimodal", AMBER
+    elif abs(r) >= CORRELATION_STRONG:
+        outcome, level = "ridge", INFO
+    else:
+        outcome, level = "identified", INFO
+    return _verdict("hyperparameter_modes", outcome, level, float(r_hat),
+                    [MODES_R_HAT, CORRELATION_STRONG], where=where, worst=worst,
+                    r=float(r))  # fmt: skip

@@ -635,7 +635,15 @@ class BayesianTwin(BaseEstimator):
 
 
 def bayesian(estimator, **options) -> BayesianTwin:
-    """``BayesianTwin(estimator, **options)``: the Bayesian twin of a scikit-learn estimator."""
+    """``BayesianTwin(estimator, **options)``: the Bayesian twin of a scikit-learn estimator
+    (a KernelRidge's is :class:`models.twin.gp.GaussianProcessTwin`, its exact GP posterior)."""
+    if (
+        type(estimator).__name__ == "KernelRidge"
+        and type(estimator).__module__ == "sklearn.kernel_ridge"
+    ):
+        from models.twin.gp import GaussianProcessTwin
+
+        return GaussianProcessTwin(estimator, **options)
     return BayesianTwin(estimator, **options)
 
 

@@ -133,6 +133,12 @@ def _knobs() -> dict[str, Knob]:
              lambda v, n, s: v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam,
              "= 2 sigma^2 (NLL + alpha / (2 sigma^2) ||w||^2): lambda = alpha / (2 sigma^2), "
              "tau^2 = sigma^2 / alpha", False, "MAP = Ridge (experiments/ridge)"),
+        Knob("kernel_ridge", "scikit-learn KernelRidge(alpha), weights of the kernel's features",
+             "||y - Phi w||^2 + alpha ||w||^2, Phi Phi' = K", "gaussian",
+             lambda v, n, s: v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam,
+             "Ridge's row in the kernel's feature space: tau^2 = sigma^2 / alpha, and tau is the GP "
+             "amplitude eta (alpha = sigma^2 / eta^2)", False,
+             "KernelRidge = GP posterior mean (experiments/kernel_ridge)"),
         Knob("logistic", "scikit-learn LogisticRegression(C), L2", "C sum_i logloss_i + ||w||^2 / 2",
              "bernoulli", lambda v, n, s: 1 / (2 * v), lambda lam, n, s: 1 / (2 * lam),
              "= C (NLL + ||w||^2 / (2 C)): lambda = 1 / (2 C), tau^2 = C", False,
