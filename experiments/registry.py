@@ -29,6 +29,7 @@ MODULES = {
     "knobs": "experiments.knobs",
     "twin": "experiments.twin",
     "scale": "experiments.scale",
+    "mlp": "experiments.mlp",
 }
 
 

@@ -700,13 +700,17 @@ RHAT_MAX = 1.01  # the suite's r_hat bound (sampling_diagnostics)
 def symmetric_rhat(raw: float, canonical: float, n_modes: int, n_chains: int) -> dict:
     """r_hat of a network's weights as sampled (``raw``, worst over weights) and after removing the
     symmetries (``canonical``), with the number of distinct modes the ``n_chains`` chains sit in:
-    raw r_hat above :data:`RHAT_MAX` with chains in different modes fails by construction."""
+    raw r_hat above :data:`RHAT_MAX` with chains in copies of one mode or in different modes fails
+    by construction; with the symmetries removed and the chains in one mode it says they have not
+    mixed."""
     if raw <= RHAT_MAX:
         outcome, level = "mixed", GREEN
     elif canonical <= RHAT_MAX:
         outcome, level = "symmetry only", AMBER
+    elif n_modes > 1:
+        outcome, level = "different modes", AMBER
     else:
-        outcome, level = "different modes", AMBER if n_modes > 1 else RED
+        outcome, level = "not mixed", RED
     return _verdict("symmetric_rhat", outcome, level, float(raw), RHAT_MAX,
                     canonical=float(canonical), n_modes=int(n_modes),
                     n_chains=int(n_chains))  # fmt: skip
@@ -715,10 +719,12 @@ def symmetric_rhat(raw: float, canonical: float, n_modes: int, n_chains: int) ->
 WIDENING_RATIO = 1.5  # predictive sd away from the data / within it, at or above: "widens"
 
 
-def widening(what: str, inside_sd: float, outside_sd: float) -> dict:
-    """Whether the predictive spread (``what``) away from the data (``outside_sd``, median) is at
-    least :data:`WIDENING_RATIO` times its spread among the data (``inside_sd``)."""
-    ratio = outside_sd / inside_sd
+def widening(what: str, inside: float, outside: float, measure: str = "sd") -> dict:
+    """Whether the posterior spread of ``what`` away from the data (``outside``, a median ``measure``:
+    sd or interval width) is at least :data:`WIDENING_RATIO` times its spread among the data
+    (``inside``)."""
+    ratio = outside / inside
     widens = bool(ratio >= WIDENING_RATIO)
     return _verdict("widening", "widens" if widens else "flat", INFO, float(ratio), WIDENING_RATIO,
-                    what=what, inside=float(inside_sd), outside=float(outside_sd))  # fmt: skip
+                    what=what, inside=float(inside), outside=float(outside),
+                    measure=measure)  # fmt: skip

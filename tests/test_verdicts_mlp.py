@@ -32,10 +32,10 @@ def test_symmetric_rhat_separates_symmetry_from_distinct_modes():
     modes = verdicts.symmetric_rhat(1.8, 1.5, 3, 4)
     stuck = verdicts.symmetric_rhat(1.8, 1.5, 1, 4)
     assert [v["outcome"] for v in (mixed, symmetry, modes, stuck)] == [
-        "mixed", "symmetry only", "different modes", "different modes"]  # fmt: skip
+        "mixed", "symmetry only", "different modes", "not mixed"]  # fmt: skip
     assert stuck["level"] == verdicts.RED and modes["level"] == verdicts.AMBER
     assert "chains mixed" in sentence(mixed) and "symmetries alone" in sentence(symmetry)
-    assert "3 distinct modes" in sentence(modes) and "1 distinct mode." in sentence(stuck)
+    assert "3 distinct modes" in sentence(modes) and "have not mixed" in sentence(stuck)
 
 
 def test_widening_flips_at_its_ratio():
@@ -43,3 +43,5 @@ def test_widening_flips_at_its_ratio():
     flat = verdicts.widening("predictive band", 0.1, 0.1 * verdicts.WIDENING_RATIO * 0.99)
     assert (widens["outcome"], flat["outcome"]) == ("widens", "flat")
     assert "widens away" in sentence(widens) and "does not widen" in sentence(flat)
+    width = verdicts.widening("interval of P(y = 1)", 0.2, 0.5, measure="width")
+    assert "median width 0.5" in sentence(width)
