@@ -95,6 +95,9 @@ def check_fits(run: Run, classifier: bool) -> dict:
                      "log_posterior": local.log_posterior,
                      "smallest_curvature": local.smallest_curvature,
                      "converged": local.converged})  # fmt: skip
+    for row in rows:
+        row["is_mode"] = verdicts.network_mode("", row["moved"], row["implied"], row["gain_nats"],
+                                               row["smallest_curvature"], row["converged"])["outcome"] == "mode"  # fmt: skip
     labels = distinct(posterior.network, points, [r["log_posterior"] for r in rows])
     for row, label in zip(rows, labels, strict=True):
         row["mode"] = label + 1
@@ -145,7 +148,7 @@ def laplace_draws(state: dict, point: dict, size: int, rng) -> dict:
     """Draws of the model's variables from the Laplace approximation at a mode."""
     solver = state["posterior"].solver
     flat = state["posterior"].flat(point)
-    gauss = solver.laplace(solver.solve({"weight_sd": state["network"].weight_sd}, x0=flat))
+    gauss = solver.laplace(solver.solve(state["posterior"].data_values(), x0=flat))
     return solver.points(rng.multivariate_normal(gauss.mean, gauss.cov, size))
 
 
@@ -282,11 +285,11 @@ def figures(run: Run) -> None:
 def _fits_table(page: report.Page, check: dict) -> None:
     page.table(["seed", "L-BFGS iterations", "objective", "gradient at the fit", "Newton moved",
                 "H^-1 g implies", "log posterior gain (nats)", "mode", "log posterior at mode",
-                "smallest Hessian eigenvalue"],
+                "smallest Hessian eigenvalue", "the fit is a local mode"],
                [[r["seed"], r["iterations"], r["loss"], r["gradient_at_fit"], r["moved"],
                  r["implied"], r["gain_nats"], r["mode"], r["log_posterior"],
-                 r["smallest_curvature"]] for r in check["rows"]],
-               [not r["converged"] for r in check["rows"]])  # fmt: skip
+                 r["smallest_curvature"], "yes" if r["is_mode"] else "no"] for r in check["rows"]],
+               [not r["is_mode"] for r in check["rows"]])  # fmt: skip
     page.verdict(check["mode_verdict"])
     page.verdict(check["modes_verdict"])
 

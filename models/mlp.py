@@ -185,7 +185,8 @@ def build(network: Network, X: np.ndarray, y: np.ndarray, bias_sd: float | None 
     bias_sd)``), the output through identity (Gaussian, sigma free with ``p(sigma) ∝ 1 / sigma``
     and ``s = sigma / sqrt(alpha)``) or logistic (Bernoulli, ``s = 1 / sqrt(alpha)``).
 
-    ``pm.Data`` ``weight_sd`` holds ``1 / sqrt(alpha)`` (so one compiled model serves every alpha).
+    ``pm.Data`` ``weight_sd`` holds ``1 / sqrt(alpha)``, ``X`` and ``y_obs`` the rows, so one
+    compiled model serves every alpha and every data set of its width.
     Variables ``W_l`` are shaped ``(sizes[l], sizes[l + 1])`` (scikit-learn's ``coefs_[l]``),
     ``b_l`` ``(sizes[l + 1],)`` (``intercepts_[l]``); the last layer's output has one unit.
     """
@@ -199,7 +200,8 @@ def build(network: Network, X: np.ndarray, y: np.ndarray, bias_sd: float | None 
             sigma = pm.HalfFlat("sigma")
             pm.Potential("jeffreys_sigma", -pt.log(sigma))
             scale = sigma * weight_sd
-        hidden = pt.as_tensor_variable(np.asarray(X, dtype=float))
+        hidden = pm.Data("X", np.asarray(X, dtype=float))
+        y_data = pm.Data("y_obs", np.asarray(y, dtype=float))
         for layer, (fan_in, fan_out) in enumerate(
             zip(network.sizes[:-1], network.sizes[1:], strict=True)
         ):
@@ -211,9 +213,9 @@ def build(network: Network, X: np.ndarray, y: np.ndarray, bias_sd: float | None 
                 hidden = activate(network.activation, hidden, pt)
         output = hidden[:, 0]
         if network.classifier:
-            pm.Bernoulli("y", logit_p=output, observed=np.asarray(y, dtype=float))
+            pm.Bernoulli("y", logit_p=output, observed=y_data)
         else:
-            pm.Normal("y", output, sigma, observed=np.asarray(y, dtype=float))
+            pm.Normal("y", output, sigma, observed=y_data)
     return model
 
 
@@ -317,7 +319,8 @@ class LocalMode:
     gain_nats : float
         Log posterior at the mode minus at the fit.
     smallest_curvature : float
-        Smallest eigenvalue of the negative log posterior's Hessian at the mode.
+        Smallest eigenvalue of the negative log posterior's Hessian at the mode (0 when it is
+        singular: then ``implied`` is infinite).
     converged : bool
         The mode is certified (:class:`models.inference.engines.MAPResult`).
     message : str
@@ -378,15 +381,32 @@ class Posterior:
     def log_posterior(self, point) -> float:
         return float(self._logp(self.values(point)))
 
-    def set_alpha(self, alpha: float) -> None:
-        """Use the prior of ``alpha`` (``weight_sd = 1 / sqrt(alpha)``)."""
-        self.network = Network(self.network.sizes, self.network.activation,
-                               self.network.classifier, positive(alpha, "alpha"))  # fmt: skip
-        self.model.set_data("weight_sd", self.network.weight_sd)
+    def use(self, network: Network, X: np.ndarray, y: np.ndarray) -> Posterior:
+        """This posterior for other rows (of the same width) and another alpha, without
+        recompiling; returns ``self``."""
+        if (network.sizes, network.activation, network.classifier) != (
+            self.network.sizes,
+            self.network.activation,
+            self.network.classifier,
+        ):
+            raise ValueError("another architecture needs its own Posterior")
+        self.network, self.X, self.y = (
+            network,
+            np.asarray(X, dtype=float),
+            np.asarray(y, dtype=float),
+        )
+        return self
+
+    def data_values(self) -> dict[str, object]:
+        """The ``pm.Data`` values of this posterior (rows and prior width)."""
+        return {"X": self.X, "y_obs": self.y, "weight_sd": self.network.weight_sd}
 
     def local_mode(self, weights, biases) -> LocalMode:
         """Newton (:class:`~models.inference.engines.MAPSolver`) from scikit-learn's fitted
         ``coefs_`` / ``intercepts_`` to the mode of this posterior, and how far that was."""
+        from models.inference.engines import set_data
+
+        set_data(self.model, self.data_values())
         start = point_of(self.network, weights, biases, self.X, self.y)
         x0 = self.flat(start)
         gradient = np.abs(np.asarray(self._dlogp(self.values(start)), dtype=float))[
@@ -394,9 +414,13 @@ class Posterior:
         ]
         sigma = None if self.network.classifier else float(start["sigma"])
         scale = log_posterior_scale(self.network, len(self.y), sigma)
-        mode = self.solver.solve({"weight_sd": self.network.weight_sd}, x0=x0)
-        laplace = self.solver.laplace(mode)
-        step = laplace.cov @ np.asarray(self._dlogp(self.values(start)), dtype=float)
+        mode = self.solver.solve(self.data_values(), x0=x0)
+        try:  # a dead relu unit's flat bias has no curvature at all: a singular Hessian
+            cov = self.solver.laplace(mode).cov
+            step = cov @ np.asarray(self._dlogp(self.values(start)), dtype=float)
+            smallest = float(1.0 / np.linalg.eigvalsh(cov).max())
+        except np.linalg.LinAlgError:
+            step, smallest = np.full_like(x0, np.inf), 0.0
         layers = self._layer_entries
         size = float(np.max(np.abs(mode.flat[layers])))
         return LocalMode(
@@ -406,7 +430,7 @@ class Posterior:
             moved=float(np.max(np.abs(mode.flat[layers] - x0[layers]))) / size,
             implied=float(np.max(np.abs(step[layers]))) / size,
             gain_nats=self.log_posterior(mode.point) - self.log_posterior(start),
-            smallest_curvature=float(1.0 / np.linalg.eigvalsh(laplace.cov).max()),
+            smallest_curvature=smallest,
             converged=bool(mode.converged),
             message=mode.message,
         )

@@ -634,8 +634,17 @@ class BayesianTwin(BaseEstimator):
         return metric(y, self.predict(X), sample_weight=sample_weight)
 
 
+NETWORKS = ("MLPRegressor", "MLPClassifier")  # twinned by models.twin.network.BayesianNetwork
+
+
 def bayesian(estimator, **options) -> BayesianTwin:
-    """``BayesianTwin(estimator, **options)``: the Bayesian twin of a scikit-learn estimator."""
+    """``BayesianTwin(estimator, **options)``: the Bayesian twin of a scikit-learn estimator
+    (``BayesianNetwork`` for MLPRegressor and MLPClassifier, whose posterior is not a linear
+    predictor's)."""
+    if type(estimator).__name__ in NETWORKS and type(estimator).__module__.startswith("sklearn."):
+        from models.twin.network import BayesianNetwork
+
+        return BayesianNetwork(estimator, **options)
     return BayesianTwin(estimator, **options)
 
 
