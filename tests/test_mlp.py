@@ -91,6 +91,16 @@ def test_scikit_learns_fit_is_a_certified_local_mode():
     assert 0 <= local.gain_nats < 1e-2
 
 
+def test_knob_rows_are_the_models_mapping():
+    from models.twin.knobs import get_knob
+
+    network = mlp.network_of(MLPRegressor(alpha=0.25), 3)
+    assert get_knob("mlp_regressor").to_width(0.25, sigma=2.0) == pytest.approx(
+        2.0 * network.weight_sd
+    )
+    assert get_knob("mlp_classifier").to_width(0.25) == pytest.approx(network.weight_sd)
+
+
 def test_canonical_form_removes_permutations_and_sign_flips():
     network = mlp.Network((2, 3, 1), "tanh", False, 1.0)
     rng = np.random.default_rng(0)
