@@ -30,6 +30,7 @@ MODULES = {
     "twin": "experiments.twin",
     "scale": "experiments.scale",
     "kernel_ridge": "experiments.kernel_ridge",
+    "mlp": "experiments.mlp",
 }
 
 

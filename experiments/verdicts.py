@@ -682,3 +682,73 @@ def hyperparameter_modes(where: str, worst: str, r_hat: float, r: float) -> dict
     return _verdict("hyperparameter_modes", outcome, level, float(r_hat),
                     [MODES_R_HAT, CORRELATION_STRONG], where=where, worst=worst,
                     r=float(r))  # fmt: skip
+# Newton from scikit-learn's weights to the certified mode may move them by at most this many times
+# the distance its stopping gradient implies (the Newton step ``H^-1 g`` there): scikit-learn's fit
+# is then this mode, short of it only by what its solver left undone.
+MODE_SLACK = 3.0
+
+
+def network_mode(
+    what: str,
+    moved: float,
+    implied: float,
+    gain_nats: float,
+    smallest_curvature: float,
+    certified: bool,
+) -> dict:
+    """Whether scikit-learn's fitted weights are a local mode of the posterior: Newton started
+    there reached a certified mode with a positive definite Hessian (``smallest_curvature > 0``),
+    moving the weights by ``moved`` (relative), at most :data:`MODE_SLACK` times the ``implied``
+    distance ``|H^-1 g|`` of the gradient g left at scikit-learn's fit, and raising the log
+    posterior by ``gain_nats``."""
+    ok = bool(certified and smallest_curvature > 0 and moved <= MODE_SLACK * implied)
+    return _verdict("network_mode", "mode" if ok else "not a mode", GREEN if ok else RED,
+                    float(moved), float(MODE_SLACK * implied), what=what, implied=float(implied),
+                    slack=MODE_SLACK, gain_nats=float(gain_nats),
+                    smallest_curvature=float(smallest_curvature),
+                    certified=bool(certified))  # fmt: skip
+
+
+def distinct_modes(what: str, n_distinct: int, n_fits: int, best: float, worst: float) -> dict:
+    """How many distinct modes ``n_fits`` fits from different seeds reached (after removing the
+    network's symmetries), with the best and worst log posterior among them."""
+    several = n_distinct > 1
+    return _verdict("distinct_modes", "several" if several else "one", AMBER if several else INFO,
+                    int(n_distinct), 1, what=what, n_fits=int(n_fits), best=float(best),
+                    worst=float(worst))  # fmt: skip
+
+
+RHAT_MAX = 1.01  # the suite's r_hat bound (sampling_diagnostics)
+
+
+def symmetric_rhat(raw: float, canonical: float, n_modes: int, n_chains: int) -> dict:
+    """r_hat of a network's weights as sampled (``raw``, worst over weights) and after removing the
+    symmetries (``canonical``), with the number of distinct modes the ``n_chains`` chains sit in:
+    raw r_hat above :data:`RHAT_MAX` with chains in copies of one mode or in different modes fails
+    by construction; with the symmetries removed and the chains in one mode it says they have not
+    mixed."""
+    if raw <= RHAT_MAX:
+        outcome, level = "mixed", GREEN
+    elif canonical <= RHAT_MAX:
+        outcome, level = "symmetry only", AMBER
+    elif n_modes > 1:
+        outcome, level = "different modes", AMBER
+    else:
+        outcome, level = "not mixed", RED
+    return _verdict("symmetric_rhat", outcome, level, float(raw), RHAT_MAX,
+                    canonical=float(canonical), n_modes=int(n_modes),
+                    n_chains=int(n_chains))  # fmt: skip
+
+
+WIDENING_RATIO = 1.5  # predictive sd away from the data / within it, at or above: "widens"
+
+
+def widening(what: str, inside: float, outside: float, measure: str = "sd") -> dict:
+    """Whether the posterior spread of ``what`` away from the data (``outside``, a median ``measure``:
+    sd or interval width) is at least :data:`WIDENING_RATIO` times its spread among the data
+    (``inside``)."""
+    ratio = outside / inside
+    widens = bool(ratio >= WIDENING_RATIO)
+    return _verdict("widening", "widens" if widens else "flat", INFO, float(ratio), WIDENING_RATIO,
+                    what=what, inside=float(inside), outside=float(outside),
+                    measure=measure)  # fmt: skip

@@ -18,6 +18,8 @@ compiled once per process and width; predictions are computed from it in row chu
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import numbers
 import warnings
 
@@ -634,16 +636,25 @@ class BayesianTwin(BaseEstimator):
         return metric(y, self.predict(X), sample_weight=sample_weight)
 
 
-def bayesian(estimator, **options) -> BayesianTwin:
-    """``BayesianTwin(estimator, **options)``: the Bayesian twin of a scikit-learn estimator
-    (a KernelRidge's is :class:`models.twin.gp.GaussianProcessTwin`, its exact GP posterior)."""
-    if (
-        type(estimator).__name__ == "KernelRidge"
-        and type(estimator).__module__ == "sklearn.kernel_ridge"
-    ):
-        from models.twin.gp import GaussianProcessTwin
+# Twins of estimators whose posterior is not a linear predictor's (no weight per feature, so not
+# in the model registry's ``Link.twins``): scikit-learn's class -> the twin class, imported on use.
+FUNCTION_SPACE_TWINS = {
+    "sklearn.kernel_ridge.KernelRidge": "models.twin.gp.GaussianProcessTwin",
+    "sklearn.neural_network.MLPRegressor": "models.twin.network.BayesianNetwork",
+    "sklearn.neural_network.MLPClassifier": "models.twin.network.BayesianNetwork",
+}
 
-        return GaussianProcessTwin(estimator, **options)
+
+def bayesian(estimator, **options) -> BayesianTwin:
+    """``BayesianTwin(estimator, **options)``: the Bayesian twin of a scikit-learn estimator, or
+    the twin :data:`FUNCTION_SPACE_TWINS` names for its class (KernelRidge: the exact GP
+    posterior, :class:`models.twin.gp.GaussianProcessTwin`; MLPRegressor / MLPClassifier:
+    :class:`models.twin.network.BayesianNetwork`)."""
+    cls = type(estimator)
+    public = f"{cls.__module__.split('._')[0]}.{cls.__name__}"
+    if public in FUNCTION_SPACE_TWINS:
+        module, name = FUNCTION_SPACE_TWINS[public].rsplit(".", 1)
+        return getattr(import_module(module), name)(estimator, **options)
     return BayesianTwin(estimator, **options)
 
 

@@ -149,6 +149,17 @@ def _knobs() -> dict[str, Knob]:
              "as binary: = C (NLL + ||W||_F^2 / (2 C)): lambda = 1 / (2 C), tau^2 = C for each "
              "of the K x p weights", False,
              "MAP = LogisticRegression on 3 classes (experiments/multinomial)"),
+        Knob("mlp_regressor", "scikit-learn MLPRegressor(alpha), squared_error (weights, not biases)",
+             "(1 / n) sum_i (y_i - f(x_i))^2 / 2 + alpha ||W||^2 / (2 n)", "gaussian",
+             lambda v, n, s: v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam,
+             "= (sigma^2 / n) (NLL + alpha / (2 sigma^2) ||W||^2): tau^2 = sigma^2 / alpha, as "
+             "Ridge (the penalty is divided by n too)", False,
+             "the fit is a local mode of the Bayesian network (experiments/mlp, tests/test_mlp.py)"),
+        Knob("mlp_classifier", "scikit-learn MLPClassifier(alpha), binary (weights, not biases)",
+             "(1 / n) sum_i logloss_i + alpha ||W||^2 / (2 n)", "bernoulli",
+             lambda v, n, s: v / 2, lambda lam, n, s: 2 * lam,
+             "= (1 / n) (NLL + (alpha / 2) ||W||^2): tau^2 = 1 / alpha", False,
+             "the fit is a local mode of the Bayesian network (experiments/mlp, tests/test_mlp.py)"),
         Knob("sgd_regressor", "scikit-learn SGDRegressor(alpha), squared_error, penalty='l2'",
              "(1 / n) sum_i (y_i - x_i w)^2 / 2 + alpha ||w||^2 / 2", "gaussian",
              lambda v, n, s: n * v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam / n,
