@@ -1,8 +1,9 @@
 # Two commands do all the set-up on a fresh machine: `make experiments` and `make test`.
-# Each installs uv if it is missing and syncs the locked environment first.
+# Each installs uv if it is missing and syncs the locked environment first, with the `knobs` group
+# (statsmodels, glum, Keras, JAX, optax: the knobs page runs those libraries' rows).
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
-RUN := $(UV) run --locked
+RUN := $(UV) run --locked --group knobs
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -10,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	@$(UV) sync --locked --quiet
+	@$(UV) sync --locked --quiet --group knobs
 
 # The browser test drives Debian's headless chromium; install it once if it is missing.
 browser:

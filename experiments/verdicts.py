@@ -492,6 +492,37 @@ def belief(knob: str, value: float, prior: str, width: float, mass: float, half:
                     knob_value=float(value), prior=prior, width=float(width), units=units)  # fmt: skip
 
 
+# Decoupled weight decay (experiments/knobs.py): an end point farther than this from the MAP, or from
+# AdamW's end point at another learning rate (relative to the largest coefficient), is elsewhere.
+DECOUPLED_GAP = 1e-2
+
+
+def decoupled_decay(learning_rates: Sequence[float], coupled: Sequence[float],
+                    adamw: Sequence[float], moved: float, bound: float) -> dict:  # fmt: skip
+    """The knobs page's trap, measured. ``coupled`` and ``adamw`` are the end points' relative
+    distances from the MAP at the mapped tau, one per learning rate; ``moved`` is the largest
+    relative difference between AdamW's end points at two learning rates.
+
+    ``not a prior`` when every coupled end point is within ``bound`` of the MAP, every AdamW end
+    point farther than :data:`DECOUPLED_GAP`, and AdamW's end point moves by more than it;
+    ``fixed`` when AdamW is off the MAP but does not move; ``at the MAP`` when some AdamW end point
+    is within the gap (the trap not shown); ``coupled off`` when coupled Adam misses the MAP (the
+    comparison shows nothing).
+    """
+    worst, nearest = max(coupled), min(adamw)
+    if worst > bound:
+        outcome, level = "coupled off", RED
+    elif nearest <= DECOUPLED_GAP:
+        outcome, level = "at the MAP", RED
+    elif moved <= DECOUPLED_GAP:
+        outcome, level = "fixed", AMBER
+    else:
+        outcome, level = "not a prior", GREEN
+    return _verdict("decoupled_decay", outcome, level, float(nearest), DECOUPLED_GAP,
+                    learning_rates=[float(r) for r in learning_rates], coupled=float(worst),
+                    bound=float(bound), farthest=float(max(adamw)), moved=float(moved))  # fmt: skip
+
+
 # Logistic regression (experiments/logistic.py, experiments/twin.py). Averaging over the posterior
 # moves a probability "materially" when by more than this (a twentieth of the probability scale) ...
 PROBABILITY_SHIFT = 0.05

@@ -1,12 +1,16 @@
 """Every library's knob as a prior width: the seed's formula, round trips, and numeric checks
-against the libraries installed here (scikit-learn's SGD estimators and BayesianRidge)."""
+against the libraries installed here (scikit-learn's SGD estimators and BayesianRidge; statsmodels,
+glum, Keras and optax where the knobs dependency group is installed, skipped with the reason
+elsewhere)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 
-from experiments import knobs
+from experiments import knobs, library_checks
 from experiments.__main__ import main
 from models.core.base import InputError
 from models.core.data import arrays
@@ -95,3 +99,65 @@ def test_alpha_on_unit_norm_columns_is_alpha_over_n(diabetes):
     # and a wrong conversion (the same alpha) is a different fit
     c = Ridge(alpha=alpha).fit(unit_norm, y).predict(unit_norm)
     assert np.max(np.abs(a - c)) > 1.0
+
+
+@pytest.mark.parametrize("name", list(library_checks.CHECKS))
+def test_library_row_agrees_with_the_map_at_the_mapped_prior(name):
+    """The rows run with a library outside the core stack (statsmodels, glum, Keras on JAX, optax:
+    the knobs dependency group) within the bound the page states, where it is installed."""
+    if reason := library_checks.missing(get_knob(name)):
+        pytest.skip(reason)
+    assert library_checks.CHECKS[name]() <= library_checks.BOUNDS[name][0]
+
+
+def test_every_library_row_is_run_or_says_why_not():
+    for knob in KNOBS.values():
+        if knob.requires:
+            assert knob.name in library_checks.CHECKS or knob.requires in (
+                library_checks.OUTSIDE_THE_GROUP
+            ), knob.name
+    absent = dataclasses.replace(get_knob("statsmodels"), requires="no_such_library_here")
+    assert library_checks.missing(absent).startswith("no_such_library_here not installed")
+    assert "CUDA" in library_checks.missing(get_knob("torch_sgd_mse"))
+    assert library_checks.missing(get_knob("ridge")) == ""
+
+
+def test_the_table_says_which_rows_ran():
+    results = {"checks": {"glmnet": {"ok": True}, "statsmodels": {"ok": False}},
+               "not_run": {"keras_l2_mse": "keras not installed"}}  # fmt: skip
+    assert knobs._checked(get_knob("glmnet"), results).endswith(": run here, ok")
+    assert knobs._checked(get_knob("statsmodels"), results).endswith(": run here, FAILED")
+    assert knobs._checked(get_knob("keras_l2_mse"), results) == (
+        "derived, not run: keras not installed"
+    )
+    assert knobs._checked(get_knob("ridge"), results) == get_knob("ridge").checked
+
+
+def test_a_wrong_mapping_misses_the_library():
+    """The checks can fail: the library's fit against the MAP at twice the knob value (the
+    factor 2 between Keras' l ||w||^2 and PyTorch's wd ||w||^2 / 2) is far outside the bound."""
+    if reason := library_checks.missing(get_knob("glmnet")):
+        pytest.skip(reason)
+    alpha = library_checks._per_row(library_checks.RIDGE_ALPHA)
+    wrong = library_checks.map_weights("ridge", "diabetes", "glmnet", 2 * alpha)
+    assert library_checks.rel(library_checks._glum_fit(alpha, 0.0), wrong) > 1e-3
+
+
+def test_adamw_ends_off_the_map_and_moves_with_the_learning_rate():
+    """Coupled Adam ends at the MAP at every learning rate; AdamW at the same decay ends more than
+    DECOUPLED_GAP from it, at a point that moves with the learning rate (deterministic runs)."""
+    if reason := library_checks.missing(get_knob("optax_adam_mse")):
+        pytest.skip(reason)
+    from experiments import verdicts
+
+    result = library_checks.adamw_against_coupled()
+    rows = result["rows"]
+    bound = library_checks.BOUNDS["optax_adam_mse"][0]
+    assert max(r["coupled"] for r in rows) <= bound
+    assert min(r["adamw"] for r in rows) > verdicts.DECOUPLED_GAP
+    assert result["moved"] > verdicts.DECOUPLED_GAP
+
+
+def test_without_optax_the_trap_says_why_it_was_not_measured(monkeypatch):
+    monkeypatch.setattr(library_checks, "missing", lambda knob: "optax not installed")
+    assert knobs.compute_adamw(None) == {"adamw": {"not_run": "optax not installed"}}

@@ -90,6 +90,26 @@ def test_belief_is_a_per_weight_probability():
     assert "of weights" not in text
 
 
+def test_decoupled_decay_flips_at_its_gap_and_bound():
+    gap, bound, rates = verdicts.DECOUPLED_GAP, 1e-6, [0.1, 0.3, 1.0]
+
+    def verdict(coupled, nearest, moved):
+        return verdicts.decoupled_decay(rates, [coupled] * 3, [nearest, 0.4, 0.5], moved, bound)
+
+    shown = verdict(bound, gap * 1.01, gap * 1.01)
+    assert (shown["outcome"], shown["level"]) == ("not a prior", verdicts.GREEN)
+    assert "Decoupled decay is not a prior" in sentence(shown) and "0.1, 0.3, 1" in sentence(shown)
+    fixed = verdict(bound, gap * 1.01, gap)
+    assert (fixed["outcome"], fixed["level"]) == ("fixed", verdicts.AMBER)
+    assert "holds still" in sentence(fixed)
+    at_map = verdict(bound, gap, gap * 2)
+    assert (at_map["outcome"], at_map["level"]) == ("at the MAP", verdicts.RED)
+    assert "not told apart" in sentence(at_map)
+    off = verdict(bound * 1.01, gap * 2, gap * 2)
+    assert (off["outcome"], off["level"]) == ("coupled off", verdicts.RED)
+    assert "Not verified" in sentence(off)
+
+
 def test_coverage_of_a_known_w_flips():
     # 20 coefficients at a nominal 0.94: 19 inside is calibrated, 12 under-covers
     assert verdicts.coverage("w", 19, 20, 0.94)["outcome"] == "consistent"

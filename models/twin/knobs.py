@@ -21,8 +21,11 @@ liblinear's logistic solver.
 
 A knob is a :class:`Knob`, registered in :data:`KNOBS` by name (one clear error for an unknown
 name), with ``to_width(value, n, sigma)`` (tau, or b for an L1 knob) and its inverse
-``from_width``. ElasticNet's two knobs map to both at once (``models.elasticnet.penalty_to_prior``). ``checked`` says whether a test fits the library itself (``tests/test_knobs.py``);
-otherwise the row is derived from the documented objective only.
+``from_width``. ElasticNet's two knobs map to both at once (``models.elasticnet.penalty_to_prior``). ``checked`` says how the library itself is fitted against the MAP (a page or
+``tests/test_knobs.py``); otherwise the row is derived from the documented objective only. A row
+whose library is outside the core stack names it in ``requires`` (its import name): the knobs page
+runs its check where the library is installed (the ``knobs`` dependency group,
+``experiments/library_checks.py``) and says why not elsewhere. Nothing here imports it.
 """
 
 from __future__ import annotations
@@ -72,9 +75,12 @@ class Knob:
     needs_n : bool
         Whether the mapping depends on the number of rows.
     checked : str
-        The numeric check in the tests, or "" if derived only (library not installed).
+        The numeric check that fits the library, or "" if derived only.
     penalty : {"l2", "l1"}
         A Normal prior (tau) or a Laplace prior (b).
+    requires : str
+        Import name of the library outside the core stack that ``checked`` fits ("" for
+        scikit-learn and the core stack).
     """
 
     name: str
@@ -87,6 +93,7 @@ class Knob:
     needs_n: bool
     checked: str = ""
     penalty: str = "l2"
+    requires: str = ""
 
     @property
     def width_name(self) -> str:
@@ -179,29 +186,44 @@ def _knobs() -> dict[str, Knob]:
              "RSS / (2 n) + alpha (1 - L1_wt) ||w||^2 / 2 + alpha L1_wt ||w||_1", "gaussian",
              lambda v, n, s: n * v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam / n,
              "= (sigma^2 / n) (NLL + (n alpha / (2 sigma^2)) ||w||^2): tau^2 = sigma^2 / (n alpha); "
-             "it penalises the constant too", True),
+             "it penalises the constant too", True,
+             "fit_regularized (0 in alpha for the constant) = MAP at the mapped tau",
+             requires="statsmodels"),
         Knob("glmnet", "glmnet lambda (alpha = 0, gaussian)",
              "RSS / (2 n) + lambda ((1 - alpha) ||w||^2 / 2 + alpha ||w||_1)", "gaussian",
              lambda v, n, s: n * v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam / n,
              "as statsmodels: tau^2 = sigma^2 / (n lambda), on the scale glmnet reports after its "
-             "own standardisation (standardize=TRUE)", True),
+             "own standardisation (standardize=TRUE)", True,
+             "glum (glmnet's convention, l1_ratio = 0) = MAP at the mapped tau", requires="glum"),
         Knob("keras_l2_mse", "Keras regularizers.l2(l) with loss 'mse' (mean over n rows)",
              "(1 / n) sum_i (y_i - x_i w)^2 + l ||w||^2", "gaussian",
              lambda v, n, s: n * v / (2 * s2(s)), lambda lam, n, s: 2 * s2(s) * lam / n,
-             "= (2 sigma^2 / n) (NLL + (n l / (2 sigma^2)) ||w||^2): tau^2 = sigma^2 / (n l)", True),
+             "= (2 sigma^2 / n) (NLL + (n l / (2 sigma^2)) ||w||^2): tau^2 = sigma^2 / (n l)", True,
+             "Keras fit (full-batch SGD, float64) = MAP at the mapped tau", requires="keras"),
         Knob("keras_l2_bce", "Keras regularizers.l2(l) with binary cross-entropy (mean)",
              "(1 / n) sum_i logloss_i + l ||w||^2", "bernoulli",
              lambda v, n, s: n * v, lambda lam, n, s: lam / n,
-             "= (1 / n) (NLL + n l ||w||^2): tau^2 = 1 / (2 n l)", True),
+             "= (1 / n) (NLL + n l ||w||^2): tau^2 = 1 / (2 n l)", True,
+             "Keras fit (full-batch SGD, float64) = MAP at the mapped tau", requires="keras"),
         Knob("torch_sgd_mse", "PyTorch SGD(weight_decay=wd) with MSELoss (mean)",
              "gradient step on (1 / n) sum_i (y_i - x_i w)^2 + wd ||w||^2 / 2", "gaussian",
              lambda v, n, s: n * v / (4 * s2(s)), lambda lam, n, s: 4 * s2(s) * lam / n,
              "weight decay adds wd w to the gradient, i.e. wd ||w||^2 / 2 to the loss; = (2 sigma^2 "
-             "/ n) (NLL + (n wd / (4 sigma^2)) ||w||^2): tau^2 = 2 sigma^2 / (n wd)", True),
+             "/ n) (NLL + (n wd / (4 sigma^2)) ||w||^2): tau^2 = 2 sigma^2 / (n wd)", True,
+             requires="torch"),
         Knob("torch_sgd_bce", "PyTorch SGD(weight_decay=wd) with BCEWithLogitsLoss (mean)",
              "gradient step on (1 / n) sum_i logloss_i + wd ||w||^2 / 2", "bernoulli",
              lambda v, n, s: n * v / 2, lambda lam, n, s: 2 * lam / n,
-             "= (1 / n) (NLL + (n wd / 2) ||w||^2): tau^2 = 1 / (n wd)", True),
+             "= (1 / n) (NLL + (n wd / 2) ||w||^2): tau^2 = 1 / (n wd)", True, requires="torch"),
+        Knob("optax_adam_mse", "optax chain(add_decayed_weights(wd), adam(lr)) with a mean "
+             "squared error", "Adam steps on the gradient of (1 / n) sum_i (y_i - x_i w)^2 + wd "
+             "||w||^2 / 2", "gaussian",
+             lambda v, n, s: n * v / (4 * s2(s)), lambda lam, n, s: 4 * s2(s) * lam / n,
+             "add_decayed_weights adds wd w to the gradient before Adam rescales it (coupled "
+             "decay), so Adam's fixed point, a zero of that gradient, is the minimiser of the loss "
+             "+ wd ||w||^2 / 2: as PyTorch SGD, tau^2 = 2 sigma^2 / (n wd). optax.adamw "
+             "(decoupled) has no such row: see the page", True,
+             "Adam's averaged end point = MAP at the mapped tau", requires="optax"),
         Knob("lasso", "scikit-learn Lasso(alpha)", "(1 / (2 n)) ||y - Xw||^2 + alpha ||w||_1",
              "gaussian", lambda v, n, s: n * v / s2(s), lambda k, n, s: s2(s) * k / n,
              "= (sigma^2 / n) (NLL + (n alpha / sigma^2) ||w||_1): b = sigma^2 / (n alpha)", True,
@@ -235,10 +257,13 @@ def _knobs() -> dict[str, Knob]:
         Knob("statsmodels_l1", "statsmodels OLS.fit_regularized(alpha, L1_wt=1)",
              "RSS / (2 n) + alpha ||w||_1", "gaussian",
              lambda v, n, s: n * v / s2(s), lambda k, n, s: s2(s) * k / n,
-             "as Lasso: b = sigma^2 / (n alpha); it penalises the constant too", True, "", "l1"),
+             "as Lasso: b = sigma^2 / (n alpha); it penalises the constant too", True,
+             "fit_regularized (0 in alpha for the constant) = MAP with the same zeros", "l1",
+             "statsmodels"),
         Knob("glmnet_l1", "glmnet lambda (alpha = 1, gaussian)", "RSS / (2 n) + lambda ||w||_1",
              "gaussian", lambda v, n, s: n * v / s2(s), lambda k, n, s: s2(s) * k / n,
-             "as Lasso: b = sigma^2 / (n lambda), on glmnet's standardised scale", True, "", "l1"),
+             "as Lasso: b = sigma^2 / (n lambda), on glmnet's standardised scale", True,
+             "glum (glmnet's convention, l1_ratio = 1) = MAP with the same zeros", "l1", "glum"),
     ]  # fmt: skip
     return {knob.name: knob for knob in rows}
 
