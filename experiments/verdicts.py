@@ -713,6 +713,8 @@ def hyperparameter_modes(where: str, worst: str, r_hat: float, r: float) -> dict
     return _verdict("hyperparameter_modes", outcome, level, float(r_hat),
                     [MODES_R_HAT, CORRELATION_STRONG], where=where, worst=worst,
                     r=float(r))  # fmt: skip
+
+
 # Newton from scikit-learn's weights to the certified mode may move them by at most this many times
 # the distance its stopping gradient implies (the Newton step ``H^-1 g`` there): scikit-learn's fit
 # is then this mode, short of it only by what its solver left undone.

@@ -18,10 +18,9 @@ compiled once per process and width; predictions are computed from it in row chu
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import numbers
 import warnings
+from importlib import import_module
 
 import arviz as az
 import numpy as np
