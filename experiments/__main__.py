@@ -8,10 +8,19 @@ import signal
 import sys
 import time
 
-from experiments.output import describe_os_error
-from experiments.registry import run_named
-from experiments.runner import stop_signals_as_interrupt, stopped_by
-from models.core.base import InputError, printable
+if __name__ == "__main__":
+    # One OpenMP / BLAS thread per process (unless the user set another count), set before NumPy
+    # loads its OpenBLAS, which reads it then: scikit-learn's GLM and logistic losses are OpenMP
+    # loops over a few hundred rows, where a second thread mostly waits for a core (on a busy
+    # 2-core machine the gamma page's 5-fold CV took 8.3 s with two threads, 0.8 s with one), and
+    # one thread keeps BLAS sums in one order, so a seed gives the same bytes; ``all --jobs N``
+    # runs processes in parallel instead. The worker processes inherit it.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from experiments.output import describe_os_error  # noqa: E402
+from experiments.registry import run_named  # noqa: E402
+from experiments.runner import stop_signals_as_interrupt, stopped_by  # noqa: E402
+from models.core.base import InputError, printable  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -177,11 +186,5 @@ def _run_parallel(tasks: list[tuple[str, list[str]]], jobs: int) -> None:
 
 
 if __name__ == "__main__":
-    # One OpenMP thread per process (unless the user set another count), read by the OpenMP
-    # runtime when scikit-learn loads it: its GLM and logistic losses are OpenMP loops over a few
-    # hundred rows, where a second thread mostly waits for a core (on a busy 2-core machine the
-    # gamma page's 5-fold CV took 8.3 s with two threads, 0.8 s with one); ``all --jobs N`` runs
-    # processes in parallel instead. The worker processes inherit it.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     stop_signals_as_interrupt()
     sys.exit(main(sys.argv[1:]))
