@@ -23,6 +23,7 @@ MODULES = {
     "gamma": "experiments.gamma",
     "tweedie": "experiments.tweedie",
     "multinomial": "experiments.multinomial",
+    "ard": "experiments.ard",
     "lambda": "experiments.choosing_lambda",
     "sensitivity": "experiments.sensitivity",
     "engines": "experiments.engines",
