@@ -24,6 +24,7 @@ MODULES = {
     "tweedie": "experiments.tweedie",
     "multinomial": "experiments.multinomial",
     "ard": "experiments.ard",
+    "sparse": "experiments.sparse",
     "lambda": "experiments.choosing_lambda",
     "sensitivity": "experiments.sensitivity",
     "engines": "experiments.engines",
