@@ -10,7 +10,7 @@ from sklearn.linear_model import ARDRegression
 from models import ard, horseshoe, r2d2
 from models.core.base import InputError, ModelData
 from models.inference.engines import MAPSolver, PosteriorSampler
-from models.scale.statistics import GaussianStatistics
+from models.scale.statistics import GaussianStatistics, statistics_values
 
 
 def sparse_problem(seed: int, n: int = 100, p: int = 50):
@@ -127,8 +127,9 @@ def test_horseshoe_map_is_not_certified():
 def test_horseshoe_and_r2d2_intervals_cover_at_their_rate():
     """Data from the prior: over replications x coefficients, the 94% central intervals cover
     the true coefficients at 94% within 3 binomial standard errors (each replication draws the
-    whole prior: tau, lambda, c^2, sigma, w, then y). Every data-dependent number is pm.Data, so
-    each model compiles once and the replications swap data."""
+    whole prior: tau, lambda, c^2, sigma, w, then y) and the posterior is fitted under that same
+    prior (its data-dependent scales, e.g. the slab's, set to the values drawn from). Every
+    data-dependent number is pm.Data, so each model compiles once and the replications swap data."""
     rng = np.random.default_rng(11)
     n, p, replications = 40, 6, 8
     for build in (horseshoe.build, r2d2.build):
@@ -139,8 +140,11 @@ def test_horseshoe_and_r2d2_intervals_cover_at_their_rate():
             true_w, sigma = pm.draw([prior["w"], prior["sigma"]], random_seed=rng)
             y = X @ true_w + sigma * rng.standard_normal(n)
             model = build(model_data(X, y))
+            # the prior's data-dependent scales as drawn from, not recomputed from this y
+            same_prior = {v.name: v.get_value() for v in prior.data_vars
+                          if v.name not in statistics_values(GaussianStatistics.from_arrays(X, y))}  # fmt: skip
             trace = PosteriorSampler(model).sample(
-                draws=400, tune=400, chains=2, seed=int(rng.integers(2**31)),
+                same_prior, draws=400, tune=400, chains=2, seed=int(rng.integers(2**31)),
                 target_accept=horseshoe.TARGET_ACCEPT,
             )  # fmt: skip
             draws = trace["posterior"]["w"].values.reshape(-1, p)
