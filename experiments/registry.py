@@ -23,6 +23,8 @@ MODULES = {
     "gamma": "experiments.gamma",
     "tweedie": "experiments.tweedie",
     "multinomial": "experiments.multinomial",
+    "ard": "experiments.ard",
+    "sparse": "experiments.sparse",
     "lambda": "experiments.choosing_lambda",
     "sensitivity": "experiments.sensitivity",
     "engines": "experiments.engines",

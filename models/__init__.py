@@ -27,6 +27,7 @@ _MODULES = (
     "models.tweedie",
     "models.quantile",
     "models.multinomial",
+    "models.ard",
 )
 
 

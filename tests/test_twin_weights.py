@@ -9,6 +9,7 @@ import pytest
 from scipy import integrate, stats
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.linear_model import (
+    ARDRegression,
     ElasticNet,
     ElasticNetCV,
     GammaRegressor,
@@ -177,6 +178,7 @@ WRAPPED = [
     (GammaRegressor(alpha=0.01), {"method": "laplace", "draws": 50}, "regression"),
     (TweedieRegressor(power=1, alpha=0.01), {"method": "laplace", "draws": 50}, "regression"),
     (QuantileRegressor(alpha=0.01), {"draws": 50, "tune": 50}, "regression"),
+    (ARDRegression(), {"draws": 50}, "regression"),
 ]
 
 

@@ -1,0 +1,349 @@
+"""Experiment ``sparse``: what priors no penalty expresses buy on a sparse signal.
+
+    python -m experiments sparse [--quick] [--p0 K]
+
+A generated problem with known truth (n = 100 training rows, p = 50 AR(1)-correlated columns,
+rho 0.5, five non-zero coefficients 3, -2, 1, 0.5, -0.25 at seeded places, noise sd 1, 200
+held-out rows), repeated over seeds: RidgeCV (its exact Student-t posterior at the chosen alpha),
+LassoCV (a point), ARD (the exact posterior at the evidence's precisions), the regularised
+horseshoe and R2D2 (NUTS). Scored by the coefficients' RMSE against the truth, the held-out log
+predictive density, PSIS-LOO (``az.compare``, first seed), the 94% intervals' coverage of the true
+coefficients and their width on the noise coefficients, and the shrinkage profile kappa_j. Then
+diabetes with 40 seeded pure-noise columns: how many noise columns each method keeps.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from experiments import report, verdicts
+from experiments.runner import Experiment, Run, Section
+from experiments.style import COLORS, plt, save
+from models import ard, horseshoe, r2d2, ridge
+from models.core.base import ModelData
+from models.core.data import DATASETS
+from models.core.lazy import lazy
+from models.inference.engines import PosteriorSampler, sampling_diagnostics
+from models.scale.statistics import GaussianStatistics
+
+az = lazy("arviz")
+linear_model = lazy("sklearn.linear_model")
+stats = lazy("scipy.stats")
+xr = lazy("xarray")
+
+N_TRAIN, N_TEST, P, RHO = 100, 200, 50, 0.5
+TRUE_VALUES = (3.0, -2.0, 1.0, 0.5, -0.25)
+PROB = 0.94
+BAYES = ("ridge", "ard", "horseshoe", "r2d2")  # methods with a posterior
+METHODS = ("ridge", "lasso", "ard", "horseshoe", "r2d2")
+NOISE_COLUMNS = 40
+TARGET_ACCEPT = {"horseshoe": horseshoe.TARGET_ACCEPT, "r2d2": 0.95}
+
+
+def settings(quick: bool) -> dict:
+    if quick:
+        return {"seeds": 2, "draws": 500, "tune": 500, "chains": 2}
+    return {"seeds": 5, "draws": 1000, "tune": 1000, "chains": 2}
+
+
+def options(parser) -> None:
+    parser.add_argument("--p0", type=float, default=len(TRUE_VALUES),
+                        help=f"horseshoe: expected number of non-zero coefficients, 0 < p0 < {P} "
+                        f"(default {len(TRUE_VALUES)}, the truth)")  # fmt: skip
+
+
+def validate(run: Run) -> None:
+    horseshoe.check_p0(run.args.p0, P)
+
+
+def problem(seed: int):
+    """``(X_train, y_train, X_test, y_test, w)`` of the generated sparse problem."""
+    rng = np.random.default_rng(seed)
+    cov = RHO ** np.abs(np.subtract.outer(np.arange(P), np.arange(P)))
+    X = rng.standard_normal((N_TRAIN + N_TEST, P)) @ np.linalg.cholesky(cov).T
+    w = np.zeros(P)
+    w[rng.choice(P, len(TRUE_VALUES), replace=False)] = TRUE_VALUES
+    y = 1.0 + X @ w + rng.standard_normal(N_TRAIN + N_TEST)
+    return X[:N_TRAIN], y[:N_TRAIN], X[N_TRAIN:], y[N_TRAIN:], w
+
+
+def _model_data(X, y, names) -> ModelData:
+    return ModelData(X, y, tuple(names), stats=GaussianStatistics.from_arrays(X, y))
+
+
+def _exact_draws(post, rng, size) -> dict:
+    beta, noise2 = post.draw(rng, size)
+    return {"intercept": beta[:, 0], "w": beta[:, 1:], "sigma": np.sqrt(noise2)}
+
+
+def fits(run: Run, X, y, names, seed) -> dict:
+    """``{method: draws or point}``: draws ``{"intercept", "w", "sigma"}`` (draws first) for the
+    Bayesian methods, ``{"intercept", "w", "sigma"}`` as single values for the lasso."""
+    cfg = run.cfg
+    size = cfg["draws"] * cfg["chains"]
+    rng = np.random.default_rng(seed + 1)
+    alpha = linear_model.RidgeCV(alphas=ridge.ALPHA_GRID).fit(X, y).alpha_
+    out = {"ridge": _exact_draws(ridge.conjugate({"alpha": alpha}, X, y), rng, size)}
+    lasso = linear_model.LassoCV(cv=5, random_state=seed, max_iter=100_000).fit(X, y)
+    residual = y - lasso.predict(X)
+    out["lasso"] = {"intercept": np.array([lasso.intercept_]), "w": lasso.coef_[None, :],
+                    "sigma": np.array([np.sqrt(np.mean(residual**2))])}  # fmt: skip
+    found = ard.evidence_maximiser(X, y).certify()
+    penalty = {"alpha": found.alpha,
+               "lambda": np.where(found.kept, found.lambda_, ard.PRUNED_PRECISION)}  # fmt: skip
+    out["ard"] = _exact_draws(ard.conjugate(penalty, X, y), rng, size)
+    md = _model_data(X, y, names)
+    for name, model in (
+        ("horseshoe", horseshoe.build(md, p0=run.args.p0)),
+        ("r2d2", r2d2.build(md)),
+    ):
+        dt = PosteriorSampler(model).sample(
+            draws=cfg["draws"], tune=cfg["tune"], chains=cfg["chains"], seed=seed + 7,
+            target_accept=TARGET_ACCEPT[name],
+        )  # fmt: skip
+        row = sampling_diagnostics(f"{name}, seed {seed}", dt, ["intercept", "w", "sigma"])
+        run.diagnose(row)
+        post = dt["posterior"].dataset
+        out[name] = {key: post[key].values.reshape(size, *post[key].shape[2:])
+                     for key in ("intercept", "w", "sigma", "kappa")}  # fmt: skip
+        out[name]["divergences"] = row["divergences"]
+    return out
+
+
+def _log_lik(draws: dict, X, y) -> np.ndarray:
+    """(draws, rows) pointwise log density."""
+    mean = draws["intercept"][:, None] + draws["w"] @ X.T
+    return stats.norm.logpdf(y, mean, draws["sigma"][:, None])
+
+
+def scores(draws: dict, X_test, y_test, truth) -> dict:
+    w = draws["w"]
+    estimate = w.mean(axis=0)
+    ll = _log_lik(draws, X_test, y_test)
+    lpd = np.log(np.mean(np.exp(ll - ll.max(axis=0)), axis=0)) + ll.max(axis=0)
+    out = {"rmse": float(np.sqrt(np.mean((estimate - truth) ** 2))), "lpd": lpd.tolist()}
+    if len(w) > 1:
+        low, high = np.quantile(w, [(1 - PROB) / 2, (1 + PROB) / 2], axis=0)
+        inside = (low <= truth) & (truth <= high)
+        noise = truth == 0
+        out.update(covered=int(inside.sum()), covered_signal=int(inside[~noise].sum()),
+                   noise_width=float(np.mean((high - low)[noise])),
+                   low=low.tolist(), high=high.tolist())  # fmt: skip
+    out["estimate"] = estimate.tolist()
+    return out
+
+
+def _tree(draws: dict, X, y, chains: int):
+    ll = _log_lik(draws, X, y)
+    shape = (chains, ll.shape[0] // chains)
+    return xr.DataTree.from_dict({
+        "posterior": xr.Dataset({"sigma": (("chain", "draw"), draws["sigma"].reshape(shape))}),
+        "log_likelihood": xr.Dataset({"y": (("chain", "draw", "obs"), ll.reshape(*shape, -1))}),
+    })  # fmt: skip
+
+
+def _mean_se(values) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    se = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+    return float(np.mean(values)), se
+
+
+def compute(run: Run) -> dict:
+    names = [f"x{j}" for j in range(P)]
+    per_seed, loo = [], None
+    for k in range(run.cfg["seeds"]):
+        seed = run.seed + k
+        X, y, X_test, y_test, truth = problem(seed)
+        fitted = fits(run, X, y, names, seed)
+        row = {m: scores(fitted[m], X_test, y_test, truth) for m in METHODS}
+        for m in ("horseshoe", "r2d2"):
+            row[m]["kappa"] = fitted[m]["kappa"].mean(axis=0).tolist()
+            row[m]["divergences"] = fitted[m]["divergences"]
+        row["truth"] = truth.tolist()
+        if k == 0:
+            trees = {m: _tree(fitted[m], X, y, run.cfg["chains"]) for m in BAYES}
+            with warnings.catch_warnings():  # high Pareto k is a verdict on the page
+                warnings.simplefilter("ignore", UserWarning)
+                each = {m: az.loo(tree) for m, tree in trees.items()}
+                table = az.compare(trees)
+            high_k = {
+                m: int(np.sum(r.pareto_k.values > verdicts.PARETO_K_MAX)) for m, r in each.items()
+            }
+            loo = {"pareto_k": {m: run.check(f"PSIS-LOO, {m}", verdicts.pareto_k(k, N_TRAIN))
+                                for m, k in high_k.items()}}  # fmt: skip
+            loo |= {"table": [[m, float(table.loc[m, "elpd"]), float(table.loc[m, "se"]),
+                              float(table.loc[m, "elpd_diff"]), float(table.loc[m, "dse"])]
+                             for m in table.index]}  # fmt: skip
+            best, second = table.index[0], table.index[1]
+            loo["verdict"] = run.adds(verdicts.comparison(
+                "PSIS-LOO elpd on the training rows (first seed, az.compare)", best, second,
+                float(table.loc[best, "elpd"] - table.loc[second, "elpd"]),
+                float(table.loc[second, "dse"]), lower_is_better=False,
+            ))  # fmt: skip
+        per_seed.append(row)
+    summary = {}
+    for m in METHODS:
+        summary[m] = {
+            "rmse": _mean_se([r[m]["rmse"] for r in per_seed]),
+            "lpd": _mean_se([np.mean(r[m]["lpd"]) for r in per_seed]),
+        }
+        if m in BAYES:
+            summary[m]["covered"] = sum(r[m]["covered"] for r in per_seed)
+            summary[m]["noise_width"] = _mean_se([r[m]["noise_width"] for r in per_seed])
+    n_seeds = len(per_seed)
+
+    def paired(metric, first, second, lower):
+        diffs = [
+            (r[first][metric] if metric == "rmse" else np.mean(r[first][metric]))
+            - (r[second][metric] if metric == "rmse" else np.mean(r[second][metric]))
+            for r in per_seed
+        ]
+        mean, se = _mean_se(diffs)
+        what = ("coefficient RMSE against the truth" if metric == "rmse"
+                else "held-out log predictive density per row") + f", mean over {n_seeds} seeds"  # fmt: skip
+        return run.adds(verdicts.comparison(what, first, second, mean, se, lower_is_better=lower))
+
+    comparisons = [paired("rmse", "horseshoe", other, True) for other in ("ridge", "lasso", "ard")]
+    comparisons += [paired("lpd", "horseshoe", other, False) for other in ("ridge", "lasso")]
+    coverage = [
+        run.adds(verdicts.coverage(f"{m}: true coefficients inside their {PROB:.0%} intervals "
+                                   f"({n_seeds} seeds x {P})", summary[m]["covered"], n_seeds * P, PROB))
+        for m in BAYES
+    ]  # fmt: skip
+    at = {"near": 0.01, "tail": 10.0}
+    priors = {
+        "near_vs_normal": float(horseshoe.marginal_density(at["near"])[0] / stats.norm.pdf(at["near"])),
+        "tail_vs_laplace": float(horseshoe.marginal_density(at["tail"])[0]
+                                 / stats.laplace.pdf(at["tail"], scale=1 / np.sqrt(2))),
+        **at,
+    }  # fmt: skip
+    return {**noise_columns(run), "sparse": {"per_seed": per_seed, "summary": summary, "loo": loo, "priors": priors,
+                       "comparisons": comparisons, "coverage": coverage, "p0": run.args.p0}}  # fmt: skip
+
+
+def noise_columns(run: Run) -> dict:
+    """Diabetes (standardised) with :data:`NOISE_COLUMNS` seeded standard-normal columns: how many
+    noise columns each method keeps. Decision rule: the lasso keeps a non-zero coefficient; every
+    posterior keeps a coefficient whose 94% central interval excludes 0."""
+    data = DATASETS["diabetes"]()
+    rng = np.random.default_rng(run.seed + 99)
+    X0 = (data.X - data.X.mean(axis=0)) / data.X.std(axis=0)
+    X = np.column_stack([X0, rng.standard_normal((len(X0), NOISE_COLUMNS))])
+    names = [*data.feature_names, *(f"noise{j}" for j in range(NOISE_COLUMNS))]
+    fitted = fits(run, X, data.y, names, run.seed + 99)
+    real = X0.shape[1]
+    kept = {}
+    for m in METHODS:
+        w = fitted[m]["w"]
+        if len(w) == 1:
+            keep = w[0] != 0
+        else:
+            low, high = np.quantile(w, [(1 - PROB) / 2, (1 + PROB) / 2], axis=0)
+            keep = (low > 0) | (high < 0)
+        kept[m] = {"noise": int(keep[real:].sum()), "real": int(keep[:real].sum())}
+    return {"noise_columns": {"kept": kept, "n_noise": NOISE_COLUMNS, "n_real": real}}
+
+
+def figures(run: Run) -> None:
+    res = run.results["sparse"]
+    first = res["per_seed"][0]
+    truth = np.asarray(first["truth"])
+    order = np.argsort(-np.abs(truth), kind="stable")[:12]  # the signal, then the first noise
+    fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
+    offsets = np.linspace(-0.3, 0.3, len(METHODS))
+    for offset, m in zip(offsets, METHODS, strict=True):
+        est = np.asarray(first[m]["estimate"])[order]
+        ypos = np.arange(len(order)) + offset
+        if "low" in first[m]:
+            low, high = np.asarray(first[m]["low"])[order], np.asarray(first[m]["high"])[order]
+            ax.hlines(ypos, low, high, lw=1.5, color=COLORS.get(m, None))
+        ax.plot(est, ypos, "o", ms=4, label=m)
+    ax.plot(truth[order], np.arange(len(order)), "k|", ms=14, mew=2, label="truth")
+    ax.set_yticks(np.arange(len(order)), [f"x{j}" for j in order])
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel(f"coefficient (estimate, {PROB:.0%} interval)")
+    ax.legend(fontsize=8)
+    save(fig, run.out / "forest.png")
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    order = np.argsort(-np.abs(truth), kind="stable")
+    for m in ("horseshoe", "r2d2"):
+        ax.plot(np.asarray(first[m]["kappa"])[order], "o-", ms=3, label=m)
+    ax.set_xlabel("coefficients, by |true value| (the five non-zero first)")
+    ax.set_ylabel("posterior mean of kappa_j (1: shrunk to 0)")
+    ax.legend()
+    save(fig, run.out / "kappa.png")
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    near, tails = np.linspace(-0.5, 0.5, 201), np.linspace(2, 20, 60)
+    for ax, grid in zip(axes, (near, tails), strict=True):
+        ax.plot(grid, horseshoe.marginal_density(grid), label="horseshoe (tau = 1)")
+        ax.plot(grid, stats.norm.pdf(grid), label="Normal(0, 1)")
+        ax.plot(grid, stats.laplace.pdf(grid, scale=1 / np.sqrt(2)), label="Laplace (sd 1)")
+    axes[0].set_title("near zero")
+    axes[1].set_yscale("log")
+    axes[1].set_title("tails (log density)")
+    axes[0].legend(fontsize=8)
+    save(fig, run.out / "priors.png")
+
+
+def page(page: report.Page, results: dict) -> None:
+    res = results["sparse"]
+    pr = res["priors"]
+    page.heading("A sparse problem with known truth")
+    summary = res["summary"]
+    rows = []
+    for m in METHODS:
+        s = summary[m]
+        rows.append([m, f"{s['rmse'][0]:.4g} ± {s['rmse'][1]:.2g}", f"{s['lpd'][0]:.4g} ± {s['lpd'][1]:.2g}",
+                     s.get("covered", ""), f"{s['noise_width'][0]:.3g}" if "noise_width" in s else ""])  # fmt: skip
+    page.table(["method", "coefficient RMSE", "held-out lpd per row", f"true inside {PROB:.0%}",
+                "interval width, noise coefficients"], rows)  # fmt: skip
+    page.bullets([report.sentence(v) for v in res["comparisons"] + res["coverage"]])
+    page.heading("PSIS-LOO (first seed)")
+    page.table(["model", "elpd", "se", "elpd diff", "dse"], res["loo"]["table"])
+    page.verdict(res["loo"]["verdict"])
+    page.bullets([f"{m}: {report.sentence(v)}" for m, v in res["loo"]["pareto_k"].items()])
+    noise = results["noise_columns"]
+    page.heading(f"Diabetes with {noise['n_noise']} pure-noise columns")
+    page.text("Kept: a non-zero lasso coefficient; for a posterior, a 94% central interval that "
+              "excludes 0.")  # fmt: skip
+    page.table(["method", f"noise columns kept (of {noise['n_noise']})",
+                f"diabetes columns kept (of {noise['n_real']})"],
+               [[m, v["noise"], v["real"]] for m, v in noise["kept"].items()])  # fmt: skip
+    page.figure("forest.png", "First seed: estimates and 94% intervals of the five non-zero "
+                "coefficients and the first noise coefficients, against the truth (black bars).",
+                observe=res["coverage"][2])  # fmt: skip
+    first = res["per_seed"][0]
+    signal = np.asarray(first["truth"]) != 0
+    profile = "; ".join(
+        f"{m}: mean kappa {np.mean(np.asarray(first[m]['kappa'])[signal]):.2f} on the "
+        f"{int(signal.sum())} non-zero coefficients, {np.mean(np.asarray(first[m]['kappa'])[~signal]):.2f} "
+        "on the others"
+        for m in ("horseshoe", "r2d2")
+    )
+    page.figure("kappa.png", "Shrinkage profile (first seed): posterior mean of kappa_j per "
+                "coefficient.", observe=profile)  # fmt: skip
+    page.figure("priors.png", "The horseshoe's marginal prior (tau = 1) against Normal and "
+                "Laplace priors of unit sd: unbounded at zero, and heavier tails.",
+                observe=f"at w = {pr['near']:g} the horseshoe's density is {pr['near_vs_normal']:.3g} "
+                f"times the Normal's; at w = {pr['tail']:g}, {pr['tail_vs_laplace']:.3g} times the "
+                "Laplace's.")  # fmt: skip
+
+
+EXPERIMENT = Experiment(
+    name="sparse",
+    title="Beyond penalties: ARD, the horseshoe and R2D2",
+    description="Ridge, lasso, ARD, horseshoe and R2D2 on a sparse problem with known truth.",
+    sections=(Section("fitting every method on every seed", compute, figures, page),),
+    settings=settings,
+    options=options,
+    validate=validate,
+    user_data=False,
+    claim="On a sparse signal, priors no penalty expresses (the horseshoe, R2D2) are compared "
+    "with ridge, lasso and ARD on known truth.",
+)
+
+__all__ = ["EXPERIMENT", "problem", "scores"]
