@@ -18,6 +18,8 @@
 4. Fresh processes: a bad-input answer against the heavy imports it no longer waits for; nutpie's
    compile with PyTensor's on-disk caches cold (an empty ``base_compiledir``) and warm, and a
    second same-graph model in the same process (``models.inference.engines.COMPILED``).
+5. Engines per model shape, each in fresh processes (:mod:`benchmarks.engines`): compile cold, warm
+   and reused, and ESS per second, for every engine the policy chooses from and PyMC's default.
 
 Writes reports/bench/results.json (with the date and the machine), then docs/bench.md from it
 (:mod:`benchmarks.tables`). Timings vary from run to run; no test asserts on them.
@@ -39,7 +41,7 @@ import pymc as pm
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 
-from benchmarks import tables, write_results
+from benchmarks import engines, tables, write_results
 from models import ridge
 from models.core.data import arrays, noise_estimate
 from models.inference.engines import COMPILED, MAPSolver, PosteriorSampler
@@ -139,14 +141,14 @@ COMPILE_PROBE = """
 import sys, time
 from models import get_model
 from models.core.data import build_model, default_dataset, model_data
-from models.inference.engines import PosteriorSampler
+from models.inference.engines import COMPILED
 spec = get_model("ridge")
 md = model_data(spec, default_dataset(spec))
 seconds = []
 for _ in range(2):
     model = build_model(spec, md)  # PyMC imported and the graph built before the clock starts
     start = time.perf_counter()
-    PosteriorSampler(model)
+    COMPILED.compiled(model)  # nutpie's numba form, kept for the second same-graph model
     seconds.append(time.perf_counter() - start)
 print(*seconds)
 """
@@ -202,8 +204,9 @@ def main() -> int:
 
     tau = ridge.alpha_to_prior_sd(0.05, sigma)
     start = time.perf_counter()
-    sampler = PosteriorSampler(model)
+    COMPILED.compiled(model)
     compile_nutpie = time.perf_counter() - start
+    sampler = PosteriorSampler(model, engine="nutpie")  # the copy just compiled
     start = time.perf_counter()
     dt_nutpie = sampler.sample({"prior_sd": tau}, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=1)
     time_nutpie = time.perf_counter() - start
@@ -250,6 +253,7 @@ def main() -> int:
         "pymc_seconds_per_refit_over_sweep": sweep_pymc,
         **twin_benchmarks(),
         **process_benchmarks(),
+        "engines": engines.run(),
     }
     rows = [
         ("MAP grid, PyMC exact (s)", map_grid), ("MAP grid, sklearn Ridge (s)", sklearn_grid),

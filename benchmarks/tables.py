@@ -4,7 +4,8 @@
 
 Reads reports/bench/results.json (``python -m benchmarks``) and reports/bench-scale/results.json
 (``python -m benchmarks.scale``); a missing file gives a line saying which command produces it, so
-the page never shows numbers that no results file holds. Import-light (standard library only).
+the page never shows numbers that no results file holds. It also writes the paragraph under the
+README's "## Speed" heading from reports/bench/results.json. Import-light (standard library only).
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import json
 import os
 import platform
 import sys
+import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_MD = REPO / "docs" / "bench.md"
+README = REPO / "README.md"
+SPEED_HEADING = "## Speed\n\n"
 
 
 def machine() -> dict:
@@ -103,6 +107,64 @@ def speed_section(r: dict) -> list[str]:
     return [_where(r), "", *_table(["measurement", "value"], rows)]
 
 
+ENGINE_LABELS = {
+    "nutpie": "nutpie, numba C callbacks",
+    "callback": "nutpie, Python callback to PyTensor's numba",
+    "nutpie-jax": "nutpie, JAX (persistent cache)",
+    "pymc": "PyMC's default NUTS",
+}
+
+
+def one_fit(probe: dict) -> float:
+    """Seconds of one fit in a process: the first model's compile and sampling."""
+    return probe["first"]["compile_seconds"] + probe["first"]["sample_seconds"]
+
+
+def engines_section(r: dict) -> list[str]:
+    """The per-shape engine table of reports/bench/results.json's ``engines``."""
+    header = ["model", "engine", "compile cold / warm / reused", "sampling", "min bulk ESS",
+              "ESS/s sampling", "one fit, warm (wall / CPU)", "ESS/s one fit"]  # fmt: skip
+    rows = []
+    for shape, by_engine in r["shapes"].items():
+        for engine, run in by_engine.items():
+            cold, warm = run["cold"], run["warm"]
+            fit = warm["first"]
+            cpu = fit["compile_cpu_seconds"] + fit["sample_cpu_seconds"]
+            rows.append([
+                shape.replace("_", " "), ENGINE_LABELS[engine],
+                f"{_s(cold['first']['compile_seconds'])} / {_s(fit['compile_seconds'])} / "
+                f"{_s(warm['second']['compile_seconds'])}",
+                _s(fit["sample_seconds"]), f"{fit['min_ess_bulk']:,.0f}",
+                f"{fit['min_ess_bulk'] / fit['sample_seconds']:,.0f}",
+                f"{_s(one_fit(warm))} / {_s(cpu)}", f"{fit['min_ess_bulk'] / one_fit(warm):,.0f}",
+            ])  # fmt: skip
+    load = max(run[k]["load_average"] for e in r["shapes"].values() for run in e.values()
+               for k in ("cold", "warm"))  # fmt: skip
+    return [
+        f"{r['chains']} chains x {r['draws']} draws after {r['tune']} tuning steps, each engine in "
+        f"fresh processes on an empty cache directory: cold is the first process, warm the second, "
+        f"reused a second same-graph model in the warm process. CPU counts every thread and child "
+        f"process. Highest 1-minute load average during the runs: {load:.1f}.",
+        "",
+        *_table(header, rows),
+    ]
+
+
+def readme_speed(r: dict | None) -> str:
+    """The README's speed paragraph, from reports/bench/results.json (None: not measured)."""
+    if r is None or "engines" not in r:
+        return "Not measured yet: run `make bench` ([docs/speed.md](docs/speed.md))."
+    ridge = r["engines"]["shapes"]["ridge"]
+    suite, pymc = one_fit(ridge["callback"]["warm"]), one_fit(ridge["pymc"]["warm"])
+    return textwrap.fill(
+        f"One NUTS fit (diabetes ridge, {r['engines']['chains']} x {r['engines']['draws']} draws, "
+        f"compile included, second process): **{_s(suite)}**; PyMC's default NUTS: {_s(pymc)} "
+        f"(**{pymc / suite:.2g}x**); measured {r['machine']['measured']} "
+        "([tables](docs/bench.md), [why](docs/speed.md)).",
+        width=100,
+    )
+
+
 def _rows_label(rows: int) -> str:
     exponent = len(str(rows)) - 1
     return f"10^{exponent}" if rows == 10**exponent else f"{rows:,}"
@@ -153,6 +215,12 @@ def page(bench: dict | None, scale: dict | None) -> str:
         "",
     ]
     lines += speed_section(bench) if bench else ["Not measured yet: run `make bench`."]
+    lines += ["", "## Engines (`make bench`)", ""]
+    lines += (
+        engines_section(bench["engines"])
+        if bench and "engines" in bench
+        else ["Not measured yet: run `make bench`."]
+    )
     lines += ["", "## Scale (`make bench-scale`)", ""]
     lines += scale_section(scale) if scale else ["Not measured yet: run `make bench-scale`."]
     return "\n".join(lines) + "\n"
@@ -163,9 +231,19 @@ def _load(name: str) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def readme_with_speed(readme: str, bench: dict | None) -> str:
+    """``readme`` with the paragraph after its "## Speed" heading replaced by :func:`readme_speed`."""
+    head, heading, rest = readme.partition(SPEED_HEADING)
+    _, blank, tail = rest.partition("\n\n")
+    return head + heading + readme_speed(bench) + blank + tail
+
+
 def write() -> Path:
-    """Write docs/bench.md from the results files present now; return its path."""
-    BENCH_MD.write_text(page(_load("bench"), _load("bench-scale")))
+    """Write docs/bench.md and the README's speed paragraph from the results files present now;
+    return bench.md's path."""
+    bench = _load("bench")
+    BENCH_MD.write_text(page(bench, _load("bench-scale")))
+    README.write_text(readme_with_speed(README.read_text(), bench))
     return BENCH_MD
 
 

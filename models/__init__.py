@@ -16,6 +16,9 @@ from functools import cache
 from importlib import import_module
 
 from models.core.base import ContractError, InputError, L1Term, ModelData, ModelSpec
+from models.core.cache import configure as configure_compile_cache
+
+configure_compile_cache()  # before PyTensor is imported: compiled models persist per user
 
 _MODULES = (
     "models.ridge",

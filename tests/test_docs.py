@@ -236,7 +236,7 @@ SCALE = {
 
 
 def test_bench_tables_come_from_the_results_files():
-    page = tables.page(BENCH, SCALE)
+    page = tables.page({**BENCH, "engines": ENGINES}, SCALE)
     assert "Measured 2026-01-02 03:04 UTC on Linux-6.1-x86_64 (x86_64, 2 CPUs, 23.4 GiB)." in page
     assert "| MAP over 31 alphas, PyMC model (exact Newton) / scikit-learn Ridge, same alphas | " \
            "18 ms / 15 ms: **1.2x** (target <= 10x) |" in page  # fmt: skip
@@ -250,6 +250,51 @@ def test_bench_tables_come_from_the_results_files():
     missing = tables.page(None, None)
     assert "run `make bench`" in missing and "run `make bench-scale`" in missing
     assert "Measured" not in missing
+
+
+def _probe(compile_seconds: float, sample_seconds: float, ess: float) -> dict:
+    fit = {"compile_seconds": compile_seconds, "compile_cpu_seconds": compile_seconds,
+           "sample_seconds": sample_seconds, "sample_cpu_seconds": 2 * sample_seconds,
+           "min_ess_bulk": ess}  # fmt: skip
+    return {"first": fit, "second": {**fit, "compile_seconds": 0.002}, "load_average": 1.5}
+
+
+ENGINES = {"draws": 1000, "tune": 1000, "chains": 2, "shapes": {"ridge": {
+    "callback": {"cold": _probe(3.0, 0.6, 2000.0), "warm": _probe(0.9, 0.6, 2000.0)},
+    "pymc": {"cold": _probe(1.0, 5.0, 1500.0), "warm": _probe(0.5, 5.5, 1500.0)},
+}}}  # fmt: skip
+
+
+def test_engine_table_and_readme_speed_come_from_the_results_file():
+    bench = {**BENCH, "engines": ENGINES}
+    page = tables.page(bench, None)
+    # compile cold / warm / reused; ESS per second of sampling (2000 / 0.6) and of one fit (/ 1.5)
+    assert "| ridge | nutpie, Python callback to PyTensor's numba | 3 s / 900 ms / 2 ms | " \
+           "600 ms | 2,000 | 3,333 | 1.5 s / 2.1 s | 1,333 |" in page  # fmt: skip
+    speed = tables.readme_speed(bench)
+    assert "**1.5 s**; PyMC's default NUTS: 6 s (**4x**)" in speed.replace("\n", " ")
+    assert "measured 2026-01-02 03:04 UTC" in speed
+    readme = "# x\n\n## Speed\n\nold numbers\nover two lines\n\n## Next\n"
+    assert tables.readme_with_speed(readme, bench) == f"# x\n\n## Speed\n\n{speed}\n\n## Next\n"
+    assert "Not measured yet" in tables.readme_with_speed(readme, None)
+
+
+def test_readme_speed_agrees_with_the_bench_results():
+    """With reports/bench/results.json present the README's paragraph is the one it generates;
+    without it (a fresh clone), the paragraph is either the placeholder or self-consistent: its
+    ratio is PyMC's seconds over the suite's."""
+    readme = (REPO / "README.md").read_text()
+    bench = tables._load("bench")
+    if bench is not None and "engines" in bench:
+        assert tables.readme_with_speed(readme, bench) == readme
+        return
+    paragraph = readme.partition(tables.SPEED_HEADING)[2].partition("\n\n")[0].replace("\n", " ")
+    if paragraph == tables.readme_speed(None):
+        return
+    suite, pymc, ratio = re.search(
+        r"\*\*([\d.]+) s\*\*; PyMC's default NUTS: ([\d.]+) s \(\*\*([\d.]+)x\*\*\)", paragraph
+    ).groups()
+    assert float(ratio) == pytest.approx(float(pymc) / float(suite), rel=0.1)
 
 
 def test_a_results_file_records_when_and_where():

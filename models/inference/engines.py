@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -664,17 +664,25 @@ class CompiledModels:
     It also keeps built models under a caller's key (:meth:`model`), each with its MAP solver and
     NUTS sampler (:class:`CompiledModel`): the scikit-learn twin refits one model per (registered
     model, noise variant, width) on any rows, of any number, without rebuilding or recompiling it.
-    :attr:`hits` and :attr:`misses` count nutpie compiles only.
+    :attr:`hits` and :attr:`misses` count nutpie compiles only; the callback form
+    (:func:`compile_callback`) is kept and reused the same way.
     """
 
     def __init__(self):
-        self._entries: list[tuple[tuple, object, float]] = []
+        self._entries: list[tuple[str, tuple, object, float]] = []
         self._models: dict[tuple, CompiledModel] = {}
         self.hits = 0
         self.misses = 0
 
-    def compiled(self, model: pm.Model) -> tuple[object, float, bool]:
-        """nutpie's compiled ``model``: a cached copy with ``model``'s data, or a new compile.
+    def holds(self, model: pm.Model, engine: str = "nutpie") -> bool:
+        """Whether a model of the same graph as ``model`` is compiled already in that form."""
+        graph = graph_of(model)
+        return any(kind == engine and same_graph(graph, cached)
+                   for kind, cached, _, _ in self._entries)  # fmt: skip
+
+    def compiled(self, model: pm.Model, engine: str = "nutpie") -> tuple[object, float, bool]:
+        """``model`` compiled in the form ``engine`` (:func:`choose_engine`): a cached copy with
+        ``model``'s data, or a new compile.
 
         Returns
         -------
@@ -683,20 +691,17 @@ class CompiledModels:
             earlier in the process), and whether this call reused it.
         """
         graph = graph_of(model)
-        for cached, compiled, seconds in self._entries:
-            if same_graph(graph, cached):
-                self.hits += 1
-                names = {var.name for var in compiled.shared_var_keys}
-                swapped = compiled.with_data(
-                    **{v.name: v.get_value() for v in model.data_vars if v.name in names}
-                )
-                return swapped, seconds, True
-        self.misses += 1
+        counted = engine == "nutpie"
+        for kind, cached, compiled, seconds in self._entries:
+            if kind == engine and same_graph(graph, cached):
+                self.hits += counted
+                return compiled.with_data(**data_values(model, compiled)), seconds, True
+        self.misses += counted
         numba_ops.register()
         started = time.perf_counter()
-        compiled = nutpie.compile_pymc_model(model)
+        compiled = nutpie.compile_pymc_model(model) if counted else compile_callback(model)
         seconds = time.perf_counter() - started
-        self._entries.append((graph, compiled, seconds))
+        self._entries.append((engine, graph, compiled, seconds))
         return compiled, seconds, False
 
     def model(self, key: tuple, build: Callable[[], pm.Model], spec: ModelSpec | None,
@@ -726,6 +731,15 @@ class CompiledModels:
     def clear(self) -> None:
         self._entries.clear()
         self._models.clear()
+
+
+def data_values(model: pm.Model, compiled, names: Iterable[str] | None = None) -> dict:
+    """The current values of ``model``'s ``pm.Data`` containers (``names``, default all) that
+    ``compiled`` (either form) holds, as arrays of the containers' own dtypes."""
+    held = getattr(compiled, "shared_var_keys", None)
+    held = {var.name for var in held} if held is not None else set(compiled._shared_data)
+    wanted = {v.name for v in model.data_vars} if names is None else set(names)
+    return {name: model[name].get_value() for name in wanted & held}
 
 
 def graph_of(model: pm.Model) -> tuple[tuple, list, list]:
@@ -765,11 +779,94 @@ def same_graph(a: tuple[tuple, list, list], b: tuple[tuple, list, list]) -> bool
 COMPILED = CompiledModels()
 
 
+# The engine policy, from `make bench` (docs/bench.md, "Engines"; benchmarks/engines.py). nutpie's
+# NUTS runs on the model in one of two forms. "nutpie" (numba C callbacks) samples fastest but costs
+# a compile of several seconds in every process (its callbacks cannot be cached on disk). "callback"
+# drives the same NUTS (same adaptation, same draws, same DataTree) through a Python call per
+# gradient of PyTensor's numba function, which PyTensor caches on disk: it compiles in about a
+# second in a second process and samples a few times slower. On the diabetes ridge rows (2 x 2000
+# iterations, warm) nutpie's compile cost 35-53 s more than the callback's on a machine loaded ~6x
+# (7.6 s against ~1 s unloaded) and saved 0.6 ms per chain iteration on the same load: compile
+# difference / per-iteration saving = 55,000-85,000 iterations loaded, ~50,000 from the unloaded
+# compile. nutpie's compile pays off past that much work on one graph: sweeps, cross-validation and
+# long runs; one short fit (a few thousand iterations) takes the callback form.
+NUTPIE_BREAK_EVEN_ITERATIONS = 50_000
+
+
+def choose_engine(planned_iterations: int, compiled_in_process: bool) -> str:
+    """The engine for a graph: ``"nutpie"`` when it is compiled in this process already or the
+    planned work (chains x (draws + tune), summed over every fit of the graph) passes the break-even
+    point; else ``"callback"``."""
+    if compiled_in_process or planned_iterations >= NUTPIE_BREAK_EVEN_ITERATIONS:
+        return "nutpie"
+    return "callback"
+
+
+def compile_callback(model: pm.Model):
+    """nutpie's NUTS on PyTensor's numba log density and gradient, called from Python.
+
+    The model is prepared by nutpie's own helpers exactly as for its numba backend (the same flat
+    parameter vector, initial points with jitter, deterministics and coordinates), but the two
+    functions stay PyTensor's numba-compiled functions, which PyTensor caches on disk keyed by their
+    graph; no C callback is compiled. ``pm.Data`` containers are passed by name (``with_data``).
+    """
+    from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords, _wrap_with_lock
+    from nutpie.compiled_pyfunc import from_pyfunc
+    from pymc.initial_point import make_initial_point_fn
+
+    pymc_initial_point = make_initial_point_fn(
+        model=model, jitter_rvs=set(model.free_RVs), return_transformed=True,
+        default_strategy="support_point",
+    )  # fmt: skip
+    n_dim, _, logp_pt, expand_pt, initial_point, shape_info, reparameterized = _make_functions(
+        model, mode="NUMBA", compute_grad=True, join_expanded=False,
+        pymc_initial_point_fn=_wrap_with_lock(pymc_initial_point),
+    )  # fmt: skip
+    logp_fn, expand_fn = logp_pt.vm.jit_fn, expand_pt.vm.jit_fn
+    logp_names = [v.name for v in logp_pt.get_shared()]
+    expand_names = [v.name for v in expand_pt.get_shared()]
+    shared = {v.name: np.asarray(v.get_value()) for v in (*logp_pt.get_shared(),
+                                                          *expand_pt.get_shared())}  # fmt: skip
+    if len(shared) != len({*logp_pt.get_shared(), *expand_pt.get_shared()}):
+        raise ValueError("two pm.Data containers of the model share a name")
+    names, _, shapes = shape_info
+
+    def make_logp():
+        def logp(x, **data):
+            value, grad = logp_fn(x, *(data[name] for name in logp_names))
+            return float(value), grad
+
+        return logp
+
+    def make_expand(seed1, seed2, chain):
+        def expand(x, **data):
+            values = expand_fn(x, *(data[name] for name in expand_names))
+            return {
+                name: np.asarray(value, dtype="float64").reshape(shape)
+                for name, value, shape in zip(names, values, shapes, strict=True)
+            }
+
+        return expand
+
+    dims, coords = _prepare_dims_and_coords(model, shape_info, reparameterized)
+    return from_pyfunc(
+        ndim=n_dim, make_logp_fn=make_logp, make_expand_fn=make_expand,
+        make_initial_point_fn=initial_point, expanded_dtypes=[np.dtype("float64")] * len(names),
+        expanded_shapes=shapes, expanded_names=names, shared_data=shared, dims=dims,
+        coords=coords, reparameterized_names=reparameterized,
+    )  # fmt: skip
+
+
 class PosteriorSampler:
     """NUTS (nutpie) on a model compiled once; each call only swaps ``pm.Data`` values.
 
     :meth:`sample` passes the values to the compiled copy (``with_data``) and sets them on the
-    model's containers too (they stay set), exactly as :meth:`MAPSolver.solve` does.
+    model's containers too (they stay set), exactly as :meth:`MAPSolver.solve` does. The compiled
+    form is chosen by :func:`choose_engine` when :meth:`sample` knows the draws: from the work
+    sampled so far and planned (``fits``: how many times the caller will sample this model). A
+    sampler that keeps sampling its graph in the callback form switches to nutpie's compiled form
+    once the work passes the break-even point (at most twice the cost of the better choice made in
+    advance). Both forms give the same draws for the same seed; only the time differs.
 
     Parameters
     ----------
@@ -779,9 +876,17 @@ class PosteriorSampler:
         nutpie mass-matrix adaptation; ``"low_rank"`` copes with correlated coefficients.
     cache : CompiledModels, optional
         Where compiled models are looked up and kept (default: the process's :data:`COMPILED`).
+    fits : int
+        How many times the caller will call :meth:`sample` (a sweep's length); 1 for one fit.
+    engine : {None, "nutpie", "callback"}
+        None: the policy (:func:`choose_engine`); else that form always (benchmarks, tests).
 
     Attributes
     ----------
+    engine : str or None
+        ``"nutpie"`` or ``"callback"`` (:func:`choose_engine`), once compiled.
+    calls, iterations : int
+        Fits made, and chain iterations (draws + tune) sampled, so far.
     compile_seconds : float
         What compiling this graph cost, whether paid now or by an earlier same-graph model.
     reused : bool
@@ -789,15 +894,25 @@ class PosteriorSampler:
     """
 
     def __init__(
-        self, model: pm.Model, adaptation: str = "low_rank", cache: CompiledModels | None = None
-    ):
+        self, model: pm.Model, adaptation: str = "low_rank", cache: CompiledModels | None = None,
+        fits: int = 1, engine: str | None = None,
+    ):  # fmt: skip
+        if engine not in (None, "nutpie", "callback"):
+            raise ValueError(f"unknown engine {engine!r}: use 'nutpie', 'callback' or None")
         self.model = model
         self.adaptation = adaptation
+        self.fits = fits
+        self.fixed_engine = engine
+        self.cache = COMPILED if cache is None else cache
+        self.compiled, self.engine = None, None
+        self.compile_seconds, self.reused = 0.0, False
+        self.calls, self.iterations = 0, 0
         quiet_pymc()
+
+    def _compile(self, engine: str) -> None:
         started = time.perf_counter()
-        self.compiled, self.compile_seconds, self.reused = (
-            COMPILED if cache is None else cache
-        ).compiled(model)
+        self.compiled, self.compile_seconds, self.reused = self.cache.compiled(self.model, engine)
+        self.engine = engine
         CLOCK.compile += time.perf_counter() - started
 
     def sample(
@@ -810,9 +925,22 @@ class PosteriorSampler:
         seed: int = 0,
         target_accept: float = 0.8,
     ):
-        """Draw from the posterior at the given ``pm.Data`` values; returns a DataTree."""
+        """Draw from the posterior at the given ``pm.Data`` values; returns a DataTree.
+
+        Compiles the model first when :func:`choose_engine` wants another form for the work done
+        so far plus this call's, repeated for the fits still planned."""
         set_data(self.model, values)
-        compiled = self.compiled.with_data(**values) if values else self.compiled
+        iterations = chains * (draws + tune)
+        if self.fixed_engine is not None and self.compiled is None:
+            self._compile(self.fixed_engine)
+        elif self.fixed_engine is None and self.engine != "nutpie":
+            planned = self.iterations + max(self.fits - self.calls, 1) * iterations
+            engine = choose_engine(planned, self.cache.holds(self.model))
+            if engine != self.engine:
+                self._compile(engine)
+        self.calls += 1
+        self.iterations += iterations
+        compiled = self.compiled.with_data(**data_values(self.model, self.compiled, values or ()))
         # Sampled in the background and polled, so Ctrl-C and SIGTERM reach Python within
         # milliseconds and cancel the chains (blocking nutpie would swallow a Ctrl-C and return the
         # draws made so far as if nothing happened).
