@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine: `make experiments` and `make test`.
 # Each installs uv if it is missing and syncs the locked environment first, with the `knobs` group
-# (statsmodels, glum, Keras, JAX, optax: the knobs page runs those libraries' rows).
+# (statsmodels, glum, Keras, JAX, optax: the knobs page runs those libraries' rows), compiled to
+# bytecode once: uv installs sources only, and where PYTHONDONTWRITEBYTECODE is set (as on our CI
+# machines) every process then recompiled PyMC, scikit-learn & co. (imports 11.8 -> 3.7 s CPU).
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 RUN := $(UV) run --locked --group knobs
@@ -11,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	@$(UV) sync --locked --quiet --group knobs
+	@$(UV) sync --locked --quiet --group knobs --compile-bytecode
 
 # The browser test drives Debian's headless chromium; install it once if it is missing.
 browser:
