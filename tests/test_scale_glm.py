@@ -1,0 +1,127 @@
+"""The distributed Newton MAP of a GLM equals scikit-learn in memory; its Laplace posterior is the
+in-memory PyMC model's; bad partitions are named; complete separation is seen and still certified.
+
+Passes run on Dask's synchronous scheduler (the same graph a cluster runs, one task at a time) and,
+once, on a LocalCluster."""
+
+from __future__ import annotations
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression, PoissonRegressor
+
+from models import logistic
+from models.core.base import InputError, ModelData
+from models.inference.engines import ConvergenceError, MAPSolver
+from models.scale.newton import Partitions, newton_map
+from models.scale.statistics import dask_client
+
+N, P, CHUNK = 6_000, 8, 1_000
+# max |MAP - scikit-learn| / max |scikit-learn| at tol=1e-12 on both sides (measured ~1e-9): the
+# families' Check-1 bound
+BOUND = 1e-6
+
+
+@pytest.fixture(scope="module")
+def rows():
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((N, P)) @ (np.eye(P) + 0.5 * np.eye(P, k=1)) + 1.0
+    w = rng.normal(0, 0.5, P)
+    binary = (rng.random(N) < 1 / (1 + np.exp(-(0.3 + X @ w)))).astype(float)
+    counts = rng.poisson(np.exp(0.2 + 0.3 * X @ w)).astype(float)
+    return X, binary, counts
+
+
+def partitions(X, y) -> Partitions:
+    return Partitions(da.from_array(X, chunks=(CHUNK, X.shape[1])), da.from_array(y, chunks=CHUNK))
+
+
+def rel(a, b) -> float:
+    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / np.max(np.abs(b)))
+
+
+@pytest.mark.parametrize("C", [1e-3, 0.5, 100.0])
+def test_logistic_map_equals_sklearn(rows, C):
+    X, y, _ = rows
+    with dask.config.set(scheduler="synchronous"):
+        mode = newton_map(partitions(X, y), "bernoulli", logistic.C_to_prior_sd(C)).certify()
+    sk = LogisticRegression(C=C, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X, y)
+    assert rel(mode.coef, sk.coef_[0]) <= BOUND
+    assert abs(mode.intercept - sk.intercept_[0]) <= BOUND * max(1.0, abs(sk.intercept_[0]))
+    assert mode.rows == N and not mode.separated
+    assert mode.passes <= mode.iterations * 2 + 1
+
+
+def test_poisson_map_equals_sklearn(rows):
+    X, _, y = rows
+    alpha = 0.01
+    with dask.config.set(scheduler="synchronous"):
+        mode = newton_map(partitions(X, y), "poisson", 1 / np.sqrt(N * alpha)).certify()
+    sk = PoissonRegressor(alpha=alpha, solver="newton-cholesky", tol=1e-12, max_iter=1000)
+    sk.fit(X, y)
+    assert rel(mode.coef, sk.coef_) <= BOUND
+    assert abs(mode.intercept - sk.intercept_) <= BOUND * max(1.0, abs(sk.intercept_))
+
+
+def test_laplace_equals_the_in_memory_models_laplace(rows):
+    # the Hessian of the final pass against PyMC's compiled Hessian of the row-by-row model
+    X, y, _ = rows
+    C = 0.5
+    with dask.config.set(scheduler="synchronous"):
+        mean, cov = newton_map(partitions(X, y), "bernoulli", np.sqrt(C)).certify().laplace()
+    names = tuple(f"x{j}" for j in range(P))
+    model = logistic.build(ModelData(X, y, names))
+    solver = MAPSolver(model, logistic.SPEC)
+    gauss = solver.laplace(solver.solve({"prior_sd": np.sqrt(C)}).certify())
+    memory_mean = np.concatenate([gauss.block("intercept")[0], gauss.block("w")[0]])
+    assert rel(mean, memory_mean) <= BOUND
+    assert rel(np.diag(cov)[1:], np.diag(gauss.block("w")[1])) <= 1e-6
+    assert rel(cov[1:, 1:], gauss.block("w")[1]) <= 1e-6
+
+
+def test_on_a_local_cluster(rows):
+    X, y, _ = rows
+    with dask_client():
+        mode = newton_map(partitions(X, y), "bernoulli", 1.0).certify()
+    sk = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X, y)
+    assert rel(mode.coef, sk.coef_[0]) <= BOUND
+
+
+def test_bad_partitions_are_named(rows):
+    X, y, counts = rows
+    with dask.config.set(scheduler="synchronous"):
+        bad = X.copy()
+        bad[3 * CHUNK + 5, 2] = np.nan
+        with pytest.raises(InputError, match="partition 3: NaN"):
+            newton_map(partitions(bad, y), "bernoulli", 1.0)
+        with pytest.raises(InputError, match="partition 0: the bernoulli model needs a binary"):
+            newton_map(partitions(X, counts), "bernoulli", 1.0)
+        negative = counts.copy()
+        negative[-1] = -1
+        with pytest.raises(InputError, match="partition 5: the poisson model needs a count"):
+            newton_map(partitions(X, negative), "poisson", 1.0)
+
+
+def test_complete_separation_is_seen_and_certified(rows):
+    # the classes split by x0 with a margin: the likelihood alone has no mode; the prior makes
+    # one, whose own direction separates them
+    X, _, _ = rows
+    X = X[np.abs(X[:, 0] - 1.0) > 0.5][: 4 * CHUNK]
+    y = (X[:, 0] > 1.0).astype(float)
+    with dask.config.set(scheduler="synchronous"):
+        mode = newton_map(partitions(X, y), "bernoulli", 10.0)
+        overlapping = newton_map(partitions(*rows[:2]), "bernoulli", 10.0)
+    assert mode.converged and mode.separated and not overlapping.separated
+    sk = LogisticRegression(C=100.0, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X, y)
+    assert rel(mode.coef, sk.coef_[0]) <= BOUND
+
+
+def test_an_uncertified_answer_says_so(rows):
+    X, y, _ = rows
+    with dask.config.set(scheduler="synchronous"):
+        mode = newton_map(partitions(X, y), "bernoulli", 1.0, max_iterations=1)
+    assert not mode.converged and "1 Newton iterations" in mode.message
+    with pytest.raises(ConvergenceError, match="DID NOT CONVERGE"):
+        mode.certify()
