@@ -10,13 +10,14 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression, PoissonRegressor
+from sklearn.linear_model import LogisticRegression, PoissonRegressor, Ridge
 
 from models import logistic
 from models.core.base import InputError, ModelData
 from models.inference.engines import ConvergenceError, MAPSolver
 from models.scale.newton import Partitions, newton_map
 from models.scale.statistics import dask_client
+from models.twin import bayesian
 
 N, P, CHUNK = 6_000, 8, 1_000
 # max |MAP - scikit-learn| / max |scikit-learn| at tol=1e-12 on both sides (measured ~1e-9): the
@@ -125,3 +126,34 @@ def test_an_uncertified_answer_says_so(rows):
     assert not mode.converged and "1 Newton iterations" in mode.message
     with pytest.raises(ConvergenceError, match="DID NOT CONVERGE"):
         mode.certify()
+
+
+def test_the_twin_on_dask_arrays_is_the_laplace_posterior_at_the_distributed_map(rows):
+    X, y, counts = rows
+    labels = np.where(y == 1, "yes", "no")
+    with dask.config.set(scheduler="synchronous"):
+        twin = bayesian(LogisticRegression(C=0.5), random_state=0)
+        twin.fit(da.from_array(X, chunks=(CHUNK, P)), da.from_array(labels, chunks=CHUNK))
+        memory = bayesian(LogisticRegression(C=0.5), method="laplace", random_state=0).fit(
+            X, labels
+        )
+        assert list(twin.classes_) == ["no", "yes"] and twin.method_ == "laplace"
+        assert twin.coef_.shape == (1, P) and twin.intercept_.shape == (1,)
+        assert rel(twin.coef_, memory.coef_) <= BOUND
+        w = twin.posterior_["posterior"]["w"].values.reshape(-1, P)
+        w_memory = memory.posterior_["posterior"]["w"].values.reshape(-1, P)
+        assert rel(w.std(axis=0), w_memory.std(axis=0)) <= 1e-6  # same draws of the same Gaussian
+        assert twin.score(X, labels) == pytest.approx(memory.score(X, labels))
+        poisson = bayesian(PoissonRegressor(alpha=0.01), random_state=0)
+        poisson.fit(da.from_array(X, chunks=(CHUNK, P)), da.from_array(counts, chunks=CHUNK))
+        sk = PoissonRegressor(alpha=0.01, solver="newton-cholesky", tol=1e-12).fit(X, counts)
+        assert rel(poisson.coef_, sk.coef_) <= BOUND
+
+
+def test_the_twin_refuses_what_cannot_scale(rows):
+    X, y, _ = rows
+    Xd, yd = da.from_array(X, chunks=(CHUNK, P)), da.from_array(y, chunks=CHUNK)
+    with pytest.raises(ValueError, match="NUTS needs every row.*method='laplace'"):
+        bayesian(LogisticRegression(), method="nuts").fit(Xd, yd)
+    with pytest.raises(TypeError, match="needs the rows in memory"):
+        bayesian(Ridge()).fit(Xd, yd)
