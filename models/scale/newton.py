@@ -165,9 +165,28 @@ def _block_pass(X, y, index, name, theta, direction, steps) -> PassResult | None
     return PassResult(len(y), values, grad, hess, low, high)
 
 
+def _block_log_likelihood(X, y, index, name, thetas, rows=2_000) -> np.ndarray:
+    """One partition's log likelihood (up to terms free of the parameters) at each row of
+    ``thetas`` (draws x p + 1), in sub-blocks of ``rows`` rows (memory: rows x draws)."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise InputError(f"partition {index}: NaN or inf in the data; no posterior computed")
+    deviance, total = DEVIANCES[name], np.zeros(len(thetas))
+    for start in range(0, len(y), rows):
+        eta = thetas[:, 0] + X[start : start + rows] @ thetas[:, 1:].T  # (rows, draws)
+        with np.errstate(over="ignore"):
+            total -= deviance.value(eta, y[start : start + rows, None]).sum(axis=0)
+    return total
+
+
 def _frame_pass(frame, features, target, index, *args):
     return _block_pass(frame[features].to_numpy(dtype=float), frame[target].to_numpy(dtype=float),
                        index, *args)  # fmt: skip
+
+
+def _frame_log_likelihood(frame, features, target, index, *args):
+    return _block_log_likelihood(frame[features].to_numpy(dtype=float),
+                                 frame[target].to_numpy(dtype=float), index, *args)  # fmt: skip
 
 
 def _merge(a: PassResult | None, b: PassResult | None) -> PassResult | None:
@@ -188,18 +207,16 @@ class Partitions:
     """
 
     def __init__(self, X, y=None, *, target: str | None = None):
-        from dask import delayed
-
         self.passes = 0
         if target is not None:
             self.features = [c for c in X.columns if c != target]
-            self._parts = [(delayed(_frame_pass), (part, self.features, target))
+            self._parts = [((_frame_pass, _frame_log_likelihood), (part, self.features, target))
                            for part in X.to_delayed()]  # fmt: skip
         else:
             X = X.rechunk({1: X.shape[1]})
             y = y.rechunk((X.chunks[0],))
             self.features = [f"x{j}" for j in range(X.shape[1])]
-            self._parts = [(delayed(_block_pass), (xb, yb)) for xb, yb in
+            self._parts = [((_block_pass, _block_log_likelihood), (xb, yb)) for xb, yb in
                            zip(X.to_delayed().ravel(), y.to_delayed(), strict=True)]  # fmt: skip
 
     @property
@@ -215,18 +232,35 @@ class Partitions:
         InputError
             NaN, inf or an unobservable target in a partition (named), or no rows at all.
         """
-        from dask import compute, delayed
+        from dask import delayed
 
         steps = np.asarray(steps, dtype=float)
-        parts = [task(*args, index, name, theta, direction, steps)
-                 for index, (task, args) in enumerate(self._parts)]  # fmt: skip
+        parts = [delayed(tasks[0])(*args, index, name, theta, direction, steps)
+                 for index, (tasks, args) in enumerate(self._parts)]  # fmt: skip
+        result = self._sum(parts, _merge)
+        if result is None or result.rows < 2:
+            raise InputError("the data set has fewer than 2 rows")
+        return result
+
+    def log_likelihood(self, name: str, thetas: np.ndarray) -> np.ndarray:
+        """One pass: the log likelihood (up to terms free of the parameters) at each of the
+        parameter vectors ``thetas`` (draws x p + 1, intercept first), summed over all rows."""
+        from dask import delayed
+
+        parts = [delayed(tasks[1])(*args, index, name, thetas)
+                 for index, (tasks, args) in enumerate(self._parts)]  # fmt: skip
+        return self._sum(parts, np.add)
+
+    def _sum(self, parts: list, merge):
+        """Merge delayed partition results pairwise (depth log2(partitions)) and compute: one
+        pass."""
+        from dask import compute, delayed
+
         while len(parts) > 1:
-            pairs = [delayed(_merge)(a, b) for a, b in zip(parts[::2], parts[1::2], strict=False)]
+            pairs = [delayed(merge)(a, b) for a, b in zip(parts[::2], parts[1::2], strict=False)]
             parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
         (result,) = compute(parts[0])
         self.passes += 1
-        if result is None or result.rows < 2:
-            raise InputError("the data set has fewer than 2 rows")
         return result
 
 
@@ -301,6 +335,58 @@ class GLMMode:
         """The Laplace posterior ``Normal(theta, H^-1)``: its mean and covariance."""
         cov = np.linalg.inv(self.hessian)
         return self.theta.copy(), 0.5 * (cov + cov.T)
+
+
+@dataclass(frozen=True)
+class ImportanceCheck:
+    """The Laplace posterior's draws reweighted to the exact posterior (PSIS, Vehtari et al.).
+
+    Attributes
+    ----------
+    pareto_k : float
+        The fitted tail shape of the importance ratios: below 0.7 the reweighting is reliable.
+    ess : float
+        Effective sample size of the smoothed weights (of ``draws``).
+    draws : int
+    mean_shift_sd : array (p + 1,)
+        ``E_post[theta] - MAP`` in Laplace sds, estimated as ``sum_i (w_i - 1/S)(theta_i - MAP)``
+        (the reweighted minus the plain average of the same draws, whose noise vanishes as the
+        weights approach uniform); intercept first.
+    sd_ratio : array (p + 1,)
+        The reweighted sds over the Laplace sds.
+    """
+
+    pareto_k: float
+    ess: float
+    draws: int
+    mean_shift_sd: np.ndarray
+    sd_ratio: np.ndarray
+
+
+def importance_check(
+    data: Partitions, family_name: str, prior_sd: float, mode: GLMMode, draws: int = 2000,
+    seed: int = 0,
+) -> ImportanceCheck:  # fmt: skip
+    """PSIS of ``draws`` Laplace draws against the exact posterior: one more pass over the data
+    (the log likelihood of every draw, summed over partitions)."""
+    from arviz_stats.base import array_stats
+    from scipy import stats
+
+    mean, cov = mode.laplace()
+    thetas = np.random.default_rng(seed).multivariate_normal(mean, cov, draws)
+    log_posterior = data.log_likelihood(family_name, thetas)
+    log_posterior -= 0.5 * np.sum(thetas[:, 1:] ** 2, axis=1) / prior_sd**2
+    log_ratio = log_posterior - stats.multivariate_normal(mean, cov).logpdf(thetas)
+    # psislw takes the negated log ratios (LOO's log likelihood) and returns smoothed log weights
+    log_weights, khat = array_stats.psislw(np.max(log_ratio) - log_ratio)
+    weights = np.exp(log_weights - np.logaddexp.reduce(log_weights))
+    sd = np.sqrt(np.diag(cov))
+    reweighted = weights @ thetas
+    spread = np.sqrt(weights @ (thetas - reweighted) ** 2)
+    return ImportanceCheck(
+        float(khat), float(1.0 / np.sum(weights**2)), draws,
+        (weights - 1.0 / draws) @ (thetas - mean) / sd, spread / sd,
+    )  # fmt: skip
 
 
 def _with_prior(result: PassResult, theta, direction, steps, precision: float):
@@ -398,4 +484,7 @@ def _at(data: Partitions, family_name: str, theta: np.ndarray, precision: float)
     return result, float(values[0]), grad, hess
 
 
-__all__ = ["DEVIANCES", "GLMMode", "Partitions", "PassResult", "newton_map"]
+__all__ = [
+    "DEVIANCES", "GLMMode", "ImportanceCheck", "Partitions", "PassResult", "importance_check",
+    "newton_map",
+]  # fmt: skip
