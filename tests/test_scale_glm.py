@@ -186,3 +186,34 @@ def test_laplace_against_nuts_is_what_the_reweighting_measures():
     shift = (nuts - mean) / sd
     assert np.max(np.abs(shift)) > 0.05  # the Laplace error is there to be measured
     assert np.all(np.abs(shift - check.mean_shift_sd) <= 5 * noise + 0.03)
+
+
+def test_logistic_scale_experiment_refuses_bad_input_in_one_line(tmp_path, capsys):
+    # non-binary target, NaN in one partition (named), complete separation (certified MAP that
+    # exists only because of the prior): exit 2, one line, nothing written
+    from test_scale import _one_line, _parquet
+
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((400, 3)) for _ in range(3)]
+    binary = [(x[:, 0] + rng.standard_normal(400) > 0).astype(float) for x in X]
+    counts = [b + (x[:, 1] > 1) for b, x in zip(binary, X, strict=True)]
+    nan = [x.copy() for x in X]
+    nan[2][7, 1] = np.nan
+    margin = [x.copy() for x in X]  # x0 kept 0.5 away from 0: the MAP's direction separates
+    for x in margin:
+        x[:, 0] += 0.5 * np.sign(x[:, 0])
+    separated = [(x[:, 0] > 0).astype(float) for x in margin]
+    out = tmp_path / "out"
+    with dask_client() as client:
+        scale = ["scale", "--model", "logistic", "--quick", "--scheduler", client.scheduler.address]
+        for name, parts, message in (
+            ("counts", zip(X, counts, strict=True), "the bernoulli model needs a binary 0/1"),
+            ("nan", zip(nan, binary, strict=True), "partition 2: NaN"),
+            (
+                "separated",
+                zip(margin, separated, strict=True),
+                "the MAP exists only because of the prior (certified: distributed MAP converged",
+            ),
+        ):
+            folder = _parquet(tmp_path / name, parts)
+            _one_line([*scale, "--data", str(folder), "--target", "y"], capsys, message, out)
