@@ -97,8 +97,10 @@ def test_bad_partitions_are_named(rows):
         bad[3 * CHUNK + 5, 2] = np.nan
         with pytest.raises(InputError, match="partition 3: NaN"):
             newton_map(partitions(bad, y), "bernoulli", 1.0)
-        with pytest.raises(InputError, match="partition 0: the bernoulli model needs a binary"):
-            newton_map(partitions(X, counts), "bernoulli", 1.0)
+        three = y.copy()
+        three[4 * CHUNK + 1] = 2.0
+        with pytest.raises(InputError, match="partition 4: the bernoulli model needs a binary"):
+            newton_map(partitions(X, three), "bernoulli", 1.0)
         negative = counts.copy()
         negative[-1] = -1
         with pytest.raises(InputError, match="partition 5: the poisson model needs a count"):
