@@ -6,7 +6,9 @@ Each measurement runs in its own process, so its peak resident memory (``ru_maxr
 the whole process: the Dask pass (a LocalCluster of 2 threads in the process, data generated
 chunk-wise by ``dask.array``, never whole in memory), scikit-learn's Ridge and BayesianRidge on the
 largest n they can hold here, and one gradient of the full-data PyMC model against the statistics
-model. Writes reports/bench-scale/results.json (with the date and the machine), then docs/bench.md
+model; and logistic regression at the same sizes: the distributed Newton MAP
+(:mod:`models.scale.newton`, seconds per pass, passes to a certified MAP, peak RSS) against
+scikit-learn's in-memory ``LogisticRegression`` where it fits. Writes reports/bench-scale/results.json (with the date and the machine), then docs/bench.md
 (:mod:`benchmarks.tables`); nothing here is asserted in tests.
 """
 
@@ -25,6 +27,8 @@ CHUNK = 1_000_000
 PASS_ROWS = (10**6, 10**7, 10**8)
 SKLEARN_ROWS = (10**6, 10**7)  # 10^8 x 20 doubles is 16 GB: with scikit-learn's copies, not here
 GRADIENT_ROWS = (10**6, 10**7)
+LOGISTIC_ROWS = (10**6, 10**7, 10**8)
+LOGISTIC_SKLEARN_ROWS = (10**6, 10**7)  # as for Ridge: 10^8 x 20 doubles do not fit here
 
 
 def peak_rss_mb() -> float:
@@ -50,6 +54,47 @@ def measure_pass(rows: int) -> dict:
         stats = dask_statistics(X, y)
         seconds = time.perf_counter() - start
     return {"rows": stats.n, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
+
+
+def _logistic_target(eta, uniform):
+    return (uniform < 1 / (1 + np.exp(-eta))).astype(float)
+
+
+def measure_logistic(rows: int) -> dict:
+    """The distributed Newton MAP of LogisticRegression(C=1) on generated chunks (regenerated in
+    every pass, as the statistics pass does): total and per-pass seconds, passes, peak RSS."""
+    import dask.array as da
+    from dask.distributed import Client, LocalCluster
+
+    from models.scale.newton import Partitions, newton_map
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster),
+    ):
+        rng = da.random.default_rng(0)
+        X = rng.standard_normal((rows, P), chunks=(CHUNK, P))
+        eta = 0.5 + X @ np.linspace(-1, 1, P)
+        y = da.map_blocks(_logistic_target, eta, rng.random(rows, chunks=CHUNK))
+        start = time.perf_counter()
+        mode = newton_map(Partitions(X, y), "bernoulli", 1.0).certify()
+        seconds = time.perf_counter() - start
+    return {"rows": mode.rows, "seconds": seconds, "passes": mode.passes,
+            "seconds_per_pass": seconds / mode.passes, "iterations": mode.iterations,
+            "newton_decrement": mode.newton_decrement, "peak_rss_mb": peak_rss_mb()}  # fmt: skip
+
+
+def measure_logistic_sklearn(rows: int) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((rows, P))
+    y = _logistic_target(0.5 + X @ np.linspace(-1, 1, P), rng.random(rows))
+    start = time.perf_counter()
+    LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-10).fit(X, y)
+    return {"rows": rows, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
 
 
 def _in_memory(rows: int) -> tuple[np.ndarray, np.ndarray]:
@@ -114,6 +159,10 @@ def main() -> int:
             out = measure_pass(rows)
         elif kind == "gradient":
             out = measure_gradient(rows)
+        elif kind == "logistic":
+            out = measure_logistic(rows)
+        elif kind == "LogisticRegression":
+            out = measure_logistic_sklearn(rows)
         else:
             out = measure_sklearn(rows, kind)
         print(json.dumps(out))
@@ -126,6 +175,8 @@ def main() -> int:
         "Ridge": [],
         "BayesianRidge": [],
         "gradient": [],
+        "logistic": [],
+        "LogisticRegression": [],
     }
     for rows in PASS_ROWS:
         results["pass"].append(run_one("pass", rows))
@@ -137,6 +188,13 @@ def main() -> int:
     for rows in GRADIENT_ROWS:
         results["gradient"].append(run_one("gradient", rows))
         print(f"gradient, {rows:.0e} rows: {results['gradient'][-1]}", file=sys.stderr)
+    for rows in LOGISTIC_ROWS:
+        results["logistic"].append(run_one("logistic", rows))
+        print(f"logistic Newton, {rows:.0e} rows: {results['logistic'][-1]}", file=sys.stderr)
+    for rows in LOGISTIC_SKLEARN_ROWS:
+        results["LogisticRegression"].append(run_one("LogisticRegression", rows))
+        print(f"LogisticRegression, {rows:.0e} rows: {results['LogisticRegression'][-1]}",
+              file=sys.stderr)  # fmt: skip
     largest = SKLEARN_ROWS[-1]
     at = {r["rows"]: r for r in results["pass"]}
     results["ratios"] = {
@@ -145,6 +203,8 @@ def main() -> int:
         f"dask_pass_vs_bayesian_ridge_seconds_at_{largest:.0e}": at[largest]["seconds"]
         / results["BayesianRidge"][-1]["seconds"],
         "peak_rss_1e8_vs_1e6": at[10**8]["peak_rss_mb"] / at[10**6]["peak_rss_mb"],
+        "logistic_peak_rss_1e8_vs_1e6": results["logistic"][-1]["peak_rss_mb"]
+        / results["logistic"][0]["peak_rss_mb"],
         f"full_vs_statistics_gradient_at_{GRADIENT_ROWS[-1]:.0e}": results["gradient"][-1][
             "full_data_gradient_seconds"
         ]

@@ -199,7 +199,29 @@ def scale_section(r: dict) -> list[str]:
               "BayesianRidge.fit (time / peak RSS)", "one gradient, row-by-row model",
               "one gradient, statistics model"]  # fmt: skip
     ratios = [[name.replace("_", " "), f"{value:.3g}"] for name, value in r["ratios"].items()]
-    return [_where(r), "", *_table(header, rows), "", *_table(["ratio", "value"], ratios)]
+    return [_where(r), "", *_table(header, rows), "", *_table(["ratio", "value"], ratios), "",
+            *logistic_section(r)]  # fmt: skip
+
+
+def logistic_section(r: dict) -> list[str]:
+    """Logistic regression at scale: the distributed Newton MAP against scikit-learn in memory."""
+    if not r.get("logistic"):
+        return ["Logistic regression: not measured yet (run `make bench-scale`)."]
+    baseline = {e["rows"]: e for e in r.get("LogisticRegression", [])}
+    rows = [[_rows_label(e["rows"]), _s(e["seconds"]), str(e["passes"]),
+             _s(e["seconds_per_pass"]), f"{e['peak_rss_mb']:,.0f}",
+             (f"{_s(baseline[e['rows']]['seconds'])} / {baseline[e['rows']]['peak_rss_mb']:,.0f} MB"
+              if e["rows"] in baseline else "not run (does not fit in memory)")]
+            for e in r["logistic"]]  # fmt: skip
+    header = [
+        "rows",
+        "distributed Newton MAP (certified)",
+        "passes",
+        "per pass",
+        "its peak RSS (MB)",
+        "LogisticRegression.fit in memory (time / peak RSS)",
+    ]
+    return _table(header, rows)
 
 
 def page(bench: dict | None, scale: dict | None) -> str:

@@ -7,7 +7,14 @@ a Parquet file or folder, or a CSV file or glob); one Dask pass on a LocalCluste
 default size the page also loads the rows into memory and shows every number equal to the
 in-memory path's. Wall time, memory and the cost of one gradient against rows go to timings.json.
 
-    python -m experiments scale [--rows N] [--scheduler ADDRESS] [--data PATH --target COL]
+With ``--model logistic`` the data are binary (y ~ Bernoulli(logit^-1(0.5 + X w)), or a 0/1
+``--target``) and there are no sufficient statistics: the MAP of ``LogisticRegression(C=1)`` is the
+distributed Newton solver's (:mod:`models.scale.newton`, one or two passes per iteration,
+certified), the posterior its Laplace approximation, checked by PSIS of its draws in one more pass;
+the page shows the coverage of the true w and the Laplace error against n.
+
+    python -m experiments scale [--model ridge|logistic] [--rows N] [--scheduler ADDRESS]
+                                [--data PATH --target COL]
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import numpy as np
 from experiments import common, intervals, output, report, verdicts
 from experiments.runner import Card, Experiment, Run, Section, diagnostics_section
 from experiments.style import COLORS, plt, save
-from models import ridge
+from models import logistic, ridge
 from models.core.base import InputError, ModelData, Scaling, quoted
 from models.core.data import build_model
 from models.core.lazy import lazy
@@ -50,6 +57,12 @@ IN_MEMORY_MAX = 2_000_000  # rows up to which the page also loads the data and c
 BYTES_PER_ROW = 8 * (N_FEATURES + 1)  # float64 features and target on disk (Parquet, no gain)
 TEMPORARY_PREFIX = "secretly-bayesian-scale-"  # + pid: swept by later runs once its owner is gone
 SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "inproc", "ucx")
+MODELS = ("ridge", "logistic")
+LOGISTIC_C = 1.0  # LogisticRegression(C=1): w_j ~ Normal(0, 1)
+LOGISTIC_MAP_BOUND = 1e-6  # the bernoulli family's Check-1 bound (measured ~1e-9 in the tests)
+LAPLACE_SHIFT_BOUND = 0.1  # largest |Laplace mean - reweighted mean| accepted, in posterior sds
+PSIS_DRAWS = {True: 1000, False: 4000}  # by --quick
+ACCURACY_ROWS = (10**3, 10**4)  # the error curve's own fits (the run's n is added)
 # NUTS mean against the exact mean, in MCSE: above this is flagged (false alarm ~6e-5 each).
 Z_FLAG = 4.0
 # (bound, why) of each equality of the statistics path with another computation of it.
@@ -102,6 +115,9 @@ def options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", type=row_count, default=None,
                    help="rows of the synthetic data set (default 1e6, 1e5 with --quick; written "
                    "in chunks)")  # fmt: skip
+    p.add_argument("--model", choices=MODELS, default="ridge",
+                   help="ridge (sufficient statistics, exact) or logistic (distributed Newton MAP, "
+                   "Laplace posterior); default ridge")  # fmt: skip
     p.add_argument("--scheduler", type=scheduler_address, help="address of a running Dask scheduler (tcp://host:8786); "
                    "default: a LocalCluster of 2 worker processes started and stopped here")  # fmt: skip
 
@@ -202,22 +218,28 @@ def validate(run: Run) -> None:
         )
 
 
-def write_synthetic(folder: Path, rows: int, seed: int) -> tuple[list[str], str, np.ndarray]:
+def write_synthetic(
+    folder: Path, rows: int, seed: int, logistic: bool = False
+) -> tuple[list[str], str, np.ndarray]:
     """Seeded rows written as Parquet files of at most CHUNK_ROWS rows, one chunk in memory at a
-    time: correlated features (a fixed band mixing of Normal noise) and y = 2 + X w + 3 eps.
+    time: correlated features (a fixed band mixing of Normal noise) and y = 2 + X w + 3 eps, or
+    with ``logistic`` y ~ Bernoulli(logit^-1(0.5 + X w / 2)) (w halved: log-odds of a few units).
     Returns the feature names, the target's name and the true w."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng([seed, 0])
     mixing = np.eye(N_FEATURES) + 0.6 * np.eye(N_FEATURES, k=1) + 0.3 * np.eye(N_FEATURES, k=2)
-    w_true = rng.normal(0, 1, N_FEATURES) * (rng.random(N_FEATURES) < 0.6)
+    w_true = rng.normal(0, 1, N_FEATURES) * (rng.random(N_FEATURES) < 0.6) / (2 if logistic else 1)
     names = [f"x{j + 1:02d}" for j in range(N_FEATURES)]
     for index, start in enumerate(range(0, rows, CHUNK_ROWS)):
         chunk = np.random.default_rng([seed, index + 1])
         k = min(CHUNK_ROWS, rows - start)
         X = chunk.standard_normal((k, N_FEATURES)) @ mixing
-        y = 2.0 + X @ w_true + 3.0 * chunk.standard_normal(k)
+        if logistic:
+            y = (chunk.random(k) < 1 / (1 + np.exp(-(0.5 + X @ w_true)))).astype(float)
+        else:
+            y = 2.0 + X @ w_true + 3.0 * chunk.standard_normal(k)
         table = pa.table({**{n: X[:, j] for j, n in enumerate(names)}, "y": y})
         pq.write_table(table, folder / f"part-{index:05d}.parquet")
     return names, "y", w_true
@@ -231,8 +253,14 @@ def compute_data(run: Run) -> dict:
     folder = tempfile.TemporaryDirectory(prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-")
     run.state["folder"] = folder  # removed when the run ends
     output.LIVE.add(Path(folder.name))
-    _, target, w_true = write_synthetic(Path(folder.name), run.args.rows, run.seed)
+    logistic = run.args.model == "logistic"
+    _, target, w_true = write_synthetic(Path(folder.name), run.args.rows, run.seed, logistic)
     run.state["source"] = (folder.name, target)
+    if logistic:
+        return {"true_w": w_true.tolist(), "true_intercept": 0.5, "target": target,
+                "data_source": f"synthetic: {run.args.rows} rows x {N_FEATURES} correlated "
+                "features, y ~ Bernoulli(logit^-1(0.5 + X w)), seeded, written to Parquet in "
+                f"chunks of {CHUNK_ROWS} rows"}  # fmt: skip
     return {"true_w": w_true.tolist(), "data_source": f"synthetic: {run.args.rows} rows x {N_FEATURES} correlated features, "
             "y = 2 + X w + 3 eps, seeded, written to Parquet in chunks of "
             f"{CHUNK_ROWS} rows", "target": target}  # fmt: skip
@@ -252,6 +280,8 @@ def _measured_pass(client, compute) -> tuple[GaussianStatistics, float, float]:
 
 
 def compute_pass(run: Run) -> dict:
+    if run.args.model == "logistic":
+        return compute_newton(run)
     import dask.array as da
 
     path, target = run.state["source"]
@@ -290,7 +320,105 @@ def compute_pass(run: Run) -> dict:
     }
 
 
+def compute_newton(run: Run) -> dict:
+    """The distributed Newton MAP of LogisticRegression(C=1) and PSIS of its Laplace draws (one
+    more pass), timed; complete separation is refused (exit 2) after the certified MAP."""
+    from models.scale.newton import Partitions, importance_check, newton_map
+
+    path, target = run.state["source"]
+    prior_sd = logistic.C_to_prior_sd(LOGISTIC_C)
+    with dask_client(run.args.scheduler) as client:
+        frame = read_frame(path)
+        data = Partitions(frame, target=target)
+        mode, seconds, memory = _measured_pass(
+            client, lambda: newton_map(data, "bernoulli", prior_sd)
+        )
+        run.timings["newton"] = {"rows": mode.rows, "seconds": seconds, "passes": mode.passes,
+                                 "seconds_per_pass": seconds / mode.passes,
+                                 "peak_cluster_memory_mb": memory,
+                                 "partitions": frame.npartitions}  # fmt: skip
+        run.diagnose(report.map_diagnostics("distributed Newton MAP", mode.converged, mode.message))
+        mode.certify()
+        if mode.separated:
+            raise InputError(
+                f"{quoted(target)}: complete separation (the MAP's own direction separates the "
+                "classes): the MAP exists only because of the prior (certified: "
+                f"{mode.message}); a Laplace posterior of a likelihood without a mode is not "
+                "trusted here: use NUTS on a subsample, or fewer features"
+            )
+        started = time.perf_counter()
+        check = importance_check(data, "bernoulli", prior_sd, mode, PSIS_DRAWS[run.args.quick],
+                                 seed=run.seed)  # fmt: skip
+        run.timings["psis_seconds"] = time.perf_counter() - started
+    run.state["mode"], run.state["names"] = mode, data.features
+    mean, cov = mode.laplace()
+    return {
+        "model": "logistic",
+        "n_obs": mode.rows,
+        "feature_names": data.features,
+        "partitions": frame.npartitions,
+        "scheduler": run.args.scheduler,
+        "C": LOGISTIC_C,
+        "laplace": {"mean": mean.tolist(), "sd": np.sqrt(np.diag(cov)).tolist(),
+                    "map_certified": mode.converged, "map_message": mode.message,
+                    "passes": mode.passes, "iterations": mode.iterations},
+        "psis": {"pareto_k": check.pareto_k, "ess": check.ess, "draws": check.draws,
+                 "mean_shift_sd": check.mean_shift_sd.tolist(),
+                 "sd_ratio": check.sd_ratio.tolist()},
+    }  # fmt: skip
+
+
+def compute_logistic_posterior(run: Run) -> dict:
+    """The Laplace posterior against scikit-learn in memory, PSIS, and the true w's coverage."""
+    lap = run.results["laplace"]
+    mean, sd = np.asarray(lap["mean"]), np.asarray(lap["sd"])
+    found = {}
+    shift = float(np.max(np.abs(run.results["psis"]["mean_shift_sd"])))
+    result: dict = {"laplace_shift_sd": shift}
+    if run.results["n_obs"] <= IN_MEMORY_MAX:
+        from sklearn.linear_model import LogisticRegression
+
+        path, target = run.state["source"]
+        table = read_frame(path).compute()
+        sk = LogisticRegression(C=LOGISTIC_C, solver="newton-cholesky", tol=1e-12, max_iter=1000)
+        sk.fit(table[run.state["names"]].to_numpy(float), table[target].to_numpy(float))
+        result["map_vs_sklearn"] = common.rel_linf(mean[1:], sk.coef_[0])
+        found["equality"] = run.verify(verdicts.agreement(
+            "the distributed Newton MAP against scikit-learn's LogisticRegression(C=1) on the "
+            "loaded rows (relative difference)", result["map_vs_sklearn"], LOGISTIC_MAP_BOUND,
+            lap["map_certified"]))  # fmt: skip
+    found["laplace"] = run.check("Laplace vs PSIS", verdicts.agreement(
+        "largest shift of a Laplace mean from the PSIS-reweighted posterior mean, in posterior "
+        "sds", shift, LAPLACE_SHIFT_BOUND, run.results["psis"]["pareto_k"] < verdicts.PARETO_K_MAX))  # fmt: skip
+    if "equality" not in found:
+        run.verify(found["laplace"])
+    names = run.state["names"]
+    found["signs"] = run.adds(verdicts.signs(names, sp_stats.norm.cdf(mean[1:] / sd[1:])))
+    if "true_w" in run.results:
+        truth = np.concatenate([[run.results["true_intercept"]], run.results["true_w"]])
+        low, high = intervals.gaussian(mean, sd)
+        found["coverage"] = run.check("Known w", verdicts.coverage(
+            f"true intercept and coefficients inside their Laplace {intervals.PROB:.0%} intervals",
+            int(np.sum((low <= truth) & (truth <= high))), len(truth), intervals.PROB))  # fmt: skip
+    result["verdicts"] = found
+    return result
+
+
+def compute_accuracy(run: Run) -> None:
+    """The Laplace mean's error against n: PSIS on in-memory subsets of the same data shape at
+    ACCURACY_ROWS (benchmarks.laplace), and this run's own measurement."""
+    from benchmarks.laplace import compare
+
+    curve = [compare(n, run.seed, draws=PSIS_DRAWS[run.args.quick] // 4, nuts=False)
+             for n in ACCURACY_ROWS if n < run.results["n_obs"]]  # fmt: skip
+    curve.append({"rows": run.results["n_obs"], "psis_mean_error_sd": run.results["laplace_shift_sd"],
+                  "pareto_k": run.results["psis"]["pareto_k"]})  # fmt: skip
+    run.timings["accuracy"] = curve
+
+
 def compute_posterior(run: Run) -> dict:
+    if run.args.model == "logistic":
+        return compute_logistic_posterior(run)
     raw, names = run.state["stats"], run.state["names"]
     stats = raw.standardized(names)
     evidence = maximise_evidence(Spectrum.of_statistics(stats))
@@ -392,7 +520,11 @@ def _gradient_seconds(function, point) -> float:
 
 
 def compute_gradients(run: Run) -> None:
-    """One compiled gradient of each model, timed at growing n (rows swapped, not recompiled)."""
+    """One compiled gradient of each model, timed at growing n (rows swapped, not recompiled);
+    for logistic regression, the Laplace error against n (:func:`compute_accuracy`)."""
+    if run.args.model == "logistic":
+        compute_accuracy(run)
+        return
     rng = np.random.default_rng(run.seed)
     names = tuple(f"x{j + 1:02d}" for j in range(N_FEATURES))
     X, y = (
@@ -413,7 +545,27 @@ def compute_gradients(run: Run) -> None:
     run.timings["gradient"] = rows
 
 
+def logistic_figure(run: Run) -> None:
+    curve = run.timings["accuracy"]
+    rows = np.array([c["rows"] for c in curve], dtype=float)
+    error = np.array([c["psis_mean_error_sd"] for c in curve])
+    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    ax.loglog(rows, error, "o-", color=COLORS["posterior"],
+              label="largest |Laplace mean - PSIS mean| (posterior sds)")  # fmt: skip
+    ax.loglog(rows, error[0] * np.sqrt(rows[0] / rows), ":", color=COLORS["exact"],
+              label="n^-1/2 through the first point")  # fmt: skip
+    ax.axhline(0.01, color=COLORS["sklearn"], lw=1, ls="--", label="1% of a posterior sd")
+    ax.set_xlabel("rows n")
+    ax.set_ylabel("Laplace mean error (posterior sds)")
+    ax.set_title(f"Laplace against the reweighted posterior, p = {N_FEATURES} (this run)")
+    ax.legend(fontsize=8)
+    save(fig, run.out / "scale.png")
+
+
 def figures(run: Run) -> None:
+    if run.args.model == "logistic":
+        logistic_figure(run)
+        return
     timings = run.timings
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     rows = [r["rows"] for r in timings["gradient"]]
@@ -454,7 +606,53 @@ def memory_verdict(timings: dict) -> dict:
                                    timings.get("idle_cluster_memory_mb"))  # fmt: skip
 
 
+def logistic_page(page: report.Page, results: dict) -> None:
+    r, timings, found = results, page.timings, results["verdicts"]
+    lap, psis, newton = r["laplace"], r["psis"], timings["newton"]
+    page.claim(
+        "Logistic regression has no sufficient statistics, but its gradient and Hessian are sums "
+        "over rows: a distributed Newton solver finds the certified MAP in a few Dask passes, and "
+        "the Laplace posterior at it is checked by reweighting its draws in one more pass.",
+        "g = [1 X]' (p - y) + prior,   H = [1 X]' diag(p (1 - p)) [1 X] + I / C\n"
+        "posterior ~ Normal(MAP, H^-1)   (H from the final pass)",
+    )
+    page.heading("Data and the passes")
+    page.text(f"Data: {report.user(r['data_source'])}; target {report.user(r['target'])}; "
+              f"LogisticRegression(C={r['C']:g}). The MAP: {report.user(lap['map_message'])}; "
+              f"{newton['seconds']:.2f} s in all ({newton['seconds_per_pass']:.2f} s per pass), "
+              f"peak cluster memory {newton['peak_cluster_memory_mb']:.0f} MB (this run, "
+              f"timings.json). PSIS of {psis['draws']} Laplace draws, one more pass: Pareto k "
+              f"{psis['pareto_k']:.2f}, ESS {psis['ess']:.0f}.")  # fmt: skip
+    if "equality" in found:
+        page.verdict(found["equality"])
+    page.heading("The Laplace posterior")
+    names = ["intercept", *r["feature_names"]]
+    truth = [r["true_intercept"], *r["true_w"]] if "true_w" in r else None
+    header = ["parameter", "MAP (Laplace mean)", "Laplace sd", "(PSIS - Laplace) mean / sd",
+              "PSIS sd / Laplace sd"] + (["true value"] if truth else [])  # fmt: skip
+    rows = [[names[j], lap["mean"][j], lap["sd"][j], psis["mean_shift_sd"][j],
+             psis["sd_ratio"][j]] + ([truth[j]] if truth else []) for j in range(len(names))]  # fmt: skip
+    page.table(header, rows)
+    page.verdict(found["laplace"])
+    if "coverage" in found:
+        page.verdict(found["coverage"], "The data are generated with a known w: ")
+    page.heading("Laplace error against n")
+    curve = timings["accuracy"]
+    page.table(["rows", "largest Laplace mean error (posterior sds)", "Pareto k"],
+               [[c["rows"], c["psis_mean_error_sd"], c["pareto_k"]] for c in curve])  # fmt: skip
+    slope = float(np.polyfit(np.log([c["rows"] for c in curve]),
+                             np.log([c["psis_mean_error_sd"] for c in curve]), 1)[0]) if len(curve) > 1 else float("nan")  # fmt: skip
+    page.figure("scale.png", "The largest error of a Laplace mean, in posterior sds, against n, "
+                "measured by PSIS of the Laplace draws (subsets of the same data shape in memory, "
+                "and this run's data in one Dask pass). Times are from this run (timings.json).",
+                observe=f"log-log slope {slope:.2f} (Bernstein-von Mises predicts -0.5)")  # fmt: skip
+    page.bullets([report.sentence(found["signs"])])
+
+
 def page(page: report.Page, results: dict) -> None:
+    if results.get("model") == "logistic":
+        logistic_page(page, results)
+        return
     r, timings, found = results, page.timings, results["verdicts"]
     post, unknown = r["posterior"], r["posterior_unknown_noise"]
     page.claim(
@@ -543,6 +741,9 @@ def page(page: report.Page, results: dict) -> None:
 
 
 def card(results: dict) -> Card:
+    if results.get("model") == "logistic":
+        return Card("scale.png", f"Logistic regression on **{results['n_obs']:,} rows**: a "
+                    "certified distributed Newton MAP and its Laplace posterior, checked by PSIS.")  # fmt: skip
     return Card("scale.png", f"The ridge posterior of **{results['n_obs']:,} rows** from one Dask pass; "
                 "NUTS gradients at O(p^2) whatever n.")  # fmt: skip
 

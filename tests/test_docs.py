@@ -232,6 +232,11 @@ SCALE = {
     "gradient": [{"rows": 10**6, "full_data_gradient_seconds": 0.019,
                   "statistics_gradient_seconds": 1.2e-5}],
     "ratios": {"peak_rss_1e8_vs_1e6": 1.87},
+    "logistic": [{"rows": 10**6, "seconds": 12.0, "passes": 6, "seconds_per_pass": 2.0,
+                  "peak_rss_mb": 800.0},
+                 {"rows": 10**8, "seconds": 1200.0, "passes": 6, "seconds_per_pass": 200.0,
+                  "peak_rss_mb": 1500.0}],
+    "LogisticRegression": [{"rows": 10**6, "seconds": 3.0, "peak_rss_mb": 900.0}],
 }  # fmt: skip
 
 
@@ -246,6 +251,8 @@ def test_bench_tables_come_from_the_results_files():
     assert "| 10^6 | 1.7 s | 732 | 480 ms / 508 MB | 1.3 s / 966 MB | 19 ms | 12 µs |" in page
     assert "| 10^8 | 46 s | 1,369 | not run | not run | not run | not run |" in page
     assert "| peak rss 1e8 vs 1e6 | 1.87 |" in page
+    assert "| 10^6 | 12 s | 6 | 2 s | 800 | 3 s / 900 MB |" in page
+    assert "| 10^8 | 1.2e+03 s | 6 | 200 s | 1,500 | not run (does not fit in memory) |" in page
     assert "Not measured" not in page
     missing = tables.page(None, None)
     assert "run `make bench`" in missing and "run `make bench-scale`" in missing

@@ -142,6 +142,9 @@ class BayesianTwin(BaseEstimator):
         ``"exact"``: the closed-form posterior (ridge). ``"laplace"``: a Gaussian at the mode with
         the inverse Hessian as covariance (smooth models only, so not Lasso or ElasticNet).
         ``"nuts"``: nutpie's NUTS (every model). ``"auto"``: exact where it exists, else NUTS.
+        On dask arrays (LogisticRegression, binary, and PoissonRegressor only) ``"auto"`` and
+        ``"laplace"`` are the Laplace posterior at the distributed Newton MAP
+        (:mod:`models.scale.newton`), and NUTS is refused.
     noise : "unknown" or float
         See above.
     draws, tune, chains : int
@@ -241,6 +244,8 @@ class BayesianTwin(BaseEstimator):
             raise TypeError("BayesianTwin needs an estimator, e.g. BayesianTwin(Ridge(alpha=1.0))")
         for name in ("draws", "tune", "chains"):
             check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
+        if _is_dask(X) or _is_dask(y):
+            return self._fit_partitioned(X, y, sample_weight)
         spec, rule = twin_of(self.estimator)
         classifier = spec.family.classifier
         shape = np.asarray(y).shape
@@ -289,6 +294,78 @@ class BayesianTwin(BaseEstimator):
         self._draws = draws
         self._seed = seed
         self.posterior_ = self._posterior(spec, draws, X, y, weight, names)
+        return self
+
+    def _fit_partitioned(self, X, y, sample_weight):
+        """Dask arrays: the Laplace posterior at the distributed Newton MAP
+        (:mod:`models.scale.newton`), the rows never in memory. ``estimator_`` is not fitted (it
+        would need the rows in memory) and ``wrapped_gap_`` is NaN; ``posterior_`` holds the
+        posterior draws only (no pointwise log likelihood, no observed data)."""
+        import dask.array as da
+
+        from models.scale.newton import DEVIANCES, Partitions, newton_map
+
+        spec, rule = twin_of(self.estimator)
+        name = type(self.estimator).__name__
+        if spec.likelihood not in DEVIANCES or rule.cv or spec.family.dispersion:
+            raise TypeError(
+                f"the Bayesian twin of {name} needs the rows in memory (X.compute()); on dask "
+                "arrays it fits LogisticRegression (binary) and PoissonRegressor"
+            )
+        if self.method in ("nuts", "exact"):
+            raise ValueError(
+                f"method={self.method!r} on dask arrays: NUTS needs every row for every gradient "
+                "and logistic or Poisson regression has no closed form; use method='laplace' (or "
+                "'auto'): the Laplace posterior at the distributed Newton MAP, or NUTS on a "
+                "subsample in memory"
+            )
+        self._method(spec)  # an unknown method is refused as for rows in memory
+        if sample_weight is not None:
+            raise ValueError("sample_weight is not supported on dask arrays")
+        X, y = da.asarray(X), da.asarray(y)
+        if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
+            raise ValueError(f"X must be 2-d and y 1-d with as many rows; got {X.shape}, {y.shape}")
+        if spec.family.classifier:
+            self.classes_ = np.unique(da.unique(y).compute())  # one pass over y
+            if len(self.classes_) != 2:
+                raise ValueError(f"on dask arrays the twin of {name} is binary; y has "
+                                 f"{len(self.classes_)} classes")  # fmt: skip
+            y = (y == self.classes_[1]).astype(np.float64)
+        rows, p = int(X.shape[0]), int(X.shape[1])
+        self.n_features_in_ = p
+        names = tuple(f"x{j}" for j in range(p))
+        self.penalty_ = rule.penalty(self.estimator)
+        count_only = ModelData(np.empty((rows, 0)), np.broadcast_to(0.0, (rows,)), ())
+        prior_sd = spec.link.prior_values(self.penalty_, count_only)["prior_sd"]
+        mode = newton_map(Partitions(X, y), spec.likelihood, prior_sd).certify()
+        if mode.separated:
+            warnings.warn(
+                "complete separation: the MAP's direction separates the classes, so the MAP "
+                "exists only because of the prior (certified); the posterior is bounded on one "
+                "side by the prior alone and the Laplace approximation of it is rough",
+                UserWarning,
+                stacklevel=2,
+            )
+        mean, cov = mode.laplace()
+        self.model_, self.method_, self.sample_weight_mean_ = spec.name, "laplace", 1.0
+        self.estimator_ = clone(self.estimator)
+        wrapped = spec.family.classifier  # LogisticRegression's shapes: (1, p) and (1,)
+        self.coef_ = mode.coef.reshape(1, p) if wrapped else mode.coef.copy()
+        self.intercept_ = np.array([mode.intercept]) if wrapped else mode.intercept
+        self.wrapped_gap_ = float("nan")
+        self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        flat = np.random.default_rng(self._seed).multivariate_normal(
+            mean, cov, self.chains * self.draws
+        )
+        self._draws, self._trace = {"intercept": flat[:, 0], "w": flat[:, 1:]}, None
+        self.diagnostics_ = {"method": "laplace", "ok": True, "map": mode.message,
+                             "passes": mode.passes, "separated": mode.separated}  # fmt: skip
+        shape = (self.chains, self.draws)
+        self.posterior_ = az.from_dict(
+            {"posterior": {spec.intercept: flat[:, 0].reshape(shape),
+                           spec.coefficients: flat[:, 1:].reshape(shape + (p,))}},
+            dims={spec.coefficients: ["feature"]}, coords={"feature": list(names)},
+        )  # fmt: skip
         return self
 
     def _as_wrapped(self, intercept: float, coef: np.ndarray) -> None:
@@ -664,6 +741,11 @@ def _compiled(spec: ModelSpec, variant: str, data: ModelData, values: dict):
     build = spec.closed_form.build_scaled_noise if variant == "scaled" else spec.build
     width = data.n_features if data.classes is None else (len(data.classes), data.n_features)
     return COMPILED.model((spec.name, variant, width), lambda: build(data), spec, values)
+
+
+def _is_dask(array) -> bool:
+    """Whether ``array`` is a Dask collection (without importing Dask for NumPy input)."""
+    return type(array).__module__.split(".")[0] == "dask"
 
 
 def _sample_weight(sample_weight, n: int) -> np.ndarray:
