@@ -44,7 +44,7 @@ TRUE_VALUES = (3.0, -2.0, 1.0, 0.5, -0.25)
 PROB = 0.94
 BAYES = ("ridge", "ard", "horseshoe", "r2d2")  # methods with a posterior
 METHODS = ("ridge", "lasso", "ard", "horseshoe", "r2d2")
-NOISE_COLUMNS = 40
+NOISE_COLUMNS = 40  # with diabetes' 10 columns, the generated problem's width P
 TARGET_ACCEPT = {"horseshoe": horseshoe.TARGET_ACCEPT, "r2d2": 0.95}
 MIN_USER_ROWS = 10  # LassoCV's 5 folds, each with two held-out rows at least
 SHOWN_COLUMNS = 20  # a user's columns in the figure (the largest by |horseshoe mean|)
@@ -184,7 +184,7 @@ def loo_comparison(run: Run, fitted: dict, X, y, rows: str) -> dict:
     with warnings.catch_warnings():  # high Pareto k is a verdict on the page
         warnings.simplefilter("ignore", UserWarning)
         each = {m: az.loo(tree) for m, tree in trees.items()}
-        table = az.compare(trees, round_to="none")  # the verdict is computed from these numbers
+        table = az.compare(each, round_to="none")  # the verdict is computed from these numbers
     high_k = {m: int(np.sum(r.pareto_k.values > verdicts.PARETO_K_MAX)) for m, r in each.items()}
     loo = {"pareto_k": {m: run.check(f"PSIS-LOO, {m}", verdicts.pareto_k(k, len(y)))
                         for m, k in high_k.items()}}  # fmt: skip
@@ -200,11 +200,17 @@ def loo_comparison(run: Run, fitted: dict, X, y, rows: str) -> dict:
     return loo
 
 
+def _generic_names(p: int) -> list[str]:
+    """``x0 ... x{p-1}``: the coefficients' names in every fit of the default page (none is shown),
+    so that fits of the same width have the same graph and share one compile per model."""
+    return [f"x{j}" for j in range(p)]
+
+
 def compute(run: Run) -> dict:
     """The generated problem over seeds (skipped on a user's CSV: no known truth there)."""
     if run.args.data is not None:
         return {}
-    names = [f"x{j}" for j in range(P)]
+    names = _generic_names(P)
     per_seed, loo = [], None
     for k in range(run.cfg["seeds"]):
         seed = run.seed + k
@@ -279,8 +285,7 @@ def noise_columns(run: Run) -> dict:
     rng = np.random.default_rng(run.seed + 99)
     X0 = (data.X - data.X.mean(axis=0)) / data.X.std(axis=0)
     X = np.column_stack([X0, rng.standard_normal((len(X0), NOISE_COLUMNS))])
-    names = [*data.feature_names, *(f"noise{j}" for j in range(NOISE_COLUMNS))]
-    fitted = fits(run, X, data.y, names, run.seed + 99)
+    fitted = fits(run, X, data.y, _generic_names(X.shape[1]), run.seed + 99)
     real = X0.shape[1]
     kept = {}
     for m in METHODS:
