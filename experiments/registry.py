@@ -35,6 +35,10 @@ MODULES = {
     "mlp": "experiments.mlp",
 }
 
+# Models with no experiment of their own (not registered models: their coefficients are derived
+# in a non-centred form), by the experiment that runs them, and on a user's CSV.
+SHOWN_ON = {"horseshoe": "sparse", "r2d2": "sparse"}
+
 
 def names() -> list[str]:
     """Every experiment's name in front-page order, importing no experiment module."""
@@ -55,6 +59,11 @@ def experiment(name: str) -> Experiment:
             raise InputError(f"{MODULES[name]} registers '{found.name}' under the name '{name}'")
         return found
     spec = models.registry().get(name)
+    if spec is None and name in SHOWN_ON:
+        raise InputError(
+            f"'{name}' is not an experiment of its own: it runs on the '{SHOWN_ON[name]}' page; on "
+            f"a CSV: python -m experiments {SHOWN_ON[name]} --data FILE --target COLUMN"
+        )
     if spec is None:
         raise InputError(f"unknown experiment '{name}'; known: {', '.join(names())}, all")
     from experiments.family import penalty_experiment

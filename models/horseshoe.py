@@ -112,10 +112,11 @@ def build(
         intercept, sigma, tau, lam_tilde = _scales(data, p0, slab_scale, slab_df)
         z = pm.Normal("z", 0.0, 1.0, dims="feature")
         w = pm.Deterministic("w", z * tau * lam_tilde, dims="feature")
-        column_var = pm.Data("column_var", np.var(data.X, axis=0), dims="feature")
-        scale2 = data.n_obs * column_var * tau**2 * lam_tilde**2
-        pm.Deterministic("kappa", 1.0 / (1.0 + scale2 / sigma**2), dims="feature")
         normal_likelihood(data, intercept, w, sigma)
+        column_var = pm.Data("column_var", np.var(data.X, axis=0), dims="feature")
+        # n is the likelihood's pm.Data "n_rows", not a constant: data with more rows, same graph
+        scale2 = model["n_rows"] * column_var * tau**2 * lam_tilde**2
+        pm.Deterministic("kappa", 1.0 / (1.0 + scale2 / sigma**2), dims="feature")
     return model
 
 

@@ -70,8 +70,9 @@ def build(
         w = pm.Deterministic(
             "w", z * sigma * pm.math.sqrt(phi * explained / column_var), dims="feature"
         )
-        pm.Deterministic("kappa", 1.0 / (1.0 + data.n_obs * phi * explained), dims="feature")
         normal_likelihood(data, intercept, w, sigma)
+        # n is the likelihood's pm.Data "n_rows", not a constant: data with more rows, same graph
+        pm.Deterministic("kappa", 1.0 / (1.0 + model["n_rows"] * phi * explained), dims="feature")
     return model
 
 

@@ -70,3 +70,26 @@ def test_a_reused_copy_samples_its_own_data(ridge_data):
     assert np.all(
         np.abs(w.std(("chain", "draw")).values - np.sqrt(np.diag(cov)[1:])) <= 5 * mcse_sd
     )
+
+
+def test_a_reused_copy_starts_where_a_fresh_compile_of_its_own_data_starts():
+    """The start depends on the data (a HalfNormal's support point is its pm.Data scale): the copy
+    swapped onto new data starts, seed for seed, exactly where a fresh compile of that model does,
+    not where the first model's data put it."""
+
+    def model(scale: float):
+        with pm.Model() as built:
+            sigma = pm.HalfNormal("sigma", pm.Data("scale", scale))
+            pm.Normal("y", 0.0, sigma, observed=np.array([0.5, -1.0]))
+        return built
+
+    cache = CompiledModels()
+    first, _, _ = cache.compiled(model(1.0))
+    swapped, _, reused = cache.compiled(model(80.0))
+    fresh, _, _ = CompiledModels().compiled(model(80.0))
+    assert reused
+    for seed in (0, 3):
+        np.testing.assert_array_equal(
+            swapped.initial_point_func(seed), fresh.initial_point_func(seed)
+        )
+        assert abs(swapped.initial_point_func(seed)[0] - first.initial_point_func(seed)[0]) > 3

@@ -165,3 +165,79 @@ def test_bad_p0_on_the_command_line_is_one_line_and_exit_2(p0, tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err and "--p0" in err, err
     assert not out.exists()
+
+
+def _user_csv(path, rows: int = 40):
+    """Six columns with hostile names (markup, maths, table and emphasis marks), the first two
+    strongly in the signal (coefficients 2 and -1 against noise sd 1), and a target with a
+    backtick in its name."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((rows, 6))
+    y = 2 * X[:, 0] - X[:, 1] + rng.standard_normal(rows)
+    header = ["<b>$x_1$", "a|b*", "c", "d", "e", "f", "y`t"]
+    body = [",".join(f"{v:.6f}" for v in row) for row in np.column_stack([X, y])]
+    path.write_text("\n".join([",".join(header), *body]) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_sparse_page_runs_on_a_user_csv(tmp_path):
+    """``sparse --data``: the real-data section on the user's columns (no generated problem, the
+    page says why), the strong columns kept by every method, p0 defaulted to the CSV's width, the
+    names escaped in HTML and Markdown, and the page rebuilt identically from its files."""
+    import json
+
+    from render_check import assert_renders_identically
+
+    from experiments.__main__ import main
+    from experiments.sparse import METHODS
+
+    data = _user_csv(tmp_path / "user.csv")
+    out = tmp_path / "sparse"
+    assert main(["sparse", "--quick", "--quiet", "--data", str(data), "--target", "y`t",
+                 "--out", str(out)]) == 0  # fmt: skip
+    results = json.loads((out / "results.json").read_text())
+    assert "sparse" not in results and "noise_columns" not in results
+    columns = results["user_columns"]["columns"]
+    assert set(columns) == set(METHODS)
+    for m in METHODS:
+        assert columns[m]["kept"][:2] == [True, True], m
+    assert results["user_columns"]["p0"] == horseshoe.default_p0(6)
+    html, md = (out / "index.html").read_text(), (out / "index.md").read_text()
+    assert "<b>$x_1$" not in html and "&lt;b&gt;$x_1$" in html
+    assert "\\<b\\>\\$x\\_1\\$" in md and "a\\|b\\*" in md
+    assert "Skipped on your data" in md and (out / "columns.png").is_file()
+    assert_renders_identically(out)
+
+
+@pytest.mark.parametrize("p0", ["0", "6", "7.5", "-1"])
+def test_bad_p0_for_the_user_csv_is_one_line_and_exit_2(p0, tmp_path, capsys):
+    """--p0 is checked against the CSV's width (6 columns here: 5.5 would pass), before any fit."""
+    from experiments.__main__ import main
+
+    data = _user_csv(tmp_path / "user.csv")
+    out = tmp_path / "sparse"
+    assert main(["sparse", "--quick", "--data", str(data), "--target", "y`t", f"--p0={p0}",
+                 "--out", str(out)]) == 2  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "--p0" in err and "(6)" in err, err
+    assert not out.exists()
+
+
+def test_user_csv_with_too_few_rows_is_one_line_and_exit_2(tmp_path, capsys):
+    from experiments.__main__ import main
+
+    data = _user_csv(tmp_path / "user.csv", rows=8)
+    assert main(["sparse", "--data", str(data), "--target", "y`t", "--out",
+                 str(tmp_path / "sparse")]) == 2  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "at least 10 data rows" in err, err
+
+
+def test_horseshoe_and_r2d2_name_the_sparse_page(capsys):
+    from experiments.__main__ import main
+
+    for name in ("horseshoe", "r2d2"):
+        assert main([name, "--data", "x.csv"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and "sparse --data FILE --target COLUMN" in err, err
