@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 
 from models.core.base import (
     ClosedForm,
@@ -53,6 +52,7 @@ from models.ridge import default_tau_scale
 from models.scale.statistics import normal_likelihood
 
 pm = lazy("pymc")
+linalg = lazy("scipy.linalg")
 linear_model = lazy("sklearn.linear_model")
 
 # ARDRegression's defaults (scikit-learn 1.9)

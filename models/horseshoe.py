@@ -34,7 +34,6 @@ that parameterisation, not of the coefficients, and no estimate of them.
 from __future__ import annotations
 
 import numpy as np
-from scipy import integrate
 
 from models.core.base import InputError, ModelData, coords, positive
 from models.core.lazy import lazy
@@ -42,6 +41,7 @@ from models.ridge import default_tau_scale
 from models.scale.statistics import normal_likelihood
 
 pm = lazy("pymc")
+integrate = lazy("scipy.integrate")
 
 SLAB_SCALE = 2.0  # brms hs() scale_slab, in units of default_tau_scale
 SLAB_DF = 4.0  # brms hs() df_slab

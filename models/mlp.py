@@ -156,7 +156,8 @@ def check_target(network: Network, y: np.ndarray) -> None:
     if network.classifier:
         classes = np.unique(y)
         if len(classes) != 2:
-            raise InputError(f"the Bayesian MLPClassifier needs exactly 2 classes, got {len(classes)}"
+            raise InputError("Only binary classification is supported: the Bayesian MLPClassifier "
+                             f"needs exactly 2 classes, got {len(classes)}"
                              " (K softmax outputs with flat biases give an improper posterior)")  # fmt: skip
 
 

@@ -84,12 +84,7 @@ def builder(likelihood: str, power: float) -> Callable[[ModelData], pm.Model]:
         with pm.Model(coords=coords(data)) as model:
             X_data, y_data = data_containers(data)
             prior_sd = pm.Data("prior_sd", 1.0)
-            # start where an intercept-only fit is (scikit-learn's GLMs start there too): from
-            # the prior's initial point 0 on uncentred X, Newton met non-finite curvature
-            # (an all-zero count target has no finite mode: it starts far out, at log 1e-12)
-            mean = pt.mean(y_data)
-            start = mean if likelihood == "gaussian" else pt.log(pt.maximum(mean, 1e-12))
-            intercept = pm.Flat("intercept", initval=start)
+            intercept = pm.Flat("intercept")
             # the moment estimate of phi of an intercept-only model, from the data container (one
             # compiled model serves new rows)
             log_phi0 = pt.log(pt.var(y_data)) - power * pt.log(pt.mean(y_data))

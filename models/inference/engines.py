@@ -219,9 +219,6 @@ class MAPSolver:
             value_name = model.rvs_to_values[model[term.variable]].name
             self._l1.append((self._slices[value_name], model[term.scale]))
         self._x0 = np.concatenate([np.ravel(self.initial_point[n]) for n in self._value_vars])
-        # an initial value may follow the data (a GLM's intercept starts at link(mean y)): the
-        # default start of each solve is evaluated at the pm.Data values of that solve
-        self._initial_point_fn = pm.initial_point.make_initial_point_fn(model=model)
         constrained = pm.util.get_default_varnames(
             model.unobserved_value_vars, include_transformed=False
         )
@@ -258,10 +255,7 @@ class MAPSolver:
 
     def _solve(self, x0: np.ndarray | None) -> MAPResult:
         lam = self._l1_weights()
-        if x0 is None:
-            start = self._initial_point_fn(0)
-            x0 = np.concatenate([np.ravel(start[name]) for name in self._value_vars])
-        x = np.array(x0, dtype=float)
+        x = np.array(self._x0 if x0 is None else x0, dtype=float)
         objective = self._objective(lam)
         value = objective(x)
         iterations, stopped = 0, False

@@ -100,6 +100,7 @@ class BayesianNetwork(BaseEstimator):
             if inner.classifier_tags is not None:
                 tags.classifier_tags = inner.classifier_tags
                 tags.classifier_tags.multi_class = False  # binary only (models/mlp.py)
+                tags.classifier_tags.multi_label = False
             tags.target_tags.single_output = True
             tags.target_tags.multi_output = False
         tags.input_tags.sparse = False
@@ -125,14 +126,15 @@ class BayesianNetwork(BaseEstimator):
         check_scalar(self.bias_sd, "bias_sd", numbers.Real, min_val=0, include_boundaries="neither")
         classifier = self._classifier
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=not classifier)
+        if classifier:
+            check_classification_targets(y)
+        if X.shape[0] < 2:
+            raise ValueError(f"n_samples={X.shape[0]}: a posterior needs at least 2 rows")
         network = mlp.network_of(self.estimator, X.shape[1])
         mlp.check_target(network, y)
         if classifier:
-            check_classification_targets(y)
             self.classes_, y = np.unique(y, return_inverse=True)
             y = y.astype(np.float64)
-        if X.shape[0] < 2:
-            raise ValueError(f"n_samples={X.shape[0]}: a posterior needs at least 2 rows")
         self.estimator_ = clone(self.estimator).fit(X, y)
         posterior = _posterior(network, X, y)
         local = posterior.local_mode(self.estimator_.coefs_, self.estimator_.intercepts_)
