@@ -25,7 +25,7 @@ experiments: setup
 
 # Two test processes (pytest-xdist; one file per process, so session fixtures are not split).
 test: setup browser
-	$(RUN) pytest -n 2 --dist loadfile -m "not slow" -q
+	$(RUN) pytest -n 2 --dist loadfile -m "not slow" -q --durations=15
 
 test-all: setup browser
 	$(RUN) pytest -n 2 --dist loadfile -q

@@ -14,7 +14,10 @@ draws.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
+
+from models.core.lazy import lazy
+
+special = lazy("scipy.special")  # imported on first use: bad input is answered before SciPy loads
 
 PRIOR_K_WEIGHT, PRIOR_K_CENTRE, PRIOR_B_SCALE = 10, 0.5, 3  # ArviZ's weakly informative GPD prior
 
@@ -40,7 +43,7 @@ def generalized_pareto_fit(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         b = b / (PRIOR_B_SCALE * quartile[:, None]) + 1 / x[:, -1:]
         k_grid = np.mean(np.log1p(-b[:, :, None] * x[:, None, :]), axis=-1)
         profile = n * (np.log(-b / k_grid) - k_grid - 1)
-        weights = np.exp(profile - logsumexp(profile, axis=1, keepdims=True))
+        weights = np.exp(profile - special.logsumexp(profile, axis=1, keepdims=True))
         weights[weights < 10 * np.finfo(float).eps] = 0.0
         b_post = np.sum(b * weights, axis=1) / np.sum(weights, axis=1)
         k = np.mean(np.log1p(-b_post[:, None] * x), axis=1)
@@ -81,7 +84,7 @@ def smoothed_log_weights(log_ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray
     smoothed = np.where(smoothed > largest, largest, smoothed)
     smooth = np.isfinite(k)[:, None]
     np.put_along_axis(log_w, order, np.where(smooth, smoothed, tail), axis=1)
-    return log_w - logsumexp(log_w, axis=1, keepdims=True), k
+    return log_w - special.logsumexp(log_w, axis=1, keepdims=True), k
 
 
 def psis_loo(log_lik: np.ndarray) -> dict[str, np.ndarray]:
@@ -103,8 +106,8 @@ def psis_loo(log_lik: np.ndarray) -> dict[str, np.ndarray]:
     *lead, n, draws = log_lik.shape
     flat = log_lik.reshape(-1, draws)
     log_w, k = smoothed_log_weights(-flat)
-    elpd_i = logsumexp(log_w + flat, axis=1)
-    p_loo_i = logsumexp(flat, axis=1) - np.log(draws) - elpd_i
+    elpd_i = special.logsumexp(log_w + flat, axis=1)
+    p_loo_i = special.logsumexp(flat, axis=1) - np.log(draws) - elpd_i
     elpd_i, k, p_loo_i = (a.reshape(*lead, n) for a in (elpd_i, k, p_loo_i))
     return {"elpd_i": elpd_i, "pareto_k": k, "p_loo_i": p_loo_i, "elpd": elpd_i.sum(axis=-1),
             "se": np.sqrt(n * np.var(elpd_i, axis=-1))}  # fmt: skip
