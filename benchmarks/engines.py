@@ -4,7 +4,8 @@
 
 Every measurement runs in fresh interpreters. For each model shape of the suite (ridge in its
 sufficient statistics, the hierarchical lambda model of choosing_lambda, logistic on the 30 breast
-cancer features, Park & Casella's Bayesian Lasso) and each engine:
+cancer features, Park & Casella's Bayesian Lasso, the regularised horseshoe of the sparse page at
+its target acceptance 0.99, where ESS is the minimum over the coefficients) and each engine:
 
 - ``nutpie``: nutpie's numba backend (numba C callbacks), as the suite compiles it;
 - ``callback``: the same NUTS on PyTensor's numba functions through a Python callback
@@ -36,7 +37,9 @@ from pathlib import Path
 from models.core.cache import cache_dir  # import-light; points PyTensor at the cache directory
 
 REPO = Path(__file__).resolve().parents[1]
-SHAPES = ("ridge", "hierarchical", "logistic", "bayesian_lasso")
+SHAPES = ("ridge", "hierarchical", "logistic", "bayesian_lasso", "horseshoe")
+# NUTS settings a shape needs besides the defaults, on every engine alike
+SAMPLER_OPTIONS = {"horseshoe": {"target_accept": 0.99}}
 ENGINES = ("nutpie", "callback", "nutpie-jax", "pymc")
 DRAWS, TUNE, CHAINS = 1000, 1000, 2
 
@@ -69,6 +72,16 @@ def build(shape: str):
     if shape == "logistic":
         X = (X - X.mean(axis=0)) / X.std(axis=0)
         return logistic.build(arrays(X, y, names)), ["intercept", "w"]
+    if shape == "horseshoe":
+        from experiments.sparse import TRUE_VALUES, P, problem
+        from models import horseshoe
+        from models.core.base import ModelData
+        from models.scale.statistics import GaussianStatistics
+
+        X, y, *_ = problem(0)
+        data = ModelData(X, y, tuple(f"x{j}" for j in range(P)),
+                         stats=GaussianStatistics.from_arrays(X, y))  # fmt: skip
+        return horseshoe.build(data, p0=len(TRUE_VALUES)), ["w"]
     return lasso.build_bayesian_lasso(arrays(X, y, names)), ["w"]
 
 
@@ -88,6 +101,7 @@ def probe(engine: str, shape: str) -> dict:
 
         jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    options = SAMPLER_OPTIONS.get(shape, {})
     out = {"imports_seconds": time.perf_counter() - STARTED, "imports_cpu_seconds": _cpu()}
     for fit in ("first", "second"):
         model, names = build(shape)
@@ -102,15 +116,15 @@ def probe(engine: str, shape: str) -> dict:
                 step = pm.NUTS()
         compiled_at = time.perf_counter(), _cpu()
         if engine in ("nutpie", "callback"):
-            dt = sampler.sample(draws=DRAWS, tune=TUNE, chains=CHAINS, seed=1)
+            dt = sampler.sample(draws=DRAWS, tune=TUNE, chains=CHAINS, seed=1, **options)
         elif engine == "nutpie-jax":
             dt = nutpie.sample(compiled, draws=DRAWS, tune=TUNE, chains=CHAINS, cores=CHAINS,
-                               seed=1, progress_bar=False, adaptation="low_rank")  # fmt: skip
+                               seed=1, progress_bar=False, adaptation="low_rank", **options)  # fmt: skip
         else:
             with model:
                 dt = pm.sample(draws=DRAWS, tune=TUNE, chains=CHAINS, cores=CHAINS, step=step,
                                random_seed=1, progressbar=False,
-                               compute_convergence_checks=False)  # fmt: skip
+                               compute_convergence_checks=False, **options)  # fmt: skip
         done = time.perf_counter(), _cpu()
         ess = az.ess(dt["posterior"].dataset[names], method="bulk")
         out[fit] = {
