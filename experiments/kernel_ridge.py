@@ -315,6 +315,7 @@ def curve_page(page, results: dict) -> None:
               "exact (Cholesky), and the band mixes them. Beside it, KernelRidge with alpha and "
               "the length scale tuned by 5-fold GridSearchCV, and its exact band at that alpha "
               "(the amplitude unknown under a Jeffreys prior: a Student-t).")  # fmt: skip
+    page.heading("What the point estimate hides: a band that widens away from the data")
     page.figure("band.png", "The 1-D task: the rows, the NUTS predictive band and KernelRidge.",
                 c["widening"])  # fmt: skip
     rows = [["NUTS (posterior median; 94% interval)", c["alpha_median"],

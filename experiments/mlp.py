@@ -333,7 +333,7 @@ def modes_page(page: report.Page, results: dict) -> None:
 
 def bands_page(page: report.Page, results: dict) -> None:
     nuts = results["bands"]["nuts"]
-    page.heading("Check 2: Laplace at each mode, and NUTS")
+    page.heading("Check 2, and what the point estimate hides: Laplace at each mode, and NUTS")
     page.text(
         "The Laplace approximation at each regression mode (a Gaussian with the inverse Hessian "
         "as covariance, flat biases kept) and NUTS on the same network with several chains. NUTS "

@@ -403,7 +403,9 @@ def real_page(page: report.Page, results: dict) -> None:
         user_page(page, results)
         return
     noise = results["noise_columns"]
-    page.heading(f"Diabetes with {noise['n_noise']} pure-noise columns")
+    page.heading(
+        f"What the point estimate hides: diabetes with {noise['n_noise']} pure-noise columns"
+    )
     page.text("Kept: a non-zero lasso coefficient; for a posterior, a 94% central interval that "
               "excludes 0.")  # fmt: skip
     page.table(["method", f"noise columns kept (of {noise['n_noise']})",
@@ -438,7 +440,7 @@ def user_figures(run: Run) -> None:
 def user_page(page: report.Page, results: dict) -> None:
     res = results["user_columns"]
     names, columns = results["feature_names"], res["columns"]
-    page.heading("Your data: which columns each method keeps")
+    page.heading("What the point estimate hides on your data: which columns each method keeps")
     page.text(f"Data: {user(results['data_source'])}, {results['n_obs']} rows, {len(names)} "
               f"columns; target {user(results['target'])}. {user(results['data_note'])}. No known "
               f"truth: no RMSE or coverage here. Horseshoe p0 = {res['p0']:g}. Kept: a non-zero "
