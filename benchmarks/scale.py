@@ -19,6 +19,7 @@ import resource
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -35,11 +36,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_pass(rows: int) -> dict:
-    import dask.array as da
+@contextmanager
+def local_client():
+    """The benchmarks' Dask cluster: one worker of 2 threads inside this process (its memory is
+    the process's peak RSS)."""
     from dask.distributed import Client, LocalCluster
-
-    from models.scale.statistics import dask_statistics
 
     with (
         LocalCluster(
@@ -47,6 +48,15 @@ def measure_pass(rows: int) -> dict:
         ) as cluster,
         Client(cluster),
     ):
+        yield
+
+
+def measure_pass(rows: int) -> dict:
+    import dask.array as da
+
+    from models.scale.statistics import dask_statistics
+
+    with local_client():
         rng = da.random.default_rng(0)
         X = rng.standard_normal((rows, P), chunks=(CHUNK, P))
         y = X @ np.linspace(-1, 1, P) + rng.standard_normal(rows, chunks=CHUNK)
@@ -64,16 +74,10 @@ def measure_logistic(rows: int) -> dict:
     """The distributed Newton MAP of LogisticRegression(C=1) on generated chunks (regenerated in
     every pass, as the statistics pass does): total and per-pass seconds, passes, peak RSS."""
     import dask.array as da
-    from dask.distributed import Client, LocalCluster
 
     from models.scale.newton import Partitions, newton_map
 
-    with (
-        LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster),
-    ):
+    with local_client():
         rng = da.random.default_rng(0)
         X = rng.standard_normal((rows, P), chunks=(CHUNK, P))
         eta = 0.5 + X @ np.linspace(-1, 1, P)
