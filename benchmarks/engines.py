@@ -12,7 +12,10 @@ its target acceptance 0.99, where ESS is the minimum over the coefficients) and 
   (:func:`models.inference.engines.compile_callback`);
 - ``nutpie-jax``: ``compile_pymc_model(backend="jax", gradient_backend="jax")`` with JAX's
   persistent compilation cache in the same cache directory (only when JAX is installed);
-- ``pymc``: PyMC's default NUTS (``pm.sample(nuts_sampler="pymc")``, its compile is ``pm.NUTS()``).
+- ``pymc``: PyMC's default NUTS (``pm.sample(nuts_sampler="pymc")``, its compile is ``pm.NUTS()``);
+- ``suite``: what the suite runs for one fit (:class:`models.inference.engines.PosteriorSampler`
+  with its policy): the callback form, handed to the compiled form when its measured time per
+  iteration says the rest costs more than a compile (the hand-over's compile counts as sampling).
 
 A probe process imports everything, then builds the model, compiles it and samples it (2 chains x
 1000 draws after 1000 tuning steps), and again for a second same-graph model in the same process
@@ -40,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHAPES = ("ridge", "hierarchical", "logistic", "bayesian_lasso", "horseshoe")
 # NUTS settings a shape needs besides the defaults, on every engine alike
 SAMPLER_OPTIONS = {"horseshoe": {"target_accept": 0.99}}
-ENGINES = ("nutpie", "callback", "nutpie-jax", "pymc")
+ENGINES = ("nutpie", "callback", "nutpie-jax", "pymc", "suite")
 DRAWS, TUNE, CHAINS = 1000, 1000, 2
 
 
@@ -106,8 +109,8 @@ def probe(engine: str, shape: str) -> dict:
     for fit in ("first", "second"):
         model, names = build(shape)
         wall, cpu = time.perf_counter(), _cpu()
-        if engine in ("nutpie", "callback"):
-            sampler = PosteriorSampler(model, engine=engine)
+        if engine in ("nutpie", "callback", "suite"):
+            sampler = PosteriorSampler(model, engine=None if engine == "suite" else engine)
             sampler.sample(draws=1, tune=1, chains=1)  # compiles (a one-draw run: negligible)
         elif engine == "nutpie-jax":
             compiled = nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
@@ -115,7 +118,7 @@ def probe(engine: str, shape: str) -> dict:
             with model:
                 step = pm.NUTS()
         compiled_at = time.perf_counter(), _cpu()
-        if engine in ("nutpie", "callback"):
+        if engine in ("nutpie", "callback", "suite"):
             dt = sampler.sample(draws=DRAWS, tune=TUNE, chains=CHAINS, seed=1, **options)
         elif engine == "nutpie-jax":
             dt = nutpie.sample(compiled, draws=DRAWS, tune=TUNE, chains=CHAINS, cores=CHAINS,
@@ -134,6 +137,8 @@ def probe(engine: str, shape: str) -> dict:
             "sample_cpu_seconds": done[1] - compiled_at[1],
             "min_ess_bulk": float(min(ess[v].min() for v in names)),
         }
+        if engine == "suite":
+            out[fit]["engine"], out[fit]["restarts"] = sampler.engine, sampler.restarts
     return out
 
 

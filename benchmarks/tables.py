@@ -112,12 +112,20 @@ ENGINE_LABELS = {
     "callback": "nutpie, Python callback to PyTensor's numba",
     "nutpie-jax": "nutpie, JAX (persistent cache)",
     "pymc": "PyMC's default NUTS",
+    "suite": "the suite's policy (`PosteriorSampler`)",
 }
 
 
 def one_fit(probe: dict) -> float:
     """Seconds of one fit in a process: the first model's compile and sampling."""
     return probe["first"]["compile_seconds"] + probe["first"]["sample_seconds"]
+
+
+def _ended_as(fit: dict) -> str:
+    """What the suite's policy ran: the callback form, or a callback run handed to nutpie."""
+    if "engine" not in fit:
+        return ""
+    return ": callback, handed to nutpie" if fit["restarts"] else f": {fit['engine']}"
 
 
 def engines_section(r: dict) -> list[str]:
@@ -131,7 +139,7 @@ def engines_section(r: dict) -> list[str]:
             fit = warm["first"]
             cpu = fit["compile_cpu_seconds"] + fit["sample_cpu_seconds"]
             rows.append([
-                shape.replace("_", " "), ENGINE_LABELS[engine],
+                shape.replace("_", " "), ENGINE_LABELS[engine] + _ended_as(fit),
                 f"{_s(cold['first']['compile_seconds'])} / {_s(fit['compile_seconds'])} / "
                 f"{_s(warm['second']['compile_seconds'])}",
                 _s(fit["sample_seconds"]), f"{fit['min_ess_bulk']:,.0f}",
@@ -155,7 +163,8 @@ def readme_speed(r: dict | None) -> str:
     if r is None or "engines" not in r:
         return "Not measured yet: run `make bench` ([docs/speed.md](docs/speed.md))."
     ridge = r["engines"]["shapes"]["ridge"]
-    suite, pymc = one_fit(ridge["callback"]["warm"]), one_fit(ridge["pymc"]["warm"])
+    suite = one_fit(ridge["suite" if "suite" in ridge else "callback"]["warm"])
+    pymc = one_fit(ridge["pymc"]["warm"])
     return textwrap.fill(
         f"One NUTS fit (diabetes ridge, {r['engines']['chains']} x {r['engines']['draws']} draws, "
         f"compile included, second process): **{_s(suite)}**; PyMC's default NUTS: {_s(pymc)} "

@@ -286,6 +286,27 @@ def test_engine_table_and_readme_speed_come_from_the_results_file():
     assert "Not measured yet" in tables.readme_with_speed(readme, None)
 
 
+def test_the_suite_row_says_what_its_policy_ran():
+    handed = _probe(0.9, 12.0, 400.0)
+    handed["first"].update(engine="nutpie", restarts=1)
+    kept = _probe(0.9, 0.6, 2000.0)
+    kept["first"].update(engine="callback", restarts=0)
+    shapes = {"horseshoe": {"suite": {"cold": handed, "warm": handed}},
+              "ridge": {"suite": {"cold": kept, "warm": kept},
+                        "pymc": {"cold": _probe(1.0, 5.0, 1500.0), "warm": _probe(0.5, 5.5, 1500.0)}}}  # fmt: skip
+    bench = {**BENCH, "engines": {**ENGINES, "shapes": shapes}}
+    page = tables.page(bench, None)
+    assert (
+        "| horseshoe | the suite's policy (`PosteriorSampler`): callback, handed to nutpie |"
+        in page
+    )
+    assert "| ridge | the suite's policy (`PosteriorSampler`): callback |" in page
+    # the README's one fit is the suite's own row when there is one
+    assert "**1.5 s**; PyMC's default NUTS: 6 s (**4x**)" in tables.readme_speed(bench).replace(
+        "\n", " "
+    )
+
+
 def test_readme_speed_agrees_with_the_bench_results():
     """With reports/bench/results.json present the README's paragraph is the one it generates;
     without it (a fresh clone), the paragraph is either the placeholder or self-consistent: its

@@ -31,14 +31,41 @@ def test_choice_flips_at_the_break_even_point():
     assert choose_engine(1, compiled_in_process=True) == "nutpie"
 
 
-def test_both_forms_give_the_same_draws():
-    draws = {}
-    for engine in ("callback", "nutpie"):
-        sampler = PosteriorSampler(_model(), engine=engine, cache=CompiledModels())
-        dt = sampler.sample({"prior_sd": 3.0}, draws=200, tune=200, chains=2, seed=5)
-        assert sampler.engine == engine
-        draws[engine] = dt["posterior"]["w"].values
-    np.testing.assert_array_equal(draws["callback"], draws["nutpie"])
+def test_a_run_is_handed_to_nutpie_when_its_remainder_costs_more_than_a_compile():
+    # Remainder R = elapsed x (total - finished) / finished; switch when R > compile + R / speedup.
+    compile_seconds, speedup = engines.NUTPIE_COMPILE_SECONDS, engines.NUTPIE_SPEEDUP
+    break_even = compile_seconds / (1 - 1 / speedup)
+    assert engines.callback_too_slow(2.0, 100, 100 + int(1.01 * break_even / 2.0 * 100))
+    assert not engines.callback_too_slow(2.0, 100, 100 + int(0.99 * break_even / 2.0 * 100))
+    # no verdict on the first, longest warm-up trajectories
+    early = engines.WATCH_AFTER_SECONDS * 0.99
+    assert not engines.callback_too_slow(early, 1000, 10**9)
+    few = int(engines.WATCH_AFTER_FRACTION * 10**6) - 1
+    assert not engines.callback_too_slow(100.0, few, 10**6)
+    assert not engines.callback_too_slow(100.0, 0, 10)
+
+
+def test_both_forms_and_a_handed_over_run_give_the_same_draws(monkeypatch):
+    """The callback form, a callback run restarted compiled, and nutpie's compiled form: one seed,
+    one set of draws (the restart loses time, never a draw)."""
+    callback = PosteriorSampler(_model(), engine="callback", cache=CompiledModels())
+    options = dict(draws=500, tune=500, chains=2, seed=5)
+    expected = callback.sample({"prior_sd": 3.0}, **options)["posterior"]["w"].values
+    assert callback.engine == "callback"
+
+    monkeypatch.setattr(engines, "WATCH_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(engines, "WATCH_AFTER_FRACTION", 0.0)
+    monkeypatch.setattr(engines, "NUTPIE_COMPILE_SECONDS", 0.0)  # any remainder is too dear
+    cache = CompiledModels()
+    handed = PosteriorSampler(_model(), cache=cache)
+    dt = handed.sample({"prior_sd": 3.0}, **options)
+    assert (handed.engine, handed.restarts, cache.misses) == ("nutpie", 1, 1)
+    np.testing.assert_array_equal(dt["posterior"]["w"].values, expected)
+
+    compiled = PosteriorSampler(_model(), engine="nutpie", cache=cache)
+    dt = compiled.sample({"prior_sd": 3.0}, **options)
+    assert compiled.reused
+    np.testing.assert_array_equal(dt["posterior"]["w"].values, expected)
 
 
 def test_a_single_short_fit_takes_the_callback_and_a_sweep_switches_to_nutpie(monkeypatch):
@@ -46,7 +73,7 @@ def test_a_single_short_fit_takes_the_callback_and_a_sweep_switches_to_nutpie(mo
     cache = CompiledModels()
     sampler = PosteriorSampler(_model(), cache=cache)
     sampler.sample({"prior_sd": 1.0}, draws=100, tune=100, chains=2, seed=1)
-    assert (sampler.engine, cache.misses) == ("callback", 0)
+    assert (sampler.engine, sampler.restarts, cache.misses) == ("callback", 0, 0)
     sampler.sample({"prior_sd": 2.0}, draws=100, tune=100, chains=2, seed=2)
     assert sampler.engine == "callback"  # 800 iterations sampled or due
     sampler.sample({"prior_sd": 3.0}, draws=100, tune=100, chains=2, seed=3)

@@ -812,22 +812,50 @@ COMPILED = CompiledModels()
 # a compile of several seconds in every process (its callbacks cannot be cached on disk). "callback"
 # drives the same NUTS (same adaptation, same draws, same DataTree) through a Python call per
 # gradient of PyTensor's numba function, which PyTensor caches on disk: it compiles in about a
-# second in a second process and samples a few times slower. On the diabetes ridge rows (2 x 2000
-# iterations, warm) nutpie's compile cost 35-53 s more than the callback's on a machine loaded ~6x
-# (7.6 s against ~1 s unloaded) and saved 0.6 ms per chain iteration on the same load: compile
-# difference / per-iteration saving = 55,000-85,000 iterations loaded, ~50,000 from the unloaded
-# compile. nutpie's compile pays off past that much work on one graph: sweeps, cross-validation and
-# long runs; one short fit (a few thousand iterations) takes the callback form.
+# second in a second process and samples several times slower per gradient evaluation.
+#
+# Two rules, one before sampling and one while it runs:
+# - Planned work: on the diabetes ridge rows (2 x 2000 iterations, warm) nutpie's compile cost 35-53 s
+#   more than the callback's on a machine loaded ~6x (7.6 s against ~1 s unloaded) and saved 0.6 ms
+#   per chain iteration on the same load: ~50,000 iterations from the unloaded compile. Work known
+#   to pass that (sweeps, cross-validation, long runs) is compiled by nutpie before it starts.
+# - Measured work: an iteration costs as many gradient evaluations as its trajectory is long (~7 for
+#   ridge, ~100-1000 for the horseshoe at target_accept 0.99), which no iteration count foresees.
+#   So a callback run is watched (:func:`callback_too_slow`): once its time per iteration so far
+#   projects a remainder that costs more than a warm nutpie compile plus the same remainder sampled
+#   compiled, it is cancelled and restarted on nutpie's compiled form with the same seed, which
+#   gives the same draws. `make bench` (2 cores, idle, warm): nutpie's compile 6.3-11.4 s over the
+#   suite's shapes; its sampling 8.6x (horseshoe) to 16x (ridge) faster than the callback's.
 NUTPIE_BREAK_EVEN_ITERATIONS = 50_000
+NUTPIE_COMPILE_SECONDS = 10.0
+NUTPIE_SPEEDUP = 8.0
+# No verdict before this much of a run: the first warm-up iterations, before the step size adapts,
+# take the longest trajectories and would overstate the rest.
+WATCH_AFTER_SECONDS = 1.0
+WATCH_AFTER_FRACTION = 0.02
 
 
 def choose_engine(planned_iterations: int, compiled_in_process: bool) -> str:
-    """The engine for a graph: ``"nutpie"`` when it is compiled in this process already or the
-    planned work (chains x (draws + tune), summed over every fit of the graph) passes the break-even
-    point; else ``"callback"``."""
+    """The engine for a graph before sampling: ``"nutpie"`` when it is compiled in this process
+    already or the planned work (chains x (draws + tune), summed over every fit of the graph)
+    passes the break-even point; else ``"callback"`` (watched by :func:`callback_too_slow`)."""
     if compiled_in_process or planned_iterations >= NUTPIE_BREAK_EVEN_ITERATIONS:
         return "nutpie"
     return "callback"
+
+
+def callback_too_slow(elapsed: float, finished: int, total: int) -> bool:
+    """Whether a callback run should stop and restart compiled: ``elapsed`` seconds for ``finished``
+    of ``total`` chain iterations (warm-up included) project a remainder ``R`` with
+    ``R > NUTPIE_COMPILE_SECONDS + R / NUTPIE_SPEEDUP``.
+
+    The projection is in measured time per iteration, so it carries the trajectory lengths (gradient
+    evaluations per iteration) of this posterior; none is made before ``WATCH_AFTER_SECONDS`` and
+    ``WATCH_AFTER_FRACTION`` of the iterations."""
+    if elapsed < WATCH_AFTER_SECONDS or finished < WATCH_AFTER_FRACTION * total or finished <= 0:
+        return False
+    remaining = elapsed * (total - finished) / finished
+    return remaining > NUTPIE_COMPILE_SECONDS + remaining / NUTPIE_SPEEDUP
 
 
 def compile_callback(model: pm.Model):
@@ -894,7 +922,9 @@ class PosteriorSampler:
     sampled so far and planned (``fits``: how many times the caller will sample this model). A
     sampler that keeps sampling its graph in the callback form switches to nutpie's compiled form
     once the work passes the break-even point (at most twice the cost of the better choice made in
-    advance). Both forms give the same draws for the same seed; only the time differs.
+    advance), and a callback run whose measured time per iteration projects a remainder dearer than
+    compiling is restarted compiled (:func:`callback_too_slow`). Both forms give the same draws for
+    the same seed; only the time differs.
 
     Parameters
     ----------
@@ -915,6 +945,8 @@ class PosteriorSampler:
         ``"nutpie"`` or ``"callback"`` (:func:`choose_engine`), once compiled.
     calls, iterations : int
         Fits made, and chain iterations (draws + tune) sampled, so far.
+    restarts : int
+        Runs the callback form began and handed to nutpie's compiled form (:func:`callback_too_slow`).
     compile_seconds : float
         What compiling this graph cost, whether paid now or by an earlier same-graph model.
     reused : bool
@@ -934,7 +966,7 @@ class PosteriorSampler:
         self.cache = COMPILED if cache is None else cache
         self.compiled, self.engine = None, None
         self.compile_seconds, self.reused = 0.0, False
-        self.calls, self.iterations = 0, 0
+        self.calls, self.iterations, self.restarts = 0, 0, 0
         quiet_pymc()
 
     def _compile(self, engine: str) -> None:
@@ -968,7 +1000,22 @@ class PosteriorSampler:
                 self._compile(engine)
         self.calls += 1
         self.iterations += iterations
+        options = dict(draws=draws, tune=tune, chains=chains, seed=seed,
+                       target_accept=target_accept)  # fmt: skip
+        watched = self.fixed_engine is None and self.engine == "callback"
+        dt = self._run(values, watched, **options)
+        if dt is None:  # the callback form was too slow for this posterior: same seed, same draws
+            self.restarts += 1
+            self._compile("nutpie")
+            dt = self._run(values, False, **options)
+        return dt
+
+    def _run(self, values: dict | None, watched: bool, *, chains: int, draws: int, tune: int,
+             **options):  # fmt: skip
+        """One nutpie run on the compiled copy; None when ``watched`` and the run was cancelled by
+        :func:`callback_too_slow`."""
         compiled = self.compiled.with_data(**data_values(self.model, self.compiled, values or ()))
+        progress: list = []
         # Sampled in the background and polled, so Ctrl-C and SIGTERM reach Python within
         # milliseconds and cancel the chains (blocking nutpie would swallow a Ctrl-C and return the
         # draws made so far as if nothing happened).
@@ -979,16 +1026,25 @@ class PosteriorSampler:
             tune=tune,
             chains=chains,
             cores=min(chains, 2),
-            seed=seed,
             progress_bar=False,
+            progress_callback=progress.append if watched else None,
+            progress_rate=50,
             adaptation=self.adaptation,
             save_warmup=False,
-            target_accept=target_accept,
+            **options,
         )
         started = time.perf_counter()
+        total = chains * (draws + tune)
         try:
             while not _finished(sampler):
                 time.sleep(0.01)
+                if progress and callback_too_slow(
+                    time.perf_counter() - started,
+                    sum(chain.finished_draws for chain in progress[-1]),
+                    total,
+                ):
+                    sampler.cancel()
+                    return None
             return sampler.wait()
         except BaseException:
             sampler.cancel()
