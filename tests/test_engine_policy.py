@@ -5,6 +5,7 @@ draws."""
 
 import arviz as az
 import numpy as np
+import nutpie
 import pytest
 
 from models import ridge
@@ -31,18 +32,19 @@ def test_choice_flips_at_the_break_even_point():
     assert choose_engine(1, compiled_in_process=True) == "nutpie"
 
 
-def test_a_run_is_handed_to_nutpie_when_its_remainder_costs_more_than_a_compile():
-    # Remainder R = elapsed x (total - finished) / finished; switch when R > compile + R / speedup.
-    compile_seconds, speedup = engines.NUTPIE_COMPILE_SECONDS, engines.NUTPIE_SPEEDUP
-    break_even = compile_seconds / (1 - 1 / speedup)
-    assert engines.callback_too_slow(2.0, 100, 100 + int(1.01 * break_even / 2.0 * 100))
-    assert not engines.callback_too_slow(2.0, 100, 100 + int(0.99 * break_even / 2.0 * 100))
-    # no verdict on the first, longest warm-up trajectories
-    early = engines.WATCH_AFTER_SECONDS * 0.99
-    assert not engines.callback_too_slow(early, 1000, 10**9)
-    few = int(engines.WATCH_AFTER_FRACTION * 10**6) - 1
-    assert not engines.callback_too_slow(100.0, few, 10**6)
-    assert not engines.callback_too_slow(100.0, 0, 10)
+def test_the_gradient_count_is_a_function_of_the_seed():
+    """The hand-over is decided on this count: the same run counts the same, whatever the timing,
+    and it counts at least every gradient of the kept draws' trajectories."""
+    sampler = PosteriorSampler(_model(), engine="callback", cache=CompiledModels())
+    sampler.sample({"prior_sd": 3.0}, draws=1, tune=1, chains=1)
+    totals = []
+    for _ in range(2):
+        count = engines.GradientCount()
+        compiled = count.counting(sampler.compiled.with_data(prior_sd=np.asarray(3.0)))
+        dt = nutpie.sample(compiled, draws=300, tune=300, chains=2, seed=4, progress_bar=False)
+        totals.append(count.total)
+    assert totals[0] == totals[1]
+    assert totals[0] > int(dt["sample_stats"]["n_steps"].sum())  # warm-up's come on top
 
 
 def test_both_forms_and_a_handed_over_run_give_the_same_draws(monkeypatch):
@@ -53,9 +55,7 @@ def test_both_forms_and_a_handed_over_run_give_the_same_draws(monkeypatch):
     expected = callback.sample({"prior_sd": 3.0}, **options)["posterior"]["w"].values
     assert callback.engine == "callback"
 
-    monkeypatch.setattr(engines, "WATCH_AFTER_SECONDS", 0.0)
-    monkeypatch.setattr(engines, "WATCH_AFTER_FRACTION", 0.0)
-    monkeypatch.setattr(engines, "NUTPIE_COMPILE_SECONDS", 0.0)  # any remainder is too dear
+    monkeypatch.setattr(engines, "NUTPIE_HANDOVER_GRADIENTS", 1000)  # a 2 x 1000 run takes ~10,000
     cache = CompiledModels()
     handed = PosteriorSampler(_model(), cache=cache)
     dt = handed.sample({"prior_sd": 3.0}, **options)
@@ -74,6 +74,7 @@ def test_a_single_short_fit_takes_the_callback_and_a_sweep_switches_to_nutpie(mo
     sampler = PosteriorSampler(_model(), cache=cache)
     sampler.sample({"prior_sd": 1.0}, draws=100, tune=100, chains=2, seed=1)
     assert (sampler.engine, sampler.restarts, cache.misses) == ("callback", 0, 0)
+    assert sampler.callback_gradients > 200 * 2  # at least one per iteration
     sampler.sample({"prior_sd": 2.0}, draws=100, tune=100, chains=2, seed=2)
     assert sampler.engine == "callback"  # 800 iterations sampled or due
     sampler.sample({"prior_sd": 3.0}, draws=100, tune=100, chains=2, seed=3)
@@ -101,3 +102,13 @@ def test_the_callback_form_swaps_data_values():
 def test_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="unknown engine"):
         PosteriorSampler(_model(), engine="jax")
+
+
+def test_refits_hand_over_once_their_callback_gradients_pass_the_point(monkeypatch):
+    """The count carries across a sampler's fits: the fit that passes it is restarted compiled."""
+    sampler = PosteriorSampler(_model(), cache=CompiledModels())
+    sampler.sample({"prior_sd": 1.0}, draws=200, tune=200, chains=2, seed=1)
+    first = sampler.callback_gradients
+    monkeypatch.setattr(engines, "NUTPIE_HANDOVER_GRADIENTS", int(1.5 * first))
+    sampler.sample({"prior_sd": 1.0}, draws=200, tune=200, chains=2, seed=1)  # same run again
+    assert (sampler.engine, sampler.restarts, sampler.callback_gradients) == ("nutpie", 1, first)

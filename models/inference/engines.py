@@ -814,48 +814,67 @@ COMPILED = CompiledModels()
 # gradient of PyTensor's numba function, which PyTensor caches on disk: it compiles in about a
 # second in a second process and samples several times slower per gradient evaluation.
 #
-# Two rules, one before sampling and one while it runs:
+# Two rules, one before sampling and one while it runs, both in counts (never in seconds: the
+# choice must not depend on the machine's load, so one seed gives one results.json):
 # - Planned work: on the diabetes ridge rows (2 x 2000 iterations, warm) nutpie's compile cost 35-53 s
 #   more than the callback's on a machine loaded ~6x (7.6 s against ~1 s unloaded) and saved 0.6 ms
 #   per chain iteration on the same load: ~50,000 iterations from the unloaded compile. Work known
 #   to pass that (sweeps, cross-validation, long runs) is compiled by nutpie before it starts.
-# - Measured work: an iteration costs as many gradient evaluations as its trajectory is long (~7 for
-#   ridge, ~100-1000 for the horseshoe at target_accept 0.99), which no iteration count foresees.
-#   So a callback run is watched (:func:`callback_too_slow`): once its time per iteration so far
-#   projects a remainder that costs more than a warm nutpie compile plus the same remainder sampled
-#   compiled, it is cancelled and restarted on nutpie's compiled form with the same seed, which
-#   gives the same draws. `make bench` (2 cores, idle, warm): nutpie's compile 6.3-11.4 s over the
-#   suite's shapes; its sampling 8.6x (horseshoe) to 16x (ridge) faster than the callback's.
+# - Measured work: an iteration costs as many gradient evaluations as its trajectory is long (~6
+#   for ridge, ~130 for the horseshoe at target_accept 0.99), which no iteration count foresees. So
+#   the callback form counts its gradient evaluations (:class:`GradientCount`) and a sampler hands
+#   its graph to nutpie's compiled form once they pass NUTPIE_HANDOVER_GRADIENTS, restarting the
+#   run in progress with the same seed. Measured (2 cores, idle, 2-4 chains, wall): a callback
+#   gradient costs 43-89 us (ridge 45, logistic on 30 features 89, horseshoe 55, quantile 43), a
+#   compiled one 4-23 us; a warm nutpie compile 6.3-11.4 s (`make bench`): ~200,000 gradients at
+#   ~50 us saved each. One fit of ridge, logistic or the lasso takes 20,000-30,000; the horseshoe
+#   and quantile pages' fits 400,000-500,000. Handing over at 100,000 (about 5 s of callback
+#   sampling, half a compile) leaves the short fits alone and costs the long ones 5 s instead of
+#   20-30 s of callback sampling; like renting until the rent reaches the price, it never costs more
+#   than 1.5x the better choice made in advance.
 NUTPIE_BREAK_EVEN_ITERATIONS = 50_000
-NUTPIE_COMPILE_SECONDS = 10.0
-NUTPIE_SPEEDUP = 8.0
-# No verdict before this much of a run: the first warm-up iterations, before the step size adapts,
-# take the longest trajectories and would overstate the rest.
-WATCH_AFTER_SECONDS = 1.0
-WATCH_AFTER_FRACTION = 0.02
+NUTPIE_HANDOVER_GRADIENTS = 100_000
 
 
 def choose_engine(planned_iterations: int, compiled_in_process: bool) -> str:
     """The engine for a graph before sampling: ``"nutpie"`` when it is compiled in this process
     already or the planned work (chains x (draws + tune), summed over every fit of the graph)
-    passes the break-even point; else ``"callback"`` (watched by :func:`callback_too_slow`)."""
+    passes the break-even point; else ``"callback"`` (counted by :class:`GradientCount`)."""
     if compiled_in_process or planned_iterations >= NUTPIE_BREAK_EVEN_ITERATIONS:
         return "nutpie"
     return "callback"
 
 
-def callback_too_slow(elapsed: float, finished: int, total: int) -> bool:
-    """Whether a callback run should stop and restart compiled: ``elapsed`` seconds for ``finished``
-    of ``total`` chain iterations (warm-up included) project a remainder ``R`` with
-    ``R > NUTPIE_COMPILE_SECONDS + R / NUTPIE_SPEEDUP``.
+class GradientCount:
+    """The gradient evaluations of a callback run, counted per chain (each chain gets its own log
+    density from nutpie, so no count is shared between threads).
 
-    The projection is in measured time per iteration, so it carries the trajectory lengths (gradient
-    evaluations per iteration) of this posterior; none is made before ``WATCH_AFTER_SECONDS`` and
-    ``WATCH_AFTER_FRACTION`` of the iterations."""
-    if elapsed < WATCH_AFTER_SECONDS or finished < WATCH_AFTER_FRACTION * total or finished <= 0:
-        return False
-    remaining = elapsed * (total - finished) / finished
-    return remaining > NUTPIE_COMPILE_SECONDS + remaining / NUTPIE_SPEEDUP
+    A chain's count is a function of its seed alone, so a run's total is too: whether a run passes
+    a limit does not depend on when it is looked at (only the time lost before it is noticed).
+    """
+
+    def __init__(self):
+        self._chains: list[list[int]] = []
+
+    @property
+    def total(self) -> int:
+        return sum(count[0] for count in self._chains)
+
+    def counting(self, compiled):
+        """``compiled`` (the callback form) with every chain's log density counted."""
+        make_logp = compiled._make_logp_func
+
+        def counted_logp():
+            logp, count = make_logp(), [0]
+            self._chains.append(count)
+
+            def counting(x, **data):
+                count[0] += 1
+                return logp(x, **data)
+
+            return counting
+
+        return dataclasses.replace(compiled, _make_logp_func=counted_logp)
 
 
 def compile_callback(model: pm.Model):
@@ -922,9 +941,10 @@ class PosteriorSampler:
     sampled so far and planned (``fits``: how many times the caller will sample this model). A
     sampler that keeps sampling its graph in the callback form switches to nutpie's compiled form
     once the work passes the break-even point (at most twice the cost of the better choice made in
-    advance), and a callback run whose measured time per iteration projects a remainder dearer than
-    compiling is restarted compiled (:func:`callback_too_slow`). Both forms give the same draws for
-    the same seed; only the time differs.
+    advance), and one whose callback runs pass NUTPIE_HANDOVER_GRADIENTS gradient evaluations
+    (this run's and its completed ones') restarts the run in progress compiled. Both forms run
+    the same NUTS with the same seeds and give the same draws (tested); both choices are made from
+    counts, never from time, so they cannot depend on the machine's load.
 
     Parameters
     ----------
@@ -946,7 +966,9 @@ class PosteriorSampler:
     calls, iterations : int
         Fits made, and chain iterations (draws + tune) sampled, so far.
     restarts : int
-        Runs the callback form began and handed to nutpie's compiled form (:func:`callback_too_slow`).
+        Runs the callback form began and handed to nutpie's compiled form.
+    callback_gradients : int
+        Gradient evaluations of the callback form's completed runs (:class:`GradientCount`).
     compile_seconds : float
         What compiling this graph cost, whether paid now or by an earlier same-graph model.
     reused : bool
@@ -967,6 +989,7 @@ class PosteriorSampler:
         self.compiled, self.engine = None, None
         self.compile_seconds, self.reused = 0.0, False
         self.calls, self.iterations, self.restarts = 0, 0, 0
+        self.callback_gradients = 0
         quiet_pymc()
 
     def _compile(self, engine: str) -> None:
@@ -1003,19 +1026,23 @@ class PosteriorSampler:
         options = dict(draws=draws, tune=tune, chains=chains, seed=seed,
                        target_accept=target_accept)  # fmt: skip
         watched = self.fixed_engine is None and self.engine == "callback"
-        dt = self._run(values, watched, **options)
-        if dt is None:  # the callback form was too slow for this posterior: same seed, same draws
+        limit = NUTPIE_HANDOVER_GRADIENTS - self.callback_gradients if watched else None
+        dt = self._run(values, limit, **options)
+        if dt is None:  # past the hand-over point: the same run on the compiled form
             self.restarts += 1
             self._compile("nutpie")
-            dt = self._run(values, False, **options)
+            dt = self._run(values, None, **options)
         return dt
 
-    def _run(self, values: dict | None, watched: bool, *, chains: int, draws: int, tune: int,
+    def _run(self, values: dict | None, limit: int | None, *, chains: int, draws: int, tune: int,
              **options):  # fmt: skip
-        """One nutpie run on the compiled copy; None when ``watched`` and the run was cancelled by
-        :func:`callback_too_slow`."""
+        """One nutpie run on the compiled copy; with a ``limit``, a callback run whose gradient
+        evaluations pass it is cancelled and None returned (also when it passed the limit just
+        before finishing: the decision depends on the count alone, not on when it was seen)."""
         compiled = self.compiled.with_data(**data_values(self.model, self.compiled, values or ()))
-        progress: list = []
+        count = GradientCount() if limit is not None else None
+        if count is not None:
+            compiled = count.counting(compiled)
         # Sampled in the background and polled, so Ctrl-C and SIGTERM reach Python within
         # milliseconds and cancel the chains (blocking nutpie would swallow a Ctrl-C and return the
         # draws made so far as if nothing happened).
@@ -1027,25 +1054,21 @@ class PosteriorSampler:
             chains=chains,
             cores=min(chains, 2),
             progress_bar=False,
-            progress_callback=progress.append if watched else None,
-            progress_rate=50,
             adaptation=self.adaptation,
             save_warmup=False,
             **options,
         )
         started = time.perf_counter()
-        total = chains * (draws + tune)
         try:
-            while not _finished(sampler):
+            while not _finished(sampler) and not (count and count.total > limit):
                 time.sleep(0.01)
-                if progress and callback_too_slow(
-                    time.perf_counter() - started,
-                    sum(chain.finished_draws for chain in progress[-1]),
-                    total,
-                ):
-                    sampler.cancel()
-                    return None
-            return sampler.wait()
+            if count and count.total > limit:
+                sampler.cancel()
+                return None
+            dt = sampler.wait()
+            if count:
+                self.callback_gradients += count.total
+            return dt
         except BaseException:
             sampler.cancel()
             raise
