@@ -15,7 +15,8 @@
 3. The Bayesian twin (models.twin.estimator): the exact ridge twin's fit (mode, Student-t posterior, draws)
    against ``BayesianRidge.fit`` on n = 10^5, p = 100; and a 5-fold ``cross_val_score`` of a NUTS
    twin with its compiled model reused across folds against the same with a compile per fold.
-4. Fresh processes: a bad-input answer against the heavy imports it no longer waits for; nutpie's
+4. Fresh processes: a bad-input answer against the heavy imports it no longer waits for; a user's
+   1,000 x 20 CSV through the ridge experiment, first and second run; nutpie's
    compile with PyTensor's on-disk caches cold (an empty ``base_compiledir``) and warm, and a
    second same-graph model in the same process (``models.inference.engines.COMPILED``).
 5. Engines per model shape, each in fresh processes (:mod:`benchmarks.engines`): compile cold, warm
@@ -187,6 +188,33 @@ def process_benchmarks() -> dict:
     }
 
 
+USER_CSV_SHAPE = (1000, 20)
+
+
+def user_csv_benchmark() -> dict:
+    """A user's CSV through the ridge experiment, as the README shows it: ``python -m experiments
+    ridge --data FILE --target y`` on a seeded 1,000 x 20 CSV, wall seconds of a fresh process, the
+    first run (its graphs new to the compile cache) and the second (the target: <= 10 s)."""
+    rows, columns = USER_CSV_SHAPE
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((rows, columns))
+    y = X @ rng.normal(0.0, 1.0, columns) + rng.normal(0.0, 2.0, rows)
+    seconds = {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "user.csv"
+        header = ",".join([*(f"x{j}" for j in range(columns)), "y"])
+        np.savetxt(path, np.column_stack([X, y]), delimiter=",", header=header, comments="")
+        for run in ("first", "second"):
+            seconds[run], _ = _wall(["-m", "experiments", "ridge", "--data", str(path), "--target",
+                                     "y", "--out", str(Path(folder) / run)])  # fmt: skip
+            if not (Path(folder) / run / "results.json").exists():
+                raise RuntimeError(f"the ridge experiment wrote no report for {path}")
+    print(f"a user's {rows:,} x {columns} CSV through `experiments ridge`: first run "
+          f"{seconds['first']:.1f} s, second {seconds['second']:.1f} s", file=sys.stderr)  # fmt: skip
+    return {"user_csv_seconds_first_run": seconds["first"],
+            "user_csv_seconds_second_run": seconds["second"]}  # fmt: skip
+
+
 def main() -> int:
     X, y = load_diabetes(return_X_y=True)
     names = list(load_diabetes().feature_names)
@@ -253,6 +281,7 @@ def main() -> int:
         "pymc_seconds_per_refit_over_sweep": sweep_pymc,
         **twin_benchmarks(),
         **process_benchmarks(),
+        **user_csv_benchmark(),
         "engines": engines.run(),
     }
     rows = [

@@ -17,11 +17,11 @@ its target acceptance 0.99, where ESS is the minimum over the coefficients) and 
   with its policy): the callback form, handed to the compiled form when its measured time per
   iteration says the rest costs more than a compile (the hand-over's compile counts as sampling).
 
-A probe process imports everything, then builds the model, compiles it and samples it (2 chains x
-1000 draws after 1000 tuning steps), and again for a second same-graph model in the same process
-(the suite reuses nutpie and callback compiles by graph; PyMC and JAX compile again). It is run
-twice on one empty cache directory (``SECRETLY_BAYESIAN_CACHE``, which also holds PyTensor's
-compile directory): "cold" is the first process, "warm" the second. Wall and CPU seconds
+A probe process imports everything, then builds the model and compiles it, and compiles a second
+same-graph model in the same process (the suite reuses nutpie and callback compiles by graph; PyMC
+and JAX compile again). It is run twice on one empty cache directory (``SECRETLY_BAYESIAN_CACHE``, which also holds PyTensor's
+compile directory): "cold" is the first process, "warm" the second, which also samples its first
+model (2 chains x 1000 draws after 1000 tuning steps). Wall and CPU seconds
 (this process and its children) are recorded; the machine's load average is recorded with them.
 """
 
@@ -88,8 +88,10 @@ def build(shape: str):
     return lasso.build_bayesian_lasso(arrays(X, y, names)), ["w"]
 
 
-def probe(engine: str, shape: str) -> dict:
-    """Compile and sample ``shape`` with ``engine`` twice in this process; the timings."""
+def probe(engine: str, shape: str, sample: bool) -> dict:
+    """Compile ``shape`` with ``engine`` and sample it (when ``sample``), then compile a second
+    same-graph model in this process; the timings (the table reads the cold process's first
+    compile, the warm process's first fit and its second compile: nothing else is run)."""
     import logging
 
     import arviz as az
@@ -116,8 +118,12 @@ def probe(engine: str, shape: str) -> dict:
             compiled = nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
         else:
             with model:
-                step = pm.NUTS()
+                step = pm.NUTS(**options)
         compiled_at = time.perf_counter(), _cpu()
+        out[fit] = {"compile_seconds": compiled_at[0] - wall,
+                    "compile_cpu_seconds": compiled_at[1] - cpu}  # fmt: skip
+        if fit == "second" or not sample:
+            continue
         if engine in ("nutpie", "callback", "suite"):
             dt = sampler.sample(draws=DRAWS, tune=TUNE, chains=CHAINS, seed=1, **options)
         elif engine == "nutpie-jax":
@@ -127,22 +133,20 @@ def probe(engine: str, shape: str) -> dict:
             with model:
                 dt = pm.sample(draws=DRAWS, tune=TUNE, chains=CHAINS, cores=CHAINS, step=step,
                                random_seed=1, progressbar=False,
-                               compute_convergence_checks=False, **options)  # fmt: skip
+                               compute_convergence_checks=False)  # fmt: skip
         done = time.perf_counter(), _cpu()
         ess = az.ess(dt["posterior"].dataset[names], method="bulk")
-        out[fit] = {
-            "compile_seconds": compiled_at[0] - wall,
-            "compile_cpu_seconds": compiled_at[1] - cpu,
+        out[fit].update({
             "sample_seconds": done[0] - compiled_at[0],
             "sample_cpu_seconds": done[1] - compiled_at[1],
             "min_ess_bulk": float(min(ess[v].min() for v in names)),
-        }
+        })  # fmt: skip
         if engine == "suite":
             out[fit]["engine"], out[fit]["restarts"] = sampler.engine, sampler.restarts
     return out
 
 
-def measure(engine: str, shape: str, cache: Path) -> dict:
+def measure(engine: str, shape: str, cache: Path, sample: bool) -> dict:
     """Run :func:`probe` in a fresh interpreter on the cache directory ``cache``."""
     env = {**os.environ, "SECRETLY_BAYESIAN_CACHE": str(cache)}
     env.pop("PYTENSOR_FLAGS", None)
@@ -150,7 +154,8 @@ def measure(engine: str, shape: str, cache: Path) -> dict:
     # or a first sample) compiles its module from source again in every process
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "benchmarks.engines", "--probe", engine, shape],
+    done = subprocess.run([sys.executable, "-m", "benchmarks.engines", "--probe", engine, shape,
+                           "--sample" if sample else "--compile-only"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)  # fmt: skip
     if done.returncode:
         raise RuntimeError(f"{engine} on {shape} failed:\n{done.stderr[-2000:]}")
@@ -170,8 +175,8 @@ def run(shapes=SHAPES) -> dict:
     for shape in shapes:
         for engine in engines():
             with tempfile.TemporaryDirectory() as cache:
-                cold = measure(engine, shape, Path(cache))
-                warm = measure(engine, shape, Path(cache))
+                cold = measure(engine, shape, Path(cache), sample=False)
+                warm = measure(engine, shape, Path(cache), sample=True)
             table.setdefault(shape, {})[engine] = {"cold": cold, "warm": warm}
             print(f"{shape:>14} {engine:>10}: compile cold {cold['first']['compile_seconds']:.2f} s,"
                   f" warm {warm['first']['compile_seconds']:.2f} s, reused "
@@ -185,6 +190,6 @@ STARTED = time.perf_counter()
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--probe"]:
-        print(json.dumps(probe(*sys.argv[2:4])))
+        print(json.dumps(probe(*sys.argv[2:4], sample=sys.argv[4] == "--sample")))
     else:
         json.dump(run(sys.argv[1:] or SHAPES), sys.stdout, indent=1)

@@ -98,6 +98,10 @@ def speed_section(r: dict) -> list[str]:
          f"{_x(r['twin_nuts_cv5_speedup_from_reuse'])}"],
         ["a bad-input error, fresh process / the heavy imports it does not wait for",
          f"{_s(r['bad_input_seconds'])} / {_s(r['heavy_imports_seconds'])}"],
+        ["a user's 1,000 x 20 CSV through `python -m experiments ridge --data`: first / second "
+         "run (target <= 10 s)",
+         f"{_s(r['user_csv_seconds_first_run'])} / {_s(r['user_csv_seconds_second_run'])}"
+         if "user_csv_seconds_second_run" in r else "not measured"],
         ["nutpie compile of the ridge model: PyTensor caches cold / warm / same graph again in "
          "the process",
          f"{_s(r['nutpie_compile_seconds_cold_cache'])} / "
