@@ -45,6 +45,9 @@ SHAPES = ("ridge", "hierarchical", "logistic", "bayesian_lasso", "horseshoe")
 SAMPLER_OPTIONS = {"horseshoe": {"target_accept": 0.99}}
 ENGINES = ("nutpie", "callback", "nutpie-jax", "pymc", "suite")
 DRAWS, TUNE, CHAINS = 1000, 1000, 2
+# The cold process samples this much too: whatever an engine caches on its first sampling (PyMC's
+# worker processes) is then warm for the measured run, as for a user's second run.
+WARM_UP_DRAWS = 20
 
 
 def _cpu() -> float:
@@ -89,9 +92,9 @@ def build(shape: str):
 
 
 def probe(engine: str, shape: str, sample: bool) -> dict:
-    """Compile ``shape`` with ``engine`` and sample it (when ``sample``), then compile a second
-    same-graph model in this process; the timings (the table reads the cold process's first
-    compile, the warm process's first fit and its second compile: nothing else is run)."""
+    """Compile ``shape`` with ``engine`` and sample it (``sample``: the measured run; else 20
+    draws), then compile a second same-graph model in this process; the timings (the table reads
+    the cold process's first compile, the warm process's first fit and its second compile)."""
     import logging
 
     import arviz as az
@@ -122,19 +125,22 @@ def probe(engine: str, shape: str, sample: bool) -> dict:
         compiled_at = time.perf_counter(), _cpu()
         out[fit] = {"compile_seconds": compiled_at[0] - wall,
                     "compile_cpu_seconds": compiled_at[1] - cpu}  # fmt: skip
-        if fit == "second" or not sample:
+        if fit == "second":
             continue
+        draws, tune = (DRAWS, TUNE) if sample else (WARM_UP_DRAWS, WARM_UP_DRAWS)
         if engine in ("nutpie", "callback", "suite"):
-            dt = sampler.sample(draws=DRAWS, tune=TUNE, chains=CHAINS, seed=1, **options)
+            dt = sampler.sample(draws=draws, tune=tune, chains=CHAINS, seed=1, **options)
         elif engine == "nutpie-jax":
-            dt = nutpie.sample(compiled, draws=DRAWS, tune=TUNE, chains=CHAINS, cores=CHAINS,
+            dt = nutpie.sample(compiled, draws=draws, tune=tune, chains=CHAINS, cores=CHAINS,
                                seed=1, progress_bar=False, adaptation="low_rank", **options)  # fmt: skip
         else:
             with model:
-                dt = pm.sample(draws=DRAWS, tune=TUNE, chains=CHAINS, cores=CHAINS, step=step,
+                dt = pm.sample(draws=draws, tune=tune, chains=CHAINS, cores=CHAINS, step=step,
                                random_seed=1, progressbar=False,
                                compute_convergence_checks=False)  # fmt: skip
         done = time.perf_counter(), _cpu()
+        if not sample:
+            continue
         ess = az.ess(dt["posterior"].dataset[names], method="bulk")
         out[fit].update({
             "sample_seconds": done[0] - compiled_at[0],

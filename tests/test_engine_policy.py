@@ -112,3 +112,13 @@ def test_refits_hand_over_once_their_callback_gradients_pass_the_point(monkeypat
     monkeypatch.setattr(engines, "NUTPIE_HANDOVER_GRADIENTS", int(1.5 * first))
     sampler.sample({"prior_sd": 1.0}, draws=200, tune=200, chains=2, seed=1)  # same run again
     assert (sampler.engine, sampler.restarts, sampler.callback_gradients) == ("nutpie", 1, first)
+
+
+def test_a_planned_sweep_on_a_sampler_made_for_one_fit_compiles_from_its_first_fit(monkeypatch):
+    monkeypatch.setattr(engines, "NUTPIE_BREAK_EVEN_ITERATIONS", 1000)
+    sampler = PosteriorSampler(_model(), cache=CompiledModels())
+    sampler.sample({"prior_sd": 1.0}, draws=100, tune=100, chains=2, seed=1)  # 400 iterations
+    assert sampler.engine == "callback"
+    sampler.plan(3)  # 3 x 400 more iterations: past 1000
+    sampler.sample({"prior_sd": 2.0}, draws=100, tune=100, chains=2, seed=2)
+    assert (sampler.engine, sampler.restarts) == ("nutpie", 0)

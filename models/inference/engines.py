@@ -992,6 +992,11 @@ class PosteriorSampler:
         self.callback_gradients = 0
         quiet_pymc()
 
+    def plan(self, fits: int) -> None:
+        """Say that ``fits`` more calls of :meth:`sample` follow (a sweep on a sampler made for one
+        fit), so that :func:`choose_engine` weighs the whole sweep from its first fit."""
+        self.fits = self.calls + fits
+
     def _compile(self, engine: str) -> None:
         started = time.perf_counter()
         self.compiled, self.compile_seconds, self.reused = self.cache.compiled(self.model, engine)
