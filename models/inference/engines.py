@@ -943,8 +943,10 @@ class PosteriorSampler:
     once the work passes the break-even point (at most twice the cost of the better choice made in
     advance), and one whose callback runs pass NUTPIE_HANDOVER_GRADIENTS gradient evaluations
     (this run's and its completed ones') restarts the run in progress compiled. Both forms run
-    the same NUTS with the same seeds and give the same draws (tested); both choices are made from
-    counts, never from time, so they cannot depend on the machine's load.
+    the same NUTS with the same seeds and give the same draws when they run the same machine code
+    (tested; a log density numba compiles in the process rather than loads from its cache can round
+    differently: docs/speed.md); both choices are made from counts, never from time, so they
+    cannot depend on the machine's load.
 
     Parameters
     ----------
