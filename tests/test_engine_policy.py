@@ -104,14 +104,22 @@ def test_unknown_engine_is_refused():
         PosteriorSampler(_model(), engine="jax")
 
 
-def test_refits_hand_over_once_their_callback_gradients_pass_the_point(monkeypatch):
-    """The count carries across a sampler's fits: the fit that passes it is restarted compiled."""
-    sampler = PosteriorSampler(_model(), cache=CompiledModels())
+def test_a_sweep_compiles_when_its_completed_fits_project_the_rest_past_the_point(monkeypatch):
+    """Gradients per iteration measured on the completed callback fits, times the iterations still
+    due (this fit and the planned ones), against the hand-over point."""
+    sampler = PosteriorSampler(_model(), cache=CompiledModels(), fits=3)
     sampler.sample({"prior_sd": 1.0}, draws=200, tune=200, chains=2, seed=1)
-    first = sampler.callback_gradients
-    monkeypatch.setattr(engines, "NUTPIE_HANDOVER_GRADIENTS", int(1.5 * first))
-    sampler.sample({"prior_sd": 1.0}, draws=200, tune=200, chains=2, seed=1)  # same run again
-    assert (sampler.engine, sampler.restarts, sampler.callback_gradients) == ("nutpie", 1, first)
+    per_fit = sampler.callback_gradients  # 800 iterations
+    assert sampler.callback_iterations == 800
+    # two fits due: 2 x per_fit projected
+    monkeypatch.setattr(engines, "NUTPIE_HANDOVER_GRADIENTS", int(2.2 * per_fit))
+    sampler.sample({"prior_sd": 1.0}, draws=200, tune=200, chains=2, seed=2)
+    assert (
+        sampler.engine == "callback"
+    )  # 2 x per_fit < 2.2 x per_fit, and the run itself stays below
+    monkeypatch.setattr(engines, "NUTPIE_HANDOVER_GRADIENTS", int(0.9 * per_fit))
+    sampler.sample({"prior_sd": 1.0}, draws=200, tune=200, chains=2, seed=3)
+    assert (sampler.engine, sampler.restarts) == ("nutpie", 0)  # compiled before the fit
 
 
 def test_a_planned_sweep_on_a_sampler_made_for_one_fit_compiles_from_its_first_fit(monkeypatch):

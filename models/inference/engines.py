@@ -822,25 +822,30 @@ COMPILED = CompiledModels()
 #   to pass that (sweeps, cross-validation, long runs) is compiled by nutpie before it starts.
 # - Measured work: an iteration costs as many gradient evaluations as its trajectory is long (~6
 #   for ridge, ~130 for the horseshoe at target_accept 0.99), which no iteration count foresees. So
-#   the callback form counts its gradient evaluations (:class:`GradientCount`) and a sampler hands
-#   its graph to nutpie's compiled form once they pass NUTPIE_HANDOVER_GRADIENTS, restarting the
-#   run in progress with the same seed. Measured (2 cores, idle, 2-4 chains, wall): a callback
+#   the callback form counts its gradient evaluations (:class:`GradientCount`): a run that passes
+#   NUTPIE_HANDOVER_GRADIENTS is restarted on nutpie's compiled form with the same seed, and a
+#   sampler whose completed callback fits project the fits still due past it compiles first. Measured (2 cores, idle, 2-4 chains, wall): a callback
 #   gradient costs 43-89 us (ridge 45, logistic on 30 features 89, horseshoe 55, quantile 43), a
 #   compiled one 4-23 us; a warm nutpie compile 6.3-11.4 s (`make bench`): ~200,000 gradients at
-#   ~50 us saved each. One fit of ridge, logistic or the lasso takes 20,000-30,000; the horseshoe
-#   and quantile pages' fits 400,000-500,000. Handing over at 100,000 (about 5 s of callback
-#   sampling, half a compile) leaves the short fits alone and costs the long ones 5 s instead of
-#   20-30 s of callback sampling; like renting until the rent reaches the price, it never costs more
-#   than 1.5x the better choice made in advance.
+#   ~50 us saved each. The hand-over point is that break-even, the rule of renting until the rent
+#   paid equals the price (never more than twice the better choice made in advance): a full-mode
+#   fit of ridge, logistic, the lasso or the multinomial model (4 x 3000 iterations) takes
+#   50,000-150,000 and stays in the callback form; the horseshoe and quantile fits (400,000-500,000)
+#   are handed over after ~10 s. (At 100,000 the full-mode pages' ordinary fits were handed over
+#   too, and lasso, logistic, multinomial and lambda each paid a compile they did not recover.)
 NUTPIE_BREAK_EVEN_ITERATIONS = 50_000
-NUTPIE_HANDOVER_GRADIENTS = 100_000
+NUTPIE_HANDOVER_GRADIENTS = 200_000
 
 
-def choose_engine(planned_iterations: int, compiled_in_process: bool) -> str:
-    """The engine for a graph before sampling: ``"nutpie"`` when it is compiled in this process
-    already or the planned work (chains x (draws + tune), summed over every fit of the graph)
-    passes the break-even point; else ``"callback"`` (counted by :class:`GradientCount`)."""
-    if compiled_in_process or planned_iterations >= NUTPIE_BREAK_EVEN_ITERATIONS:
+def choose_engine(planned_iterations: int, compiled_in_process: bool,
+                  projected_gradients: float = 0.0) -> str:  # fmt: skip
+    """The engine for a graph before a fit: ``"nutpie"`` when it is compiled in this process
+    already, the planned work (chains x (draws + tune), summed over every fit of the graph) passes
+    the break-even point, or the gradient evaluations still due, projected from the graph's
+    completed callback fits, pass the hand-over point; else ``"callback"`` (counted by
+    :class:`GradientCount`)."""
+    if (compiled_in_process or planned_iterations >= NUTPIE_BREAK_EVEN_ITERATIONS
+            or projected_gradients >= NUTPIE_HANDOVER_GRADIENTS):  # fmt: skip
         return "nutpie"
     return "callback"
 
@@ -941,8 +946,9 @@ class PosteriorSampler:
     sampled so far and planned (``fits``: how many times the caller will sample this model). A
     sampler that keeps sampling its graph in the callback form switches to nutpie's compiled form
     once the work passes the break-even point (at most twice the cost of the better choice made in
-    advance), and one whose callback runs pass NUTPIE_HANDOVER_GRADIENTS gradient evaluations
-    (this run's and its completed ones') restarts the run in progress compiled. Both forms run
+    advance), or once the gradient evaluations its completed callback fits project for the fits
+    still due pass NUTPIE_HANDOVER_GRADIENTS; and a callback run that passes that many itself is
+    restarted compiled. Both forms run
     the same NUTS with the same seeds and give the same draws when they run the same machine code
     (tested; a log density numba compiles in the process rather than loads from its cache can round
     differently: docs/speed.md); both choices are made from counts, never from time, so they
@@ -969,8 +975,9 @@ class PosteriorSampler:
         Fits made, and chain iterations (draws + tune) sampled, so far.
     restarts : int
         Runs the callback form began and handed to nutpie's compiled form.
-    callback_gradients : int
-        Gradient evaluations of the callback form's completed runs (:class:`GradientCount`).
+    callback_gradients, callback_iterations : int
+        Gradient evaluations (:class:`GradientCount`) and chain iterations of the callback form's
+        completed runs: their ratio projects the fits still due.
     compile_seconds : float
         What compiling this graph cost, whether paid now or by an earlier same-graph model.
     reused : bool
@@ -991,7 +998,7 @@ class PosteriorSampler:
         self.compiled, self.engine = None, None
         self.compile_seconds, self.reused = 0.0, False
         self.calls, self.iterations, self.restarts = 0, 0, 0
-        self.callback_gradients = 0
+        self.callback_gradients, self.callback_iterations = 0, 0
         quiet_pymc()
 
     def plan(self, fits: int) -> None:
@@ -1024,8 +1031,10 @@ class PosteriorSampler:
         if self.fixed_engine is not None and self.compiled is None:
             self._compile(self.fixed_engine)
         elif self.fixed_engine is None and self.engine != "nutpie":
-            planned = self.iterations + max(self.fits - self.calls, 1) * iterations
-            engine = choose_engine(planned, self.cache.holds(self.model))
+            due = max(self.fits - self.calls, 1) * iterations
+            per_iteration = self.callback_gradients / max(self.callback_iterations, 1)
+            engine = choose_engine(self.iterations + due, self.cache.holds(self.model),
+                                   per_iteration * due)  # fmt: skip
             if engine != self.engine:
                 self._compile(engine)
         self.calls += 1
@@ -1033,8 +1042,7 @@ class PosteriorSampler:
         options = dict(draws=draws, tune=tune, chains=chains, seed=seed,
                        target_accept=target_accept)  # fmt: skip
         watched = self.fixed_engine is None and self.engine == "callback"
-        limit = NUTPIE_HANDOVER_GRADIENTS - self.callback_gradients if watched else None
-        dt = self._run(values, limit, **options)
+        dt = self._run(values, NUTPIE_HANDOVER_GRADIENTS if watched else None, **options)
         if dt is None:  # past the hand-over point: the same run on the compiled form
             self.restarts += 1
             self._compile("nutpie")
@@ -1075,6 +1083,7 @@ class PosteriorSampler:
             dt = sampler.wait()
             if count:
                 self.callback_gradients += count.total
+                self.callback_iterations += chains * (draws + tune)
             return dt
         except BaseException:
             sampler.cancel()
