@@ -41,7 +41,8 @@ def test_signs_counts_each_group_and_names_the_doubtful():
     assert len(v["settled"]) == 2 and [s["subject"] for s in v["likely"]] == ["b"]
     assert [s["subject"] for s in v["uncertain"]] == ["c"]
     text = sentence(v)
-    assert "2 of 4" in text and "cannot tell the sign" in text
+    assert "2 of 4" in text and "cannot tell the sign" in text and "1 is likely" in text
+    assert "2 are likely" in sentence(verdicts.signs(["a", "b"], [0.06, 0.93]))
     settled = sentence(verdicts.signs(["a", "b"], [0.99, 0.001]))
     assert "cannot tell" not in settled and "2 of 2" in settled
 
