@@ -14,15 +14,16 @@ its target acceptance 0.99, where ESS is the minimum over the coefficients) and 
   persistent compilation cache in the same cache directory (only when JAX is installed);
 - ``pymc``: PyMC's default NUTS (``pm.sample(nuts_sampler="pymc")``, its compile is ``pm.NUTS()``);
 - ``suite``: what the suite runs for one fit (:class:`models.inference.engines.PosteriorSampler`
-  with its policy): the callback form, handed to the compiled form when its measured time per
-  iteration says the rest costs more than a compile (the hand-over's compile counts as sampling).
+  with its policy): the callback form, handed to the compiled form when its gradient evaluations
+  pass ``NUTPIE_HANDOVER_GRADIENTS`` (the hand-over's compile counts as sampling).
 
 A probe process imports everything, then builds the model and compiles it, and compiles a second
 same-graph model in the same process (the suite reuses nutpie and callback compiles by graph; PyMC
-and JAX compile again). It is run twice on one empty cache directory (``SECRETLY_BAYESIAN_CACHE``, which also holds PyTensor's
-compile directory): "cold" is the first process, "warm" the second, which also samples its first
-model (2 chains x 1000 draws after 1000 tuning steps). Wall and CPU seconds
-(this process and its children) are recorded; the machine's load average is recorded with them.
+and JAX compile again). It is run twice on one empty cache directory (``SECRETLY_BAYESIAN_CACHE``,
+which also holds PyTensor's compile directory): "cold" is the first process, which samples 20 draws
+to fill what an engine caches on its first run, and "warm" the second, which samples its first
+model (2 chains x 1000 draws after 1000 tuning steps). Wall and CPU seconds (this process and its
+children) are recorded; the machine's load average is recorded with them.
 """
 
 from __future__ import annotations

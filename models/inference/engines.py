@@ -810,7 +810,7 @@ COMPILED = CompiledModels()
 # The engine policy, from `make bench` (docs/bench.md, "Engines"; benchmarks/engines.py). nutpie's
 # NUTS runs on the model in one of two forms. "nutpie" (numba C callbacks) samples fastest but costs
 # a compile of several seconds in every process (its callbacks cannot be cached on disk). "callback"
-# drives the same NUTS (same adaptation, same draws, same DataTree) through a Python call per
+# drives the same NUTS (same adaptation, same seeds, same DataTree) through a Python call per
 # gradient of PyTensor's numba function, which PyTensor caches on disk: it compiles in about a
 # second in a second process and samples several times slower per gradient evaluation.
 #
@@ -824,9 +824,9 @@ COMPILED = CompiledModels()
 #   for ridge, ~130 for the horseshoe at target_accept 0.99), which no iteration count foresees. So
 #   the callback form counts its gradient evaluations (:class:`GradientCount`): a run that passes
 #   NUTPIE_HANDOVER_GRADIENTS is restarted on nutpie's compiled form with the same seed, and a
-#   sampler whose completed callback fits project the fits still due past it compiles first. Measured (2 cores, idle, 2-4 chains, wall): a callback
-#   gradient costs 43-89 us (ridge 45, logistic on 30 features 89, horseshoe 55, quantile 43), a
-#   compiled one 4-23 us; a warm nutpie compile 6.3-11.4 s (`make bench`): ~200,000 gradients at
+#   sampler whose completed callback fits project the fits still due past it compiles first.
+#   Measured (2 cores, idle, 2-4 chains, wall): a callback gradient costs 43-89 us (ridge 45,
+#   logistic on 30 features 89, horseshoe 55, quantile 43), a compiled one 4-23 us; a warm nutpie compile 6.3-11.4 s (`make bench`): ~200,000 gradients at
 #   ~50 us saved each. The hand-over point is that break-even, the rule of renting until the rent
 #   paid equals the price (never more than twice the better choice made in advance): a full-mode
 #   fit of ridge, logistic, the lasso or the multinomial model (4 x 3000 iterations) takes
@@ -948,11 +948,10 @@ class PosteriorSampler:
     once the work passes the break-even point (at most twice the cost of the better choice made in
     advance), or once the gradient evaluations its completed callback fits project for the fits
     still due pass NUTPIE_HANDOVER_GRADIENTS; and a callback run that passes that many itself is
-    restarted compiled. Both forms run
-    the same NUTS with the same seeds and give the same draws when they run the same machine code
-    (tested; a log density numba compiles in the process rather than loads from its cache can round
-    differently: docs/speed.md); both choices are made from counts, never from time, so they
-    cannot depend on the machine's load.
+    restarted compiled. Both forms run the same NUTS with the same seeds and give the same draws
+    when they run the same machine code (tested; a log density numba compiles in the process rather
+    than loads from its cache can round differently: docs/speed.md); both choices are made from
+    counts, never from time, so they cannot depend on the machine's load.
 
     Parameters
     ----------
@@ -1058,6 +1057,10 @@ class PosteriorSampler:
         count = GradientCount() if limit is not None else None
         if count is not None:
             compiled = count.counting(compiled)
+
+        def past_limit() -> bool:
+            return count is not None and count.total > limit
+
         # Sampled in the background and polled, so Ctrl-C and SIGTERM reach Python within
         # milliseconds and cancel the chains (blocking nutpie would swallow a Ctrl-C and return the
         # draws made so far as if nothing happened).
@@ -1075,9 +1078,9 @@ class PosteriorSampler:
         )
         started = time.perf_counter()
         try:
-            while not _finished(sampler) and not (count and count.total > limit):
+            while not _finished(sampler) and not past_limit():
                 time.sleep(0.01)
-            if count and count.total > limit:
+            if past_limit():
                 sampler.cancel()
                 return None
             dt = sampler.wait()
