@@ -224,7 +224,7 @@ def run_model(name: str, cfg: dict, seed: int) -> dict:
     setup = reference_setup(REGISTRY[name])
     data, clock = setup.dataset, Stopwatch()
     fits, advi = approximations(setup, clock, cfg, seed)
-    sampler = PosteriorSampler(setup.model, fits=2)  # this fit and the long reference run
+    sampler = PosteriorSampler(setup.model)
     dt = clock.run("nuts", "wall", sampler.sample, setup.values, draws=cfg["draws"], tune=cfg["tune"],
                    chains=cfg["chains"], seed=seed)  # fmt: skip
     # the cost of compiling this graph (by the first sample), even when an earlier experiment of

@@ -90,7 +90,6 @@ def path_compute(run: Run) -> dict:
     sampler, md = run.state["sampler"], run.state["md"]
     path = {"mean": [], "hdi_94_low": [], "hdi_94_high": [], "divergences": 0, "max_r_hat": 0.0}
     rows = []
-    sampler.plan(len(run.results["alphas"]))
     for k, alpha in enumerate(run.results["alphas"]):
         dt = sampler.sample({"prior_sd": ridge.alpha_to_prior_sd(alpha, md.noise_sd)},
                             draws=run.cfg["path_draws"], tune=run.cfg["path_draws"],

@@ -126,7 +126,7 @@ def model_sensitivity(name: str, run: Run, k_model: int) -> tuple[dict, dict, li
     setup = reference_setup(REGISTRY[name])
     data, model, reference, base = setup.dataset, setup.model, setup.penalty, setup.values
     y, names = data.y, data.feature_names
-    sampler = PosteriorSampler(model, fits=len(WIDTHS))
+    sampler = PosteriorSampler(model)
     estimate = likelihood_estimate(name, setup.data)
     widths, draws, diagnostics = {}, {}, []
     for k, (width, factor) in enumerate(WIDTHS.items()):

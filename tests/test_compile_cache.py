@@ -14,7 +14,7 @@ from models.core.cache import CACHE_ENV, cache_dir
 REPO = Path(__file__).resolve().parents[1]
 
 # Fits y = X w + noise (sd 1) with w ~ Normal(0, PRIOR_SD) and PRIOR_SD a constant of the graph, by
-# the single-fit engine, and prints each posterior mean, its MCSE and the exact posterior mean.
+# the suite's sampler, and prints each posterior mean, its MCSE and the exact posterior mean.
 FIT = """
 import json, sys
 import models  # first: points PyTensor at the cache directory
@@ -28,7 +28,7 @@ for columns, prior_sd in json.loads(sys.argv[1]):
     with pm.Model() as model:
         w = pm.Normal("w", 0.0, prior_sd, shape=columns)
         pm.Normal("y", X @ w, 1.0, observed=y)
-    sampler = PosteriorSampler(model, engine="callback", cache=CompiledModels())
+    sampler = PosteriorSampler(model, cache=CompiledModels())
     posterior = sampler.sample(draws=400, tune=400, chains=2, seed=3)["posterior"].dataset
     exact = np.linalg.solve(X.T @ X + np.eye(columns) / prior_sd**2, X.T @ y)
     out.append([posterior["w"].mean(("chain", "draw")).values.tolist(),

@@ -4,7 +4,6 @@ and it is a scikit-learn estimator by scikit-learn's own checks."""
 from __future__ import annotations
 
 import numpy as np
-import nutpie
 import pandas as pd
 import pytest
 from model_files import RIDGE_ORIGIN
@@ -34,7 +33,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import models.twin.estimator as twin_module
 from models import get_model
-from models.inference import engines
+from models.inference import nutpie_cache
 from models.twin.estimator import BayesianTwin, SamplingWarning, bayesian
 
 QUICK = {"draws": 100, "tune": 100, "chains": 2}  # the checks test the API, not the posterior
@@ -298,10 +297,9 @@ def test_nuts_twin_is_seeded_and_reuses_its_compiled_model(diabetes, monkeypatch
     X, y = diabetes
     first = bayesian(Lasso(alpha=0.5), random_state=11, draws=200, tune=200).fit(X, y)
     compiles = []
-    for module, name in ((nutpie, "compile_pymc_model"), (engines, "compile_callback")):
-        original = getattr(module, name)  # either compiled form (models.inference.engines)
-        monkeypatch.setattr(module, name,
-                            lambda *a, original=original, **k: compiles.append(1) or original(*a, **k))  # fmt: skip
+    original = nutpie_cache.compile_nutpie
+    monkeypatch.setattr(nutpie_cache, "compile_nutpie",
+                        lambda *a, **k: compiles.append(1) or original(*a, **k))  # fmt: skip
     again = bayesian(Lasso(alpha=0.5), random_state=11, draws=200, tune=200).fit(X, y)
     assert np.array_equal(first.posterior_["posterior"]["w"], again.posterior_["posterior"]["w"])
     scores = cross_val_score(bayesian(Lasso(alpha=0.5), draws=100, tune=100), X, y, cv=3)

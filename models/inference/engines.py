@@ -31,7 +31,7 @@ import numpy as np
 
 from models.core.base import ModelSpec
 from models.core.lazy import lazy
-from models.inference import numba_ops
+from models.inference import numba_ops, nutpie_cache
 
 az = lazy("arviz")
 linalg = lazy("scipy.linalg")
@@ -642,43 +642,39 @@ def _finished(sampler) -> bool:
 class CompiledModels:
     """nutpie's compiled models of this process, each reused for every model with the same graph.
 
-    nutpie compiles a model to machine code in 3-7 s; sampling it takes well under one. Two models
-    with the same graph (the same log density, the same deterministics, the same coordinates) that
-    differ only in their ``pm.Data`` values share one compiled copy: the second gets the first's
-    copy with its own data swapped in (``with_data``) and its own start (:func:`initial_point`), so
-    ``make experiments`` compiles the diabetes ridge model once, not once per experiment.
+    A compiled copy (:func:`models.inference.nutpie_cache.compile_nutpie`) costs 5-10 s the first
+    time a graph is seen on a machine and well under a second once its C callbacks are in the
+    on-disk cache; sampling it takes well under one. Two models with the same graph (the same log
+    density, the same deterministics, the same coordinates) that differ only in their ``pm.Data``
+    values share one compiled copy in a process: the second gets the first's copy with its own data
+    swapped in (``with_data``) and its own start (:func:`initial_point`), so ``make experiments``
+    compiles the diabetes ridge model once per process, not once per experiment.
 
     "The same graph" is decided by :func:`pytensor.graph.basic.equal_computations` on the joint
     log density and the constrained values (deterministics included), with the two models' value
     variables and ``pm.Data`` containers paired by name and of equal types; every constant is
     compared by value, and any other leaf only to itself, so two models that differ anywhere
-    except in their ``pm.Data`` values are compiled apart. A compiled copy cannot be kept across
-    processes: nutpie names its data slots with fresh random keys and its C callbacks close over
-    run-time objects, which numba's on-disk cache refuses (PyTensor's own cache already serves the
-    log density itself; README, "Speed").
+    except in their ``pm.Data`` values are compiled apart.
 
     It also keeps built models under a caller's key (:meth:`model`), each with its MAP solver and
     NUTS sampler (:class:`CompiledModel`): the scikit-learn twin refits one model per (registered
     model, noise variant, width) on any rows, of any number, without rebuilding or recompiling it.
-    :attr:`hits` and :attr:`misses` count nutpie compiles only; the callback form
-    (:func:`compile_callback`) is kept and reused the same way.
+    :attr:`hits` and :attr:`misses` count the compiled copies reused and made.
     """
 
     def __init__(self):
-        self._entries: list[tuple[str, tuple, object, float]] = []
+        self._entries: list[tuple[tuple, object, float]] = []
         self._models: dict[tuple, CompiledModel] = {}
         self.hits = 0
         self.misses = 0
 
-    def holds(self, model: pm.Model, engine: str = "nutpie") -> bool:
-        """Whether a model of the same graph as ``model`` is compiled already in that form."""
+    def holds(self, model: pm.Model) -> bool:
+        """Whether a model of the same graph as ``model`` is compiled already."""
         graph = graph_of(model)
-        return any(kind == engine and same_graph(graph, cached)
-                   for kind, cached, _, _ in self._entries)  # fmt: skip
+        return any(same_graph(graph, cached) for cached, _, _ in self._entries)
 
-    def compiled(self, model: pm.Model, engine: str = "nutpie") -> tuple[object, float, bool]:
-        """``model`` compiled in the form ``engine`` (:func:`choose_engine`): a cached copy with
-        ``model``'s data, or a new compile.
+    def compiled(self, model: pm.Model) -> tuple[object, float, bool]:
+        """``model`` compiled: a cached copy with ``model``'s data, or a new compile.
 
         Returns
         -------
@@ -687,21 +683,20 @@ class CompiledModels:
             earlier in the process), and whether this call reused it.
         """
         graph = graph_of(model)
-        counted = engine == "nutpie"
-        for kind, cached, compiled, seconds in self._entries:
-            if kind == engine and same_graph(graph, cached):
-                self.hits += counted
+        for cached, compiled, seconds in self._entries:
+            if same_graph(graph, cached):
+                self.hits += 1
                 return (
                     restarted(compiled.with_data(**data_values(model, compiled)), model),
                     seconds,
                     True,
                 )
-        self.misses += counted
+        self.misses += 1
         numba_ops.register()
         started = time.perf_counter()
-        compiled = nutpie.compile_pymc_model(model) if counted else compile_callback(model)
+        compiled = nutpie_cache.compile_nutpie(model)
         seconds = time.perf_counter() - started
-        self._entries.append((engine, graph, compiled, seconds))
+        self._entries.append((graph, compiled, seconds))
         return compiled, seconds, False
 
     def model(self, key: tuple, build: Callable[[], pm.Model], spec: ModelSpec | None,
@@ -735,9 +730,8 @@ class CompiledModels:
 
 def data_values(model: pm.Model, compiled, names: Iterable[str] | None = None) -> dict:
     """The current values of ``model``'s ``pm.Data`` containers (``names``, default all) that
-    ``compiled`` (either form) holds, as arrays of the containers' own dtypes."""
-    held = getattr(compiled, "shared_var_keys", None)
-    held = {var.name for var in held} if held is not None else set(compiled._shared_data)
+    ``compiled`` holds, as arrays of the containers' own dtypes."""
+    held = {var.name for var in compiled.shared_var_keys}
     wanted = {v.name for v in model.data_vars} if names is None else set(names)
     return {name: model[name].get_value() for name in wanted & held}
 
@@ -763,11 +757,8 @@ def initial_point(model: pm.Model) -> Callable[[int], np.ndarray]:
 
 
 def restarted(compiled, model: pm.Model):
-    """``compiled`` (either form) starting its chains from :func:`initial_point` of ``model``."""
-    field = (
-        "initial_point_func" if hasattr(compiled, "initial_point_func") else "_make_initial_points"
-    )
-    return dataclasses.replace(compiled, **{field: initial_point(model)})
+    """``compiled`` starting its chains from :func:`initial_point` of ``model``."""
+    return dataclasses.replace(compiled, initial_point_func=initial_point(model))
 
 
 def graph_of(model: pm.Model) -> tuple[tuple, list, list]:
@@ -807,151 +798,14 @@ def same_graph(a: tuple[tuple, list, list], b: tuple[tuple, list, list]) -> bool
 COMPILED = CompiledModels()
 
 
-# The engine policy, from `make bench` (docs/bench.md, "Engines"; benchmarks/engines.py). nutpie's
-# NUTS runs on the model in one of two forms. "nutpie" (numba C callbacks) samples fastest but costs
-# a compile of several seconds in every process (its callbacks cannot be cached on disk). "callback"
-# drives the same NUTS (same adaptation, same seeds, same DataTree) through a Python call per
-# gradient of PyTensor's numba function, which PyTensor caches on disk: it compiles in about a
-# second in a second process and samples several times slower per gradient evaluation.
-#
-# Two rules, one before sampling and one while it runs, both in counts (never in seconds: the
-# choice must not depend on the machine's load, so one seed gives one results.json):
-# - Planned work: on the diabetes ridge rows (2 x 2000 iterations, warm) nutpie's compile cost 35-53 s
-#   more than the callback's on a machine loaded ~6x (7.6 s against ~1 s unloaded) and saved 0.6 ms
-#   per chain iteration on the same load: ~50,000 iterations from the unloaded compile. Work known
-#   to pass that (sweeps, cross-validation, long runs) is compiled by nutpie before it starts.
-# - Measured work: an iteration costs as many gradient evaluations as its trajectory is long (~6
-#   for ridge, ~130 for the horseshoe at target_accept 0.99), which no iteration count foresees. So
-#   the callback form counts its gradient evaluations (:class:`GradientCount`): a run that passes
-#   NUTPIE_HANDOVER_GRADIENTS is restarted on nutpie's compiled form with the same seed, and a
-#   sampler whose completed callback fits project the fits still due past it compiles first.
-#   Measured (2 cores, idle, 2-4 chains, wall): a callback gradient costs 43-89 us (ridge 45,
-#   logistic on 30 features 89, horseshoe 55, quantile 43), a compiled one 4-23 us; a warm nutpie compile 6.3-11.4 s (`make bench`): ~200,000 gradients at
-#   ~50 us saved each. The hand-over point is that break-even, the rule of renting until the rent
-#   paid equals the price (never more than twice the better choice made in advance): a full-mode
-#   fit of ridge, logistic, the lasso or the multinomial model (4 x 3000 iterations) takes
-#   50,000-150,000 and stays in the callback form; the horseshoe and quantile fits (400,000-500,000)
-#   are handed over after ~10 s. (At 100,000 the full-mode pages' ordinary fits were handed over
-#   too, and lasso, logistic, multinomial and lambda each paid a compile they did not recover.)
-NUTPIE_BREAK_EVEN_ITERATIONS = 50_000
-NUTPIE_HANDOVER_GRADIENTS = 200_000
-
-
-def choose_engine(planned_iterations: int, compiled_in_process: bool,
-                  projected_gradients: float = 0.0) -> str:  # fmt: skip
-    """The engine for a graph before a fit: ``"nutpie"`` when it is compiled in this process
-    already, the planned work (chains x (draws + tune), summed over every fit of the graph) passes
-    the break-even point, or the gradient evaluations still due, projected from the graph's
-    completed callback fits, pass the hand-over point; else ``"callback"`` (counted by
-    :class:`GradientCount`)."""
-    if (compiled_in_process or planned_iterations >= NUTPIE_BREAK_EVEN_ITERATIONS
-            or projected_gradients >= NUTPIE_HANDOVER_GRADIENTS):  # fmt: skip
-        return "nutpie"
-    return "callback"
-
-
-class GradientCount:
-    """The gradient evaluations of a callback run, counted per chain (each chain gets its own log
-    density from nutpie, so no count is shared between threads).
-
-    A chain's count is a function of its seed alone, so a run's total is too: whether a run passes
-    a limit does not depend on when it is looked at (only the time lost before it is noticed).
-    """
-
-    def __init__(self):
-        self._chains: list[list[int]] = []
-
-    @property
-    def total(self) -> int:
-        return sum(count[0] for count in self._chains)
-
-    def counting(self, compiled):
-        """``compiled`` (the callback form) with every chain's log density counted."""
-        make_logp = compiled._make_logp_func
-
-        def counted_logp():
-            logp, count = make_logp(), [0]
-            self._chains.append(count)
-
-            def counting(x, **data):
-                count[0] += 1
-                return logp(x, **data)
-
-            return counting
-
-        return dataclasses.replace(compiled, _make_logp_func=counted_logp)
-
-
-def compile_callback(model: pm.Model):
-    """nutpie's NUTS on PyTensor's numba log density and gradient, called from Python.
-
-    The model is prepared by nutpie's own helpers exactly as for its numba backend (the same flat
-    parameter vector, initial points with jitter, deterministics and coordinates), but the two
-    functions stay PyTensor's numba-compiled functions, which PyTensor caches on disk keyed by their
-    graph; no C callback is compiled. ``pm.Data`` containers are passed by name (``with_data``).
-    """
-    from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords, _wrap_with_lock
-    from nutpie.compiled_pyfunc import from_pyfunc
-    from pymc.initial_point import make_initial_point_fn
-
-    pymc_initial_point = make_initial_point_fn(
-        model=model, jitter_rvs=set(model.free_RVs), return_transformed=True,
-        default_strategy="support_point",
-    )  # fmt: skip
-    n_dim, _, logp_pt, expand_pt, initial_point, shape_info, reparameterized = _make_functions(
-        model, mode="NUMBA", compute_grad=True, join_expanded=False,
-        pymc_initial_point_fn=_wrap_with_lock(pymc_initial_point),
-    )  # fmt: skip
-    logp_fn, expand_fn = logp_pt.vm.jit_fn, expand_pt.vm.jit_fn
-    logp_names = [v.name for v in logp_pt.get_shared()]
-    expand_names = [v.name for v in expand_pt.get_shared()]
-    shared = {v.name: np.asarray(v.get_value()) for v in (*logp_pt.get_shared(),
-                                                          *expand_pt.get_shared())}  # fmt: skip
-    if len(shared) != len({*logp_pt.get_shared(), *expand_pt.get_shared()}):
-        raise ValueError("two pm.Data containers of the model share a name")
-    names, _, shapes = shape_info
-
-    def make_logp():
-        def logp(x, **data):
-            value, grad = logp_fn(x, *(data[name] for name in logp_names))
-            return float(value), grad
-
-        return logp
-
-    def make_expand(seed1, seed2, chain):
-        def expand(x, **data):
-            values = expand_fn(x, *(data[name] for name in expand_names))
-            return {
-                name: np.asarray(value, dtype="float64").reshape(shape)
-                for name, value, shape in zip(names, values, shapes, strict=True)
-            }
-
-        return expand
-
-    dims, coords = _prepare_dims_and_coords(model, shape_info, reparameterized)
-    return from_pyfunc(
-        ndim=n_dim, make_logp_fn=make_logp, make_expand_fn=make_expand,
-        make_initial_point_fn=initial_point, expanded_dtypes=[np.dtype("float64")] * len(names),
-        expanded_shapes=shapes, expanded_names=names, shared_data=shared, dims=dims,
-        coords=coords, reparameterized_names=reparameterized,
-    )  # fmt: skip
-
-
 class PosteriorSampler:
     """NUTS (nutpie) on a model compiled once; each call only swaps ``pm.Data`` values.
 
     :meth:`sample` passes the values to the compiled copy (``with_data``) and sets them on the
-    model's containers too (they stay set), exactly as :meth:`MAPSolver.solve` does. The compiled
-    form is chosen by :func:`choose_engine` when :meth:`sample` knows the draws: from the work
-    sampled so far and planned (``fits``: how many times the caller will sample this model). A
-    sampler that keeps sampling its graph in the callback form switches to nutpie's compiled form
-    once the work passes the break-even point (at most twice the cost of the better choice made in
-    advance), or once the gradient evaluations its completed callback fits project for the fits
-    still due pass NUTPIE_HANDOVER_GRADIENTS; and a callback run that passes that many itself is
-    restarted compiled. Both forms run the same NUTS with the same seeds and give the same draws
-    when they run the same machine code (tested; a log density numba compiles in the process rather
-    than loads from its cache can round differently: docs/speed.md); both choices are made from
-    counts, never from time, so they cannot depend on the machine's load.
+    model's containers too (they stay set), exactly as :meth:`MAPSolver.solve` does. The model is
+    compiled by :data:`COMPILED` on the first call (nutpie's compiled form, its C callbacks cached
+    on disk: :mod:`models.inference.nutpie_cache`), or reused from a same-graph model compiled
+    earlier in the process.
 
     Parameters
     ----------
@@ -961,55 +815,23 @@ class PosteriorSampler:
         nutpie mass-matrix adaptation; ``"low_rank"`` copes with correlated coefficients.
     cache : CompiledModels, optional
         Where compiled models are looked up and kept (default: the process's :data:`COMPILED`).
-    fits : int
-        How many times the caller will call :meth:`sample` (a sweep's length); 1 for one fit.
-    engine : {None, "nutpie", "callback"}
-        None: the policy (:func:`choose_engine`); else that form always (benchmarks, tests).
 
     Attributes
     ----------
-    engine : str or None
-        ``"nutpie"`` or ``"callback"`` (:func:`choose_engine`), once compiled.
-    calls, iterations : int
-        Fits made, and chain iterations (draws + tune) sampled, so far.
-    restarts : int
-        Runs the callback form began and handed to nutpie's compiled form.
-    callback_gradients, callback_iterations : int
-        Gradient evaluations (:class:`GradientCount`) and chain iterations of the callback form's
-        completed runs: their ratio projects the fits still due.
     compile_seconds : float
         What compiling this graph cost, whether paid now or by an earlier same-graph model.
     reused : bool
         Whether an earlier compile of the same graph was reused.
     """
 
-    def __init__(
-        self, model: pm.Model, adaptation: str = "low_rank", cache: CompiledModels | None = None,
-        fits: int = 1, engine: str | None = None,
-    ):  # fmt: skip
-        if engine not in (None, "nutpie", "callback"):
-            raise ValueError(f"unknown engine {engine!r}: use 'nutpie', 'callback' or None")
+    def __init__(self, model: pm.Model, adaptation: str = "low_rank",
+                 cache: CompiledModels | None = None):  # fmt: skip
         self.model = model
         self.adaptation = adaptation
-        self.fits = fits
-        self.fixed_engine = engine
         self.cache = COMPILED if cache is None else cache
-        self.compiled, self.engine = None, None
+        self.compiled = None
         self.compile_seconds, self.reused = 0.0, False
-        self.calls, self.iterations, self.restarts = 0, 0, 0
-        self.callback_gradients, self.callback_iterations = 0, 0
         quiet_pymc()
-
-    def plan(self, fits: int) -> None:
-        """Say that ``fits`` more calls of :meth:`sample` follow (a sweep on a sampler made for one
-        fit), so that :func:`choose_engine` weighs the whole sweep from its first fit."""
-        self.fits = self.calls + fits
-
-    def _compile(self, engine: str) -> None:
-        started = time.perf_counter()
-        self.compiled, self.compile_seconds, self.reused = self.cache.compiled(self.model, engine)
-        self.engine = engine
-        CLOCK.compile += time.perf_counter() - started
 
     def sample(
         self,
@@ -1021,46 +843,14 @@ class PosteriorSampler:
         seed: int = 0,
         target_accept: float = 0.8,
     ):
-        """Draw from the posterior at the given ``pm.Data`` values; returns a DataTree.
-
-        Compiles the model first when :func:`choose_engine` wants another form for the work done
-        so far plus this call's, repeated for the fits still planned."""
+        """Draw from the posterior at the given ``pm.Data`` values; returns a DataTree (the model
+        is compiled on the first call)."""
         set_data(self.model, values)
-        iterations = chains * (draws + tune)
-        if self.fixed_engine is not None and self.compiled is None:
-            self._compile(self.fixed_engine)
-        elif self.fixed_engine is None and self.engine != "nutpie":
-            due = max(self.fits - self.calls, 1) * iterations
-            per_iteration = self.callback_gradients / max(self.callback_iterations, 1)
-            engine = choose_engine(self.iterations + due, self.cache.holds(self.model),
-                                   per_iteration * due)  # fmt: skip
-            if engine != self.engine:
-                self._compile(engine)
-        self.calls += 1
-        self.iterations += iterations
-        options = dict(draws=draws, tune=tune, chains=chains, seed=seed,
-                       target_accept=target_accept)  # fmt: skip
-        watched = self.fixed_engine is None and self.engine == "callback"
-        dt = self._run(values, NUTPIE_HANDOVER_GRADIENTS if watched else None, **options)
-        if dt is None:  # past the hand-over point: the same run on the compiled form
-            self.restarts += 1
-            self._compile("nutpie")
-            dt = self._run(values, None, **options)
-        return dt
-
-    def _run(self, values: dict | None, limit: int | None, *, chains: int, draws: int, tune: int,
-             **options):  # fmt: skip
-        """One nutpie run on the compiled copy; with a ``limit``, a callback run whose gradient
-        evaluations pass it is cancelled and None returned (also when it passed the limit just
-        before finishing: the decision depends on the count alone, not on when it was seen)."""
+        if self.compiled is None:
+            started = time.perf_counter()
+            self.compiled, self.compile_seconds, self.reused = self.cache.compiled(self.model)
+            CLOCK.compile += time.perf_counter() - started
         compiled = self.compiled.with_data(**data_values(self.model, self.compiled, values or ()))
-        count = GradientCount() if limit is not None else None
-        if count is not None:
-            compiled = count.counting(compiled)
-
-        def past_limit() -> bool:
-            return count is not None and count.total > limit
-
         # Sampled in the background and polled, so Ctrl-C and SIGTERM reach Python within
         # milliseconds and cancel the chains (blocking nutpie would swallow a Ctrl-C and return the
         # draws made so far as if nothing happened).
@@ -1074,20 +864,14 @@ class PosteriorSampler:
             progress_bar=False,
             adaptation=self.adaptation,
             save_warmup=False,
-            **options,
+            seed=seed,
+            target_accept=target_accept,
         )
         started = time.perf_counter()
         try:
-            while not _finished(sampler) and not past_limit():
+            while not _finished(sampler):
                 time.sleep(0.01)
-            if past_limit():
-                sampler.cancel()
-                return None
-            dt = sampler.wait()
-            if count:
-                self.callback_gradients += count.total
-                self.callback_iterations += chains * (draws + tune)
-            return dt
+            return sampler.wait()
         except BaseException:
             sampler.cancel()
             raise

@@ -1,0 +1,115 @@
+"""nutpie's compiled form with its C callbacks cached on disk (models.inference.nutpie_cache): the
+same draws as nutpie's own compile; loaded, not compiled, by a second process, with the same draws;
+compiled anew for a changed model; and a refit at other pm.Data values samples their posterior."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import nutpie
+
+from models import ridge
+from models.core.cache import CACHE_ENV
+from models.core.data import arrays
+from models.inference import nutpie_cache
+from models.inference.engines import CompiledModels, PosteriorSampler
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _data(rows: int = 40, columns: int = 3, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, columns))
+    return X, X @ np.arange(1.0, columns + 1) + rng.standard_normal(rows)
+
+
+def _model(rows: int = 40, columns: int = 3, seed: int = 0):
+    X, y = _data(rows, columns, seed)
+    return ridge.build(arrays(X, y, [f"x{j}" for j in range(columns)], 1.0))
+
+
+def test_the_cached_form_gives_nutpies_own_draws():
+    """Same flat parameters, initial points, adaptation and seeds, the same machine code: the
+    same bytes as nutpie's compile_pymc_model (a callback reading a wrong data slot, or another
+    parameter order, would move every draw)."""
+    model = _model()
+    options = dict(draws=200, tune=200, chains=2, seed=5, progress_bar=False)
+    ours = nutpie.sample(nutpie_cache.compile_nutpie(model), **options)
+    theirs = nutpie.sample(nutpie.compile_pymc_model(model), **options)
+    assert np.array_equal(ours["posterior"]["w"].values, theirs["posterior"]["w"].values)
+
+
+def test_a_refit_samples_the_swapped_datas_posterior():
+    """The callbacks read each pm.Data array through its slot, not a copy baked in: a refit at
+    another prior sd samples that posterior (exact here), within 5 MCSE of its mean."""
+    X, y = _data()
+    sampler = PosteriorSampler(_model(), cache=CompiledModels())
+    for prior_sd in (0.05, 100.0):
+        dt = sampler.sample({"prior_sd": prior_sd}, draws=500, tune=500, chains=2, seed=7)
+        mean, _ = ridge.exact_posterior(X, y, prior_sd, 1.0)
+        posterior = dt["posterior"].dataset
+        error = np.abs(posterior["w"].mean(("chain", "draw")).values - mean[1:])
+        assert np.all(error <= 5 * az.mcse(posterior[["w"]])["w"].values)
+
+
+def test_source_and_key():
+    """The key changes with the inner function, the source (parameter count, data slots) and the
+    data dtypes; a function PyTensor could not cache gives no key (compiled, not cached)."""
+    source = nutpie_cache.logp_source(3, [("d0", 2), ("d1", 0)])
+    assert (
+        "d0 = d0.reshape((int(shared['shape']['d0'][0]),int(shared['shape']['d0'][1]),))" in source
+    )
+    assert "d1 = d1.reshape(())" in source and "value, grad = inner(x, d0, d1)" in source
+    key = nutpie_cache.callback_key("a", source, ["<f8", "<f8"])
+    assert key == nutpie_cache.callback_key("a", source, ["<f8", "<f8"])
+    others = {nutpie_cache.callback_key("b", source, ["<f8", "<f8"]),
+              nutpie_cache.callback_key("a", nutpie_cache.logp_source(4, [("d0", 2), ("d1", 0)]),
+                                        ["<f8", "<f8"]),
+              nutpie_cache.callback_key("a", source, ["<i8", "<f8"])}  # fmt: skip
+    assert key not in others and len(others) == 3
+    assert nutpie_cache.callback_key(None, source, ["<f8", "<f8"]) is None
+
+
+# Compiles models (columns, prior sd: a constant of the graph) in a fresh process on one cache
+# directory; prints, per model, whether both callbacks were loaded from the cache, and the draws.
+PROCESS = """
+import json, sys
+import models  # first: points PyTensor at the cache directory
+import numpy as np, nutpie, pymc as pm
+from models.inference.nutpie_cache import compile_nutpie
+out = []
+for columns, prior_sd in json.loads(sys.argv[1]):
+    rng = np.random.default_rng(columns)
+    X = rng.standard_normal((50, columns))
+    with pm.Model() as model:
+        w = pm.Normal("w", 0.0, prior_sd, shape=columns)
+        pm.Normal("y", X @ w, 1.0, observed=X @ np.linspace(1, 2, columns) + rng.standard_normal(50))
+    compiled = compile_nutpie(model)
+    loaded = [f._cache_hits for f in (compiled.compiled_logp_func, compiled.compiled_expand_func)]
+    dt = nutpie.sample(compiled, draws=100, tune=100, chains=2, seed=3, progress_bar=False)
+    out.append([loaded, dt["posterior"]["w"].values.tolist()])
+print(json.dumps(out))
+"""
+
+
+def _process(models: list, cache: Path) -> list:
+    env = {**os.environ, CACHE_ENV: str(cache)}
+    env.pop("PYTENSOR_FLAGS", None)
+    done = subprocess.run([sys.executable, "-c", PROCESS, json.dumps(models)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=900, check=True)  # fmt: skip
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_a_second_process_loads_the_callbacks_and_a_changed_model_compiles_anew(tmp_path):
+    cache = tmp_path / "cache"
+    [(loaded, draws)] = _process([[3, 0.5]], cache)
+    assert loaded == [0, 0]  # an empty cache: both compiled
+    [(loaded, again)] = _process([[3, 0.5]], cache)
+    assert loaded == [1, 1] and again == draws  # loaded, and the same bytes as the compile
+    # another number of coefficients: both compiled; another prior constant: the log density
+    # compiled, the expansion (x -> w, which the prior does not enter) loaded
+    assert [loaded for loaded, _ in _process([[4, 0.5], [3, 5.0]], cache)] == [[0, 0], [0, 1]]
