@@ -7,19 +7,19 @@ sufficient statistics, the hierarchical lambda model of choosing_lambda, logisti
 cancer features, Park & Casella's Bayesian Lasso, the regularised horseshoe of the sparse page at
 its target acceptance 0.99, where ESS is the minimum over the coefficients) and each engine:
 
-- ``nutpie``: nutpie's numba backend (numba C callbacks), as the suite compiles it;
-- ``callback``: the same NUTS on PyTensor's numba functions through a Python callback
-  (:func:`models.inference.engines.compile_callback`);
+- ``nutpie``: ``nutpie.compile_pymc_model`` (numba backend), compiled in every process;
+- ``callback``: the same NUTS on PyTensor's numba functions through a Python call per gradient
+  (:func:`compile_callback`; the chains in one thread, as they take turns on the GIL anyway);
 - ``nutpie-jax``: ``compile_pymc_model(backend="jax", gradient_backend="jax")`` with JAX's
   persistent compilation cache in the same cache directory (only when JAX is installed);
 - ``pymc``: PyMC's default NUTS (``pm.sample(nuts_sampler="pymc")``, its compile is ``pm.NUTS()``);
-- ``suite``: what the suite runs for one fit (:class:`models.inference.engines.PosteriorSampler`
-  with its policy): the callback form, handed to the compiled form when its gradient evaluations
-  pass ``NUTPIE_HANDOVER_GRADIENTS`` (the hand-over's compile counts as sampling).
+- ``suite``: what the suite runs (:class:`models.inference.engines.PosteriorSampler`): nutpie's
+  compiled form with its C callbacks in the on-disk cache (:mod:`models.inference.nutpie_cache`),
+  reused by a same-graph model in the process.
 
 A probe process imports everything, then builds the model and compiles it, and compiles a second
-same-graph model in the same process (the suite reuses nutpie and callback compiles by graph; PyMC
-and JAX compile again). It is run twice on one empty cache directory (``SECRETLY_BAYESIAN_CACHE``,
+same-graph model in the same process (the suite reuses its compile by graph; the others compile
+again). It is run twice on one empty cache directory (``SECRETLY_BAYESIAN_CACHE``,
 which also holds PyTensor's compile directory): "cold" is the first process, which samples 20 draws
 to fill what an engine caches on its first run, and "warm" the second, which samples its first
 model (2 chains x 1000 draws after 1000 tuning steps). Wall and CPU seconds (this process and its
@@ -92,6 +92,62 @@ def build(shape: str):
     return lasso.build_bayesian_lasso(arrays(X, y, names)), ["w"]
 
 
+def compile_callback(model):
+    """nutpie's NUTS on PyTensor's numba log density and gradient, called from Python.
+
+    The model is prepared by nutpie's own helpers exactly as for its numba backend (the same flat
+    parameter vector, initial points with jitter, deterministics and coordinates), but the two
+    functions stay PyTensor's numba-compiled functions, which PyTensor caches on disk keyed by their
+    graph; no C callback is compiled. ``pm.Data`` containers are passed by name (``with_data``).
+    """
+    import numpy as np
+    from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords, _wrap_with_lock
+    from nutpie.compiled_pyfunc import from_pyfunc
+    from pymc.initial_point import make_initial_point_fn
+
+    pymc_initial_point = make_initial_point_fn(
+        model=model, jitter_rvs=set(model.free_RVs), return_transformed=True,
+        default_strategy="support_point",
+    )  # fmt: skip
+    n_dim, _, logp_pt, expand_pt, initial_point, shape_info, reparameterized = _make_functions(
+        model, mode="NUMBA", compute_grad=True, join_expanded=False,
+        pymc_initial_point_fn=_wrap_with_lock(pymc_initial_point),
+    )  # fmt: skip
+    logp_fn, expand_fn = logp_pt.vm.jit_fn, expand_pt.vm.jit_fn
+    logp_names = [v.name for v in logp_pt.get_shared()]
+    expand_names = [v.name for v in expand_pt.get_shared()]
+    shared = {v.name: np.asarray(v.get_value()) for v in (*logp_pt.get_shared(),
+                                                          *expand_pt.get_shared())}  # fmt: skip
+    if len(shared) != len({*logp_pt.get_shared(), *expand_pt.get_shared()}):
+        raise ValueError("two pm.Data containers of the model share a name")
+    names, _, shapes = shape_info
+
+    def make_logp():
+        def logp(x, **data):
+            value, grad = logp_fn(x, *(data[name] for name in logp_names))
+            return float(value), grad
+
+        return logp
+
+    def make_expand(seed1, seed2, chain):
+        def expand(x, **data):
+            values = expand_fn(x, *(data[name] for name in expand_names))
+            return {
+                name: np.asarray(value, dtype="float64").reshape(shape)
+                for name, value, shape in zip(names, values, shapes, strict=True)
+            }
+
+        return expand
+
+    dims, coords = _prepare_dims_and_coords(model, shape_info, reparameterized)
+    return from_pyfunc(
+        ndim=n_dim, make_logp_fn=make_logp, make_expand_fn=make_expand,
+        make_initial_point_fn=initial_point, expanded_dtypes=[np.dtype("float64")] * len(names),
+        expanded_shapes=shapes, expanded_names=names, shared_data=shared, dims=dims,
+        coords=coords, reparameterized_names=reparameterized,
+    )  # fmt: skip
+
+
 def probe(engine: str, shape: str, sample: bool) -> dict:
     """Compile ``shape`` with ``engine`` and sample it (``sample``: the measured run; else 20
     draws), then compile a second same-graph model in this process; the timings (the table reads
@@ -104,9 +160,10 @@ def probe(engine: str, shape: str, sample: bool) -> dict:
     from models.inference.engines import PosteriorSampler
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
+    import nutpie
+
     if engine == "nutpie-jax":
         import jax
-        import nutpie
 
         jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
@@ -115,9 +172,13 @@ def probe(engine: str, shape: str, sample: bool) -> dict:
     for fit in ("first", "second"):
         model, names = build(shape)
         wall, cpu = time.perf_counter(), _cpu()
-        if engine in ("nutpie", "callback", "suite"):
-            sampler = PosteriorSampler(model, engine=None if engine == "suite" else engine)
+        if engine == "suite":
+            sampler = PosteriorSampler(model)
             sampler.sample(draws=1, tune=1, chains=1)  # compiles (a one-draw run: negligible)
+        elif engine == "nutpie":
+            compiled = nutpie.compile_pymc_model(model)
+        elif engine == "callback":
+            compiled = compile_callback(model)
         elif engine == "nutpie-jax":
             compiled = nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
         else:
@@ -129,11 +190,13 @@ def probe(engine: str, shape: str, sample: bool) -> dict:
         if fit == "second":
             continue
         draws, tune = (DRAWS, TUNE) if sample else (WARM_UP_DRAWS, WARM_UP_DRAWS)
-        if engine in ("nutpie", "callback", "suite"):
+        if engine == "suite":
             dt = sampler.sample(draws=draws, tune=tune, chains=CHAINS, seed=1, **options)
-        elif engine == "nutpie-jax":
-            dt = nutpie.sample(compiled, draws=draws, tune=tune, chains=CHAINS, cores=CHAINS,
-                               seed=1, progress_bar=False, adaptation="low_rank", **options)  # fmt: skip
+        elif engine in ("nutpie", "callback", "nutpie-jax"):
+            # the callback form's chains take turns on the GIL: one thread runs them fastest
+            dt = nutpie.sample(compiled, draws=draws, tune=tune, chains=CHAINS,
+                               cores=1 if engine == "callback" else CHAINS, seed=1,
+                               progress_bar=False, adaptation="low_rank", **options)  # fmt: skip
         else:
             with model:
                 dt = pm.sample(draws=draws, tune=tune, chains=CHAINS, cores=CHAINS, step=step,
@@ -148,8 +211,6 @@ def probe(engine: str, shape: str, sample: bool) -> dict:
             "sample_cpu_seconds": done[1] - compiled_at[1],
             "min_ess_bulk": float(min(ess[v].min() for v in names)),
         })  # fmt: skip
-        if engine == "suite":
-            out[fit]["engine"], out[fit]["restarts"] = sampler.engine, sampler.restarts
     return out
 
 

@@ -112,24 +112,17 @@ def speed_section(r: dict) -> list[str]:
 
 
 ENGINE_LABELS = {
-    "nutpie": "nutpie, numba C callbacks",
+    "nutpie": "nutpie's own compile (numba C callbacks)",
     "callback": "nutpie, Python callback to PyTensor's numba",
     "nutpie-jax": "nutpie, JAX (persistent cache)",
     "pymc": "PyMC's default NUTS",
-    "suite": "the suite's policy (`PosteriorSampler`)",
+    "suite": "the suite (`PosteriorSampler`): nutpie, C callbacks cached on disk",
 }
 
 
 def one_fit(probe: dict) -> float:
     """Seconds of one fit in a process: the first model's compile and sampling."""
     return probe["first"]["compile_seconds"] + probe["first"]["sample_seconds"]
-
-
-def _ended_as(fit: dict) -> str:
-    """What the suite's policy ran: the callback form, or a callback run handed to nutpie."""
-    if "engine" not in fit:
-        return ""
-    return ": callback, handed to nutpie" if fit["restarts"] else f": {fit['engine']}"
 
 
 def engines_section(r: dict) -> list[str]:
@@ -143,7 +136,7 @@ def engines_section(r: dict) -> list[str]:
             fit = warm["first"]
             cpu = fit["compile_cpu_seconds"] + fit["sample_cpu_seconds"]
             rows.append([
-                shape.replace("_", " "), ENGINE_LABELS[engine] + _ended_as(fit),
+                shape.replace("_", " "), ENGINE_LABELS[engine],
                 f"{_s(cold['first']['compile_seconds'])} / {_s(fit['compile_seconds'])} / "
                 f"{_s(warm['second']['compile_seconds'])}",
                 _s(fit["sample_seconds"]), f"{fit['min_ess_bulk']:,.0f}",
@@ -167,7 +160,7 @@ def readme_speed(r: dict | None) -> str:
     if r is None or "engines" not in r:
         return "Not measured yet: run `make bench` ([docs/speed.md](docs/speed.md))."
     ridge = r["engines"]["shapes"]["ridge"]
-    suite = one_fit(ridge["suite" if "suite" in ridge else "callback"]["warm"])
+    suite = one_fit(ridge["suite"]["warm"])
     pymc = one_fit(ridge["pymc"]["warm"])
     return textwrap.fill(
         f"One NUTS fit (diabetes ridge, {r['engines']['chains']} x {r['engines']['draws']} draws, "

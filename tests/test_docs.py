@@ -267,7 +267,7 @@ def _probe(compile_seconds: float, sample_seconds: float, ess: float) -> dict:
 
 
 ENGINES = {"draws": 1000, "tune": 1000, "chains": 2, "shapes": {"ridge": {
-    "callback": {"cold": _probe(3.0, 0.6, 2000.0), "warm": _probe(0.9, 0.6, 2000.0)},
+    "suite": {"cold": _probe(3.0, 0.6, 2000.0), "warm": _probe(0.9, 0.6, 2000.0)},
     "pymc": {"cold": _probe(1.0, 5.0, 1500.0), "warm": _probe(0.5, 5.5, 1500.0)},
 }}}  # fmt: skip
 
@@ -276,35 +276,14 @@ def test_engine_table_and_readme_speed_come_from_the_results_file():
     bench = {**BENCH, "engines": ENGINES}
     page = tables.page(bench, None)
     # compile cold / warm / reused; ESS per second of sampling (2000 / 0.6) and of one fit (/ 1.5)
-    assert "| ridge | nutpie, Python callback to PyTensor's numba | 3 s / 900 ms / 2 ms | " \
-           "600 ms | 2,000 | 3,333 | 1.5 s / 2.1 s | 1,333 |" in page  # fmt: skip
+    assert "| ridge | the suite (`PosteriorSampler`): nutpie, C callbacks cached on disk | " \
+           "3 s / 900 ms / 2 ms | 600 ms | 2,000 | 3,333 | 1.5 s / 2.1 s | 1,333 |" in page  # fmt: skip
     speed = tables.readme_speed(bench)
     assert "**1.5 s**; PyMC's default NUTS: 6 s (**4x**)" in speed.replace("\n", " ")
     assert "measured 2026-01-02 03:04 UTC" in speed
     readme = "# x\n\n## Speed\n\nold numbers\nover two lines\n\n## Next\n"
     assert tables.readme_with_speed(readme, bench) == f"# x\n\n## Speed\n\n{speed}\n\n## Next\n"
     assert "Not measured yet" in tables.readme_with_speed(readme, None)
-
-
-def test_the_suite_row_says_what_its_policy_ran():
-    handed = _probe(0.9, 12.0, 400.0)
-    handed["first"].update(engine="nutpie", restarts=1)
-    kept = _probe(0.9, 0.6, 2000.0)
-    kept["first"].update(engine="callback", restarts=0)
-    shapes = {"horseshoe": {"suite": {"cold": handed, "warm": handed}},
-              "ridge": {"suite": {"cold": kept, "warm": kept},
-                        "pymc": {"cold": _probe(1.0, 5.0, 1500.0), "warm": _probe(0.5, 5.5, 1500.0)}}}  # fmt: skip
-    bench = {**BENCH, "engines": {**ENGINES, "shapes": shapes}}
-    page = tables.page(bench, None)
-    assert (
-        "| horseshoe | the suite's policy (`PosteriorSampler`): callback, handed to nutpie |"
-        in page
-    )
-    assert "| ridge | the suite's policy (`PosteriorSampler`): callback |" in page
-    # the README's one fit is the suite's own row when there is one
-    assert "**1.5 s**; PyMC's default NUTS: 6 s (**4x**)" in tables.readme_speed(bench).replace(
-        "\n", " "
-    )
 
 
 def test_readme_speed_agrees_with_the_bench_results():

@@ -3,13 +3,13 @@
 The directory is ``$SECRETLY_BAYESIAN_CACHE`` when that is set, else the platform's user cache
 directory for this project (``~/.cache/secretly-bayesian`` on Linux, through platformdirs). It
 holds PyTensor's compile directory (``pytensor/``), whose numba cache serves the log density and
-gradient of every model already compiled once by any process of this user; the single-fit engine
-(:func:`models.inference.engines.compile_callback`) compiles nothing else.
+gradient of every model already compiled once by any process of this user, and nutpie's two C
+callbacks around them (:mod:`models.inference.nutpie_cache`, keyed on the same PyTensor keys).
 
 Safe by construction, not by invalidation: PyTensor keys each cached function on a hash of its
 whole graph (every operation, input type, static shape and constant), so a model that differs in
 any of them (another data shape, another prior) compiles anew and never loads a stale function
-(tests/test_compile_cache.py). ``pm.Data`` values are inputs, not part of the key.
+(tests/test_compile_cache.py, tests/test_nutpie_cache.py). ``pm.Data`` values are inputs, not part of the key.
 
 :func:`configure` points PyTensor there. It must run before PyTensor is imported (PyTensor reads its
 flags once, on import); ``import models`` calls it. A user's own ``PYTENSOR_FLAGS`` that already
