@@ -20,7 +20,8 @@
    compile with PyTensor's on-disk caches cold (an empty ``base_compiledir``) and warm, and a
    second same-graph model in the same process (``models.inference.engines.COMPILED``).
 5. Engines per model shape, each in fresh processes (:mod:`benchmarks.engines`): compile cold, warm
-   and reused, and ESS per second, for every engine the policy chooses from and PyMC's default.
+   and reused, and ESS per second: nutpie's own compile, a Python callback, nutpie's JAX backend,
+   PyMC's default, and the suite's sampler (nutpie with its C callbacks cached on disk).
 
 Writes reports/bench/results.json (with the date and the machine), then docs/bench.md from it
 (:mod:`benchmarks.tables`). Timings vary from run to run; no test asserts on them.
@@ -149,7 +150,7 @@ seconds = []
 for _ in range(2):
     model = build_model(spec, md)  # PyMC imported and the graph built before the clock starts
     start = time.perf_counter()
-    COMPILED.compiled(model)  # nutpie's numba form, kept for the second same-graph model
+    COMPILED.compiled(model)  # nutpie's form (callbacks cached), kept for the same graph again
     seconds.append(time.perf_counter() - start)
 print(*seconds)
 """
@@ -234,7 +235,7 @@ def main() -> int:
     start = time.perf_counter()
     COMPILED.compiled(model)
     compile_nutpie = time.perf_counter() - start
-    sampler = PosteriorSampler(model, engine="nutpie")  # the copy just compiled
+    sampler = PosteriorSampler(model)  # reuses the copy just compiled
     start = time.perf_counter()
     dt_nutpie = sampler.sample({"prior_sd": tau}, draws=DRAWS, tune=TUNE, chains=CHAINS, seed=1)
     time_nutpie = time.perf_counter() - start
