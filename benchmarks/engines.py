@@ -175,12 +175,16 @@ def probe(engine: str, shape: str, sample: bool) -> dict:
         if engine == "suite":
             sampler = PosteriorSampler(model)
             sampler.sample(draws=1, tune=1, chains=1)  # compiles (a one-draw run: negligible)
-        elif engine == "nutpie":
-            compiled = nutpie.compile_pymc_model(model)
-        elif engine == "callback":
-            compiled = compile_callback(model)
-        elif engine == "nutpie-jax":
-            compiled = nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
+        elif engine in ("nutpie", "callback", "nutpie-jax"):
+            if engine == "nutpie":
+                compiled = nutpie.compile_pymc_model(model)
+            elif engine == "callback":
+                compiled = compile_callback(model)
+            else:
+                compiled = nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
+            # a one-draw run, as for the suite: what loads lazily on the first call (the callback
+            # form's numba function) is compile, not sampling
+            nutpie.sample(compiled, draws=1, tune=1, chains=1, progress_bar=False)
         else:
             with model:
                 step = pm.NUTS(**options)

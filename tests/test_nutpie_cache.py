@@ -57,21 +57,26 @@ def test_a_refit_samples_the_swapped_datas_posterior():
 
 
 def test_source_and_key():
-    """The key changes with the inner function, the source (parameter count, data slots) and the
-    data dtypes; a function PyTensor could not cache gives no key (compiled, not cached)."""
+    """The key changes with the inner function, the source (parameter count, data slots), the
+    data dtypes and nutpie's record layout; a function PyTensor could not cache gives no key
+    (compiled, not cached)."""
     source = nutpie_cache.logp_source(3, [("d0", 2), ("d1", 0)])
     assert (
         "d0 = d0.reshape((int(shared['shape']['d0'][0]),int(shared['shape']['d0'][1]),))" in source
     )
     assert "d1 = d1.reshape(())" in source and "value, grad = inner(x, d0, d1)" in source
-    key = nutpie_cache.callback_key("a", source, ["<f8", "<f8"])
-    assert key == nutpie_cache.callback_key("a", source, ["<f8", "<f8"])
-    others = {nutpie_cache.callback_key("b", source, ["<f8", "<f8"]),
-              nutpie_cache.callback_key("a", nutpie_cache.logp_source(4, [("d0", 2), ("d1", 0)]),
-                                        ["<f8", "<f8"]),
-              nutpie_cache.callback_key("a", source, ["<i8", "<f8"])}  # fmt: skip
-    assert key not in others and len(others) == 3
-    assert nutpie_cache.callback_key(None, source, ["<f8", "<f8"]) is None
+    dtypes, record = ["<f8", "<f8"], "[('shared', ...)]"
+    key = nutpie_cache.callback_key("a", source, dtypes, record)
+    assert key == nutpie_cache.callback_key("a", source, dtypes, record)
+    others = {
+        nutpie_cache.callback_key("b", source, dtypes, record),
+        nutpie_cache.callback_key("a", nutpie_cache.logp_source(4, [("d0", 2), ("d1", 0)]), dtypes,
+                                  record),
+        nutpie_cache.callback_key("a", source, ["<i8", "<f8"], record),
+        nutpie_cache.callback_key("a", source, dtypes, "[('shared', 'other')]"),
+    }  # fmt: skip
+    assert key not in others and len(others) == 4
+    assert nutpie_cache.callback_key(None, source, dtypes, record) is None
 
 
 # Compiles models (columns, prior sd: a constant of the graph) in a fresh process on one cache

@@ -921,31 +921,52 @@ class CompiledModel:
 
 def sampling_diagnostics(fit: str, dt, var_names: list[str]) -> dict:
     """Divergences, tree-depth hits, E-BFMI, worst r_hat, smallest bulk/tail ESS, and a verdict."""
-    posterior = dt["posterior"].dataset[var_names]
-    stats = dt["sample_stats"].dataset
+    return sampling_diagnostics_of([fit], [dt], var_names)[0]
+
+
+def sampling_diagnostics_of(fits: list[str], dts: list, var_names: list[str]) -> list[dict]:
+    """:func:`sampling_diagnostics` of several fits of one model with the same chains and draws
+    (a sweep), each fit's row as if alone: ArviZ runs once on the fits stacked along a ``fit``
+    dimension (its statistics are per element, so a fit's numbers do not depend on the others)."""
+    import xarray as xr
+
+    posterior = xr.concat([dt["posterior"].dataset[var_names] for dt in dts], dim="fit")
+    stats = xr.concat([dt["sample_stats"].dataset for dt in dts], dim="fit")
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    divergences = int(stats["diverging"].sum())
-    depth_hits = 0
+
+    def per_fit(dataset, reduce) -> np.ndarray:
+        """``reduce`` ("max"/"min") of every variable's values within each fit."""
+        values = [getattr(dataset[v], reduce)([d for d in dataset[v].dims if d != "fit"]).values
+                  for v in var_names]  # fmt: skip
+        return getattr(np, reduce)(np.stack(values), axis=0)
+
+    divergences = stats["diverging"].sum(("chain", "draw")).values.astype(int)
+    depth_hits = np.zeros(len(dts), int)
     if "maxdepth_reached" in stats:
-        depth_hits = int(stats["maxdepth_reached"].sum())
-    min_bfmi = float(az.bfmi(stats["energy"]).min()) if "energy" in stats else float("nan")
-    r_hat = float(max(az.rhat(posterior)[v].max() for v in var_names))
-    ess_bulk = float(min(az.ess(posterior, method="bulk")[v].min() for v in var_names))
-    ess_tail = float(min(az.ess(posterior, method="tail")[v].min() for v in var_names))
-    problems = []
-    if divergences:
-        problems.append(f"{divergences} divergences")
-    if depth_hits:
-        problems.append(f"{depth_hits} draws hit the maximum tree depth")
-    if min_bfmi < BFMI_MIN:
-        problems.append(f"E-BFMI {min_bfmi:.2f} < {BFMI_MIN}")
-    if not r_hat <= R_HAT_MAX:
-        problems.append(f"r_hat {r_hat:.3f} > {R_HAT_MAX}")
-    if not min(ess_bulk, ess_tail) >= ESS_MIN:
-        problems.append(f"ESS {min(ess_bulk, ess_tail):.0f} < {ESS_MIN}")
-    return {
-        "fit": fit, "draws": f"{chains} x {draws}", "divergences": divergences,
-        "max_treedepth_hits": depth_hits, "min_bfmi": min_bfmi, "max_r_hat": r_hat,
-        "min_ess_bulk": ess_bulk, "min_ess_tail": ess_tail, "ok": not problems,
-        "problems": problems,
-    }  # fmt: skip
+        depth_hits = stats["maxdepth_reached"].sum(("chain", "draw")).values.astype(int)
+    min_bfmi = np.full(len(dts), np.nan)
+    if "energy" in stats:
+        min_bfmi = az.bfmi(stats["energy"]).min("chain").values
+    r_hat = per_fit(az.rhat(posterior), "max")
+    ess_bulk = per_fit(az.ess(posterior, method="bulk"), "min")
+    ess_tail = per_fit(az.ess(posterior, method="tail"), "min")
+    rows = []
+    for k, fit in enumerate(fits):
+        problems = []
+        if divergences[k]:
+            problems.append(f"{divergences[k]} divergences")
+        if depth_hits[k]:
+            problems.append(f"{depth_hits[k]} draws hit the maximum tree depth")
+        if min_bfmi[k] < BFMI_MIN:
+            problems.append(f"E-BFMI {min_bfmi[k]:.2f} < {BFMI_MIN}")
+        if not r_hat[k] <= R_HAT_MAX:
+            problems.append(f"r_hat {r_hat[k]:.3f} > {R_HAT_MAX}")
+        if not min(ess_bulk[k], ess_tail[k]) >= ESS_MIN:
+            problems.append(f"ESS {min(ess_bulk[k], ess_tail[k]):.0f} < {ESS_MIN}")
+        rows.append({
+            "fit": fit, "draws": f"{chains} x {draws}", "divergences": int(divergences[k]),
+            "max_treedepth_hits": int(depth_hits[k]), "min_bfmi": float(min_bfmi[k]),
+            "max_r_hat": float(r_hat[k]), "min_ess_bulk": float(ess_bulk[k]),
+            "min_ess_tail": float(ess_tail[k]), "ok": not problems, "problems": problems,
+        })  # fmt: skip
+    return rows

@@ -9,8 +9,8 @@ functions on disk, keyed by their rewritten graphs.
 
 :func:`compile_nutpie` builds the same callbacks from generated source with fixed data-slot names,
 and registers that source with PyTensor's numba cache under a key made of the inner function's
-own PyTensor key, the source itself (the parameter count, the data slots read) and the data
-dtypes. So a second process loads both callbacks from the cache (~0.1 s), and any change to the
+own PyTensor key, the source itself (the parameter count, the data slots read), the data dtypes,
+the layout of nutpie's data record and nutpie's version. So a second process loads both callbacks from the cache (~0.1 s), and any change to the
 model (another prior, another likelihood, another number of coefficients) changes a key and
 compiles anew (``tests/test_nutpie_cache.py``). The result is nutpie's own ``CompiledPyMCModel``
 (same flat parameter vector, initial points, data swaps with ``with_data``, the same draws as
@@ -90,13 +90,16 @@ def expand_source(n_dim: int, n_expanded: int, slots: list[tuple[str, int]]) -> 
     ])  # fmt: skip
 
 
-def callback_key(inner_key: str | None, source: str, dtypes: list[str]) -> str | None:
+def callback_key(inner_key: str | None, source: str, dtypes: list[str], record: str) -> str | None:
     """The cache key of a callback: None (not cached) when PyTensor could not cache its inner
-    function; else a hash of that function's PyTensor key, the callback's source and the dtypes of
-    the data it reads."""
+    function; else a hash of that function's PyTensor key, the callback's source, the dtypes of the
+    data it reads, the layout of nutpie's data record (``record``: its dtype's ``str``) and
+    nutpie's version (the caller of the callback: an upgrade compiles anew)."""
     if inner_key is None:
         return None
-    text = repr((WRAPPER_VERSION, inner_key, source, dtypes))
+    from importlib.metadata import version
+
+    text = repr((WRAPPER_VERSION, version("nutpie"), inner_key, source, dtypes, record))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -111,7 +114,7 @@ def _callback(inner, function, source_of, name: str, signature, keys: dict, shar
     used = [keys[var] for var in function.get_shared()]
     source = source_of([(slot, shared[slot].ndim) for slot in used])
     dtypes = [shared[slot].dtype.str for slot in used]
-    key = callback_key(CACHED_SRC_FUNCTIONS.get(inner.py_func), source, dtypes)
+    key = callback_key(CACHED_SRC_FUNCTIONS.get(inner.py_func), source, dtypes, str(record.descr))
     # `__name__` names the module numba re-imports when it loads the callback from the cache
     env = {"__name__": __name__, "np": np, "carray": numba.carray, "RECORD": record,
            "void_pointer": address_as_void_pointer, "inner": inner,
