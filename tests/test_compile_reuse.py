@@ -59,7 +59,7 @@ def test_a_reused_copy_samples_its_own_data(ridge_data):
     other = dataclasses.replace(md, X=X, y=y, stats=None, noise_sd=30.0)
     sampler = PosteriorSampler(build_model(spec, other), cache=cache)
     dt = sampler.sample({"prior_sd": 100.0}, draws=1000, chains=2, seed=3)
-    assert (cache.hits, cache.misses, sampler.engine) == (1, 1, "nutpie")
+    assert (cache.hits, cache.misses, sampler.reused) == (1, 1, True)
     mean, cov = exact_posterior(X, y, 100.0, 30.0)
     w = dt["posterior"]["w"]
     mcse = az.mcse(dt, var_names=["w"])["w"].values

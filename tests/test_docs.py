@@ -298,10 +298,14 @@ def test_readme_speed_agrees_with_the_bench_results():
     paragraph = readme.partition(tables.SPEED_HEADING)[2].partition("\n\n")[0].replace("\n", " ")
     if paragraph == tables.readme_speed(None):
         return
-    suite, pymc, ratio = re.search(
-        r"\*\*([\d.]+) s\*\*; PyMC's default NUTS: ([\d.]+) s \(\*\*([\d.]+)x\*\*\)", paragraph
+    suite, suite_unit, pymc, pymc_unit, ratio = re.search(
+        r"\*\*([\d.]+) (m?s)\*\*; PyMC's default NUTS: ([\d.]+) (m?s) \(\*\*([\d.]+)x\*\*\)",
+        paragraph,
     ).groups()
-    assert float(ratio) == pytest.approx(float(pymc) / float(suite), rel=0.1)
+    seconds = {"s": 1.0, "ms": 1e-3}
+    assert float(ratio) == pytest.approx(
+        float(pymc) * seconds[pymc_unit] / (float(suite) * seconds[suite_unit]), rel=0.1
+    )
 
 
 def test_a_results_file_records_when_and_where():
