@@ -1,11 +1,7 @@
 """nutpie's compiled form with its C callbacks cached on disk (models.inference.nutpie_cache): the
-same draws as nutpie's own compile; loaded, not compiled, by a second process, with the same draws;
-compiled anew for a changed model; and a refit at other pm.Data values samples their posterior."""
+same draws as nutpie's own compile, the cache key, and a refit at other pm.Data values samples their
+posterior. Loading in a second process and recompiling a changed model: tests/test_compile_cache.py."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import arviz as az
@@ -13,7 +9,6 @@ import numpy as np
 import nutpie
 
 from models import ridge
-from models.core.cache import CACHE_ENV
 from models.core.data import arrays
 from models.inference import nutpie_cache
 from models.inference.engines import CompiledModels, PosteriorSampler
@@ -77,44 +72,3 @@ def test_source_and_key():
     }  # fmt: skip
     assert key not in others and len(others) == 4
     assert nutpie_cache.callback_key(None, source, dtypes, record) is None
-
-
-# Compiles models (columns, prior sd: a constant of the graph) in a fresh process on one cache
-# directory; prints, per model, whether both callbacks were loaded from the cache, and the draws.
-PROCESS = """
-import json, sys
-import models  # first: points PyTensor at the cache directory
-import numpy as np, nutpie, pymc as pm
-from models.inference.nutpie_cache import compile_nutpie
-out = []
-for columns, prior_sd in json.loads(sys.argv[1]):
-    rng = np.random.default_rng(columns)
-    X = rng.standard_normal((50, columns))
-    with pm.Model() as model:
-        w = pm.Normal("w", 0.0, prior_sd, shape=columns)
-        pm.Normal("y", X @ w, 1.0, observed=X @ np.linspace(1, 2, columns) + rng.standard_normal(50))
-    compiled = compile_nutpie(model)
-    loaded = [f._cache_hits for f in (compiled.compiled_logp_func, compiled.compiled_expand_func)]
-    dt = nutpie.sample(compiled, draws=100, tune=100, chains=2, seed=3, progress_bar=False)
-    out.append([loaded, dt["posterior"]["w"].values.tolist()])
-print(json.dumps(out))
-"""
-
-
-def _process(models: list, cache: Path) -> list:
-    env = {**os.environ, CACHE_ENV: str(cache)}
-    env.pop("PYTENSOR_FLAGS", None)
-    done = subprocess.run([sys.executable, "-c", PROCESS, json.dumps(models)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=900, check=True)  # fmt: skip
-    return json.loads(done.stdout.splitlines()[-1])
-
-
-def test_a_second_process_loads_the_callbacks_and_a_changed_model_compiles_anew(tmp_path):
-    cache = tmp_path / "cache"
-    [(loaded, draws)] = _process([[3, 0.5]], cache)
-    assert loaded == [0, 0]  # an empty cache: both compiled
-    [(loaded, again)] = _process([[3, 0.5]], cache)
-    assert loaded == [1, 1] and again == draws  # loaded, and the same bytes as the compile
-    # another number of coefficients: both compiled; another prior constant: the log density
-    # compiled, the expansion (x -> w, which the prior does not enter) loaded
-    assert [loaded for loaded, _ in _process([[4, 0.5], [3, 5.0]], cache)] == [[0, 0], [0, 1]]

@@ -39,55 +39,47 @@ def _read_data(slots: list[tuple[str, int]]) -> list[str]:
     return lines
 
 
+def _source(head: str, size_check: str, arrays: list[str], body: list[str], error: int,
+            slots: list[tuple[str, int]]) -> str:  # fmt: skip
+    """A callback's source: its ``head``, -1 unless ``size_check`` holds, the flat arrays it is
+    handed as numpy views (``arrays``), the data read from the record, then ``body`` (status 0),
+    and ``error`` as the status of any exception."""
+    return "\n".join([
+        head, f"    if not ({size_check}):", "        return -1", "    try:",
+        *(f"        {line}" for line in arrays),
+        "        shared = carray(user_data_, (), RECORD)['shared']", *_read_data(slots),
+        *(f"        {line}" for line in body),
+        "    except Exception:", f"        return {error}", "    return 0", "",
+    ])  # fmt: skip
+
+
 def logp_source(n_dim: int, slots: list[tuple[str, int]]) -> str:
     """nutpie's log-density callback: ``logp(dim, x, grad_out, logp_out, user_data) -> status``
     (0 ok, 1 an error, 3 a non-finite gradient, 4 a non-finite log density, -1 a wrong size), as
     nutpie's own ``_make_c_logp_func`` returns them."""
     args = "".join(f", d{j}" for j in range(len(slots)))
-    return "\n".join([
-        "def logp_callback(dim, x_, out_, logp_, user_data_):",
-        f"    if dim != {n_dim}:",
-        "        return -1",
-        "    try:",
-        f"        x = carray(x_, ({n_dim},))",
-        f"        out = carray(out_, ({n_dim},))",
-        "        logp = carray(logp_, ())",
-        "        shared = carray(user_data_, (), RECORD)['shared']",
-        *_read_data(slots),
-        f"        value, grad = inner(x{args})",
-        "        logp[()] = value",
-        "        out[...] = grad",
-        "        if not np.all(np.isfinite(out)):",
-        "            return 3",
-        "        if not np.isfinite(value):",
-        "            return 4",
-        "    except Exception:",
-        "        return 1",
-        "    return 0",
-        "",
-    ])  # fmt: skip
+    return _source(
+        "def logp_callback(dim, x_, out_, logp_, user_data_):", f"dim == {n_dim}",
+        [f"x = carray(x_, ({n_dim},))", f"out = carray(out_, ({n_dim},))",
+         "logp = carray(logp_, ())"],
+        [f"value, grad = inner(x{args})", "logp[()] = value", "out[...] = grad",
+         "if not np.all(np.isfinite(out)):", "    return 3", "if not np.isfinite(value):",
+         "    return 4"],
+        1, slots,
+    )  # fmt: skip
 
 
 def expand_source(n_dim: int, n_expanded: int, slots: list[tuple[str, int]]) -> str:
     """nutpie's expansion callback: ``expand(dim, expanded, x, out, user_data) -> status`` (0 ok,
     -2 an error, -1 a wrong size), as nutpie's own ``_make_c_expand_func``."""
     args = "".join(f", d{j}" for j in range(len(slots)))
-    return "\n".join([
+    return _source(
         "def expand_callback(dim, expanded, x_, out_, user_data_):",
-        f"    if dim != {n_dim} or expanded != {n_expanded}:",
-        "        return -1",
-        "    try:",
-        f"        x = carray(x_, ({n_dim},))",
-        f"        out = carray(out_, ({n_expanded},))",
-        "        shared = carray(user_data_, (), RECORD)['shared']",
-        *_read_data(slots),
-        f"        (values,) = inner(x{args})",
-        "        out[...] = values",
-        "    except Exception:",
-        "        return -2",
-        "    return 0",
-        "",
-    ])  # fmt: skip
+        f"dim == {n_dim} and expanded == {n_expanded}",
+        [f"x = carray(x_, ({n_dim},))", f"out = carray(out_, ({n_expanded},))"],
+        [f"(values,) = inner(x{args})", "out[...] = values"],
+        -2, slots,
+    )  # fmt: skip
 
 
 def callback_key(inner_key: str | None, source: str, dtypes: list[str], record: str) -> str | None:
