@@ -22,6 +22,7 @@ the experiment it runs.
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import contextlib
 import importlib
@@ -29,6 +30,7 @@ import json
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -363,6 +365,7 @@ def stop_signals_as_interrupt() -> None:
     """
     for stop in STOP_SIGNALS:
         signal.signal(stop, _interrupt)
+    sys.unraisablehook = _redeliver_interrupt
     reader, writer = socket.socketpair()
     writer.setblocking(False)
     signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
@@ -378,6 +381,20 @@ def stopped_by() -> int | None:
 def _interrupt(signum, frame):
     _stopped_by.append(signum)
     raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _redeliver_interrupt(unraisable) -> None:
+    """An interrupt raised while Python ran a finaliser or a garbage-collector callback (JAX
+    registers one) cannot propagate: Python would print it as "Exception ignored ... Traceback" and
+    go on. Deliver the same signal to the main thread again, from another thread 10 ms later so
+    that it lands after the finaliser (swallowed again, it comes back here); anything else is
+    reported as Python reports it."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt) and _stopped_by:
+        again = threading.Timer(0.01, _thread.interrupt_main, args=(_stopped_by[0],))
+        again.daemon = True
+        again.start()
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def _force_exit_after_grace(reader: socket.socket, writer: socket.socket) -> None:

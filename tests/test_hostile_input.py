@@ -233,6 +233,32 @@ def test_more_columns_than_nuts_can_take_are_refused_at_once(tmp_path, capsys):
 STOPS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGQUIT, 131)]
 
 
+# A stop signal whose handler ran inside a finaliser (JAX registers a garbage-collector callback):
+# its KeyboardInterrupt cannot propagate from there. The runner raises it again in the main thread.
+FINALISER_INTERRUPTED = """
+import signal, time
+from experiments import runner
+runner.stop_signals_as_interrupt()
+runner._stopped_by.append(signal.SIGHUP)  # as if SIGHUP's handler ran in the finaliser below
+class Finaliser:
+    def __del__(self):
+        raise KeyboardInterrupt("SIGHUP")
+try:
+    Finaliser()  # collected at once: its finaliser raises
+    for _ in range(2000):
+        time.sleep(0.001)
+except KeyboardInterrupt:
+    print("redelivered", runner.stopped_by() == signal.SIGHUP)
+"""
+
+
+def test_an_interrupt_inside_a_finaliser_is_raised_again_in_the_main_thread():
+    done = subprocess.run([sys.executable, "-c", FINALISER_INTERRUPTED], capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.stdout.strip() == "redelivered True", done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
 @pytest.mark.parametrize(("sig", "code"), STOPS, ids=lambda v: getattr(v, "name", str(v)))
 def test_interruption_keeps_the_old_report(tmp_path, sig, code):
     out = tmp_path / "report"
