@@ -95,14 +95,14 @@ def callback_key(inner_key: str | None, source: str, dtypes: list[str], record: 
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _callback(inner, function, source_of, name: str, signature, keys: dict, shared: dict,
-              record):  # fmt: skip
-    """One C callback around the PyTensor function ``function`` (numba's ``inner``), loaded from
-    the cache when its key is there."""
+def _callback(function, source_of, name: str, signature, keys: dict, shared: dict, record):
+    """One C callback around the PyTensor function ``function`` (its numba function: ``inner``),
+    loaded from the cache when its key is there."""
     import numba
     from nutpie.compile_pymc import address_as_void_pointer
     from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
 
+    inner = function.vm.jit_fn
     used = [keys[var] for var in function.get_shared()]
     source = source_of([(slot, shared[slot].ndim) for slot in used])
     dtypes = [shared[slot].dtype.str for slot in used]
@@ -147,12 +147,12 @@ def compile_nutpie(model):
     user_data = make_user_data(keys, shared)
     pointer = types.CPointer(types.double)
     logp = _callback(
-        logp_fn.vm.jit_fn, logp_fn, lambda slots: logp_source(n_dim, slots), "logp_callback",
+        logp_fn, lambda slots: logp_source(n_dim, slots), "logp_callback",
         types.int64(types.uint64, pointer, pointer, pointer, types.voidptr), keys, shared,
         user_data.dtype,
     )  # fmt: skip
     expand = _callback(
-        expand_fn.vm.jit_fn, expand_fn, lambda slots: expand_source(n_dim, n_expanded, slots),
+        expand_fn, lambda slots: expand_source(n_dim, n_expanded, slots),
         "expand_callback", types.int64(types.uint64, types.uint64, pointer, pointer, types.voidptr),
         keys, shared, user_data.dtype,
     )  # fmt: skip
