@@ -6,7 +6,8 @@
    scikit-learn's Ridge on the same grid. The one compilation is reported separately.
 2. NUTS: min bulk ESS per second on the diabetes posterior, nutpie against PyMC's own NUTS, same
    draws, tune and chains, measured the same way on both sides: the sampling phase alone (each
-   engine's compile timed apart: ``nutpie.compile_pymc_model`` and ``pm.NUTS()``), and end to end
+   engine's compile timed apart: the suite's (``COMPILED.compiled``, its callbacks cached on disk)
+   and ``pm.NUTS()``), and end to end
    for one fit (compile included on both sides); then the cost per refit over a 31-alpha sweep
    with one compilation each (``compiled.with_data`` for nutpie, ``pm.set_data`` and the same step
    for PyMC). And the MAP grid against scikit-learn: the first alpha with the compile, then per

@@ -40,6 +40,7 @@ pm = lazy("pymc")
 pytensor = lazy("pytensor")
 pt = lazy("pytensor.tensor")
 tensor_shape = lazy("pytensor.tensor.shape")
+xr = lazy("xarray")
 
 MAX_ITERATIONS = 200
 # Converged when the Newton decrement g' H^-1 g / 2 (the predicted remaining decrease of the negative
@@ -668,11 +669,6 @@ class CompiledModels:
         self.hits = 0
         self.misses = 0
 
-    def holds(self, model: pm.Model) -> bool:
-        """Whether a model of the same graph as ``model`` is compiled already."""
-        graph = graph_of(model)
-        return any(same_graph(graph, cached) for cached, _, _ in self._entries)
-
     def compiled(self, model: pm.Model) -> tuple[object, float, bool]:
         """``model`` compiled: a cached copy with ``model``'s data, or a new compile.
 
@@ -928,8 +924,6 @@ def sampling_diagnostics_of(fits: list[str], dts: list, var_names: list[str]) ->
     """:func:`sampling_diagnostics` of several fits of one model with the same chains and draws
     (a sweep), each fit's row as if alone: ArviZ runs once on the fits stacked along a ``fit``
     dimension (its statistics are per element, so a fit's numbers do not depend on the others)."""
-    import xarray as xr
-
     posterior = xr.concat([dt["posterior"].dataset[var_names] for dt in dts], dim="fit")
     stats = xr.concat([dt["sample_stats"].dataset for dt in dts], dim="fit")
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]

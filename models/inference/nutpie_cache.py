@@ -10,9 +10,9 @@ functions on disk, keyed by their rewritten graphs.
 :func:`compile_nutpie` builds the same callbacks from generated source with fixed data-slot names,
 and registers that source with PyTensor's numba cache under a key made of the inner function's
 own PyTensor key, the source itself (the parameter count, the data slots read), the data dtypes,
-the layout of nutpie's data record and nutpie's version. So a second process loads both callbacks from the cache (~0.1 s), and any change to the
-model (another prior, another likelihood, another number of coefficients) changes a key and
-compiles anew (``tests/test_nutpie_cache.py``). The result is nutpie's own ``CompiledPyMCModel``
+the layout of nutpie's data record and nutpie's version. So a second process loads both callbacks
+from the cache (~0.1 s), and any change to the model (another prior, another likelihood, another
+number of coefficients) changes a key and compiles anew (``tests/test_compile_cache.py``). The result is nutpie's own ``CompiledPyMCModel``
 (same flat parameter vector, initial points, data swaps with ``with_data``, the same draws as
 ``compile_pymc_model`` for the same seed); only where its callbacks come from differs.
 """
