@@ -254,6 +254,34 @@ def predictive(
     return Z @ mean, np.sqrt(noise_sd**2 + np.sum((Z @ cov) * Z, axis=1))
 
 
+def loo_predictive(
+    X: np.ndarray, y: np.ndarray, mean: np.ndarray, cov: np.ndarray, noise_sd: float
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Each row's exact leave-one-out predictive under the fixed-sigma Gaussian posterior
+    ``(mean, cov)`` of ``(b0, w)`` fitted to all rows (:func:`exact_posterior`), without refitting.
+
+    Leaving row ``i`` out takes ``z_i z_i' / sigma^2`` off the posterior precision (``z = (1, x)``);
+    with the posterior leverage ``h_i = z_i' cov z_i / sigma^2`` the rank-one downdate gives
+
+        y_i | y_{-i} ~ Normal(y_i - r_i / (1 - h_i),  sigma^2 / (1 - h_i)),   r_i = y_i - z_i' mean,
+
+    the Gaussian case of the leave-one-out residual ``r_i / (1 - h_i)``. Exact for any prior
+    precision (the flat intercept included) while the posterior without row ``i`` is proper
+    (``h_i < 1``).
+
+    Returns
+    -------
+    centre, sd : arrays (rows,)
+        The mean and sd of each row's leave-one-out predictive.
+    """
+    Z = np.column_stack([np.ones(len(X)), X])
+    leverage = np.sum((Z @ cov) * Z, axis=1) / noise_sd**2
+    if np.any(leverage >= 1):
+        raise ValueError("a row's leave-one-out posterior is improper (leverage 1)")
+    residual = y - Z @ mean
+    return y - residual / (1 - leverage), noise_sd / np.sqrt(1 - leverage)
+
+
 def exact_posterior(
     X: np.ndarray, y: np.ndarray, prior_sd: float, noise_sd: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -366,6 +394,7 @@ __all__ = [
     "default_tau_scale",
     "exact_mode",
     "exact_posterior",
+    "loo_predictive",
     "predictive",
     "prior_sd_to_alpha",
 ]

@@ -82,6 +82,39 @@ def test_exact_posterior_mean_is_ridge(fixed_model):
         assert np.all(np.linalg.eigvalsh(cov) > 0)
 
 
+def test_leave_one_out_predictive_is_the_refit_without_the_row(fixed_model):
+    # The rank-one downdate against the brute force: the exact posterior refitted without row i
+    # and its predictive at row i. Both are direct solves of the same normal equations: 1e-9
+    # relative (the downdate divides by 1 - h_i, which is ~0.99 here; no cancellation).
+    X, y, sigma, _, _, _ = fixed_model
+    rows = np.arange(0, len(y), 37)
+    for alpha in (1e-4, 1.0, 1e4):
+        tau = ridge.alpha_to_prior_sd(alpha, sigma)
+        centre, sd = ridge.loo_predictive(X, y, *ridge.exact_posterior(X, y, tau, sigma), sigma)
+        for i in rows:
+            keep = np.arange(len(y)) != i
+            refit = ridge.exact_posterior(X[keep], y[keep], tau, sigma)
+            want_centre, want_sd = ridge.predictive(X[i : i + 1], *refit, sigma)
+            assert centre[i] == pytest.approx(want_centre[0], rel=1e-9)
+            assert sd[i] == pytest.approx(want_sd[0], rel=1e-9)
+        # and it is not the in-sample predictive: leaving a row out widens it (1 / sqrt(1 - h) >
+        # sqrt(1 + h) for h >= 1/n, the flat intercept's share) and moves it away from y (by
+        # 1 / (1 - h), up to rounding)
+        in_centre, in_sd = ridge.predictive(X, *ridge.exact_posterior(X, y, tau, sigma), sigma)
+        assert np.all(sd > in_sd)
+        assert np.all(np.abs(y - centre) >= np.abs(y - in_centre) * (1 - 1e-12))
+
+
+def test_leave_one_out_refuses_a_row_that_alone_fixes_a_coefficient():
+    # A column that is non-zero on one row only, with a flat intercept and tiny alpha, is pinned by
+    # that row: h_i -> 1 and leaving it out is improper in the limit; numerically h_i < 1 still,
+    # but exactly 1 must raise, not divide by zero.
+    X = np.array([[0.0], [0.0], [1.0]])
+    cov = np.array([[0.5, -0.5], [-0.5, 1.5]])  # z' cov z / sigma^2 = 1 at row 3 with sigma = 1
+    with pytest.raises(ValueError, match="improper"):
+        ridge.loo_predictive(X, np.zeros(3), np.zeros(2), cov, 1.0)
+
+
 def test_every_ridge_posterior_is_the_one_cholesky_solve(fixed_model):
     # exact_posterior, conjugate (sigma fixed and unknown), the spec's exact mode and the statistics'
     # ridge_mode all come from models.core.arrays.ridge_posterior; against the SVD oracle and the

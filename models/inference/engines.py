@@ -40,6 +40,7 @@ pm = lazy("pymc")
 pytensor = lazy("pytensor")
 pt = lazy("pytensor.tensor")
 tensor_shape = lazy("pytensor.tensor.shape")
+threadpoolctl = lazy("threadpoolctl")
 xr = lazy("xarray")
 
 MAX_ITERATIONS = 200
@@ -847,6 +848,13 @@ class PosteriorSampler:
             self.compiled, self.compile_seconds, self.reused = self.cache.compiled(self.model)
             CLOCK.compile += time.perf_counter() - started
         compiled = self.compiled.with_data(**data_values(self.model, self.compiled, values or ()))
+        # One BLAS thread per chain: the chains are threads of their own, and OpenBLAS's threads
+        # under each oversubscribe the cores (a 200-row GP's Cholesky per gradient: 53 s with
+        # OpenBLAS's default two threads on 2 cores, 19 s with one; docs/speed.md)
+        with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+            return self._run(compiled, draws, tune, chains, seed, target_accept)
+
+    def _run(self, compiled, draws: int, tune: int, chains: int, seed: int, target_accept: float):
         # Sampled in the background and polled, so Ctrl-C and SIGTERM reach Python within
         # milliseconds and cancel the chains (blocking nutpie would swallow a Ctrl-C and return the
         # draws made so far as if nothing happened).
