@@ -108,10 +108,11 @@ def check1_compute(run: Run) -> dict:
                                                                random_state=run.seed)  # fmt: skip
     rows = []
     for kernel in _grid(X.shape[1], run.cfg):
-        for alpha in run.cfg["alphas"]:
+        alphas = run.cfg["alphas"]
+        means = kr.pymc_posterior_means(kernel, X_fit, y_fit, alphas, X_test)
+        for alpha, pymc in zip(alphas, means, strict=True):
             ridge = kernel_ridge.KernelRidge(alpha=alpha, kernel=kernel.name, **kernel.params())
             expected = ridge.fit(X_fit, y_fit).predict(X_test)
-            pymc = kr.pymc_posterior_mean(kernel, X_fit, y_fit, alpha, X_test)
             sk_kernel = _sklearn_gp_kernel(kernel)
             gpr = None
             if sk_kernel is not None:

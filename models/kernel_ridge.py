@@ -306,7 +306,8 @@ def exact_posterior(
 
 def build(kernel: Kernel, X, y, alpha: float):
     """The PyMC model of Check 1: ``pm.gp.Marginal`` with covariance k (amplitude 1) and noise
-    sd ``sqrt(alpha)``; no jitter (the noise makes ``K + alpha I`` positive definite).
+    sd ``sqrt(alpha)``; no jitter (the noise makes ``K + alpha I`` positive definite). ``alpha``
+    is the model's ``pm.Data`` "alpha": other values are set without rebuilding.
 
     Returns
     -------
@@ -321,18 +322,27 @@ def build(kernel: Kernel, X, y, alpha: float):
             "y",
             X=X,
             y=np.asarray(y, dtype=float),
-            sigma=np.sqrt(positive(alpha, "alpha")),
+            sigma=pt.sqrt(pm.Data("alpha", positive(alpha, "alpha"))),
             jitter=0.0,
         )
     return model, gp
 
 
-def pymc_posterior_mean(kernel: Kernel, X, y, alpha: float, X_new) -> np.ndarray:
-    """PyMC's GP posterior mean of ``f(X_new)`` (``Marginal.predict``, no noise, no jitter)."""
-    model, gp = build(kernel, X, y, alpha)
-    mean, _ = gp.predict(np.asarray(X_new, dtype=float), point={}, diag=True, pred_noise=False,
-                         jitter=0.0, model=model)  # fmt: skip
-    return np.asarray(mean)
+def pymc_posterior_means(kernel: Kernel, X, y, alphas, X_new) -> list[np.ndarray]:
+    """PyMC's GP posterior mean of ``f(X_new)`` at each alpha (``pm.gp.Marginal``'s conditional,
+    no noise, no jitter), its graph compiled once for all the alphas."""
+    alphas = [positive(alpha, "alpha") for alpha in alphas]
+    model, gp = build(kernel, X, y, alphas[0])
+    # Marginal.predict is this graph evaluated by replace_with_values, which compiles it anew at
+    # every call; _predict_at is the graph itself
+    mean, _ = gp._predict_at(np.asarray(X_new, dtype=float), diag=True, pred_noise=False,
+                             jitter=0.0)  # fmt: skip
+    evaluate = pm.compile([], mean)
+    means = []
+    for alpha in alphas:
+        pm.set_data({"alpha": alpha}, model=model)
+        means.append(np.asarray(evaluate()))
+    return means
 
 
 def build_hierarchical(kernel: Kernel, X, y):
@@ -364,5 +374,5 @@ def build_hierarchical(kernel: Kernel, X, y):
 
 __all__ = [
     "KERNELS", "MAX_ROWS", "GPPosterior", "Kernel", "build", "build_hierarchical", "check_rows",
-    "exact_posterior", "kernel_of", "kernel_of_estimator", "pymc_posterior_mean",
+    "exact_posterior", "kernel_of", "kernel_of_estimator", "pymc_posterior_means",
 ]  # fmt: skip

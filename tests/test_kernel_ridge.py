@@ -43,8 +43,10 @@ def test_kernel_ridge_is_the_gp_posterior_mean(name, params, alpha, rows):
     scale = np.max(np.abs(expected))
     closed = kr.exact_posterior(kernel, X, y, alpha).mean(X_new)
     assert np.max(np.abs(closed - expected)) / scale < 1e-9
-    pymc = kr.pymc_posterior_mean(kernel, X, y, alpha, X_new)
+    # at this alpha after another: the one compiled graph takes each alpha it is given
+    other, pymc = kr.pymc_posterior_means(kernel, X, y, [10 * alpha, alpha], X_new)
     assert np.max(np.abs(pymc - expected)) / scale < 1e-9
+    assert np.max(np.abs(other - expected)) / scale > 1e-3
 
 
 def test_a_wrong_alpha_is_detected(rows):
