@@ -22,6 +22,7 @@ from experiments.style import COLORS, LINESTYLES, name_ticks, plt, save
 from models import ridge
 from models.core.base import InputError
 from models.core.data import arrays, noise_estimate
+from models.core.families import normal_logpdf
 from models.core.lazy import lazy
 from models.exact import evidence
 from models.inference.engines import PosteriorSampler
@@ -87,7 +88,7 @@ def loo_curve(X, y, grid, noise_sd, draws: int, seed: int) -> dict:
         pointwise.append(evidence.loo_from_posterior(X, y, mean, cov, noise_sd))
         exact.append(float(np.sum(pointwise[-1])))
         beta = mean + standard @ np.linalg.cholesky(cov).T
-        loo = psis_loo(stats.norm.logpdf(y[:, None], Z @ beta.T, noise_sd))
+        loo = psis_loo(normal_logpdf(y[:, None], Z @ beta.T, noise_sd))
         psis.append(float(loo["elpd"]))
         se.append(float(loo["se"]))
         worst_k.append(float(np.max(loo["pareto_k"])))

@@ -30,6 +30,7 @@ from experiments.style import COLORS, figure_label, name_ticks, plt, save
 from models import ard, horseshoe, r2d2, ridge
 from models.core.base import InputError, ModelData, quoted
 from models.core.data import constant_columns
+from models.core.families import normal_logpdf
 from models.core.lazy import lazy
 from models.inference.engines import PosteriorSampler, sampling_diagnostics
 from models.scale.statistics import GaussianStatistics
@@ -142,7 +143,7 @@ def fits(run: Run, X, y, names, seed) -> dict:
 def _log_lik(draws: dict, X, y) -> np.ndarray:
     """(draws, rows) pointwise log density."""
     mean = draws["intercept"][:, None] + draws["w"] @ X.T
-    return stats.norm.logpdf(y, mean, draws["sigma"][:, None])
+    return normal_logpdf(y, mean, draws["sigma"][:, None])
 
 
 def scores(draws: dict, X_test, y_test, truth) -> dict:

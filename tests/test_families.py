@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from models.core.base import ContractError, ModelSpec
-from models.core.families import FAMILIES, family
+from models.core.families import FAMILIES, family, normal_logpdf
 
 
 def test_an_unknown_family_is_one_line_naming_the_known_ones():
@@ -162,3 +162,13 @@ def test_the_categorical_density_is_log_softmax_per_row_and_draw():
     got = family("categorical").log_density(eta, np.array([0.0, 2.0]))
     expected = [-800.0 - np.log1p(np.exp(-800.0)), 3.0 - np.log(np.exp([1, 2, 3]).sum())]
     np.testing.assert_allclose(got, [expected, expected], rtol=1e-12)
+
+
+def test_normal_logpdf_is_scipys_to_the_bit():
+    # the same arithmetic in the same order as scipy.stats.norm.logpdf: equal, not merely close,
+    # with arrays of sd broadcast against the values as the PSIS-LOO curve and the sparse page do
+    rng = np.random.default_rng(3)
+    y, mean = rng.normal(size=(40, 1)), rng.normal(size=(40, 300)) * 5
+    sd = rng.uniform(0.01, 30, size=(1, 300))
+    assert np.array_equal(normal_logpdf(y, mean, sd), stats.norm.logpdf(y, mean, sd))
+    assert np.array_equal(normal_logpdf(y, mean, 2.5), stats.norm.logpdf(y, mean, 2.5))

@@ -182,8 +182,19 @@ class Family:
         return np.expand_dims(np.asarray(dispersion, dtype=float), -1)
 
 
+LOG_SQRT_2PI = float(np.log(np.sqrt(2 * np.pi)))
+
+
+def normal_logpdf(y, mean, sd) -> np.ndarray:
+    """``log Normal(y | mean, sd)`` elementwise, for ``sd > 0``: ``scipy.stats.norm.logpdf``'s
+    arithmetic in its order (the same bits), without its per-call argument screening, which
+    costs ~4x the arithmetic on the 10^8 values of a PSIS-LOO curve."""
+    z = (np.asarray(y, dtype=float) - mean) / sd
+    return -(z**2) / 2.0 - LOG_SQRT_2PI - np.log(sd)
+
+
 def _gaussian(eta, y, sigma):
-    return distributions.norm.logpdf(y, eta, sigma)
+    return normal_logpdf(y, eta, sigma)
 
 
 def pinball(residual: np.ndarray, quantile: float) -> np.ndarray:

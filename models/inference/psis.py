@@ -66,9 +66,13 @@ def smoothed_log_weights(log_ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray
     if size < 5:
         raise ValueError(f"PSIS needs at least 25 draws for a tail of 5; got {draws}")
     log_w = log_ratios - np.max(log_ratios, axis=1, keepdims=True)
-    order = np.argsort(log_w, axis=1)[:, draws - size :]
+    # the tail and the cutoff below it are the largest size + 1 ratios: partitioned out (O(S)),
+    # then only they are sorted
+    top = np.argpartition(log_w, draws - size - 1, axis=1)[:, draws - size - 1 :]
+    top = np.take_along_axis(top, np.argsort(np.take_along_axis(log_w, top, axis=1)), axis=1)
+    cutoff = np.take_along_axis(log_w, top[:, :1], axis=1)[:, 0]
+    order = top[:, 1:]
     tail = np.take_along_axis(log_w, order, axis=1)
-    cutoff = np.sort(log_w, axis=1)[:, draws - size - 1]
     k, sigma = generalized_pareto_fit(np.exp(tail) - np.exp(cutoff)[:, None])
     probs = np.arange(0.5, size) / size
     with np.errstate(divide="ignore", invalid="ignore"):
