@@ -5,7 +5,10 @@
 Every measurement runs in fresh interpreters. For each model shape of the suite (ridge in its
 sufficient statistics, the hierarchical lambda model of choosing_lambda, logistic on the 30 breast
 cancer features, Park & Casella's Bayesian Lasso, the regularised horseshoe of the sparse page at
-its target acceptance 0.99, where ESS is the minimum over the coefficients) and each engine:
+its target acceptance 0.99, the Gamma GLM of the gamma page on diabetes, the Gaussian process of
+the kernel_ridge page with its three hyper-parameters free on 200 diabetes rows (a Cholesky per
+gradient) at its target acceptance 0.9; ESS is the minimum over the coefficients or
+hyper-parameters) and each engine:
 
 - ``nutpie``: ``nutpie.compile_pymc_model`` (numba backend), compiled in every process;
 - ``callback``: the same NUTS on PyTensor's numba functions through a Python call per gradient
@@ -41,9 +44,10 @@ from pathlib import Path
 from models.core.cache import cache_dir  # import-light; points PyTensor at the cache directory
 
 REPO = Path(__file__).resolve().parents[1]
-SHAPES = ("ridge", "hierarchical", "logistic", "bayesian_lasso", "horseshoe")
-# NUTS settings a shape needs besides the defaults, on every engine alike
-SAMPLER_OPTIONS = {"horseshoe": {"target_accept": 0.99}}
+SHAPES = ("ridge", "hierarchical", "logistic", "bayesian_lasso", "horseshoe", "gamma_glm", "gp")
+# NUTS settings a shape needs besides the defaults, on every engine alike (the pages' own)
+SAMPLER_OPTIONS = {"horseshoe": {"target_accept": 0.99}, "gp": {"target_accept": 0.9}}
+GP_ROWS = 200  # the kernel_ridge page's training rows for its NUTS on the data set
 ENGINES = ("nutpie", "callback", "nutpie-jax", "pymc", "suite")
 DRAWS, TUNE, CHAINS = 1000, 1000, 2
 # The cold process samples this much too: whatever an engine caches on its first sampling (PyMC's
@@ -89,6 +93,21 @@ def build(shape: str):
         data = ModelData(X, y, tuple(f"x{j}" for j in range(P)),
                          stats=GaussianStatistics.from_arrays(X, y))  # fmt: skip
         return horseshoe.build(data, p0=len(TRUE_VALUES)), ["w"]
+    if shape == "gamma_glm":
+        from models import gamma
+
+        data = arrays((X - X.mean(axis=0)) / X.std(axis=0), y, names)
+        model = gamma.SPEC.build(data)
+        prior_sd = gamma.SPEC.link.prior_values({"alpha": 1e-3}, data)["prior_sd"]
+        model["prior_sd"].set_value(np.asarray(prior_sd))
+        return model, ["intercept", "w", "phi"]
+    if shape == "gp":
+        from models import kernel_ridge
+
+        kernel = kernel_ridge.kernel_of("rbf", X.shape[1], gamma=0.5)
+        y = (y - y.mean()) / y.std()
+        model = kernel_ridge.build_hierarchical(kernel, X[:GP_ROWS], y[:GP_ROWS])
+        return model, ["length_scale", "amplitude", "noise_sd"]
     return lasso.build_bayesian_lasso(arrays(X, y, names)), ["w"]
 
 
