@@ -40,6 +40,7 @@ from pathlib import Path
 
 import arviz as az
 import numpy as np
+import nutpie  # noqa: F401  imported before any clock starts, as PyMC is: compiles are timed alone
 import pymc as pm
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
