@@ -401,6 +401,19 @@ def pit_ecdf_test(pit: np.ndarray, seed: int) -> dict:
             "p_value": float(np.mean(extremity >= _pit_extremity(observed, n, x)))}  # fmt: skip
 
 
+def exact_loo_pit(md, mean: np.ndarray, cov: np.ndarray) -> np.ndarray | None:
+    """Each row's probability integral transform under its exact leave-one-out predictive (the
+    rank-one downdate of the fixed-sigma Gaussian posterior ``(mean, cov)``,
+    :func:`models.ridge.loo_predictive`: no importance sampling, so no Pareto k to doubt); None
+    when a row's leverage rounds to 1 (a row that alone pins a coefficient, in floating point),
+    where the downdate is lost to rounding."""
+    try:
+        centre, spread = ridge.loo_predictive(md.X, md.y, mean, cov, md.noise_sd)
+    except ValueError:
+        return None
+    return stats.norm.cdf(md.y, centre, spread)
+
+
 # --- correlation and prediction -----------------------------------------------------------------
 
 
@@ -438,12 +451,11 @@ def predictive_compute(run: Run) -> dict:
         dt["prior_predictive"] = _group(prior, 1)
         feature = dt["posterior"]["w"].dims[-1]
         dt["prior"] = _group(w_prior, 1, "w", feature, dt["posterior"][feature].values)
-        # each row's leave-one-out predictive is exact here (a rank-one downdate of the Gaussian
-        # posterior): no importance sampling, so no Pareto k to doubt
-        centre, spread = ridge.loo_predictive(md.X, md.y, exact_mean, exact_cov, md.noise_sd)
-        test = pit_ecdf_test(stats.norm.cdf(md.y, centre, spread), run.seed)
-        run.state["loo_pit"] = test
-        loo_pit = run.check("LOO-PIT", verdicts.loo_pit(test["p_value"], len(md.y)))
+        pit = exact_loo_pit(md, exact_mean, exact_cov)
+        if pit is not None:
+            test = pit_ecdf_test(pit, run.seed)
+            run.state["loo_pit"] = test
+            loo_pit = run.check("LOO-PIT", verdicts.loo_pit(test["p_value"], len(md.y)))
     run.state["predictive"] = (low, high)
     most = (
         verdicts.correlation(names[a], names[b], float(corr[a, b]),
@@ -459,7 +471,8 @@ def predictive_compute(run: Run) -> dict:
                           "prior_predictive_sd_over_sd_y": float(prior.std() / md.y.std()),
                           "most_correlated": (names[a], names[b], float(corr[a, b])) if a != b else None,
                           "correlation_verdict": most},
-            "predictive_check": {"statistics": checks, "overall": overall, "loo_pit": loo_pit}}  # fmt: skip
+            "predictive_check": {"statistics": checks, "overall": overall, "loo_pit": loo_pit,
+                                 "loo_pit_lost_to_rounding": keep and loo_pit is None}}  # fmt: skip
 
 
 def correlation_figure(run: Run) -> None:
@@ -581,6 +594,7 @@ def predictive_figures(run: Run) -> None:
             _label_ppc(pc, what, replicated)
             pc.savefig(run.out / name, bbox_inches="tight")
             plt.close("all")  # fmt: skip
+    if "loo_pit" in run.state:
         loo_pit_figure(run)
 
 
@@ -708,6 +722,11 @@ def predictive_page(page: report.Page, results: dict) -> None:
                     "its ECDF and the uniform CDF, with simultaneous bands for uniform values "
                     f"({', '.join(f'{q:.0%}' for q in PIT_BANDS)}; {PIT_SIMULATIONS} simulations).",
                     observe=check["loo_pit"])  # fmt: skip
+    elif check["loo_pit_lost_to_rounding"]:
+        page.text("No LOO-PIT: a row's leverage under the posterior rounds to 1 (that row alone "
+                  "pins a coefficient, in floating point), so its leave-one-out predictive cannot "
+                  "be had from the full posterior; rescaling the columns (the default "
+                  "standardisation) avoids it.")  # fmt: skip
     page.heading("What else the point estimate hides")
     page.bullets([
         *hides,

@@ -254,6 +254,9 @@ def predictive(
     return Z @ mean, np.sqrt(noise_sd**2 + np.sum((Z @ cov) * Z, axis=1))
 
 
+LEVERAGE_MAX = 1 - 1e-8  # above it, the computed 1 - h_i has fewer than 8 correct digits
+
+
 def loo_predictive(
     X: np.ndarray, y: np.ndarray, mean: np.ndarray, cov: np.ndarray, noise_sd: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -267,7 +270,9 @@ def loo_predictive(
 
     the Gaussian case of the leave-one-out residual ``r_i / (1 - h_i)``. Exact for any prior
     precision (the flat intercept included) while the posterior without row ``i`` is proper
-    (``h_i < 1``).
+    (``h_i < 1``). Computed, ``1 - h_i`` carries an absolute rounding error of a few 1e-16, so a
+    leverage above :data:`LEVERAGE_MAX` (a row that all but pins a coefficient) raises
+    ``ValueError`` instead of returning a predictive with fewer than 8 correct digits.
 
     Returns
     -------
@@ -276,8 +281,9 @@ def loo_predictive(
     """
     Z = np.column_stack([np.ones(len(X)), X])
     leverage = np.sum((Z @ cov) * Z, axis=1) / noise_sd**2
-    if np.any(leverage >= 1):
-        raise ValueError("a row's leave-one-out posterior is improper (leverage 1)")
+    if np.any(leverage > LEVERAGE_MAX):
+        raise ValueError(f"a row's leverage {np.max(leverage):.17g} rounds to 1: its leave-one-out "
+                         "predictive is lost to rounding")  # fmt: skip
     residual = y - Z @ mean
     return y - residual / (1 - leverage), noise_sd / np.sqrt(1 - leverage)
 
@@ -394,6 +400,7 @@ __all__ = [
     "default_tau_scale",
     "exact_mode",
     "exact_posterior",
+    "LEVERAGE_MAX",
     "loo_predictive",
     "predictive",
     "prior_sd_to_alpha",

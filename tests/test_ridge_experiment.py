@@ -215,3 +215,24 @@ def test_front_page_takeaway_uses_this_runs_numbers_and_keeps_names_as_text(run_
     assert [span.text for span in spans if span.kind == "b"] == [
         f"{max(results['max_rel_diff']):.1e}"
     ]
+
+
+def test_exact_loo_pit_is_given_unless_a_leverage_rounds_to_one():
+    # Data from the model: PITs in (0, 1), each the Normal cdf of the leave-one-out residual. A
+    # column non-zero on one row only, 1e9 there, at alpha 1e-8: that row's leverage is
+    # 1 - 1e-26, which rounds to 1, and the page must say it has no LOO-PIT rather than divide by 0.
+    from experiments.ridge import exact_loo_pit
+    from models import ridge
+    from models.core.data import arrays
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = 1.0 + X @ np.array([1.0, -0.5, 0.0]) + rng.normal(size=60)
+    md = arrays(X, y, ["a", "b", "c"], 1.0)
+    pit = exact_loo_pit(md, *ridge.exact_posterior(X, y, ridge.alpha_to_prior_sd(1.0, 1.0), 1.0))
+    assert pit.shape == (60,) and np.all((pit > 0) & (pit < 1))
+    X[:, 2] = 0.0
+    X[7, 2] = 1e9
+    md = arrays(X, y, ["a", "b", "c"], 1.0)
+    tau = ridge.alpha_to_prior_sd(1e-8, 1.0)
+    assert exact_loo_pit(md, *ridge.exact_posterior(X, y, tau, 1.0)) is None

@@ -105,14 +105,24 @@ def test_leave_one_out_predictive_is_the_refit_without_the_row(fixed_model):
         assert np.all(np.abs(y - centre) >= np.abs(y - in_centre) * (1 - 1e-12))
 
 
-def test_leave_one_out_refuses_a_row_that_alone_fixes_a_coefficient():
-    # A column that is non-zero on one row only, with a flat intercept and tiny alpha, is pinned by
-    # that row: h_i -> 1 and leaving it out is improper in the limit; numerically h_i < 1 still,
-    # but exactly 1 must raise, not divide by zero.
-    X = np.array([[0.0], [0.0], [1.0]])
-    cov = np.array([[0.5, -0.5], [-0.5, 1.5]])  # z' cov z / sigma^2 = 1 at row 3 with sigma = 1
-    with pytest.raises(ValueError, match="improper"):
-        ridge.loo_predictive(X, np.zeros(3), np.zeros(2), cov, 1.0)
+def test_leave_one_out_refuses_a_leverage_lost_to_rounding():
+    # A column non-zero on one row only (1e9 there) at alpha 1e-8: that row's leverage is
+    # 1 - 1e-26 in exact arithmetic and 1 - 7e-16 computed, rounding noise: refused, not
+    # returned as a predictive with a made-up sd. The same row at 10 with alpha 1 (leverage
+    # ~0.99) is kept, its leave-one-out predictive ~10 times wider than a typical row's.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = 1.0 + X @ np.array([1.0, -0.5, 0.0]) + rng.normal(size=60)
+    X[:, 2] = 0.0
+    for spike, alpha, refused in ((1e9, 1e-8, True), (10.0, 1.0, False)):
+        X[7, 2] = spike
+        post = ridge.exact_posterior(X, y, ridge.alpha_to_prior_sd(alpha, 1.0), 1.0)
+        if refused:
+            with pytest.raises(ValueError, match="rounds to 1"):
+                ridge.loo_predictive(X, y, *post, 1.0)
+        else:
+            centre, sd = ridge.loo_predictive(X, y, *post, 1.0)
+            assert np.all(np.isfinite(centre)) and sd[7] > 3 * np.median(sd)
 
 
 def test_every_ridge_posterior_is_the_one_cholesky_solve(fixed_model):
