@@ -717,8 +717,8 @@ def predictive_page(page: report.Page, results: dict) -> None:
                     "data sets (blue) against the observed y (black).", observe=check["overall"])  # fmt: skip
     if check["loo_pit"] is not None:
         page.figure("loo_pit.png", "LOO-PIT: the probability integral transform of each observation "
-                    "under its exact leave-one-out predictive (closed form, `models/ridge.py::loo_predictive`: "
-                    "no importance sampling), as the difference between "
+                    "under its exact leave-one-out predictive (closed form, models/ridge.py, "
+                    "loo_predictive: no importance sampling), as the difference between "
                     "its ECDF and the uniform CDF, with simultaneous bands for uniform values "
                     f"({', '.join(f'{q:.0%}' for q in PIT_BANDS)}; {PIT_SIMULATIONS} simulations).",
                     observe=check["loo_pit"])  # fmt: skip
