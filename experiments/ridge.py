@@ -409,7 +409,7 @@ def exact_loo_pit(md, mean: np.ndarray, cov: np.ndarray) -> np.ndarray | None:
     where the downdate is lost to rounding."""
     try:
         centre, spread = ridge.loo_predictive(md.X, md.y, mean, cov, md.noise_sd)
-    except ValueError:
+    except ridge.LeverageRoundsToOne:
         return None
     return stats.norm.cdf(md.y, centre, spread)
 

@@ -257,6 +257,11 @@ def predictive(
 LEVERAGE_MAX = 1 - 1e-8  # above it, the computed 1 - h_i has fewer than 8 correct digits
 
 
+class LeverageRoundsToOne(ValueError):
+    """A row's posterior leverage above :data:`LEVERAGE_MAX`: its leave-one-out predictive is
+    lost to rounding (:func:`loo_predictive`)."""
+
+
 def loo_predictive(
     X: np.ndarray, y: np.ndarray, mean: np.ndarray, cov: np.ndarray, noise_sd: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -272,7 +277,8 @@ def loo_predictive(
     precision (the flat intercept included) while the posterior without row ``i`` is proper
     (``h_i < 1``). Computed, ``1 - h_i`` carries an absolute rounding error of a few 1e-16, so a
     leverage above :data:`LEVERAGE_MAX` (a row that all but pins a coefficient) raises
-    ``ValueError`` instead of returning a predictive with fewer than 8 correct digits.
+    :class:`LeverageRoundsToOne` instead of returning a predictive with fewer than 8 correct
+    digits.
 
     Returns
     -------
@@ -282,8 +288,8 @@ def loo_predictive(
     Z = np.column_stack([np.ones(len(X)), X])
     leverage = np.sum((Z @ cov) * Z, axis=1) / noise_sd**2
     if np.any(leverage > LEVERAGE_MAX):
-        raise ValueError(f"a row's leverage {np.max(leverage):.17g} rounds to 1: its leave-one-out "
-                         "predictive is lost to rounding")  # fmt: skip
+        raise LeverageRoundsToOne(f"a row's leverage {np.max(leverage):.17g} rounds to 1: its "
+                                  "leave-one-out predictive is lost to rounding")  # fmt: skip
     residual = y - Z @ mean
     return y - residual / (1 - leverage), noise_sd / np.sqrt(1 - leverage)
 
@@ -401,6 +407,7 @@ __all__ = [
     "exact_mode",
     "exact_posterior",
     "LEVERAGE_MAX",
+    "LeverageRoundsToOne",
     "loo_predictive",
     "predictive",
     "prior_sd_to_alpha",

@@ -118,7 +118,7 @@ def test_leave_one_out_refuses_a_leverage_lost_to_rounding():
         X[7, 2] = spike
         post = ridge.exact_posterior(X, y, ridge.alpha_to_prior_sd(alpha, 1.0), 1.0)
         if refused:
-            with pytest.raises(ValueError, match="rounds to 1"):
+            with pytest.raises(ridge.LeverageRoundsToOne, match="rounds to 1"):
                 ridge.loo_predictive(X, y, *post, 1.0)
         else:
             centre, sd = ridge.loo_predictive(X, y, *post, 1.0)
