@@ -20,7 +20,7 @@ from experiments.report import user
 from experiments.runner import Run, Section
 from experiments.style import legend_below, plt, save
 from models.core import glm
-from models.core.arrays import draws_log_likelihood
+from models.core.arrays import draws_log_likelihood, normal_draws
 from models.core.base import ModelSpec
 from models.core.lazy import lazy
 
@@ -65,7 +65,7 @@ def _exact_ridge_draws(run: Run, n_draws: int):
         ridge.SPEC.link.prior_values(penalty, md), md
     )
     rng = np.random.default_rng(run.seed + 21)
-    theta = rng.multivariate_normal(mean, cov, size=n_draws, method="cholesky")
+    theta = normal_draws(rng, mean, cov, n_draws)
     return md, theta[:, 0], theta[:, 1:], md.noise_sd, mean[0] + md.X @ mean[1:], penalty["alpha"]
 
 

@@ -153,7 +153,7 @@ def laplace_draws(state: dict, point: dict, size: int, rng) -> dict:
     solver = state["posterior"].solver
     flat = state["posterior"].flat(point)
     gauss = solver.laplace(solver.solve(state["posterior"].data_values(), x0=flat))
-    return solver.points(rng.multivariate_normal(gauss.mean, gauss.cov, size))
+    return solver.points(gauss.draws(rng, size))
 
 
 def band(network: mlp.Network, draws: dict, grid: np.ndarray) -> np.ndarray:

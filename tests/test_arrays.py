@@ -129,3 +129,46 @@ def test_dual_ridge_posterior_equals_the_primal(shape):
                 assert dual.dof == primal.dof and dual.weight_total == pytest.approx(
                     primal.weight_total
                 )
+
+
+def test_laplace_covariance_refuses_a_hessian_singular_to_working_precision():
+    # eigenvalues (2, 1e-17): below d eps max|lambda| = 8.9e-16, the rounding of H alone could
+    # flip that curvature's sign; (2, -1) has a downward direction; both raise, naming the extremes
+    rotation = np.array([[0.6, -0.8], [0.8, 0.6]])
+    for smallest in (1e-17, -1.0, 0.0):
+        hessian = rotation @ np.diag([2.0, smallest]) @ rotation.T
+        with pytest.raises(arrays.SingularHessian, match="not positive definite"):
+            arrays.laplace_covariance(hessian)
+    with pytest.raises(arrays.SingularHessian, match="non-finite"):
+        arrays.laplace_covariance(np.array([[1.0, np.nan], [np.nan, 1.0]]))
+
+
+def test_laplace_covariance_inverts_an_ill_conditioned_but_certified_hessian():
+    # eigenvalues (2, 1e-10): condition 2e10, above the tolerance; the inverse of the
+    # eigen-decomposition to relative error ~ condition x eps = 4e-6 at worst (here far less)
+    rotation = np.array([[0.6, -0.8], [0.8, 0.6]])
+    hessian = rotation @ np.diag([2.0, 1e-10]) @ rotation.T
+    cov = arrays.laplace_covariance(hessian)
+    expected = rotation @ np.diag([0.5, 1e10]) @ rotation.T
+    np.testing.assert_allclose(cov, expected, rtol=1e-5)
+    assert np.array_equal(cov, cov.T)
+
+
+def test_normal_draws_raise_on_a_covariance_that_is_not_one():
+    # NumPy's default SVD method only warns here and draws from another covariance
+    rng = np.random.default_rng(0)
+    with pytest.raises(np.linalg.LinAlgError):
+        arrays.normal_draws(rng, np.zeros(2), np.array([[1.0, 2.0], [2.0, 1.0]]), 10)
+
+
+def test_normal_draws_have_the_mean_and_covariance_asked_for():
+    # 40,000 draws: each sample moment is within 5 standard errors of the truth (false alarm
+    # ~6e-7 per moment); the standard error of a sample covariance entry is
+    # sqrt((s_ii s_jj + s_ij^2) / n)
+    mean, cov = np.array([1.0, -2.0]), np.array([[2.0, 0.9], [0.9, 0.5]])
+    n = 40_000
+    x = arrays.normal_draws(np.random.default_rng(1), mean, cov, n)
+    assert x.shape == (n, 2)
+    assert np.all(np.abs(x.mean(0) - mean) <= 5 * np.sqrt(np.diag(cov) / n))
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / n)
+    assert np.all(np.abs(np.cov(x.T) - cov) <= 5 * se)

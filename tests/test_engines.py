@@ -10,6 +10,7 @@ from scipy import stats
 
 from experiments.engines import Marginals, grade, w1_gaussian_draws, w1_gaussians, wasserstein
 from models import ridge
+from models.core.arrays import SingularHessian
 from models.core.data import arrays
 from models.inference.engines import MAPSolver
 
@@ -26,6 +27,29 @@ def test_laplace_equals_exact_posterior_for_ridge(diabetes):
     np.testing.assert_allclose(laplace.mean[order], mean, rtol=1e-8, atol=1e-8 * np.abs(mean).max())
     np.testing.assert_allclose(laplace.cov[np.ix_(order, order)], cov, rtol=1e-8,
                                atol=1e-8 * np.abs(cov).max())  # fmt: skip
+
+
+def test_laplace_refuses_a_direction_the_data_do_not_pin():
+    # y ~ Normal(a + b, 1) with a and b flat: a + b is pinned, a - b is flat, so the Hessian
+    # [[n, n], [n, n]] is singular and Normal(mode, H^-1) does not exist; with b ~ Normal(0, 10)
+    # the curvature 0.01 is certified and H^-1 is the closed form (round-off on condition ~1e3)
+    import pymc as pm
+
+    y = np.array([0.3, -1.2, 0.8, 2.0])
+    for b_sd in (None, 10.0):
+        with pm.Model() as model:
+            a = pm.Flat("a")
+            b = pm.Flat("b") if b_sd is None else pm.Normal("b", 0.0, b_sd)
+            pm.Normal("y", a + b, 1.0, observed=y)
+        solver = MAPSolver(model)
+        mode = solver.solve()
+        if b_sd is None:
+            with pytest.raises(SingularHessian, match="not positive definite"):
+                solver.laplace(mode)
+            continue
+        n, prior = len(y), 1.0 / b_sd**2
+        expected = np.linalg.inv(np.array([[n, n], [n, n + prior]]))
+        np.testing.assert_allclose(solver.laplace(mode).cov, expected, rtol=1e-9)
 
 
 def test_w1_between_gaussians_matches_quantile_integral():

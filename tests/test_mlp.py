@@ -155,10 +155,20 @@ NOT_CERTIFIED = (
 )
 
 
+NO_LAPLACE = (
+    "on the check's random data the certified mode has a flat direction (a saturated tanh unit, "
+    "its bias flat): the Hessian there is singular to working precision, the Laplace "
+    "approximation does not exist and fit raises (it used to draw from the inverse of that "
+    "Hessian, a covariance with eigenvalues of +-1e37, with only NumPy's warning)"
+)
+
+
 def network_expected_failures(estimator) -> dict[str, str]:
     if isinstance(estimator.estimator, MLPRegressor):
-        return {"check_estimators_dtypes": NOT_CERTIFIED, "check_estimators_nan_inf": NOT_CERTIFIED}
-    return {"check_fit_idempotent": NOT_CERTIFIED}
+        return {"check_estimators_dtypes": NOT_CERTIFIED, "check_estimators_nan_inf": NOT_CERTIFIED,
+                "check_n_features_in_after_fitting": NO_LAPLACE}  # fmt: skip
+    return {"check_fit_idempotent": NOT_CERTIFIED, "check_fit_score_takes_y": NO_LAPLACE,
+            "check_estimators_nan_inf": NO_LAPLACE, "check_supervised_y_2d": NO_LAPLACE}  # fmt: skip
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

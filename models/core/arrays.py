@@ -13,6 +13,9 @@ shape the result; the formulas themselves live here, as ArviZ keeps its array fu
   :data:`CHUNK_DRAWS_X_ROWS` numbers.
 * :func:`pointwise_log_likelihood`: ``log p(y_i | eta_i)`` for any registered observation family
   (:mod:`models.core.families`); :func:`draws_log_likelihood` evaluates it over draws and rows, chunk by chunk.
+* :func:`laplace_covariance`: ``H^-1`` of a negative log posterior's Hessian at a mode, certified
+  positive definite to working precision first (:class:`SingularHessian` otherwise);
+  :func:`normal_draws` draws from it by Cholesky, so a covariance that is not one raises.
 """
 
 from __future__ import annotations
@@ -298,11 +301,72 @@ def draws_log_likelihood(
     return out
 
 
+class SingularHessian(np.linalg.LinAlgError):
+    """The Hessian at a mode is not positive definite to working precision: a flat or downward
+    direction, where the Laplace approximation ``Normal(mode, H^-1)`` does not exist."""
+
+
+def laplace_covariance(hessian: np.ndarray) -> np.ndarray:
+    r"""The Laplace approximation's covariance ``H^{-1}``, after certifying that ``H`` is positive
+    definite to working precision.
+
+    ``H`` (symmetrised) is certified when its smallest eigenvalue exceeds
+    ``d eps max|lambda|``, the tolerance below which NumPy's ``matrix_rank`` calls a direction
+    singular: below it the rounding of ``H`` alone can flip the sign of that curvature, and
+    ``H^{-1}`` has entries of order ``1 / (d eps max|lambda|)`` or more, with no meaning (a flat bias
+    gave covariance eigenvalues of ``+-1e38`` that a Normal draw would have used).
+
+    Parameters
+    ----------
+    hessian : array (d, d)
+        Second derivatives of the negative log posterior at the mode.
+
+    Returns
+    -------
+    array (d, d)
+        ``H^{-1}``, symmetric.
+
+    Raises
+    ------
+    SingularHessian
+        When the smallest eigenvalue is at or below the tolerance (one line with both extremes).
+    """
+    hessian = np.asarray(hessian, dtype=float)
+    if not np.all(np.isfinite(hessian)):
+        raise SingularHessian(
+            "the Hessian at the mode has non-finite entries: no Laplace approximation"
+        )
+    hessian = 0.5 * (hessian + hessian.T)
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    tolerance = len(hessian) * np.finfo(float).eps * np.max(np.abs(eigenvalues))
+    if not eigenvalues[0] > tolerance:
+        raise SingularHessian(
+            f"the Hessian at the mode is not positive definite to working precision (smallest "
+            f"eigenvalue {eigenvalues[0]:.3g}, largest {eigenvalues[-1]:.3g}, tolerance "
+            f"{tolerance:.1g}): a flat or downward direction, where the Laplace approximation "
+            "does not exist"
+        )
+    cov = np.linalg.inv(hessian)
+    return 0.5 * (cov + cov.T)
+
+
+def normal_draws(
+    rng: np.random.Generator, mean: np.ndarray, cov: np.ndarray, size: int
+) -> np.ndarray:
+    """``size`` draws of ``Normal(mean, cov)``, ``mean + L z`` with ``L`` the Cholesky factor of
+    ``cov``: a covariance that is not positive definite raises ``numpy.linalg.LinAlgError``, where
+    NumPy's default (an SVD) only warns and draws from another covariance."""
+    return rng.multivariate_normal(mean, cov, size, method="cholesky")
+
+
 __all__ = [
     "CHUNK_DRAWS_X_ROWS",
     "SAVED_DRAWS_X_ROWS",
+    "SingularHessian",
     "draws_log_likelihood",
+    "laplace_covariance",
     "linear_predictor_chunks",
+    "normal_draws",
     "pointwise_log_likelihood",
     "ridge_posterior",
     "ridge_posterior_rows",

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.core.arrays import laplace_covariance, normal_draws
 from models.core.base import ModelSpec
 from models.core.lazy import lazy
 from models.inference import numba_ops, nutpie_cache
@@ -156,6 +157,12 @@ class Gaussian:
     converged: bool | None = None
     window_change: float | None = None
     steps: int | None = None
+
+    def draws(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` flat draws (``(size, d)``), by the Cholesky factor of ``cov``
+        (:func:`models.core.arrays.normal_draws`: a covariance that is not positive definite
+        raises)."""
+        return normal_draws(rng, self.mean, self.cov, size)
 
     def block(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Mean and covariance of one variable (e.g. ``"w"``)."""
@@ -298,11 +305,18 @@ class MAPSolver:
         ----------
         mode : MAPResult
             What :meth:`solve` returned for the ``pm.Data`` values in question.
+
+        Raises
+        ------
+        models.core.arrays.SingularHessian
+            When ``H`` is not positive definite to working precision
+            (:func:`models.core.arrays.laplace_covariance`): a flat direction (an improper flat
+            prior the data do not pin) has no Laplace approximation.
         """
         if self._l1:
             raise ValueError("the Laplace approximation needs a smooth log posterior (no L1 terms)")
-        cov = np.linalg.inv(self._symmetric_hessian(mode.flat))
-        return Gaussian(mode.flat, 0.5 * (cov + cov.T), dict(self._slices))
+        cov = laplace_covariance(self._symmetric_hessian(mode.flat))
+        return Gaussian(mode.flat, cov, dict(self._slices))
 
     def points(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """Values of the model's variables (constrained space) for each row of ``flat``.

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.core.arrays import laplace_covariance, normal_draws
 from models.core.base import InputError
 from models.core.families import Family, family
 from models.core.lazy import lazy
@@ -333,8 +334,7 @@ class GLMMode:
 
     def laplace(self) -> tuple[np.ndarray, np.ndarray]:
         """The Laplace posterior ``Normal(theta, H^-1)``: its mean and covariance."""
-        cov = np.linalg.inv(self.hessian)
-        return self.theta.copy(), 0.5 * (cov + cov.T)
+        return self.theta.copy(), laplace_covariance(self.hessian)
 
 
 @dataclass(frozen=True)
@@ -373,7 +373,7 @@ def importance_check(
     from scipy import stats
 
     mean, cov = mode.laplace()
-    thetas = np.random.default_rng(seed).multivariate_normal(mean, cov, draws)
+    thetas = normal_draws(np.random.default_rng(seed), mean, cov, draws)
     log_posterior = data.log_likelihood(family_name, thetas)
     log_posterior -= 0.5 * np.sum(thetas[:, 1:] ** 2, axis=1) / prior_sd**2
     log_ratio = log_posterior - stats.multivariate_normal(mean, cov).logpdf(thetas)

@@ -35,7 +35,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from models import registry
-from models.core.arrays import SAVED_DRAWS_X_ROWS, draws_log_likelihood, linear_predictor_chunks
+from models.core.arrays import (
+    SAVED_DRAWS_X_ROWS,
+    draws_log_likelihood,
+    linear_predictor_chunks,
+    normal_draws,
+)
 from models.core.base import ModelData, ModelSpec, Twin
 from models.core.families import Family
 from models.inference.engines import COMPILED, sampling_diagnostics
@@ -354,9 +359,7 @@ class BayesianTwin(BaseEstimator):
         self.intercept_ = np.array([mode.intercept]) if wrapped else mode.intercept
         self.wrapped_gap_ = float("nan")
         self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        flat = np.random.default_rng(self._seed).multivariate_normal(
-            mean, cov, self.chains * self.draws
-        )
+        flat = normal_draws(np.random.default_rng(self._seed), mean, cov, self.chains * self.draws)
         self._draws, self._trace = {"intercept": flat[:, 0], "w": flat[:, 1:]}, None
         self.diagnostics_ = {"method": "laplace", "ok": True, "map": mode.message,
                              "passes": mode.passes, "separated": mode.separated}  # fmt: skip
@@ -455,7 +458,7 @@ class BayesianTwin(BaseEstimator):
             joint = solver.solve(values).certify()
             gauss = solver.laplace(joint)
             rng = np.random.default_rng(seed)
-            flat = rng.multivariate_normal(gauss.mean, gauss.cov, self.chains * self.draws)
+            flat = gauss.draws(rng, self.chains * self.draws)
             points = solver.points(flat)
             self.diagnostics_ = {"method": "laplace", "ok": True, "map": joint.message}
             self._trace = None

@@ -161,9 +161,7 @@ class BayesianNetwork(BaseEstimator):
                 solver.solve(posterior.data_values(), x0=posterior.flat(local.point))
             )
             rng = np.random.default_rng(seed)
-            draws = solver.points(
-                rng.multivariate_normal(gauss.mean, gauss.cov, self.draws * self.chains)
-            )
+            draws = solver.points(gauss.draws(rng, self.draws * self.chains))
             self.diagnostics_ = {"method": "laplace", "ok": True, "map": local.message}
             stats = None
         else:
