@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.core.arrays import conjugate_noise_scale
 from models.core.base import (
     ClosedForm,
     ConjugatePosterior,
@@ -266,11 +267,9 @@ def conjugate(
     factor = linalg.cho_factor(Xc.T @ Xc + np.diag(ratio))
     w = linalg.cho_solve(factor, Xc.T @ yc)
     inner = linalg.cho_solve(factor, np.eye(len(ratio)))
-    if noise_sd is not None:
-        s2, dof = positive(noise_sd, "noise sd (sigma)") ** 2, np.inf
-    else:
-        dof = float(len(y)) - 1.0
-        s2 = float(np.sum((yc - Xc @ w) ** 2) + np.sum(ratio * w**2)) / dof
+    s2, dof = conjugate_noise_scale(
+        noise_sd, len(y), lambda: float(np.sum((yc - Xc @ w) ** 2) + np.sum(ratio * w**2))
+    )
     return ConjugatePosterior(np.concatenate([[y_mean - x_mean @ w], w]), x_mean, float(len(y)),
                               0.5 * (inner + inner.T), s2, dof)  # fmt: skip
 

@@ -286,12 +286,20 @@ def loo_predictive(
         The mean and sd of each row's leave-one-out predictive.
     """
     Z = np.column_stack([np.ones(len(X)), X])
+    leverage = posterior_leverage(Z, cov, noise_sd)
+    residual = y - Z @ mean
+    return y - residual / (1 - leverage), noise_sd / np.sqrt(1 - leverage)
+
+
+def posterior_leverage(Z: np.ndarray, cov: np.ndarray, noise_sd: float) -> np.ndarray:
+    """Each row's posterior leverage ``h_i = z_i' cov z_i / sigma^2`` (rows ``z_i`` of ``Z = [1, X]``),
+    checked: above :data:`LEVERAGE_MAX` raises :class:`LeverageRoundsToOne`, since ``1 - h_i``
+    then has fewer than 8 correct digits (what every leave-one-out downdate divides by)."""
     leverage = np.sum((Z @ cov) * Z, axis=1) / noise_sd**2
     if np.any(leverage > LEVERAGE_MAX):
         raise LeverageRoundsToOne(f"a row's leverage {np.max(leverage):.17g} rounds to 1: its "
                                   "leave-one-out predictive is lost to rounding")  # fmt: skip
-    residual = y - Z @ mean
-    return y - residual / (1 - leverage), noise_sd / np.sqrt(1 - leverage)
+    return leverage
 
 
 def exact_posterior(
@@ -409,6 +417,7 @@ __all__ = [
     "LEVERAGE_MAX",
     "LeverageRoundsToOne",
     "loo_predictive",
+    "posterior_leverage",
     "predictive",
     "prior_sd_to_alpha",
 ]

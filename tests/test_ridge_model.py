@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import arviz as az
 import numpy as np
 import pytest
 from conftest import rel_linf
+from scipy import stats
 from sklearn.linear_model import Ridge
 
 from models import get_model, ridge
 from models.core.arrays import ridge_posterior_rows
 from models.core.base import InputError
 from models.core.data import arrays, noise_estimate
+from models.exact import evidence
 from models.inference.engines import MAPSolver, PosteriorSampler
 from models.scale.statistics import GaussianStatistics
 
@@ -123,6 +127,55 @@ def test_leave_one_out_refuses_a_leverage_lost_to_rounding():
         else:
             centre, sd = ridge.loo_predictive(X, y, *post, 1.0)
             assert np.all(np.isfinite(centre)) and sd[7] > 3 * np.median(sd)
+
+
+def test_exact_loo_refuses_the_leverage_the_predictive_refuses():
+    # the same spike as above: exact_loo (the lambda and sensitivity pages' LOO) raises where it
+    # returned a NaN (or a density with no correct digit) that np.argmax would have picked; where
+    # kept, it is the log density of loo_predictive's Normal (same downdate; round-off only)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = 1.0 + X @ np.array([1.0, -0.5, 0.0]) + rng.normal(size=60)
+    X[:, 2] = 0.0
+    X[7, 2] = 1e9
+    with pytest.raises(ridge.LeverageRoundsToOne):
+        evidence.exact_loo(X, y, ridge.alpha_to_prior_sd(1e-8, 1.0), 1.0)
+    X[7, 2] = 10.0
+    tau = ridge.alpha_to_prior_sd(1.0, 1.0)
+    centre, sd = ridge.loo_predictive(X, y, *ridge.exact_posterior(X, y, tau, 1.0), 1.0)
+    np.testing.assert_allclose(evidence.exact_loo(X, y, tau, 1.0), stats.norm.logpdf(y, centre, sd),
+                               rtol=1e-12)  # fmt: skip
+
+
+def test_noise_estimate_divides_by_the_rank_not_the_column_count():
+    # a duplicated column, and both one-hot dummies of a group beside the intercept (where one
+    # dummy spans the same), add a column but no direction: the same residuals, so the same
+    # sigma as the full-rank design (lstsq round-off); n - p - 1 overstated it by sqrt(37 / 36)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 3))
+    y = X @ np.array([1.0, -1.0, 0.5]) + rng.normal(size=40)
+    dummies = np.eye(2)[rng.integers(0, 2, 40)]
+    for full_rank, wider in (
+        (X, np.column_stack([X, X[:, 0]])),
+        (np.column_stack([X, dummies[:, 0]]), np.column_stack([X, dummies])),
+    ):
+        np.testing.assert_allclose(
+            noise_estimate(wider, y), noise_estimate(full_rank, y), rtol=1e-10
+        )
+
+
+def test_conjugate_covariance_is_infinite_where_the_t_has_no_variance():
+    # sigma unknown: a Student-t with n - 1 degrees of freedom; its covariance is s2 M^-1 times
+    # dof / (dof - 2) above 2 dof and does not exist at or below (it was negative at dof 1)
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 4):
+        X, y = rng.normal(size=(n, 2)), rng.normal(size=n)
+        post = ridge.conjugate({"alpha": 1.0}, X, y)
+        known = dataclasses.replace(post, dof=np.inf).covariance()
+        if post.dof <= 2:
+            assert np.all(np.isinf(post.covariance()))
+        else:
+            np.testing.assert_allclose(post.covariance(), known * post.dof / (post.dof - 2))
 
 
 def test_every_ridge_posterior_is_the_one_cholesky_solve(fixed_model):

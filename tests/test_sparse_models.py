@@ -241,3 +241,13 @@ def test_horseshoe_and_r2d2_name_the_sparse_page(capsys):
         assert main([name, "--data", "x.csv"]) == 2
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and "sparse --data FILE --target COLUMN" in err, err
+
+
+def test_ard_with_sigma_unknown_refuses_a_target_fitted_exactly():
+    # a constant y: the penalised residual sum of squares is 0, so sigma's posterior would be a
+    # point mass at 0 (zero-width intervals); refused in one line as ridge's conjugate refuses it
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    penalty = {"alpha": 1.0, "lambda": np.ones(3)}
+    with pytest.raises(InputError, match="not fitted exactly"):
+        ard.conjugate(penalty, X, np.full(30, 5.0))
+    assert ard.conjugate(penalty, X, X[:, 0] + np.linspace(0, 1, 30)).s2 > 0

@@ -92,7 +92,7 @@ def ridge_posterior(
     w = linalg.cho_solve(factor, xy)
     b0 = y_mean - x_mean @ w
     inner = linalg.cho_solve(factor, np.eye(len(x_mean)))
-    s2, dof = _noise_scale(noise_sd, n, lambda: float(yy - w @ xy))
+    s2, dof = conjugate_noise_scale(noise_sd, n, lambda: float(yy - w @ xy))
     return ConjugatePosterior(np.concatenate([[b0], w]), x_mean, weight_total,
                               0.5 * (inner + inner.T), s2, dof)  # fmt: skip
 
@@ -152,14 +152,14 @@ def ridge_posterior_rows(
     inner = (right_t.T * (1.0 / (singular**2 + alpha) - 1.0 / alpha)) @ right_t
     inner[np.diag_indices_from(inner)] += 1.0 / alpha
     residual = target - design @ w
-    s2, dof = _noise_scale(
+    s2, dof = conjugate_noise_scale(
         noise_sd, int(np.count_nonzero(weight)), lambda: float(residual @ residual + alpha * w @ w)
     )
     return ConjugatePosterior(np.concatenate([[b0], w]), x_mean, weight_total,
                               0.5 * (inner + inner.T), s2, dof)  # fmt: skip
 
 
-def _noise_scale(
+def conjugate_noise_scale(
     noise_sd: float | None, n: int, penalised_rss: Callable[[], float]
 ) -> tuple[float, float]:
     """``(s2, dof)`` of :class:`ConjugatePosterior`: sigma^2 and infinity for a fixed sigma, else
@@ -363,6 +363,7 @@ __all__ = [
     "CHUNK_DRAWS_X_ROWS",
     "SAVED_DRAWS_X_ROWS",
     "SingularHessian",
+    "conjugate_noise_scale",
     "draws_log_likelihood",
     "laplace_covariance",
     "linear_predictor_chunks",

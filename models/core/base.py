@@ -262,12 +262,17 @@ class ConjugatePosterior:
         return bool(np.isinf(self.dof))
 
     def covariance(self) -> np.ndarray:
-        """Posterior covariance of ``(b0, w)``: ``s2 M^{-1}``, times ``dof / (dof - 2)`` for a t."""
+        """Posterior covariance of ``(b0, w)``: ``s2 M^{-1}``, times ``dof / (dof - 2)`` for a t;
+        infinite for a t with ``dof <= 2`` (its variance does not exist), as in the twins'
+        ``predict``."""
         top = -self.x_mean @ self.w_unscaled_cov
         unscaled = np.block([[1.0 / self.weight_total - top @ self.x_mean, top],
                              [top[:, None], self.w_unscaled_cov]])  # fmt: skip
-        factor = 1.0 if self.noise_known else self.dof / (self.dof - 2)
-        return self.s2 * factor * unscaled
+        if self.noise_known:
+            return self.s2 * unscaled
+        if not self.dof > 2:
+            return np.full_like(unscaled, np.inf)
+        return self.s2 * (self.dof / (self.dof - 2)) * unscaled
 
     def quadratic(self, X: np.ndarray) -> np.ndarray:
         """``z' M^{-1} z`` for each row ``z = (1, x)`` of ``X``."""

@@ -250,7 +250,9 @@ def default_dataset(spec: ModelSpec) -> Dataset:
 
 
 def noise_estimate(X: np.ndarray, y: np.ndarray) -> float:
-    """Residual standard deviation of least squares with intercept: ``sqrt(RSS / (n - p - 1))``.
+    """Residual standard deviation of least squares with intercept: ``sqrt(RSS / (n - r))``, ``r``
+    the numerical rank of ``[1, X]`` (``p + 1`` unless columns are collinear: one-hot dummies
+    beside the intercept, a duplicated column; dividing by ``n - p - 1`` there overstates sigma).
 
     It exists only with more rows than coefficients (n > p + 1) and a least-squares fit that does
     not interpolate; otherwise :class:`InputError` asks for ``--noise-sd``.
@@ -262,8 +264,8 @@ def noise_estimate(X: np.ndarray, y: np.ndarray) -> float:
             "coefficients (n > p + 1); give the noise sd with --noise-sd SIGMA"
         )
     Z = np.column_stack([np.ones(n), X])
-    beta, *_ = np.linalg.lstsq(Z, y, rcond=None)
-    sigma = float(np.sqrt(np.sum((y - Z @ beta) ** 2) / (n - p - 1)))
+    beta, _, rank, _ = np.linalg.lstsq(Z, y, rcond=None)
+    sigma = float(np.sqrt(np.sum((y - Z @ beta) ** 2) / (n - rank)))
     if not sigma > 1e-10 * max(float(np.std(y)), np.finfo(float).tiny):
         raise InputError(
             "least squares fits the target exactly (residual sd ~0), so it gives no noise sd; "

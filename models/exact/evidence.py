@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.core.lazy import lazy
-from models.ridge import exact_posterior
+from models.ridge import exact_posterior, posterior_leverage
 
 optimize = lazy("scipy.optimize")
 
@@ -147,9 +147,13 @@ def exact_loo(X: np.ndarray, y: np.ndarray, prior_sd: float, noise_sd: float) ->
 def loo_from_posterior(
     X: np.ndarray, y: np.ndarray, mean: np.ndarray, cov: np.ndarray, noise_sd: float
 ) -> np.ndarray:
-    """:func:`exact_loo` given the exact posterior ``(mean, cov)`` of ``(b0, w)`` already computed."""
+    """:func:`exact_loo` given the exact posterior ``(mean, cov)`` of ``(b0, w)`` already computed.
+
+    Raises :class:`models.ridge.LeverageRoundsToOne` where a row's leverage rounds to 1
+    (:func:`models.ridge.posterior_leverage`): its leave-one-out density would be rounding noise
+    (NaN, or a number with no correct digit)."""
     Z = np.column_stack([np.ones(len(y)), X])
-    leverage = np.einsum("ij,jk,ik->i", Z, cov, Z) / noise_sd**2
+    leverage = posterior_leverage(Z, cov, noise_sd)
     residual = y - Z @ mean
     variance = noise_sd**2 / (1 - leverage)
     loo_residual = residual / (1 - leverage)
