@@ -36,6 +36,9 @@ def test_noise_is_refused_for_a_family_without_a_dispersion():
         ("categorical", [0.0, 1.0] * 10, "at least 3 distinct values"),
         ("categorical", [0.0, 1.0] * 10 + [7.0] * 4, "too few: 7 (4 rows)"),
         ("categorical", [0.0, 1.0, 7.0] * 5, None),
+        # all-zero counts: the flat intercept's posterior is improper (no mode to certify)
+        ("poisson", [0.0] * 20, "that is not all 0"),
+        ("poisson", [0.0] * 19 + [1.0], None),
     ],
 )
 def test_targets_are_checked_by_the_family(name, y, problem):

@@ -105,6 +105,10 @@ def test_bad_partitions_are_named(rows):
         negative[-1] = -1
         with pytest.raises(InputError, match="partition 5: the poisson model needs a count"):
             newton_map(partitions(X, negative), "poisson", 1.0)
+        # all-zero counts in every partition: no mode (b0 -> -inf), refused after the first pass
+        # where Newton used to certify b0 ~ -24 once its decrement n e^b0 / 2 fell below 1e-9
+        with pytest.raises(InputError, match="that is not all 0"):
+            newton_map(partitions(X, np.zeros_like(counts)), "poisson", 1.0)
 
 
 def test_complete_separation_is_seen_and_certified(rows):

@@ -84,6 +84,10 @@ class Family:
     categories : bool
         The linear predictor has one column per class (shape ``(..., rows, K)``) and the targets
         are class codes ``0..K-1`` (the suite encodes the labels, ``np.unique``): a softmax model.
+    not_all_zero : bool
+        The targets must not all be 0 (counts): with the log link and a flat intercept, an
+        all-zero target's likelihood rises to 1 as ``b0 -> -inf``, so the posterior is improper
+        and has no mode (a Newton decrement still falls below any tolerance on the way).
     """
 
     name: str
@@ -105,6 +109,7 @@ class Family:
     min_class_rows: int = 1
     class_rows_reason: str = ""
     categories: bool = False
+    not_all_zero: bool = False
 
     def invalid_target(self, y: np.ndarray) -> str | None:
         """Why ``y`` cannot be observed by this family (one line), or None if it can."""
@@ -114,6 +119,9 @@ class Family:
         if bad.any():
             shown = ", ".join(f"{v:g}" for v in np.unique(y[bad])[:5])
             return f"needs {self.target}; got {int(bad.sum())} rows outside it ({shown})"
+        if self.not_all_zero and not np.any(y != 0):
+            return (f"needs {self.target} that is not all 0: with a flat intercept an all-zero "
+                    "target has an improper posterior (the intercept runs to -inf) and no mode")  # fmt: skip
         if values.size < self.min_classes:
             return f"needs {self.target} with at least {self.min_classes} distinct values"
         if self.max_classes is not None and values.size > self.max_classes:
@@ -317,6 +325,7 @@ FAMILIES: dict[str, Family] = {
             bound_reason=_NEWTON,
             discrete=True,
             draw=_draw_poisson,
+            not_all_zero=True,
         ),
         Family(
             name="gamma",

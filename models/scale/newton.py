@@ -113,6 +113,8 @@ class PassResult:
     lowest_event, highest_non_event : float
         Bernoulli: the smallest linear predictor among rows with y = 1 and the largest among
         rows with y = 0, at the first step (``inf`` / ``-inf`` without such rows); NaN otherwise.
+    nonzero_targets : int
+        Rows whose target is not 0.
     """
 
     rows: int
@@ -121,6 +123,7 @@ class PassResult:
     hess: np.ndarray
     lowest_event: float
     highest_non_event: float
+    nonzero_targets: int
 
     def merge(self, other: PassResult) -> PassResult:
         return PassResult(
@@ -130,6 +133,7 @@ class PassResult:
             self.hess + other.hess,
             min(self.lowest_event, other.lowest_event),
             max(self.highest_non_event, other.highest_non_event),
+            self.nonzero_targets + other.nonzero_targets,
         )
 
 
@@ -163,7 +167,7 @@ def _block_pass(X, y, index, name, theta, direction, steps) -> PassResult | None
         high = float(at[~events].max()) if (~events).any() else -np.inf
     else:
         low = high = np.nan
-    return PassResult(len(y), values, grad, hess, low, high)
+    return PassResult(len(y), values, grad, hess, low, high, int(np.count_nonzero(y)))
 
 
 def _block_log_likelihood(X, y, index, name, thetas, rows=2_000) -> np.ndarray:
@@ -435,7 +439,8 @@ def newton_map(
     Raises
     ------
     InputError
-        Bad data in a partition (named); nothing is returned.
+        Bad data in a partition (named), or a target the family cannot have a mode for (all 0
+        for the Poisson); nothing is returned.
     """
     fam: Family = family(family_name)
     if family_name not in DEVIANCES:
@@ -444,6 +449,8 @@ def newton_map(
     precision = 1.0 / prior_sd**2
     theta = np.zeros(data.n_features + 1)
     result, value, grad, hess = _at(data, family_name, theta, precision)
+    if fam.not_all_zero and result.nonzero_targets == 0:
+        raise InputError(f"the {fam.name} model {fam.invalid_target(np.zeros(1))}")
     iterations, reason = 0, ""
     while True:
         step, decrement = _decrement(grad, hess)
