@@ -10,7 +10,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from models import mlp
 from models.core.base import InputError
-from models.twin import bayesian
+from models.twin import SamplingWarning, bayesian
 
 TIGHT = {"solver": "lbfgs", "tol": 1e-12, "max_iter": 100_000, "max_fun": 1_000_000}
 
@@ -138,6 +138,17 @@ def test_twins_are_the_certified_mode_with_a_posterior():
     assert set(clf.predict(Xc)) <= {"no", "yes"} and np.all(
         (low <= proba[:, 1]) & (proba[:, 1] <= high)
     )
+
+
+def test_the_nuts_twin_warns_when_its_diagnostics_fail():
+    # 2 chains x 30 draws: ArviZ's ESS cannot reach 400 (it is capped at n log10 n = 107), so
+    # diagnostics_ says not ok and fit must say so with a SamplingWarning, as BayesianTwin does
+    X, y = regression(seed=2)
+    estimator = MLPRegressor(hidden_layer_sizes=(2,), activation="tanh", alpha=0.1, random_state=0,
+                             **TIGHT)  # fmt: skip
+    with pytest.warns(SamplingWarning, match="ESS"):
+        twin = bayesian(estimator, method="nuts", draws=30, tune=30, random_state=0).fit(X, y)
+    assert not twin.diagnostics_["ok"]
 
 
 NETWORK_CHECKED = [

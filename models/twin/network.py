@@ -22,6 +22,7 @@ they find.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -35,6 +36,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from models import mlp
 from models.inference.engines import PosteriorSampler, sampling_diagnostics
+from models.twin.estimator import SamplingWarning
 
 METHODS = ("laplace", "nuts")
 _POSTERIORS: dict[tuple, mlp.Posterior] = {}  # compiled once per architecture and process
@@ -77,6 +79,11 @@ class BayesianNetwork(BaseEstimator):
     posterior_ : xarray.DataTree
         Draws of ``W_l``, ``b_l`` (and ``sigma``).
     diagnostics_ : dict
+        Laplace: the method. NUTS: divergences, worst r_hat, smallest ESS and ``ok`` of ``sigma``
+        (the classifier: the output bias), quantities no relabelling of hidden units changes;
+        the weights' r_hat is left out, as it fails by construction when chains settle in
+        mirror-image modes (the ``mlp`` page). A :class:`~models.twin.SamplingWarning` is raised
+        when ``ok`` is False.
     classes_ : array (2,)
         Classifier: the labels; ``classes_[1]`` is the event of ``predict_proba[:, 1]``.
     """
@@ -170,6 +177,13 @@ class BayesianNetwork(BaseEstimator):
                                                    chains=self.chains, seed=seed)  # fmt: skip
             names = ["sigma"] if not classifier else mlp.bias_names(network)[-1:]
             self.diagnostics_ = sampling_diagnostics("network twin, NUTS", trace, names)
+            if not self.diagnostics_["ok"]:
+                warnings.warn(
+                    f"NUTS: {'; '.join(self.diagnostics_['problems'])} (of {', '.join(names)}): "
+                    "the posterior may be unreliable (more draws or tune may help)",
+                    SamplingWarning,
+                    stacklevel=2,
+                )
             post = trace["posterior"].dataset
             draws = {name: post[name].values.reshape(self.draws * self.chains, *post[name].shape[2:])
                      for name in post.data_vars}  # fmt: skip
