@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 
 import arviz as az
 import numpy as np
@@ -277,3 +278,46 @@ def test_conjugate_solves_in_the_dual_only_with_more_columns_than_rows():
         expected = rows if route == "rows" else statistics
         np.testing.assert_array_equal(post.mean, expected.mean)
         np.testing.assert_array_equal(post.w_unscaled_cov, expected.w_unscaled_cov)
+
+
+def _rational_quadratic(Xc: np.ndarray, xc: np.ndarray, alpha: float) -> float:
+    """``xc' (Xc'Xc + alpha I)^{-1} xc`` in exact rational arithmetic on the same floats."""
+    p = Xc.shape[1]
+    F = Fraction
+    M = [[sum(F(a) * F(b) for a, b in zip(Xc[:, i], Xc[:, j], strict=True)) + F(alpha) * (i == j)
+          for j in range(p)] for i in range(p)]  # fmt: skip
+    b = [F(v) for v in xc]
+    for col in range(p):  # Gauss-Jordan: M is positive definite, so no pivot is 0
+        for r in range(p):
+            if r != col and M[r][col] != 0:
+                f = M[r][col] / M[col][col]
+                M[r] = [u - f * v for u, v in zip(M[r], M[col], strict=True)]
+                b[r] -= f * b[col]
+    return float(sum(F(v) * b[i] / M[i][i] for i, v in enumerate(xc)))
+
+
+def test_wide_posterior_quadratic_has_no_cancellation_at_large_scale():
+    # 8 rows, 12 columns of scale 1e7, alpha 1: (Xc'Xc + I)^{-1} is I minus a nearly equal term,
+    # and x' M^{-1} x from that dense matrix was wrong by 10-25% (the twin's predictive sds);
+    # from the SVD basis it is a sum of squares, equal to the rational answer to round-off
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 12)) * 1e7
+    y = X[:, 0] / 1e7 + rng.normal(size=8)
+    post = ridge_posterior_rows(1.0, 1.0, X=X, y=y)
+    x_new = np.vstack([X[:3], rng.normal(size=(2, 12)) * 1e7])
+    exact = [1 / 8 + _rational_quadratic(X - post.x_mean, x - post.x_mean, 1.0) for x in x_new]
+    np.testing.assert_allclose(post.quadratic(x_new), exact, rtol=1e-9)
+
+
+def test_wide_posterior_draws_have_its_covariance():
+    # draws from the SVD basis (positive semi-definite by construction, where a Cholesky of the
+    # dense matrix can fail): 20,000 draws of w, each covariance entry within 5 standard errors
+    # sqrt((s_ii s_jj + s_ij^2) / n) of s2 * w_unscaled_cov (false alarm ~6e-7 per entry)
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(6, 9)), rng.normal(size=6)
+    post = ridge_posterior_rows(0.5, 1.0, X=X, y=y)
+    beta, _ = post.draw(np.random.default_rng(3), 20_000)
+    cov = post.s2 * post.w_unscaled_cov
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / 20_000)
+    assert np.all(np.abs(np.cov(beta[:, 1:].T) - cov) <= 5 * se)
+    assert np.all(np.abs(beta[:, 1:].mean(0) - post.mean[1:]) <= 5 * np.sqrt(np.diag(cov) / 20_000))

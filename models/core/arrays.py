@@ -155,8 +155,11 @@ def ridge_posterior_rows(
     s2, dof = conjugate_noise_scale(
         noise_sd, int(np.count_nonzero(weight)), lambda: float(residual @ residual + alpha * w @ w)
     )
+    # the complement of V's span (more columns than rows) has curvature alpha alone
+    complement = 1.0 / alpha if len(singular) < X.shape[1] else 0.0
+    spectrum = (right_t.T, 1.0 / (singular**2 + alpha), complement)
     return ConjugatePosterior(np.concatenate([[b0], w]), x_mean, weight_total,
-                              0.5 * (inner + inner.T), s2, dof)  # fmt: skip
+                              0.5 * (inner + inner.T), s2, dof, spectrum)  # fmt: skip
 
 
 def conjugate_noise_scale(
