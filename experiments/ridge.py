@@ -62,11 +62,11 @@ def evidence_compute(run: Run) -> dict:
     sigma = evidence.profile_noise_sd(spectrum, alpha)
     shown = spectrum.log_evidence(sigma, sigma / np.sqrt(alpha))
     verdict = run.check("Choice of alpha", verdicts.evidence_ratio(
-        alpha, best["alpha"], max(best["log_evidence"] - shown, 0.0), "sigma profiled"
+        alpha, best["alpha"], max(best["log_evidence"] - shown, 0.0), "sigma profiled", best["edge"]
     ))  # fmt: skip
     return {"alpha_evidence": {
         "alpha": best["alpha"], "noise_sd": best["noise_sd"], "log_evidence_max": best["log_evidence"],
-        "log_evidence_shown": shown, "noise_sd_shown": sigma, "verdict": verdict,
+        "log_evidence_shown": shown, "noise_sd_shown": sigma, "verdict": verdict, "edge": best["edge"],
     }}  # fmt: skip
 
 
@@ -78,9 +78,18 @@ def evidence_page(page: report.Page, results: dict) -> None:
               "the alpha at which Check 1 compares with scikit-learn. The exact log evidence of the "
               "Gaussian model (closed form, `models/exact/evidence.py`, sigma profiled at each alpha) is "
               f"{ev['log_evidence_shown']:.2f} there (sigma {ev['noise_sd_shown']:.4g}) and "
-              f"{ev['log_evidence_max']:.2f} at its maximum alpha = {ev['alpha']:.4g} (sigma "
-              f"{ev['noise_sd']:.4g}, the type-II maximum likelihood choice). The `lambda` experiment gives the "
-              "posterior of alpha itself.")  # fmt: skip
+              f"{ev['log_evidence_max']:.2f} {_evidence_best(ev)} (sigma {ev['noise_sd']:.4g}). The `lambda` "
+              "experiment gives the posterior of alpha itself.")  # fmt: skip
+
+
+def _evidence_best(ev: dict) -> str:
+    """Where the evidence is highest, in words: its maximum (the type-II maximum likelihood
+    choice), or the search's edge when it has none (:func:`models.exact.evidence.maximise_evidence`)."""
+    if ev["edge"] is None:
+        return f"at its maximum alpha = {ev['alpha']:.4g}, the type-II maximum likelihood choice"
+    limit = "infinity (every weight 0)" if ev["edge"] == "large" else "0 (no shrinkage)"
+    return (f"at alpha = {ev['alpha']:.4g}, the edge of the search: it has no maximum and rises as "
+            f"alpha goes to {limit}, so there is no type-II maximum likelihood choice")  # fmt: skip
 
 
 # --- NUTS along the path ------------------------------------------------------------------------

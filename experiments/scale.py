@@ -478,6 +478,16 @@ def posterior_verdicts(run: Run, result: dict, x_sd: np.ndarray) -> dict:
     return found
 
 
+def evidence_choice(ev: dict) -> str:
+    """What the shown alpha is to the evidence (:func:`models.exact.evidence.maximise_evidence`):
+    its maximiser, or the search's edge when the evidence has no maximum."""
+    if ev.get("edge") is None:  # results written before the edge was recorded had a maximum
+        return "maximises the evidence"
+    limit = "goes to infinity (every weight 0)" if ev["edge"] == "large" else "goes to 0"
+    return (f"is the edge of the evidence search: the evidence has no maximum and rises as alpha "
+            f"{limit}, and the posterior is shown at that edge")  # fmt: skip
+
+
 def in_memory_check(run, alpha, sigma, coef, fixed, unknown, evidence) -> dict:
     """The same numbers from the rows loaded into memory (scikit-learn, SVD evidence)."""
     from sklearn.linear_model import Ridge
@@ -662,8 +672,8 @@ def page(page: report.Page, results: dict) -> None:
               "exists.")  # fmt: skip
     page.heading("The posterior, from the statistics alone")
     ev = r["evidence"]
-    page.text(f"Features standardised from the same pass. alpha = {post['alpha']:.4g} maximises the "
-              f"evidence (sigma profiled: {ev['noise_sd']:.4g}; log evidence {ev['log_evidence']:.6g}). "
+    page.text(f"Features standardised from the same pass. alpha = {post['alpha']:.4g} {evidence_choice(ev)} "
+              f"(sigma profiled: {ev['noise_sd']:.4g}; log evidence {ev['log_evidence']:.6g}). "
               f"The MAP is the suite's Newton solver on the PyMC statistics model. With sigma "
               f"unknown (p(sigma) ∝ 1/sigma) the posterior is a Student-t with "
               f"{unknown['dof']:.0f} degrees of freedom.")  # fmt: skip

@@ -447,17 +447,21 @@ EVIDENCE_BF_STRONG = 10.0
 
 
 def evidence_ratio(
-    shown: float, best: float, log_bayes_factor: float, note: str | None = None
-) -> dict:
+    shown: float, best: float, log_bayes_factor: float, note: str | None = None,
+    edge: str | None = None,
+) -> dict:  # fmt: skip
     """The alpha a page shows against the evidence maximum: ``log_bayes_factor`` = log evidence at
     ``best`` minus at ``shown`` (>= 0), a ratio of marginal likelihoods (not of probabilities of
     alpha: that needs a prior on alpha). Amber above ``log`` :data:`EVIDENCE_BF_STRONG`. ``note``
-    says how the evidence treats other parameters (e.g. "sigma profiled")."""
+    says how the evidence treats other parameters (e.g. "sigma profiled"). ``edge`` ("large" /
+    "small", :func:`models.exact.evidence.maximise_evidence`): the evidence has no interior
+    maximum and ``best`` is the search's edge, so the sentence says so instead of "maximum"."""
     ruled_out = bool(log_bayes_factor > math.log(EVIDENCE_BF_STRONG))
     return _verdict("evidence_ratio", "disfavoured" if ruled_out else "supported",
                     AMBER if ruled_out else GREEN, float(log_bayes_factor),
                     math.log(EVIDENCE_BF_STRONG), shown=float(shown), best=float(best),
-                    bayes_factor=math.exp(min(float(log_bayes_factor), 700.0)), note=note)  # fmt: skip
+                    bayes_factor=math.exp(min(float(log_bayes_factor), 700.0)), note=note,
+                    edge=edge)  # fmt: skip
 
 
 # A posterior correlation at least this large in absolute value is "strong": the data then

@@ -286,7 +286,8 @@ def exact_posterior(
     Raises
     ------
     InputError
-        Too many rows (:func:`check_rows`), or ``K + alpha I`` not positive definite.
+        Too many rows (:func:`check_rows`), ``K + alpha I`` not positive definite, or an all-zero
+        target with the amplitude unknown.
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     check_rows(len(y))
@@ -300,7 +301,12 @@ def exact_posterior(
                          f"(alpha={alpha:g}): no Gaussian process has it as covariance") from None  # fmt: skip
     dual = linalg.cho_solve((chol, True), y)
     if amplitude is None:
-        return GPPosterior(kernel, X, alpha, chol, dual, float(y @ dual) / len(y), float(len(y)))
+        scale2 = float(y @ dual) / len(y)
+        if not scale2 > 0:
+            raise InputError("amplitude unknown needs a target that is not all 0: y'(K + alpha I)^-1 y "
+                             "= 0 puts the amplitude's posterior at 0 (zero-width intervals); "
+                             "give the amplitude")  # fmt: skip
+        return GPPosterior(kernel, X, alpha, chol, dual, scale2, float(len(y)))
     return GPPosterior(kernel, X, alpha, chol, dual, positive(amplitude, "amplitude") ** 2, np.inf)
 
 

@@ -175,3 +175,18 @@ def test_normal_logpdf_is_scipys_to_the_bit():
     sd = rng.uniform(0.01, 30, size=(1, 300))
     assert np.array_equal(normal_logpdf(y, mean, sd), stats.norm.logpdf(y, mean, sd))
     assert np.array_equal(normal_logpdf(y, mean, 2.5), stats.norm.logpdf(y, mean, 2.5))
+
+
+def test_the_poisson_density_keeps_eta_where_its_exponential_under_or_overflows():
+    # log p(y | eta) = y eta - e^eta - log y!: at eta = -800, e^eta underflows to 0 and
+    # xlogy(y, e^eta) gave -inf where the answer is -800 y; at eta = 800 it gave NaN (inf - inf)
+    # where the answer is -inf; at moderate eta it agrees with scipy's logpmf to round-off
+    poisson = family("poisson")
+    y = np.array([1.0, 3.0, 0.0])
+    np.testing.assert_array_equal(poisson.log_density(np.full(3, -800.0), y),
+                                  [-800.0, -2400.0 - np.log(6.0), 0.0])  # fmt: skip
+    with np.errstate(over="ignore"):
+        assert np.all(poisson.log_density(np.full(3, 800.0), y) == -np.inf)
+    eta = np.array([-2.0, 0.5, 3.0])
+    np.testing.assert_allclose(poisson.log_density(eta, y), stats.poisson.logpmf(y, np.exp(eta)),
+                               rtol=1e-13)  # fmt: skip

@@ -153,3 +153,14 @@ def test_page_refuses_bad_input_in_one_line(argv, words, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert words in err and "\n" not in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_amplitude_refuses_an_all_zero_target():
+    # y = 0: y'(K + alpha I)^-1 y = 0, the amplitude's posterior scale would be 0 and every
+    # interval zero-width; refused in one line, while a known amplitude still has its posterior
+    X = np.random.default_rng(0).normal(size=(12, 3))
+    kernel = kr.kernel_of("rbf", 3, gamma=0.3)
+    with pytest.raises(InputError, match="not all 0"):
+        kr.exact_posterior(kernel, X, np.zeros(12), 1.0)
+    low, high = kr.exact_posterior(kernel, X, np.zeros(12), 1.0, amplitude=1.0).interval(X, 0.94)
+    assert np.all(high - low > 0)

@@ -236,3 +236,15 @@ def test_exact_loo_pit_is_given_unless_a_leverage_rounds_to_one():
     md = arrays(X, y, ["a", "b", "c"], 1.0)
     tau = ridge.alpha_to_prior_sd(1e-8, 1.0)
     assert exact_loo_pit(md, *ridge.exact_posterior(X, y, tau, 1.0)) is None
+
+
+def test_the_evidence_paragraph_names_a_maximum_only_where_there_is_one():
+    # maximise_evidence's edge flips the words: a maximum and "the type-II maximum likelihood
+    # choice", or the search's edge, "no maximum" and the limit the evidence rises toward
+    from experiments.ridge import _evidence_best
+
+    inside = _evidence_best({"alpha": 0.03, "edge": None})
+    assert "at its maximum alpha = 0.03" in inside and "type-II maximum likelihood choice" in inside
+    for edge, limit in (("large", "infinity"), ("small", "goes to 0")):
+        words = _evidence_best({"alpha": 3.8e13, "edge": edge})
+        assert "no maximum" in words and limit in words and "at its maximum" not in words

@@ -229,3 +229,17 @@ def test_a_stray_quote_in_a_csv_is_never_a_number(tmp_path, where):
     scale.check_columns(str(path), "y")
     with pytest.raises(ValueError, match="expected after"):
         scale.read_frame(str(path)).compute(scheduler="sync")
+
+
+def test_the_evidence_sentence_names_a_maximum_only_where_there_is_one():
+    # pure-noise y (seed 2, the evidence highest at the search's largest alpha) against y with
+    # signal: maximise_evidence's edge flips what the page says the shown alpha is
+    from experiments.scale import evidence_choice
+    from models.exact.evidence import Spectrum, maximise_evidence
+
+    rng = np.random.default_rng(2)
+    X, noise = rng.normal(size=(50, 3)), rng.normal(size=50)
+    for y, maximum in ((noise, False), (X @ [1.0, -1.0, 0.5] + noise, True)):
+        words = evidence_choice(maximise_evidence(Spectrum.of(X, y)))
+        assert (words == "maximises the evidence") == maximum
+        assert ("no maximum" in words and "infinity" in words) == (not maximum)

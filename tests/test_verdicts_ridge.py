@@ -123,6 +123,24 @@ def test_evidence_at_its_maximum_beats_a_far_alpha(design):
     assert verdicts.evidence_ratio(best["alpha"], best["alpha"], 0.0)["outcome"] == "supported"
 
 
+def test_evidence_without_a_maximum_is_said_to_have_none(design):
+    # y unrelated to X (this seed): the evidence is highest at the search's largest alpha, so it
+    # has no interior maximum; a y with signal has one. The sentence follows: "no maximum" and
+    # alpha -> inf at the edge, "the evidence maximum" inside, never both
+    from models.exact import evidence
+
+    rng = np.random.default_rng(2)
+    noise_only = evidence.maximise_evidence(evidence.Spectrum.of(rng.normal(size=(50, 3)),
+                                                                 rng.normal(size=50)))  # fmt: skip
+    y = 1 + design @ [1.0, -0.5, 0.2] + np.random.default_rng(11).standard_normal(N)
+    signal = evidence.maximise_evidence(evidence.Spectrum.of(design, y))
+    assert (noise_only["edge"], signal["edge"]) == ("large", None)
+    for best, has_maximum in ((noise_only, False), (signal, True)):
+        text = report.sentence(verdicts.evidence_ratio(1.0, best["alpha"], 0.5, None, best["edge"]))
+        assert ("at the evidence maximum" in text) == has_maximum
+        assert ("has no maximum" in text and "alpha → ∞" in text) == (not has_maximum)
+
+
 @pytest.mark.parametrize(("r", "outcome"), [(-0.94, "strong"), (0.5, "strong"), (0.3, "weak")])
 def test_correlation_threshold(r, outcome):
     verdict = verdicts.correlation("a*", "`b`", r)

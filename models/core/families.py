@@ -234,8 +234,10 @@ def _bernoulli(eta, y, _):
 
 
 def _poisson(eta, y, _):
-    # y log mu - mu - log y!: the Poisson mass at integer y (and its continuous extension in y)
-    return special.xlogy(y, np.exp(eta)) - np.exp(eta) - special.gammaln(y + 1)
+    # y log mu - mu - log y! with log mu = eta as given: the Poisson mass at integer y (and its
+    # continuous extension in y); xlogy(y, exp(eta)) lost eta where exp under- or overflows
+    # (-inf below eta = -745, NaN above 709 for y > 0), and y = 0 keeps 0 * eta = 0
+    return np.where(y == 0, 0.0, y * eta) - np.exp(eta) - special.gammaln(y + 1)
 
 
 def _gamma(eta, y, phi):

@@ -107,7 +107,11 @@ def maximise_evidence(spectrum: Spectrum) -> dict[str, float]:
     Returns
     -------
     dict
-        ``alpha``, ``noise_sd``, ``prior_sd`` and ``log_evidence`` at the maximum.
+        ``alpha``, ``noise_sd``, ``prior_sd`` and ``log_evidence`` at the maximum, and ``edge``:
+        None for a maximum inside the grid; ``"large"`` (``"small"``) when the evidence is
+        highest at the grid's largest (smallest) alpha, 12 decades from the data's eigenvalues:
+        it has no interior maximum and rises toward ``alpha -> inf`` (every weight 0) or
+        ``alpha -> 0``, and ``alpha`` is that edge, not a maximum.
     """
 
     def negative(log_alpha: float) -> float:
@@ -117,6 +121,7 @@ def maximise_evidence(spectrum: Spectrum) -> dict[str, float]:
     scale = np.log(np.mean(spectrum.eigenvalues))
     grid = scale + np.linspace(-12, 12, 97) * np.log(10)
     best = int(np.argmin([negative(g) for g in grid]))
+    edge = {0: "small", len(grid) - 1: "large"}.get(best)
     lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
     log_alpha = optimize.minimize_scalar(
         negative, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12}
@@ -129,6 +134,7 @@ def maximise_evidence(spectrum: Spectrum) -> dict[str, float]:
         "noise_sd": noise_sd,
         "prior_sd": float(prior_sd),
         "log_evidence": spectrum.log_evidence(noise_sd, prior_sd),
+        "edge": edge,
     }
 
 
