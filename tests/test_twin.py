@@ -507,3 +507,27 @@ def test_a_model_with_its_own_variable_names_works_through_the_twin(add_model, d
     assert np.allclose(ll, stats.norm.logpdf(y, X @ beta, s), rtol=1e-12)
     mean, sd = twin.predict(X[:3], return_std=True)
     assert np.all(np.isfinite(mean)) and np.all(sd > 0)
+
+
+def test_tweedie_twins_of_every_power_use_their_own_family_and_compiled_model():
+    # One model file, four families: the twin of each power predicts with that power's family
+    # (power 0 predicted exp(eta) ~ 0.007 where y ~ -5, with the registered power 3's inverse
+    # Gaussian) and fits its own compiled model (power 1 after power 0 in one process reused
+    # power 0's and returned its mode: coef_ 0.91 where scikit-learn has 0.32). Laplace, seeded.
+    from models.core.glm import POWERS
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    mu = np.exp(0.3 * X[:, 0] + 1)
+    targets = {0: X[:, 0] - 5 + rng.normal(size=40), 1: rng.poisson(mu).astype(float),
+               2: rng.gamma(2.0, mu / 2.0)}  # fmt: skip
+    for power, y in targets.items():
+        twin = bayesian(TweedieRegressor(power=power, alpha=0.1), method="laplace",
+                        random_state=0).fit(X, y)  # fmt: skip
+        assert twin._family.name == POWERS[power] == twin.likelihood_
+        # the mode is scikit-learn's (Newton at tight tolerance on both sides)
+        sk = TweedieRegressor(power=power, alpha=0.1, solver="newton-cholesky", tol=1e-12).fit(X, y)
+        np.testing.assert_allclose(twin.coef_, sk.coef_, rtol=1e-6, atol=1e-8)
+        # the posterior predictive mean is near the mode's prediction: within 3 predictive sds
+        mean, sd = twin.predict(X, return_std=True)
+        assert np.all(np.abs(mean - sk.predict(X)) <= 3 * sd)

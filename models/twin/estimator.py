@@ -42,7 +42,7 @@ from models.core.arrays import (
     normal_draws,
 )
 from models.core.base import ModelData, ModelSpec, Twin
-from models.core.families import Family
+from models.core.families import Family, family
 from models.inference.engines import COMPILED, sampling_diagnostics
 from models.scale.statistics import GaussianStatistics, statistics_values
 
@@ -175,6 +175,9 @@ class BayesianTwin(BaseEstimator):
         Mean of the positive sample weights (1.0 without weights): a new row's default weight.
     model_ : str
         Registry name of the Bayesian model.
+    likelihood_ : str
+        Its observation family (``models.core.families``): the model's, which for
+        TweedieRegressor depends on the power (gaussian, poisson, gamma, inverse_gaussian).
     method_ : str
         The method used.
     posterior_ : xarray.DataTree
@@ -276,7 +279,7 @@ class BayesianTwin(BaseEstimator):
         if weight is not None and np.any(weight != 1.0) and method != "exact":
             raise ValueError("sample_weight is supported by the exact method only (Ridge, RidgeCV)")
         sigma = self._sigma(spec)
-        self.model_ = spec.name
+        self.model_, self.likelihood_ = spec.name, spec.likelihood
         self.method_ = method
         penalty = None if rule.cv else rule.penalty(self.estimator)  # checked before any fit
         self.estimator_ = clone(self.estimator).fit(
@@ -353,6 +356,7 @@ class BayesianTwin(BaseEstimator):
             )
         mean, cov = mode.laplace()
         self.model_, self.method_, self.sample_weight_mean_ = spec.name, "laplace", 1.0
+        self.likelihood_ = spec.likelihood
         self.estimator_ = clone(self.estimator)
         wrapped = spec.family.classifier  # LogisticRegression's shapes: (1, p) and (1,)
         self.coef_ = mode.coef.reshape(1, p) if wrapped else mode.coef.copy()
@@ -490,8 +494,10 @@ class BayesianTwin(BaseEstimator):
 
     @property
     def _family(self) -> Family:
-        """The fitted model's observation family (looked up by name: a fitted twin pickles)."""
-        return registry()[self.model_].family
+        """The fitted model's observation family, looked up by the family's own name (a fitted
+        twin pickles): one model file can have several (TweedieRegressor's powers), so the
+        registered model's family is not necessarily the one fitted."""
+        return family(self.likelihood_)
 
     # -- the posterior as a DataTree --------------------------------------------------------------
 
@@ -743,7 +749,9 @@ def _compiled(spec: ModelSpec, variant: str, data: ModelData, values: dict):
     it keeps the rows, prior values and sigma in ``pm.Data``, rebuilt for every fit otherwise."""
     build = spec.closed_form.build_scaled_noise if variant == "scaled" else spec.build
     width = data.n_features if data.classes is None else (len(data.classes), data.n_features)
-    return COMPILED.model((spec.name, variant, width), lambda: build(data), spec, values)
+    # the likelihood too: one model file can build several (TweedieRegressor's powers)
+    key = (spec.name, spec.likelihood, variant, width)
+    return COMPILED.model(key, lambda: build(data), spec, values)
 
 
 def _is_dask(array) -> bool:
