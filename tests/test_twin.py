@@ -531,3 +531,23 @@ def test_tweedie_twins_of_every_power_use_their_own_family_and_compiled_model():
         # the posterior predictive mean is near the mode's prediction: within 3 predictive sds
         mean, sd = twin.predict(X, return_std=True)
         assert np.all(np.abs(mean - sk.predict(X)) <= 3 * sd)
+
+
+def test_a_constant_target_is_refused_where_the_model_estimates_its_spread():
+    # GammaRegressor on a constant y: phi has nothing to be estimated from (its prior is centred
+    # on log var(y) = -inf); refused in one line, and the process's compiled Gamma model is not
+    # left broken (a good fit after it used to fail with "sigma > 0"). Ridge (sigma fixed) and
+    # the Poisson (no dispersion) take a constant target.
+    from models import gamma, poisson, quantile, ridge
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    with pytest.raises(ValueError, match="more than one value: its phi"):
+        bayesian(GammaRegressor(alpha=0.1), method="laplace").fit(X, np.full(40, 5.0))
+    y = rng.gamma(2.0, np.exp(0.3 * X[:, 0] + 1) / 2.0)
+    assert np.all(np.isfinite(bayesian(GammaRegressor(alpha=0.1), method="laplace",
+                                       random_state=0).fit(X, y).predict(X)))  # fmt: skip
+    constant = np.full(40, 3.0)
+    assert "more than one value" in quantile.SPEC.invalid_target(constant)
+    assert "more than one value" in gamma.SPEC.invalid_target(constant)
+    assert ridge.SPEC.invalid_target(constant) is None and poisson.SPEC.invalid_target(constant) is None

@@ -552,9 +552,21 @@ class ModelSpec:
     def noise_fixed(self) -> bool:
         return self.likelihood == "gaussian" and self.noise == "fixed"
 
-    def validate_target(self, y: np.ndarray) -> None:
-        """Raise :class:`InputError` if ``y`` cannot be observed by this model's likelihood."""
+    def invalid_target(self, y: np.ndarray) -> str | None:
+        """Why this model cannot be fitted to ``y`` (one line), or None: its family's rule
+        (:meth:`Family.invalid_target`), and a target with a single value when the model
+        estimates the dispersion (``noise="unknown"``): there is no spread to estimate it from,
+        its posterior piles up at 0 and the GLMs' prior, centred on the moment estimate
+        ``log var(y)``, does not exist."""
         problem = self.family.invalid_target(y)
+        if problem is None and self.noise == "unknown" and np.ptp(np.asarray(y, dtype=float)) == 0:
+            problem = (f"needs a target with more than one value: its {self.noise_variable} "
+                       "(the spread about the mean) is estimated from the data")  # fmt: skip
+        return problem
+
+    def validate_target(self, y: np.ndarray) -> None:
+        """Raise :class:`InputError` if this model cannot be fitted to ``y`` (:meth:`invalid_target`)."""
+        problem = self.invalid_target(y)
         if problem is not None:
             raise InputError(f"model '{self.name}' {problem}")
 

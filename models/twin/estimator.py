@@ -270,7 +270,7 @@ class BayesianTwin(BaseEstimator):
             spec, rule = twin_of(self.estimator, len(self.classes_))
             classes = tuple(map(str, self.classes_)) if spec.family.categories else None
             y = y.astype(np.float64)
-        elif (problem := spec.family.invalid_target(y)) is not None:
+        elif (problem := spec.invalid_target(y)) is not None:
             raise ValueError(f"the {spec.family.name} model of {rule.name} {problem}")
         if X.shape[0] < 2:
             raise ValueError(f"n_samples={X.shape[0]}: a posterior needs at least 2 rows")
