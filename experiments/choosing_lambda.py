@@ -620,6 +620,22 @@ def page_integrated(page: report.Page, results: dict) -> None:
                 "hierarchical model, NUTS).", observe=res["plug_in"])  # fmt: skip
 
 
+# Point choices whose posterior quantiles (of alpha) are at least this far apart "land in
+# different places": a fifth of the posterior's mass lies between the extreme two.
+CHOICE_QUANTILE_SPREAD = 0.2
+
+
+def choices_heading(quantiles: list[float]) -> str:
+    """The bullet's claim from the choices' posterior quantiles of alpha: in different places of
+    the posterior when the extreme two are :data:`CHOICE_QUANTILE_SPREAD` or more apart."""
+    low, high = min(quantiles), max(quantiles)
+    if high - low >= CHOICE_QUANTILE_SPREAD:
+        return (f"**Point choices land in different places** of alpha's posterior (quantiles "
+                f"{low:.2f} to {high:.2f}, {CHOICE_QUANTILE_SPREAD:g} or more apart).")  # fmt: skip
+    return (f"**Point choices land close together** in alpha's posterior (quantiles {low:.2f} to "
+            f"{high:.2f}, less than {CHOICE_QUANTILE_SPREAD:g} apart).")  # fmt: skip
+
+
 def page_hides(page: report.Page, results: dict) -> None:
     post, held, found = results["alpha_posterior"], results["heldout"], results["verdicts"]
     page.heading("What the point estimate hides")
@@ -633,7 +649,8 @@ def page_hides(page: report.Page, results: dict) -> None:
     page.bullets([
         f"**alpha is uncertain.** The data support alphas over a factor of {width:.1f} "
         f"({ETI}); a point choice hides that the penalty is known only to within it.",
-        f"**Point choices land in different places.** {len(inside)} of {len(CHOICES)} fall inside "
+        f"{choices_heading(list(results['posterior_quantile_of_choice'].values()))} "
+        f"{len(inside)} of {len(CHOICES)} fall inside "
         f"the {ETI} (BayesianRidge and the exact evidence maximiser are one estimate reached two "
         f"ways: {results['bayesianridge_alpha']:.4g} and {results['evidence_alpha']:.4g}); their "
         "posterior quantiles: " + "; ".join(

@@ -186,6 +186,16 @@ def bayesian_lasso_figure(run: Run) -> None:
     save(fig, run.out / "bayesian_lasso.png")
 
 
+def sparsity_heading(mode_zeros: int, median_zeros: int) -> str:
+    """The bullet's claim, from the counts: the mode has exact zeros and the posterior medians
+    (draws of a continuous posterior) do not, or neither does, or both do."""
+    if mode_zeros and not median_zeros:
+        return "**The mode is sparse, the posterior is not.**"
+    if not mode_zeros and not median_zeros:
+        return "**Here neither the mode nor the posterior is sparse.**"
+    return "**The mode and the posterior medians both have exact zeros.**"
+
+
 def bayesian_lasso_page(page: report.Page, results: dict) -> None:
     bl, names = results["bayesian_lasso"], results["feature_names"]
     median, mean, mode, ols = (np.asarray(bl[k]) for k in ("median", "mean", "joint_mode", "ols"))
@@ -213,7 +223,7 @@ def bayesian_lasso_page(page: report.Page, results: dict) -> None:
                 observe=bl["signs"])  # fmt: skip
     in_sigma = np.asarray(bl["joint_mode_in_sigma"])
     page.bullets([
-        f"**The mode is sparse, the posterior is not.** The Bayesian Lasso's joint posterior mode "
+        f"{sparsity_heading(int(np.sum(mode == 0)), int(np.sum(median == 0)))} The Bayesian Lasso's joint posterior mode "
         f"(exact: a 1-D search over log sigma with a Lasso inside) has {int(np.sum(mode == 0))} of "
         f"{len(names)} coefficients exactly zero; {int(np.sum(median == 0))} posterior medians and "
         f"{int(np.sum(mean == 0))} posterior means are.",

@@ -1,7 +1,7 @@
 """Experiment ``logistic``: L2 logistic regression is the MAP of a Bernoulli-logit model.
 
 The generic family experiment (MAP = sklearn over C in [1e-3, 1e3], the posterior at the
-cross-validated C, mode vs mean per coefficient) plus held-out patients: scikit-learn gives each one
+cross-validated C, mode vs mean per coefficient) plus held-out rows: scikit-learn gives each one
 probability, the posterior gives a distribution over it; both are checked for calibration.
 
     python -m experiments logistic [--data FILE.csv --target COL] [--test-fraction F]
@@ -122,7 +122,7 @@ def heldout_compute(run: Run) -> dict:
             "shift": verdicts.probability_shift(
                 int(np.sum(shift > verdicts.PROBABILITY_SHIFT)),
                 int(np.sum((post_prob >= 0.5) != (sk_prob >= 0.5))), len(y_test), float(shift.max())),
-            "fragile": run.adds(verdicts.interval_width("held-out patients", high - low, sk_prob,
+            "fragile": run.adds(verdicts.interval_width("held-out rows", high - low, sk_prob,
                                                         INTERVAL, y_test)),
             "calibration_verdicts": {label: calibration_verdict(cal)
                                      for label, cal in calibration.items()},
@@ -225,7 +225,7 @@ def heldout_page(page: report.Page, results: dict) -> None:
     C, scores = held["C"], {k: held[k] for k in ("log_loss", "brier")}
     low, high = np.asarray(held["prob_low"]), np.asarray(held["prob_high"])
     n_test = held["n_test"]
-    page.heading("Held-out patients: one probability, or a distribution over it")
+    page.heading("Held-out rows: one probability, or a distribution over it")
     page.text(
         f"A stratified split (seed {results['settings']['seed']}) holds out {n_test} of {results['n_obs']} rows. "
         f"scikit-learn and the posterior are both fitted on the other {held['n_train']} at C = {C:.4g} "
@@ -496,7 +496,7 @@ def card(results: dict) -> Card:
     return Card("heldout_probabilities.png", (
         f"MAP = LogisticRegression to **{max(results['max_rel_diff']):.1e}** for C in "
         f"[{min(results['Cs']):g}, {max(results['Cs']):g}]; **{held['n_interval_contains_half']}** of "
-        f"{held['n_test']} held-out patients have a {held['interval']:.0%} interval for P(malignant) "
+        f"{held['n_test']} held-out rows have a {held['interval']:.0%} interval for the event probability "
         "containing 0.5."
     ))  # fmt: skip
 

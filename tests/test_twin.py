@@ -550,4 +550,7 @@ def test_a_constant_target_is_refused_where_the_model_estimates_its_spread():
     constant = np.full(40, 3.0)
     assert "more than one value" in quantile.SPEC.invalid_target(constant)
     assert "more than one value" in gamma.SPEC.invalid_target(constant)
-    assert ridge.SPEC.invalid_target(constant) is None and poisson.SPEC.invalid_target(constant) is None
+    assert (
+        ridge.SPEC.invalid_target(constant) is None
+        and poisson.SPEC.invalid_target(constant) is None
+    )

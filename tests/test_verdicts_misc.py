@@ -139,3 +139,21 @@ def test_lambda_flat_region_counts_both_criteria():
     # within 2 SE by CV: indices 1-4; by LOO: 1-3; both: 1-3, a factor 100 >= 10
     assert v["count"] == 3 and v["low"] == grid[1] and v["high"] == grid[3]
     assert v["outcome"] == "flat"
+
+
+def test_the_lasso_page_calls_the_mode_sparse_only_when_it_has_zeros():
+    from experiments.lasso import sparsity_heading
+
+    assert sparsity_heading(3, 0) == "**The mode is sparse, the posterior is not.**"
+    assert "neither the mode nor the posterior is sparse" in sparsity_heading(0, 0)
+    assert "both have exact zeros" in sparsity_heading(2, 1)
+
+
+def test_the_lambda_page_says_point_choices_differ_only_when_their_quantiles_do():
+    # the five choices' posterior quantiles of alpha 0.65-0.66 (a pure-noise CSV) are together;
+    # 0.1 and 0.9 are apart; the threshold itself counts as apart
+    from experiments.choosing_lambda import CHOICE_QUANTILE_SPREAD, choices_heading
+
+    assert "land close together" in choices_heading([0.65, 0.66, 0.655, 0.652, 0.66])
+    assert "land in different places" in choices_heading([0.1, 0.5, 0.9])
+    assert "different places" in choices_heading([0.3, 0.3 + CHOICE_QUANTILE_SPREAD])
