@@ -306,7 +306,7 @@ def choice_verdicts(run: Run, results: dict, rank_p: dict) -> dict:
         drop["log_evidence"], drop["exact"], f"{ETI} of alpha's posterior",
         evidence_terms(evidence.Spectrum.of(run.data.X, run.data.y), results["evidence"]["alpha"],
                        [low, high])))  # fmt: skip
-    rank = run.check("Rank plots", verdicts.rank_uniformity(rank_p))
+    rank = run.check("Rank plots", verdicts.rank_uniformity(rank_p, run.cfg["chains"]))
     best = int(np.argmax(curves["elpd"]))
     pareto = run.check("PSIS-LOO", verdicts.pareto_k(curves["n_high_pareto_k"][best],
                                                      len(run.data.y)))  # fmt: skip

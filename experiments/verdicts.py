@@ -346,9 +346,18 @@ CONTRACTION_MAX = 0.25
 MEMORY_SLOPE_BOUNDED = 0.1
 
 
-def rank_uniformity(p_values: dict[str, float]) -> dict:
+# ArviZ's multi-chain rank uniformity test needs this many chains: with 2 its p-value is
+# degenerate (1 in 7 of 8 agreeing pairs of 1,000 draws, and 1 in 2 of 5 pairs 0.5 sd apart).
+RANK_MIN_CHAINS = 3
+
+
+def rank_uniformity(p_values: dict[str, float], chains: int = RANK_MIN_CHAINS) -> dict:
     """Rank plots' multi-chain uniformity test (ArviZ's ``mchain_uniformity_test``, the p-value
-    ``plot_rank`` prints): every variable's p-value at or above :data:`RANK_ALPHA` is uniform."""
+    ``plot_rank`` prints): every variable's p-value at or above :data:`RANK_ALPHA` is uniform.
+    With fewer than :data:`RANK_MIN_CHAINS` chains the test says nothing ("untested")."""
+    if chains < RANK_MIN_CHAINS:
+        return _verdict("rank_uniformity", "untested", INFO, float("nan"), RANK_MIN_CHAINS,
+                        subject=None, chains=chains, p_values={})  # fmt: skip
     worst = min(sorted(p_values), key=lambda name: p_values[name])
     ok = bool(p_values[worst] >= RANK_ALPHA)
     return _verdict("rank_uniformity", "uniform" if ok else "non-uniform", GREEN if ok else RED,

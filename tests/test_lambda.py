@@ -9,6 +9,7 @@ from figures import assert_has_content
 from scipy import integrate, stats
 from sklearn.linear_model import BayesianRidge
 
+from experiments import verdicts
 from models import ridge
 from models.exact import evidence
 
@@ -97,10 +98,12 @@ def test_lambda_experiment(run_quick):
         assert verdict["threshold"] == [post["eti_94_low"], post["eti_94_high"]]
         inside = post["eti_94_low"] <= results[f"{method}_alpha"] <= post["eti_94_high"]
         assert verdict["outcome"] == ("inside" if inside else "outside")
-    assert found["rank"]["kind"] == "rank_uniformity" and set(found["rank"]["p_values"]) == {
-        "tau",
-        "sigma",
-    }
+    # the rank test needs 3 chains (--quick runs 2: then it makes no claim)
+    assert found["rank"]["kind"] == "rank_uniformity"
+    if results["settings"]["chains"] < verdicts.RANK_MIN_CHAINS:
+        assert found["rank"]["outcome"] == "untested"
+    else:
+        assert set(found["rank"]["p_values"]) == {"tau", "sigma"}
     # The claim's check: alpha's posterior interval against its prior's (decades of log10 alpha).
     verified = results["verdict_box"]["verified"]
     assert verified["kind"] == "contraction"

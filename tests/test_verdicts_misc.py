@@ -18,6 +18,10 @@ def test_rank_uniformity_flips_at_its_alpha():
     assert ok["outcome"] == "uniform" and ok["level"] == "green" and ok["subject"] == "sigma"
     assert bad["outcome"] == "non-uniform" and bad["level"] == "red" and bad["subject"] == "sigma"
     assert "chains agree" in sentence(ok) and "chains disagree" in sentence(bad)
+    # two chains: ArviZ's test is degenerate (p = 1 whether they agree or not), so no claim
+    two = verdicts.rank_uniformity({"tau": 1.0, "sigma": 1.0}, chains=2)
+    assert two["outcome"] == "untested" and two["level"] == verdicts.INFO
+    assert "not tested" in sentence(two) and "agree" not in sentence(two).split("(")[0]
 
 
 def test_flat_flips_at_its_factor():
