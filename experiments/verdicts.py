@@ -83,8 +83,9 @@ def sign(subject: str, prob_positive: float) -> dict:
                     direction=direction, prob_direction=odds)  # fmt: skip
 
 
-def signs(names: Sequence[str], prob_positive: Sequence[float]) -> dict:
-    """Every coefficient's sign verdict, counted: how many are settled, likely, uncertain."""
+def signs(names: Sequence[str], prob_positive: Sequence[float], source: str | None = None) -> dict:
+    """Every coefficient's sign verdict, counted: how many are settled, likely, uncertain.
+    ``source`` names where ``P(w > 0)`` comes from (the exact posterior, or which draws)."""
     each = [sign(n, p) for n, p in zip(names, prob_positive, strict=True)]
     groups = {k: [v for v in each if v["outcome"] == k] for k in ("settled", "likely", "uncertain")}
     outcome = "all settled" if len(groups["settled"]) == len(each) else "mixed"
@@ -92,7 +93,7 @@ def signs(names: Sequence[str], prob_positive: Sequence[float]) -> dict:
         outcome = "none settled"
     return _verdict("signs", outcome, INFO, len(groups["settled"]), [SIGN_LIKELY, SIGN_SETTLED],
                     n=len(each), settled=groups["settled"], likely=groups["likely"],
-                    uncertain=groups["uncertain"])  # fmt: skip
+                    uncertain=groups["uncertain"], source=source)  # fmt: skip
 
 
 def ppc_pvalue(

@@ -248,3 +248,19 @@ def test_the_evidence_paragraph_names_a_maximum_only_where_there_is_one():
     for edge, limit in (("large", "infinity"), ("small", "goes to 0")):
         words = _evidence_best({"alpha": 3.8e13, "edge": edge})
         assert "no maximum" in words and limit in words and "at its maximum" not in words
+
+
+def test_signs_come_from_the_exact_posterior_where_there_is_one(run_quick):
+    # ridge's posterior is Gaussian in closed form: P(w > 0) = Phi(mean / sd) exactly, so two
+    # identical columns can no longer land on different sides of a threshold by Monte Carlo noise
+    from scipy import stats
+
+    from experiments import report
+
+    _, results = run_quick("ridge")
+    post = results["posterior"]
+    signs = post["signs"]
+    assert signs["source"] == "exact posterior" and "(exact posterior)" in report.sentence(signs)
+    exact = stats.norm.cdf(np.asarray(post["exact_mean"]) / np.asarray(post["exact_sd"]))
+    each = signs["settled"] + signs["likely"] + signs["uncertain"]
+    assert sorted(v["value"] for v in each) == sorted(exact.tolist())
