@@ -464,6 +464,14 @@ class ExactSolver:
         return self.spec.closed_form.mode_solver(penalty, self.data)
 
 
+def map_is_sklearn(spec: ModelSpec, post: dict) -> bool:
+    """Whether Check 2's table may head its mode column "MAP = sklearn": the model has a twin, this
+    MAP is certified, and it is within Check 1's bound of scikit-learn's fit at this penalty (a
+    duplicated column under an L1 penalty has many minimisers, and scikit-learn returns another)."""
+    return (spec.has_twin and bool(post["map_certified"])
+            and common.rel_linf(post["map"], post["sklearn"]) <= spec.family.map_bound)  # fmt: skip
+
+
 def _rel_nonzero(a, b) -> float:
     nonzero = np.asarray(b) != 0
     return common.rel_linf(np.asarray(a)[nonzero], np.asarray(b)[nonzero]) if nonzero.any() else 0.0
@@ -583,10 +591,12 @@ def _check2(spec: ModelSpec):
                   "(mean - mode) / sd" + ("; z is the error of the NUTS mean against the exact "
                   f"posterior in Monte Carlo standard errors (|z| > {Z_FLAG} is flagged)." if "exact_mean" in post else "."))  # fmt: skip
         exact = "exact_mean" in post
-        header = ["coefficient", "MAP" + (" = sklearn" if spec.has_twin else ""), "mean", "median", "sd",
+        same = map_is_sklearn(spec, post)
+        apart = spec.has_twin and not same  # both columns, side by side
+        header = ["coefficient", "MAP" + (" = sklearn" if same else ""), *(["sklearn"] if apart else []), "mean", "median", "sd",
                   *intervals.labels(), "P(w > 0)", "mean per sd of x", "(mean-mode)/sd", *(["exact mean", "exact sd", "z"] if exact else []),
                   "r_hat", "ESS bulk"]  # fmt: skip
-        rows = [[n, post["map"][j], post["mean"][j], post["median"][j], post["sd"][j], post["hdi_94_low"][j],
+        rows = [[n, post["map"][j], *([post["sklearn"][j]] if apart else []), post["mean"][j], post["median"][j], post["sd"][j], post["hdi_94_low"][j],
                  post["hdi_94_high"][j], post["prob_positive"][j], post["mean_per_feature_sd"][j],
                  post["mean_minus_mode_in_sd"][j],
                  *([post["exact_mean"][j], post["exact_sd"][j], post["z_vs_exact"][j]] if exact else []),

@@ -55,3 +55,18 @@ def test_skewness_verdict_of_the_densities_uses_an_mcse_of_sqrt_6_over_ess():
     assert shapes["shape"]["outcome"] == "right-skewed"
     gaussian = _shapes(["normal"], draws[:, :1], [4000.0])
     assert gaussian["n_skewed"] == 0 and gaussian["shape"]["outcome"] == "gaussian"
+
+
+def test_check_2_heads_the_mode_column_map_equals_sklearn_only_when_this_fit_shows_it():
+    # a Lasso on a duplicated column: scikit-learn splits the weight 0.21 / 0.04, the certified
+    # MAP 0.13 / 0.13 (same L1 norm, another minimiser); equal fits within the bound, certified
+    from experiments.family import map_is_sklearn
+    from models import lasso, poisson
+
+    split = {"map": np.array([0.1281, 0.1281]), "sklearn": np.array([0.2119, 0.0442]),
+             "map_certified": True}  # fmt: skip
+    same = {**split, "sklearn": split["map"] * (1 + 0.1 * lasso.SPEC.family.map_bound)}
+    assert not map_is_sklearn(lasso.SPEC, split)
+    assert map_is_sklearn(lasso.SPEC, same)
+    assert not map_is_sklearn(lasso.SPEC, {**same, "map_certified": False})
+    assert map_is_sklearn(poisson.SPEC, same) == poisson.SPEC.has_twin
