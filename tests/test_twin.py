@@ -554,3 +554,31 @@ def test_a_constant_target_is_refused_where_the_model_estimates_its_spread():
         ridge.SPEC.invalid_target(constant) is None
         and poisson.SPEC.invalid_target(constant) is None
     )
+
+
+def test_a_model_compiled_on_integer_targets_fits_later_float_targets_unchanged():
+    # scikit-learn's checks fit integer targets first; the process's compiled Gamma model then
+    # held y in an int64 container and truncated every later fit's float y (the data fitted were
+    # not the caller's, and Newton started from the truncated data's dispersion and failed)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 3))
+    bayesian(GammaRegressor(alpha=0.1), method="laplace", random_state=0).fit(
+        X, rng.integers(1, 6, 40)
+    )
+    y = rng.gamma(2.0, np.exp(0.3 * X[:, 0] + 1) / 2.0)
+    twin = bayesian(GammaRegressor(alpha=0.1), method="laplace", random_state=0).fit(X, y)
+    sk = GammaRegressor(alpha=0.1, solver="newton-cholesky", tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(twin.coef_, sk.coef_, rtol=1e-6, atol=1e-8)
+
+
+def test_set_data_refuses_a_value_its_container_would_change():
+    import pymc as pm
+
+    from models.inference.engines import set_data
+
+    with pm.Model() as model:
+        pm.Data("k", np.array([1, 2, 3]))
+    set_data(model, {"k": [4.0, 5.0, 6.0]})  # integral floats survive an int container
+    assert model["k"].get_value().tolist() == [4, 5, 6]
+    with pytest.raises(TypeError, match="would change"):
+        set_data(model, {"k": [1.5, 2.0, 3.0]})

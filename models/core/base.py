@@ -140,8 +140,10 @@ def data_containers(data: ModelData):
     Holding the data in containers lets one compiled model be refitted on new rows of the same
     width (cross-validation folds) by swapping their values, without recompiling.
     """
-    X_data = pm.Data("X", data.X, dims=("obs", "feature"))
-    y_data = pm.Data("y_obs", data.y, dims="obs")
+    X_data = pm.Data("X", np.asarray(data.X, dtype=float), dims=("obs", "feature"))
+    # float whatever the first data's dtype: a container made from integer counts would truncate
+    # the next fit's float targets
+    y_data = pm.Data("y_obs", np.asarray(data.y, dtype=float), dims="obs")
     return X_data, y_data
 
 

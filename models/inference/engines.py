@@ -79,9 +79,21 @@ def quiet_pymc() -> None:
 
 
 def set_data(model: pm.Model, values: dict[str, float] | None) -> None:
-    """Set ``pm.Data`` containers of ``model`` (in the containers' own dtype)."""
+    """Set ``pm.Data`` containers of ``model`` (in the containers' own dtype).
+
+    Raises
+    ------
+    TypeError
+        When a value does not survive the container's dtype (float targets into a container made
+        from integer ones): a silent cast would fit other data than the caller's.
+    """
     for name, value in (values or {}).items():
-        model[name].set_value(np.asarray(value, dtype=model[name].dtype))
+        array = np.asarray(value)
+        cast = array.astype(model[name].dtype)
+        if not np.array_equal(cast, array, equal_nan=array.dtype.kind in "fc"):
+            raise TypeError(f"pm.Data '{name}' holds {model[name].dtype}: these {array.dtype} "
+                            "values would change in it (a model built on other data)")  # fmt: skip
+        model[name].set_value(cast)
 
 
 @dataclass
@@ -201,7 +213,12 @@ class MAPSolver:
             if v.name not in excluded
         ]
         neg_logp = -model.logp(vars=smooth_terms, jacobian=False)
-        self.initial_point = model.initial_point()
+        # the start follows the pm.Data values of each solve (a GLM's dispersion starts at the
+        # moment estimate of the data being fitted, not of the data the solver was built on)
+        self._initial_point_fn = pm.initial_point.make_initial_point_fn(
+            model=model, return_transformed=True
+        )
+        self.initial_point = self._initial_point_fn(None)
         value_vars = model.value_vars
         [neg_logp_flat], flat = pm.pytensorf.join_nonshared_inputs(
             self.initial_point, [neg_logp], value_vars
@@ -227,7 +244,7 @@ class MAPSolver:
         for term in l1_terms:
             value_name = model.rvs_to_values[model[term.variable]].name
             self._l1.append((self._slices[value_name], model[term.scale]))
-        self._x0 = np.concatenate([np.ravel(self.initial_point[n]) for n in self._value_vars])
+        self._x0 = self._flat_start(self.initial_point)
         constrained = pm.util.get_default_varnames(
             model.unobserved_value_vars, include_transformed=False
         )
@@ -236,6 +253,10 @@ class MAPSolver:
             value_vars, constrained, on_unused_input="ignore"
         )
         CLOCK.compile += time.perf_counter() - started
+
+    def _flat_start(self, point: dict) -> np.ndarray:
+        """The model's initial point (``point``, by value-variable name) as one flat vector."""
+        return np.concatenate([np.ravel(point[name]) for name in self._value_vars])
 
     def _l1_weights(self) -> np.ndarray:
         weights = np.zeros_like(self._x0)
@@ -253,7 +274,8 @@ class MAPSolver:
         values : dict, optional
             ``pm.Data`` values to set first (e.g. ``{"prior_sd": 10.0}``).
         x0 : array, optional
-            Starting point in the flat unconstrained space (default: the model's initial point).
+            Starting point in the flat unconstrained space (default: the model's initial point at
+            these ``pm.Data`` values).
         """
         set_data(self.model, values)
         self._curvature.clear()  # Hessians of the previous data
@@ -264,7 +286,9 @@ class MAPSolver:
 
     def _solve(self, x0: np.ndarray | None) -> MAPResult:
         lam = self._l1_weights()
-        x = np.array(self._x0 if x0 is None else x0, dtype=float)
+        if x0 is None:
+            x0 = self._flat_start(self._initial_point_fn(None))
+        x = np.array(x0, dtype=float)
         objective = self._objective(lam)
         value = objective(x)
         iterations, stopped = 0, False

@@ -263,6 +263,8 @@ class BayesianTwin(BaseEstimator):
                 "column: multi-output regression is not supported)"
             )
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=not classifier)
+        if X.shape[0] < 2:  # before the target's rules: one row is also a constant target
+            raise ValueError(f"n_samples={X.shape[0]}: a posterior needs at least 2 rows")
         classes = None
         if classifier:
             check_classification_targets(y)
@@ -272,8 +274,6 @@ class BayesianTwin(BaseEstimator):
             y = y.astype(np.float64)
         elif (problem := spec.invalid_target(y)) is not None:
             raise ValueError(f"the {spec.family.name} model of {rule.name} {problem}")
-        if X.shape[0] < 2:
-            raise ValueError(f"n_samples={X.shape[0]}: a posterior needs at least 2 rows")
         weight = None if sample_weight is None else _sample_weight(sample_weight, X.shape[0])
         method = self._method(spec)
         if weight is not None and np.any(weight != 1.0) and method != "exact":
