@@ -86,10 +86,6 @@ def expected_failed_checks(estimator) -> dict[str, str]:
         failed["check_classifiers_one_label_sample_weights"] = WEIGHTS_EXACT_ONLY
     if wrapped is PoissonRegressor:
         failed.update(dict.fromkeys(POISSON_CONTINUOUS_Y, COUNTS_ONLY))
-    if wrapped in (GammaRegressor, TweedieRegressor):
-        failed["check_fit_check_is_fitted"] = UNCENTRED_X
-    if wrapped is TweedieRegressor:
-        failed.update(dict.fromkeys(REGRESSORS_TRAIN, R2_SCORE))
     return failed
 
 
@@ -106,15 +102,6 @@ POISSON_CONTINUOUS_Y = [
 COUNTS_ONLY = (
     "the Poisson twin refuses a non-integer target in one line (its posterior predictive draws "
     "counts); these checks fit continuous y >= 0, which PoissonRegressor accepts as rates"
-)
-UNCENTRED_X = (
-    "open defect: on this check's X (column means 100, sd 1) a Gamma / inverse-Gaussian fit from "
-    "the initial point can reach non-finite curvature (MAP) or fail NUTS initialisation; it stops "
-    "with an error, never a wrong answer (passes or fails by the order of the checks' fits)"
-)
-R2_SCORE = (
-    "the twin's score is R^2 (RegressorMixin), not the GLM's D^2 of the deviance; the inverse "
-    "Gaussian (power 3) log-link fit of this check's linear data scores below its 0.5"
 )
 
 
