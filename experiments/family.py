@@ -527,11 +527,10 @@ def _check2(spec: ModelSpec):
                 post["max_abs_z_vs_exact"], Z_FLAG, f"at {penalty_label(penalty or values)}",
                 len(mean)))  # fmt: skip
         names = coefficient_labels(spec, run.results)
-        if "exact_mean" in post:  # the exact P(w > 0): no Monte Carlo error at the thresholds
-            exact_positive = stats.norm.cdf(post["exact_mean"] / post["exact_sd"])
-            post["signs"] = run.adds(verdicts.signs(names, exact_positive, "exact posterior"))
-        else:
-            post["signs"] = run.adds(verdicts.signs(names, post["prob_positive"], "NUTS draws"))
+        # the exact P(w > 0) where there is one: no Monte Carlo error at the thresholds
+        positive, source = ((stats.norm.cdf(post["exact_mean"] / post["exact_sd"]), "exact posterior")
+                            if "exact_mean" in post else (post["prob_positive"], "NUTS draws"))  # fmt: skip
+        post["signs"] = run.adds(verdicts.signs(names, positive, source))
         post["mode_vs_mean"] = run.adds(
             verdicts.mode_vs_mean(names, mean, mode, sd, post["mcse_mean"], _estimator(spec))
         )

@@ -87,9 +87,9 @@ def _evidence_best(ev: dict) -> str:
     choice), or the search's edge when it has none (:func:`models.exact.evidence.maximise_evidence`)."""
     if ev["edge"] is None:
         return f"at its maximum alpha = {ev['alpha']:.4g}, the type-II maximum likelihood choice"
-    limit = "infinity (every weight 0)" if ev["edge"] == "large" else "0 (no shrinkage)"
     return (f"at alpha = {ev['alpha']:.4g}, the edge of the search: it has no maximum and rises as "
-            f"alpha goes to {limit}, so there is no type-II maximum likelihood choice")  # fmt: skip
+            f"alpha goes to {verdicts.EVIDENCE_EDGE_LIMIT[ev['edge']]}, so there is no type-II "
+            "maximum likelihood choice")  # fmt: skip
 
 
 # --- NUTS along the path ------------------------------------------------------------------------

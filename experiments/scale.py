@@ -483,9 +483,9 @@ def evidence_choice(ev: dict) -> str:
     its maximiser, or the search's edge when the evidence has no maximum."""
     if ev.get("edge") is None:  # results written before the edge was recorded had a maximum
         return "maximises the evidence"
-    limit = "goes to infinity (every weight 0)" if ev["edge"] == "large" else "goes to 0"
     return (f"is the edge of the evidence search: the evidence has no maximum and rises as alpha "
-            f"{limit}, and the posterior is shown at that edge")  # fmt: skip
+            f"goes to {verdicts.EVIDENCE_EDGE_LIMIT[ev['edge']]}, and the posterior is shown at "
+            "that edge")  # fmt: skip
 
 
 def in_memory_check(run, alpha, sigma, coef, fixed, unknown, evidence) -> dict:

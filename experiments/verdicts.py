@@ -456,6 +456,10 @@ def memory_scaling(
 EVIDENCE_BF_STRONG = 10.0
 
 
+# Where the evidence rises when it has no maximum (models.exact.evidence.maximise_evidence's edge)
+EVIDENCE_EDGE_LIMIT = {"large": "infinity (every weight 0)", "small": "0 (no shrinkage)"}
+
+
 def evidence_ratio(
     shown: float, best: float, log_bayes_factor: float, note: str | None = None,
     edge: str | None = None,

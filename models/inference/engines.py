@@ -244,7 +244,6 @@ class MAPSolver:
         for term in l1_terms:
             value_name = model.rvs_to_values[model[term.variable]].name
             self._l1.append((self._slices[value_name], model[term.scale]))
-        self._x0 = self._flat_start(self.initial_point)
         constrained = pm.util.get_default_varnames(
             model.unobserved_value_vars, include_transformed=False
         )
@@ -259,7 +258,7 @@ class MAPSolver:
         return np.concatenate([np.ravel(point[name]) for name in self._value_vars])
 
     def _l1_weights(self) -> np.ndarray:
-        weights = np.zeros_like(self._x0)
+        weights = np.zeros(sum(self._sizes))
         for part, scale in self._l1:
             weights[part] = 1.0 / float(scale.get_value())
         return weights
