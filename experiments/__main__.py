@@ -19,7 +19,7 @@ if __name__ == "__main__":
 
 from experiments.output import describe_os_error  # noqa: E402
 from experiments.registry import run_named  # noqa: E402
-from experiments.runner import stop_signals_as_interrupt, stopped_by  # noqa: E402
+from experiments.runner import experiment_process, stop_signals_as_interrupt, stopped_by  # noqa: E402
 from models.core.base import InputError, printable  # noqa: E402
 
 
@@ -169,7 +169,7 @@ def _run_parallel(tasks: list[tuple[str, list[str]]], jobs: int) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"),
-                               initializer=stop_signals_as_interrupt)  # fmt: skip
+                               initializer=experiment_process, initargs=(jobs,))  # fmt: skip
     try:
         futures = [pool.submit(run_named, name, argv) for name, argv in tasks]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)

@@ -452,8 +452,7 @@ def checks_figures(run: Run) -> None:
         ax.set_title(f"PAV calibration of {figure_label(target)} = 1, {title}", parse_math=False)
         ax.set_xlabel(f"predicted probability: {x}")
         ax.set_ylabel("CEP (isotonic fit of y)")
-        pc.savefig(run.out / name, bbox_inches="tight")
-        plt.close(fig)
+        save(fig, run.out / name)
     if run.state.get("checks_on_page_only"):
         for name in ("posterior_predictive", "log_likelihood", "observed_data"):
             del dt[name]

@@ -601,8 +601,7 @@ def predictive_figures(run: Run) -> None:
         ):
             pc = plot()
             _label_ppc(pc, what, replicated)
-            pc.savefig(run.out / name, bbox_inches="tight")
-            plt.close("all")  # fmt: skip
+            save(pc.viz["figure"].item(), run.out / name)
     if "loo_pit" in run.state:
         loo_pit_figure(run)
 

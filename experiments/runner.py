@@ -280,15 +280,18 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
         run.out = out
         run.results = {**(run.data.provenance() if run.data is not None else {}),
                        "settings": {**run.cfg, "seed": args.seed}}  # fmt: skip
-        for section in steps:
-            progress(section.progress or "figures")
-            with _measure(measured, section.progress or "figures") as step:
-                if section.compute:
-                    run.results.update(section.compute(run) or {})
-                figures = time.perf_counter()
-                if section.figures:
-                    section.figures(run)
-                step["figures_seconds"] = time.perf_counter() - figures
+        with style.figure_writer(background=style.spare_core()):
+            for section in steps:
+                progress(section.progress or "figures")
+                with _measure(measured, section.progress or "figures") as step:
+                    if section.compute:
+                        run.results.update(section.compute(run) or {})
+                    figures = time.perf_counter()
+                    if section.figures:
+                        section.figures(run)
+                    step["figures_seconds"] = time.perf_counter() - figures
+            waiting = time.perf_counter()
+        figure_wait = time.perf_counter() - waiting
         run.results["verdict_box"] = verdict_box(experiment, run)
         progress("results.json, posteriors and report page")
         with _measure(measured, "writing results, posteriors and page"):
@@ -305,6 +308,7 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
             "compile_seconds": sum(step["compile_seconds"] for step in measured),
             "sampling_seconds": sum(step["sampling_seconds"] for step in measured),
             "figures_seconds": sum(step.get("figures_seconds", 0.0) for step in measured),
+            "figure_wait_seconds": figure_wait,
             "writing_seconds": measured[-1]["seconds"],
             "nutpie_compiles": COMPILED.misses - compiles_before[0],
             "nutpie_compiles_reused": COMPILED.hits - compiles_before[1],
@@ -350,6 +354,14 @@ def render_folder(experiment: Experiment, folder) -> None:
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 STOP_GRACE_SECONDS = 10.0  # after a stop signal, the clean-up's time before a forced exit
 _stopped_by: list[int] = []  # the stop signals received, in order
+
+
+def experiment_process(concurrent: int) -> None:
+    """Set up one of ``all --jobs N``'s processes: stop signals as Ctrl-C, and ``concurrent`` (N)
+    experiment processes sharing the cores (so figures are drawn in the background only when a
+    core is spare: :func:`experiments.style.spare_core`)."""
+    stop_signals_as_interrupt()
+    style.CONCURRENT_EXPERIMENTS = concurrent
 
 
 def stop_signals_as_interrupt() -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import warnings
+
 import numpy as np
 import pytest
 from figures import assert_has_content
 from matplotlib import image
 
-from experiments.style import COLORS, plt, save
+from experiments import style
+from experiments.style import COLORS, figure_writer, plt, save, spare_core
 
 
 def test_a_real_plot_passes(tmp_path):
@@ -50,3 +54,52 @@ def test_a_missing_or_broken_file_fails(tmp_path, content):
         path.write_bytes(content)
     with pytest.raises(AssertionError, match="not a readable image"):
         assert_has_content(path)
+
+
+def _panels(title: str):
+    """A figure with the features that make drawing cost: constrained layout, panels, a legend."""
+    fig, axes = plt.subplots(2, 3, figsize=(9, 5), layout="constrained")
+    x = np.linspace(0, 1, 80)
+    for k, ax in enumerate(axes.flat):
+        ax.plot(x, np.sin((k + 1) * x), color=COLORS["posterior"], label="posterior")
+        ax.set_xscale("log")
+        ax.set_title(f"{title} {k}", parse_math=False)
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="lower center")
+    return fig
+
+
+def test_figures_drawn_in_the_background_are_the_same_bytes(tmp_path):
+    # the second process draws from a pickle: nothing of the figure or of the suite's style may
+    # be lost on the way (a lost rcParam changes the bytes)
+    save(_panels("cost ($)"), tmp_path / "here.png")
+    with figure_writer(background=True):
+        save(_panels("cost ($)"), tmp_path / "there.png")
+    assert (tmp_path / "there.png").read_bytes() == (tmp_path / "here.png").read_bytes()
+
+
+def test_a_background_drawing_that_fails_raises_on_leaving(tmp_path):
+    with pytest.raises(FileNotFoundError), figure_writer(background=True):
+        save(_panels("a"), tmp_path / "no such folder" / "plot.png")
+
+
+def test_a_failure_inside_is_raised_and_drops_the_waiting_figures(tmp_path):
+    with pytest.raises(KeyboardInterrupt), figure_writer(background=True):
+        save(_panels("a"), tmp_path / "no such folder" / "plot.png")  # its error is not raised
+        raise KeyboardInterrupt
+
+
+def test_background_drawing_only_on_a_spare_core(monkeypatch):
+    monkeypatch.setattr(style, "CONCURRENT_EXPERIMENTS", os.cpu_count() or 1)
+    assert not spare_core()
+    monkeypatch.setattr(style, "CONCURRENT_EXPERIMENTS", 0)
+    assert spare_core()
+
+
+def test_a_figure_that_does_not_pickle_is_drawn_here(tmp_path):
+    # a bar chart holds an itertools.cycle (hatches), whose pickling Python 3.14 removes
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.bar(["a", "b"], [1.0, 2.0], color=COLORS["posterior"])
+    with warnings.catch_warnings(), figure_writer(background=True):
+        warnings.simplefilter("error", DeprecationWarning)  # as pickling raises on 3.14
+        save(fig, tmp_path / "bars.png")
+    assert_has_content(tmp_path / "bars.png")
