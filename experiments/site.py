@@ -77,7 +77,7 @@ def takeaway(results: dict) -> str | None:
         sentences.append(
             f"And the data choose the prior's width: with a prior on tau, alpha's posterior 94% "
             f"interval is [{low:.2g}, {high:.2g}], around the evidence maximum "
-            f"{lam['evidence_alpha']:.2g} (BayesianRidge's choice); {sentence(shown)}"
+            f"{lam['evidence_alpha']:.2g} (the type-II maximum likelihood choice); {sentence(shown)}"
             + (" (it is RidgeCV's choice; the ridge page says how much the evidence disfavours it)."
                if shown["outcome"] == "outside" else ".")
         )  # fmt: skip

@@ -172,3 +172,20 @@ def test_normal_draws_have_the_mean_and_covariance_asked_for():
     assert np.all(np.abs(x.mean(0) - mean) <= 5 * np.sqrt(np.diag(cov) / n))
     se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / n)
     assert np.all(np.abs(np.cov(x.T) - cov) <= 5 * se)
+
+
+def test_laplace_covariance_does_not_depend_on_the_columns_units():
+    # a proper posterior whose curvatures are 1e12 apart because of units alone (the audit's
+    # logistic data, columns of scale 1e-3 to 1e5): rescaling a parameter by c scales its row
+    # and column of H by 1/c, and of H^-1 by c; the certificate and the covariance follow
+    rng = np.random.default_rng(2)
+    A = rng.normal(size=(6, 4))
+    unit = A.T @ A + np.eye(4)  # condition ~10
+    units = np.array([1e-3, 1.0, 1e2, 1e5])
+    hessian = unit / units[:, None] / units[None, :]
+    cov = arrays.laplace_covariance(hessian)
+    expected = np.linalg.inv(unit) * units[:, None] * units[None, :]
+    # relative error ~ condition of the scaled H x eps, entrywise
+    np.testing.assert_allclose(cov, expected, rtol=1e-12)
+    with pytest.raises(arrays.SingularHessian, match="curvature -1 along parameter 1"):
+        arrays.laplace_covariance(np.diag([1.0, -1.0, 2.0]))

@@ -21,7 +21,29 @@ def tiny():
     return X, X @ np.array([1.0, -0.5]) + rng.normal(size=6)
 
 
-def test_log_evidence_equals_numerical_integral(tiny):
+def test_log_evidence_integrates_the_flat_intercept_out(tiny):
+    # The model's evidence, b0 ~ flat (density 1) integrated numerically: given b0, integrating w
+    # out gives y ~ Normal(b0, sigma^2 I + tau^2 X X') (X uncentred, a dense covariance), a route
+    # that shares nothing with the closed form's spectrum of the centred data
+    X, y = tiny
+    sigma, tau = 0.7, 1.3
+    cov = sigma**2 * np.eye(len(y)) + tau**2 * X @ X.T
+
+    def given(b0):
+        return stats.multivariate_normal(np.full(len(y), b0), cov).pdf(y)
+
+    value, error = integrate.quad(given, -30, 30, epsabs=0, epsrel=1e-13)
+    # Quadrature of a smooth Gaussian in b0, negligible beyond +-30: error estimate ~1e-14.
+    assert error / value < 1e-11
+    assert evidence.log_evidence(X, y, sigma, tau) == pytest.approx(np.log(value), rel=1e-10)
+    # the factor in sigma that fixing the intercept adds: not a constant, so it moves the maximum
+    for s in (0.3, 0.7, 2.0):
+        gap = evidence.log_evidence(X, y, s, tau, "fixed") - evidence.log_evidence(X, y, s, tau)
+        assert gap == pytest.approx(-0.5 * np.log(2 * np.pi * s**2 / len(y)), rel=1e-12)
+
+
+def test_fixed_intercept_evidence_equals_numerical_integral(tiny):
+    # BayesianRidge's evidence: the centred target as n rows, the intercept at the mean of y
     X, y = tiny
     Xc, yc = X - X.mean(axis=0), y - y.mean()
     sigma, tau = 0.7, 1.3
@@ -35,12 +57,14 @@ def test_log_evidence_equals_numerical_integral(tiny):
     value, error = integrate.dblquad(joint, -12, 12, -12, 12, epsabs=1e-15, epsrel=1e-12)
     # Quadrature: the integrand is smooth and negligible beyond +-12, error estimate ~1e-12.
     assert error / value < 1e-10
-    assert evidence.log_evidence(X, y, sigma, tau) == pytest.approx(np.log(value), rel=1e-9)
+    assert evidence.log_evidence(X, y, sigma, tau, "fixed") == pytest.approx(
+        np.log(value), rel=1e-9
+    )
 
 
-def test_evidence_maximiser_is_flat_bayesianridge(diabetes):
+def test_evidence_maximiser_with_a_fixed_intercept_is_flat_bayesianridge(diabetes):
     X, y, _ = diabetes
-    best = evidence.evidence_alpha(X, y)
+    best = evidence.evidence_alpha(X, y, intercept="fixed")
     flat = BayesianRidge(alpha_1=0, alpha_2=0, lambda_1=0, lambda_2=0, tol=1e-14, max_iter=100_000)
     flat.fit(X, y)
     # BayesianRidge's fixed point stops on a coefficient change; measured agreement ~2e-8.
@@ -50,8 +74,35 @@ def test_evidence_maximiser_is_flat_bayesianridge(diabetes):
     assert best["alpha"] == pytest.approx(0.0336, abs=1e-4)
     # It is a maximum of the closed form: moving sigma or tau by 1% only lowers it.
     for ds, dt in [(1.01, 1), (0.99, 1), (1, 1.01), (1, 0.99)]:
+        moved = evidence.log_evidence(X, y, best["noise_sd"] * ds, best["prior_sd"] * dt, "fixed")
+        assert moved < best["log_evidence"]
+
+
+def test_the_models_evidence_maximiser_is_its_maximum(diabetes):
+    X, y, _ = diabetes
+    best = evidence.evidence_alpha(X, y)
+    assert best["dimensions"] == len(y) - 1
+    for ds, dt in [(1.001, 1), (0.999, 1), (1, 1.001), (1, 0.999)]:
         moved = evidence.log_evidence(X, y, best["noise_sd"] * ds, best["prior_sd"] * dt)
         assert moved < best["log_evidence"]
+    # sigma profiled over n - 1 dimensions, not n: a different maximum, O(1/n) away
+    fixed = evidence.evidence_alpha(X, y, intercept="fixed")
+    assert 1e-4 < abs(best["alpha"] / fixed["alpha"] - 1) < 10 / len(y)
+
+
+def test_only_a_fixed_intercept_has_no_maximum_on_an_interpolating_fit():
+    # as many columns as rows: the fit interpolates as alpha -> 0, sigma -> 0; the fixed
+    # intercept's evidence then rises without bound, the model's does not
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 30))
+    y = X[:, :3] @ np.array([1.0, -1.0, 0.5]) + rng.normal(size=10)
+    assert evidence.evidence_alpha(X, y, intercept="fixed")["edge"] == "small"
+    assert evidence.evidence_alpha(X, y)["edge"] != "small"
+
+
+def test_an_unknown_intercept_treatment_is_refused():
+    with pytest.raises(ValueError, match="intercept must be one of"):
+        evidence.Spectrum.of(np.eye(3), np.arange(3.0), intercept="dropped")
 
 
 def test_exact_loo_equals_refitting_without_each_row():
@@ -80,7 +131,9 @@ def test_lambda_experiment(run_quick):
     ]
     assert all(results[k] > 0 for k in keys)
     # Closed form against BayesianRidge's fixed point (no Monte Carlo): measured 2e-8.
-    assert results["evidence_alpha"] == pytest.approx(results["bayesianridge_flat_alpha"], rel=1e-6)
+    fixed = results["evidence_fixed_intercept"]["alpha"]
+    assert fixed == pytest.approx(results["bayesianridge_flat_alpha"], rel=1e-6)
+    assert results["evidence_alpha"] == results["evidence"]["alpha"] != fixed
     curves = results["curves"]
     assert len(curves["cv_mse"]) == len(curves["exact"]) == len(results["alpha_grid"])
     assert len(curves["elpd"]) == len(curves["psis_alpha"])

@@ -313,11 +313,16 @@ def laplace_covariance(hessian: np.ndarray) -> np.ndarray:
     r"""The Laplace approximation's covariance ``H^{-1}``, after certifying that ``H`` is positive
     definite to working precision.
 
-    ``H`` (symmetrised) is certified when its smallest eigenvalue exceeds
-    ``d eps max|lambda|``, the tolerance below which NumPy's ``matrix_rank`` calls a direction
-    singular: below it the rounding of ``H`` alone can flip the sign of that curvature, and
-    ``H^{-1}`` has entries of order ``1 / (d eps max|lambda|)`` or more, with no meaning (a flat bias
-    gave covariance eigenvalues of ``+-1e38`` that a Normal draw would have used).
+    ``H`` (symmetrised) is first scaled to unit diagonal, ``S = D^{-1/2} H D^{-1/2}`` with
+    ``D = diag(H)``, so that a column's units do not decide (a coefficient of a feature in
+    millimetres and one in kilometres have curvatures 1e12 apart, and an unscaled test refused
+    such a proper posterior). ``H`` is certified when every ``D_jj > 0`` and the smallest
+    eigenvalue of ``S`` exceeds ``d eps max|lambda(S)|``, the tolerance below which NumPy's
+    ``matrix_rank`` calls a direction singular: below it the rounding of ``H`` alone can flip the
+    sign of that curvature, and ``H^{-1}`` has entries with no meaning (a flat bias gave
+    covariance eigenvalues of ``+-1e38`` that a Normal draw would have used). Then
+    ``H^{-1} = D^{-1/2} S^{-1} D^{-1/2}``, whose accuracy depends on the condition of ``S``, not
+    of ``H`` (van der Sluis: the unit diagonal is within a factor ``d`` of the best scaling).
 
     Parameters
     ----------
@@ -332,7 +337,8 @@ def laplace_covariance(hessian: np.ndarray) -> np.ndarray:
     Raises
     ------
     SingularHessian
-        When the smallest eigenvalue is at or below the tolerance (one line with both extremes).
+        When a diagonal curvature is not positive, or the smallest eigenvalue of ``S`` is at or
+        below the tolerance (one line naming them).
     """
     hessian = np.asarray(hessian, dtype=float)
     if not np.all(np.isfinite(hessian)):
@@ -340,16 +346,25 @@ def laplace_covariance(hessian: np.ndarray) -> np.ndarray:
             "the Hessian at the mode has non-finite entries: no Laplace approximation"
         )
     hessian = 0.5 * (hessian + hessian.T)
-    eigenvalues = np.linalg.eigvalsh(hessian)
-    tolerance = len(hessian) * np.finfo(float).eps * np.max(np.abs(eigenvalues))
+    diagonal = np.diag(hessian)
+    if not np.all(diagonal > 0):
+        raise SingularHessian(
+            f"the Hessian at the mode is not positive definite (curvature {diagonal.min():.3g} "
+            f"along parameter {int(np.argmin(diagonal))}): a flat or downward direction, where "
+            "the Laplace approximation does not exist"
+        )
+    scale = 1.0 / np.sqrt(diagonal)
+    scaled = hessian * scale[:, None] * scale[None, :]
+    eigenvalues = np.linalg.eigvalsh(scaled)
+    tolerance = len(scaled) * np.finfo(float).eps * np.max(np.abs(eigenvalues))
     if not eigenvalues[0] > tolerance:
         raise SingularHessian(
-            f"the Hessian at the mode is not positive definite to working precision (smallest "
-            f"eigenvalue {eigenvalues[0]:.3g}, largest {eigenvalues[-1]:.3g}, tolerance "
-            f"{tolerance:.1g}): a flat or downward direction, where the Laplace approximation "
-            "does not exist"
+            f"the Hessian at the mode is not positive definite to working precision (scaled to "
+            f"unit diagonal: smallest eigenvalue {eigenvalues[0]:.3g}, largest "
+            f"{eigenvalues[-1]:.3g}, tolerance {tolerance:.1g}): a flat or downward direction, "
+            "where the Laplace approximation does not exist"
         )
-    cov = np.linalg.inv(hessian)
+    cov = np.linalg.inv(scaled) * scale[:, None] * scale[None, :]
     return 0.5 * (cov + cov.T)
 
 

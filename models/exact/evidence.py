@@ -2,19 +2,27 @@ r"""Exact marginal likelihood (evidence) and exact leave-one-out of the Gaussian
 
 Array maths only (no PyMC): the closed forms the ``lambda`` experiment grades everything against.
 
-With the intercept handled by centring (as scikit-learn's BayesianRidge does), the centred target
-has the marginal distribution
+The model is ``y ~ Normal(b0 + X w, sigma)``, ``w_j ~ Normal(0, tau)``, ``b0`` flat. Centring
+(``Xc``, ``yc``) moves ``b0`` onto the mean; with ``alpha = sigma^2 / tau^2``,
+``Xc = U S V'``, ``d_i = s_i^2``, ``z = U' yc`` and ``r = ||yc||^2 - ||z||^2``, the evidence is
+the density of ``y`` with ``b0`` integrated out under its flat prior (density 1):
 
-    yc ~ Normal(0, sigma^2 I + tau^2 Xc Xc') .
+    log p(y | sigma, tau) = -1/2 [ (n - 1) log(2 pi sigma^2) + log n
+                                   + sum_i log(1 + d_i / alpha)
+                                   + (sum_i z_i^2 / (1 + d_i / alpha) + r) / sigma^2 ] .
 
-Writing ``Xc = U S V'``, ``d_i = s_i^2``, ``z = U' yc`` and ``alpha = sigma^2 / tau^2``:
+Integrating ``b0`` out leaves the ``n - 1`` dimensions orthogonal to the intercept column (``1``
+is an eigenvector of ``sigma^2 I + tau^2 Xc Xc'``, eigenvalue ``sigma^2``, and integrating over
+``b0`` gives ``sqrt(2 pi sigma^2 / n)``). scikit-learn's BayesianRidge instead fixes the intercept
+at the mean of ``y`` and treats ``yc`` as ``n`` rows: ``n`` for ``n - 1`` and no ``log n``
+(``intercept="fixed"`` here). The two differ by a factor in sigma, so their maximising alphas
+differ, by O(1/n): 0.25% on diabetes. With ``rank(Xc) = n - 1`` (as many columns as rows) the
+fit interpolates as ``alpha -> 0`` and sigma -> 0: the fixed intercept's evidence then rises
+without bound, the model's stays bounded and can have its maximum inside.
 
-    log p(yc | sigma, tau) = -1/2 [ n log(2 pi sigma^2) + sum_i log(1 + d_i / alpha)
-                                    + (sum_i z_i^2 / (1 + d_i / alpha) + r) / sigma^2 ] ,
-
-with ``r = ||yc||^2 - ||z||^2``. For fixed alpha the maximising ``sigma^2`` is the bracket's quadratic
-term over n, which leaves a 1-D problem in ``log alpha``: the empirical-Bayes (type-II maximum
-likelihood) choice of alpha.
+For fixed alpha the maximising ``sigma^2`` is the bracket's quadratic term over the dimensions
+(``n - 1``, or ``n``), which leaves a 1-D problem in ``log alpha``: the empirical-Bayes (type-II
+maximum likelihood) choice of alpha.
 """
 
 from __future__ import annotations
@@ -29,21 +37,41 @@ from models.ridge import exact_posterior, posterior_leverage
 optimize = lazy("scipy.optimize")
 
 
+# How the evidence treats the intercept b0
+INTERCEPTS = {
+    "integrated": "the model's flat intercept integrated out (n - 1 dimensions)",
+    "fixed": "the intercept fixed at the mean of y (n dimensions; scikit-learn's BayesianRidge)",
+}
+
+
 @dataclass(frozen=True)
 class Spectrum:
-    """What the evidence needs from ``(X, y)``: eigenvalues of Xc'Xc and the rotated target."""
+    """What the evidence needs from ``(X, y)``: eigenvalues of Xc'Xc and the rotated target, and
+    how the intercept is treated (:data:`INTERCEPTS`; the model's: ``"integrated"``)."""
 
     n: int
     eigenvalues: np.ndarray
     rotated: np.ndarray
     residual: float
+    intercept: str = "integrated"
+
+    def __post_init__(self):
+        if self.intercept not in INTERCEPTS:
+            raise ValueError(
+                f"intercept must be one of {sorted(INTERCEPTS)}, got {self.intercept!r}"
+            )
+
+    @property
+    def dimensions(self) -> int:
+        """Dimensions of the target the evidence is a density over: ``n - 1`` or ``n``."""
+        return self.n - 1 if self.intercept == "integrated" else self.n
 
     @classmethod
-    def of(cls, X: np.ndarray, y: np.ndarray) -> Spectrum:
+    def of(cls, X: np.ndarray, y: np.ndarray, intercept: str = "integrated") -> Spectrum:
         Xc, yc = X - X.mean(axis=0), y - y.mean()
         U, s, _ = np.linalg.svd(Xc, full_matrices=False)
         z = U.T @ yc
-        return cls(len(y), s**2, z, max(float(yc @ yc - z @ z), 0.0))
+        return cls(len(y), s**2, z, max(float(yc @ yc - z @ z), 0.0), intercept)
 
     @classmethod
     def of_statistics(cls, stats) -> Spectrum:
@@ -68,15 +96,20 @@ class Spectrum:
     def log_evidence(self, noise_sd: float, prior_sd: float) -> float:
         """:func:`log_evidence` from this spectrum."""
         alpha = (noise_sd / prior_sd) ** 2
+        integrated = np.log(self.n) if self.intercept == "integrated" else 0.0
         return -0.5 * (
-            self.n * np.log(2 * np.pi * noise_sd**2)
+            self.dimensions * np.log(2 * np.pi * noise_sd**2)
+            + integrated
             + self.log_det(alpha)
             + self.quadratic(alpha) / noise_sd**2
         )
 
 
-def log_evidence(X: np.ndarray, y: np.ndarray, noise_sd: float, prior_sd: float) -> float:
-    """Log marginal likelihood of the centred target under ``w ~ Normal(0, tau)``, noise sd sigma.
+def log_evidence(
+    X: np.ndarray, y: np.ndarray, noise_sd: float, prior_sd: float, intercept: str = "integrated"
+) -> float:
+    """Log marginal likelihood of ``y`` under ``w ~ Normal(0, tau)``, noise sd sigma, and the
+    intercept as ``intercept`` says (:data:`INTERCEPTS`; the model's flat one integrated out).
 
     Parameters
     ----------
@@ -84,18 +117,20 @@ def log_evidence(X: np.ndarray, y: np.ndarray, noise_sd: float, prior_sd: float)
         Design (n x p) and target (n,); both are centred here.
     noise_sd, prior_sd : float
         sigma and tau.
+    intercept : {"integrated", "fixed"}
     """
-    return Spectrum.of(X, y).log_evidence(noise_sd, prior_sd)
+    return Spectrum.of(X, y, intercept).log_evidence(noise_sd, prior_sd)
 
 
 def profile_noise_sd(spectrum: Spectrum, alpha: float) -> float:
-    """The sigma that maximises the evidence at a given alpha: ``sqrt(quadratic(alpha) / n)``."""
-    return float(np.sqrt(spectrum.quadratic(alpha) / spectrum.n))
+    """The sigma that maximises the evidence at a given alpha:
+    ``sqrt(quadratic(alpha) / dimensions)``."""
+    return float(np.sqrt(spectrum.quadratic(alpha) / spectrum.dimensions))
 
 
-def evidence_alpha(X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def evidence_alpha(X: np.ndarray, y: np.ndarray, intercept: str = "integrated") -> dict[str, float]:
     """:func:`maximise_evidence` on the rows ``X``, ``y``."""
-    return maximise_evidence(Spectrum.of(X, y))
+    return maximise_evidence(Spectrum.of(X, y, intercept))
 
 
 def maximise_evidence(spectrum: Spectrum) -> dict[str, float]:
@@ -107,7 +142,8 @@ def maximise_evidence(spectrum: Spectrum) -> dict[str, float]:
     Returns
     -------
     dict
-        ``alpha``, ``noise_sd``, ``prior_sd`` and ``log_evidence`` at the maximum, and ``edge``:
+        ``alpha``, ``noise_sd``, ``prior_sd`` and ``log_evidence`` at the maximum, the target's
+        ``dimensions`` (:attr:`Spectrum.dimensions`), and ``edge``:
         None for a maximum inside the grid; ``"large"`` (``"small"``) when the evidence is
         highest at the grid's largest (smallest) alpha, 12 decades from the data's eigenvalues:
         it has no interior maximum and rises toward ``alpha -> inf`` (every weight 0) or
@@ -116,7 +152,9 @@ def maximise_evidence(spectrum: Spectrum) -> dict[str, float]:
 
     def negative(log_alpha: float) -> float:
         alpha = np.exp(log_alpha)
-        return 0.5 * (spectrum.n * np.log(spectrum.quadratic(alpha)) + spectrum.log_det(alpha))
+        return 0.5 * (
+            spectrum.dimensions * np.log(spectrum.quadratic(alpha)) + spectrum.log_det(alpha)
+        )
 
     scale = np.log(np.mean(spectrum.eigenvalues))
     grid = scale + np.linspace(-12, 12, 97) * np.log(10)
@@ -135,6 +173,7 @@ def maximise_evidence(spectrum: Spectrum) -> dict[str, float]:
         "prior_sd": float(prior_sd),
         "log_evidence": spectrum.log_evidence(noise_sd, prior_sd),
         "edge": edge,
+        "dimensions": spectrum.dimensions,
     }
 
 
