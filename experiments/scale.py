@@ -36,7 +36,7 @@ from experiments.runner import Card, Experiment, Run, Section, diagnostics_secti
 from experiments.style import COLORS, plt, save
 from models import logistic, ridge
 from models.core.base import InputError, ModelData, Scaling, quoted
-from models.core.data import build_model
+from models.core.data import build_model, is_constant
 from models.core.lazy import lazy
 from models.exact.evidence import Spectrum, maximise_evidence
 from models.inference.engines import MAPSolver, PosteriorSampler, sampling_diagnostics, set_data
@@ -189,6 +189,11 @@ def _is_parquet(path: str) -> bool:
     return path.endswith(".parquet") or Path(path).is_dir()
 
 
+# rows a data set needs here: the page shows the Student-t posterior (sigma unknown, nu = n - 1
+# degrees of freedom), whose sd is finite only for nu > 2
+MIN_ROWS = 4
+
+
 def read_frame(path: str):
     """A dask dataframe of ``path`` (checked first by :func:`check_columns`). CSV files are parsed
     by Python's ``csv`` module in the suite's strict dialect (:func:`experiments.common.csv_dialect`,
@@ -200,8 +205,9 @@ def read_frame(path: str):
     if _is_parquet(path):
         return dd.read_parquet(path)
     first = path if Path(path).is_file() else sorted(glob.glob(path))[0]
-    _, delimiter = common.check_csv_head(first, None, rows=0)
-    return dd.read_csv(path, blocksize="64MB", engine="python",
+    # the header as the suite's parser read and checked it (names stripped of spaces, no BOM)
+    header, delimiter = common.check_csv_head(first, None, rows=0)
+    return dd.read_csv(path, blocksize="64MB", engine="python", header=0, names=header,
                        dialect=common.csv_dialect(delimiter), dtype="float64")  # fmt: skip
 
 
@@ -291,7 +297,9 @@ def compute_pass(run: Run) -> dict:
             stats, seconds, memory = _measured_pass(
                 client, lambda: dask_statistics(frame, target=target)
             )
-        except ValueError as error:  # text in a column after the first block
+        except InputError:  # the pass's own words: a partition named, too few rows
+            raise
+        except ValueError as error:  # text in a column after the first block (pandas' words)
             reason = str(error).strip().splitlines()[-1][:200] if str(error).strip() else "?"
             raise InputError(
                 f"--data {path}: a value that is not a number ({reason}); no posterior computed"
@@ -311,12 +319,34 @@ def compute_pass(run: Run) -> dict:
         timings["curve"] = curve
     run.state["stats"] = stats
     run.state["names"] = [c for c in frame.columns if c != target]
+    check_pass(stats, target, path)
     return {
         "n_obs": stats.n,
         "feature_names": run.state["names"],
         "partitions": frame.npartitions,
         "scheduler": run.args.scheduler,
     }
+
+
+def check_pass(stats: GaussianStatistics, target: str, path: str) -> None:
+    """Refuse in one line, before any posterior, what only the pass can see: fewer than
+    :data:`MIN_ROWS` rows; no more rows than coefficients (the evidence's noise sd, as
+    :func:`models.core.data.noise_estimate`: with n <= p + 1 the fit interpolates and sigma -> 0);
+    a constant target."""
+    n, p = stats.n, len(stats.x_mean)
+    if n < MIN_ROWS:
+        raise InputError(
+            f"{quoted(path)}: needs at least {MIN_ROWS} data rows (the sigma-unknown posterior's "
+            f"sd is finite from nu = n - 1 > 2), found {n}"
+        )
+    if n <= p + 1:
+        raise InputError(
+            f"{quoted(path)}: {n} rows and {p} features: the noise sd the evidence estimates "
+            "needs more rows than coefficients (n > p + 1)"
+        )
+    y_sd = np.sqrt(max(stats.yy, 0.0) / stats.weight_total)
+    if is_constant(y_sd, abs(stats.y_mean) + y_sd):
+        raise InputError(f"target column {quoted(target)} is constant: nothing to fit")
 
 
 def compute_newton(run: Run) -> dict:

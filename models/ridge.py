@@ -23,7 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.core.arrays import ridge_posterior_rows
+from models.core.arrays import (
+    NORMAL_EQUATIONS_MAX_CONDITION,
+    normal_equations_condition,
+    ridge_posterior_rows,
+)
 from models.core.base import (
     ClosedForm,
     ConjugatePosterior,
@@ -178,9 +182,12 @@ def conjugate(
       weight), and ``sigma^2 | y ~ InvGamma(nu / 2, S / 2)``.
 
     Computed from the weighted sufficient statistics (:class:`models.scale.statistics.GaussianStatistics`)
-    by :func:`models.core.arrays.ridge_posterior` (a Cholesky solve, O(p^3)), or, with fewer rows
-    than columns, from the rows by :func:`models.core.arrays.ridge_posterior_rows` (the dual solve
-    through the SVD, O(n^2 p) for the mode): the same posterior.
+    by :func:`models.core.arrays.ridge_posterior` (a Cholesky solve, O(p^3)), or from the rows by
+    :func:`models.core.arrays.ridge_posterior_rows` (through their SVD): the same posterior. The
+    rows are taken with fewer rows than columns (the dual solve, O(n^2 p) for the mode), and when
+    ``C_xx + alpha I`` is ill-conditioned (:data:`~models.core.arrays.NORMAL_EQUATIONS_MAX_CONDITION`:
+    nearly collinear columns at a small alpha), where the Cholesky solve loses about
+    ``cond x eps`` relative and the SVD about ``sqrt(cond) x eps``.
 
     Parameters
     ----------
@@ -196,7 +203,10 @@ def conjugate(
     if X.shape[1] > X.shape[0]:
         return ridge_posterior_rows(penalty["alpha"], noise_sd, X=X, y=y, weight=sample_weight)
     summary = GaussianStatistics.from_arrays(X, y, sample_weight)
-    return summary.conjugate(penalty["alpha"], noise_sd)
+    alpha = positive(penalty["alpha"], "alpha")
+    if normal_equations_condition(summary.xx, alpha) > NORMAL_EQUATIONS_MAX_CONDITION:
+        return ridge_posterior_rows(alpha, noise_sd, X=X, y=y, weight=sample_weight)
+    return summary.conjugate(alpha, noise_sd)
 
 
 def exact_mode(penalty: dict[str, float], data: ModelData) -> tuple[float, np.ndarray]:

@@ -145,7 +145,9 @@ def test_the_twin_on_dask_arrays_is_the_laplace_posterior_at_the_distributed_map
         )
         assert list(twin.classes_) == ["no", "yes"] and twin.method_ == "laplace"
         assert twin.coef_.shape == (1, P) and twin.intercept_.shape == (1,)
-        assert rel(twin.coef_, memory.coef_) <= BOUND
+        # both solvers end on a Newton step past their certificate (the Dask one used to stop a
+        # step short: ~1e-7 apart), so they agree to solver precision (measured ~1e-15)
+        assert rel(twin.coef_, memory.coef_) <= 1e-12
         w = twin.posterior_["posterior"]["w"].values.reshape(-1, P)
         w_memory = memory.posterior_["posterior"]["w"].values.reshape(-1, P)
         assert rel(w.std(axis=0), w_memory.std(axis=0)) <= 1e-6  # same draws of the same Gaussian
