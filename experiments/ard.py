@@ -99,7 +99,7 @@ def page(page: report.Page, results: dict) -> None:
     page.heading("The evidence maximum: ours against ARDRegression")
     page.verdict(res["agreement"])
     rows = [
-        [user(name), a, b, la, lb, "yes" if k else "pruned"]
+        [name, a, b, la, lb, "yes" if k else "pruned"]
         for name, a, b, la, lb, k in zip(
             results["feature_names"], res["coef_ours"], res["coef_sklearn"], res["lambda_ours"],
             res["lambda_sklearn"], res["kept"], strict=True,

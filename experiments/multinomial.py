@@ -16,7 +16,6 @@ import numpy as np
 from experiments import intervals, report, verdicts
 from experiments.family import Z_FLAG, penalty_experiment
 from experiments.logistic import INTERVAL, binned_calibration, calibration_verdict
-from experiments.report import user
 from experiments.runner import Card, Run, Section
 from experiments.style import COLORS, figure_label, plt, save
 from models import multinomial
@@ -92,7 +91,7 @@ def class_sums_page(page: report.Page, results: dict) -> None:
         "which no data can narrow; the probabilities depend only on the contrasts "
         "W_kj - W_lj, which do not carry it.")  # fmt: skip
     page.table(["feature", "mean of s_j", "sd of s_j", "exact sd", "z = mean / MCSE"],
-               [[user(n), m, s, sums["exact_sd"], z] for n, m, s, z in zip(
+               [[n, m, s, sums["exact_sd"], z] for n, m, s, z in zip(
                    sums["feature_names"], sums["mean"], sums["sd"], sums["z"], strict=True)],
                [abs(z) > Z_FLAG for z in sums["z"]])  # fmt: skip
     page.verdict(sums["verdict"])

@@ -25,7 +25,11 @@ from models.inference.engines import sampling_diagnostics as sampling_diagnostic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-_INLINE = re.compile(r"\\(.)|\*\*(.+?)\*\*|`(.+?)`|\[([^\]\\]+)\]\(page:([a-z0-9_]+)\)", re.S)
+# an escaped character, **bold**, `code` (either may hold escaped characters, as user() makes
+# them: an escaped backtick does not end a code span) or [text](page:NAME)
+_INLINE = re.compile(
+    r"\\(.)|\*\*((?:\\.|[^\\])+?)\*\*|`((?:\\.|[^\\`])+)`|\[([^\]\\]+)\]\(page:([a-z0-9_]+)\)", re.S
+)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
 
 

@@ -177,3 +177,14 @@ def test_the_page_runs_on_a_csv_with_its_own_labels(run_quick, tmp_path_factory)
     page = (out / "index.md").read_text()
     assert "| 1, alcohol |" in page and "| 3, proline |" in page  # the (class, feature) rows
     assert "<b>cultivar</b>" not in (out / "index.html").read_text()
+
+
+def test_class_labels_are_shown_as_the_values_they_are():
+    # labels printed with ":g" collapsed 1234567, 1234568 and 1234569 into one "1.23457e+06"
+    from models.core.data import Dataset, class_codes
+
+    y = np.array([1234569, 1234567, 0.1, 1234568, -2.0, 1e300, 1234567])
+    data = class_codes(Dataset(np.zeros((7, 1)), y.astype(float), ["x"], "y", "test", False))
+    assert data.classes == ["-2", "0.1", "1234567", "1234568", "1234569", "1e+300"]
+    assert [float(label) for label in data.classes] == sorted(set(y.tolist()))
+    assert data.y.tolist() == [4, 2, 1, 3, 0, 5, 2]

@@ -220,7 +220,9 @@ def class_codes(data: Dataset) -> Dataset:
         return data
     labels, codes = np.unique(data.y, return_inverse=True)
     data.y = codes.astype(float)
-    data.classes = [f"{label:g}" for label in labels]
+    # the shortest text that reads back as the same float (distinct labels stay distinct:
+    # ":g" printed 1234567, 1234568 and 1234569 all as 1.23457e+06)
+    data.classes = [repr(float(label)).removesuffix(".0") for label in labels]
     return data
 
 
