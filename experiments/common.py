@@ -25,7 +25,7 @@ import numpy as np
 
 from experiments.output import check_output_dir
 from models.core.base import InputError, quoted
-from models.core.data import Dataset, constant_columns, standardized_dataset
+from models.core.data import CONSTANT, Dataset, constant_columns, standardized_dataset
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_ROWS = 3
@@ -299,7 +299,7 @@ def csv_dataset(
     Refused: a constant target (the relative test of :func:`models.core.data.is_constant`), and
     values whose squares overflow or underflow in the target or, unstandardised, in a feature."""
     if constant_columns(y)[0]:
-        raise InputError(f"target column {quoted(target)} is constant: nothing to fit")
+        raise InputError(f"target column {quoted(target)} is {CONSTANT}: nothing to fit")
     _check_range(y[:, None], [target])
     if not standardize:
         _check_range(X, names)

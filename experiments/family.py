@@ -11,6 +11,7 @@ in the registry, and a dedicated experiment adds its own sections with :func:`pe
 from __future__ import annotations
 
 import argparse
+import warnings
 
 import numpy as np
 
@@ -275,6 +276,22 @@ PENALTY_DIRECTION = {  # what moving right on a path plot means, per scikit-lear
 }
 
 
+def sklearn_fit(estimator, X, y) -> tuple[object, bool]:
+    """``estimator.fit(X, y)`` and whether its solver converged: its ``ConvergenceWarning`` (it
+    stopped at ``max_iter``) is recorded for the page, which shows it, instead of printed on
+    stderr; other warnings pass through."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fitted = estimator.fit(X, y)
+    for warning in caught:
+        if not issubclass(warning.category, ConvergenceWarning):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)  # fmt: skip
+    return fitted, not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
 def _check1(spec: ModelSpec):
     def compute(run: Run) -> dict:
         md, solver = run.state["md"], run.state["solver"]
@@ -284,11 +301,13 @@ def _check1(spec: ModelSpec):
             else [run.state["penalty"]]
         )
         prior_grid = [spec.link.prior_values(penalty, md) for penalty in grid]
-        keys = ("sk", "map", "exact", "sk_b0", "map_b0", "same", "ok", "objective", "unique")
+        keys = ("sk", "map", "exact", "sk_b0", "map_b0", "same", "ok", "objective", "unique",
+                "sk_converged")  # fmt: skip
         sweep = {k: [] for k in keys}
         exact_solver = spec.closed_form.mode_solver is not None
         for penalty, prior in zip(grid, prior_grid, strict=True):
-            sk = spec.link.sklearn(penalty, md).fit(md.X, md.y)
+            sk, sk_converged = sklearn_fit(spec.link.sklearn(penalty, md), md.X, md.y)
+            sweep["sk_converged"].append(sk_converged)
             fit = solver.solve(penalty) if exact_solver else solver.solve(prior)
             b0, w = spec.point_coefficients(fit.point)
             sk_w = np.reshape(sk.coef_, np.shape(w))  # binary LogisticRegression's (1, p) -> (p,)
@@ -334,8 +353,15 @@ def _check1(spec: ModelSpec):
                     "MAP on the grid", False, f"not certified at {'; '.join(bad)}"
                 )
             )
+        if not all(sweep["sk_converged"]):
+            bad = [penalty_label(g) for g, ok in zip(grid, sweep["sk_converged"], strict=True)
+                   if not ok]  # fmt: skip
+            run.diagnose(report.map_diagnostics(
+                "scikit-learn on the grid (Check 1's reference)", False,
+                f"its solver stopped at max_iter without converging (ConvergenceWarning) at "
+                f"{'; '.join(bad)}"))  # fmt: skip
         results = {
-            "penalties": grid, "prior_values": prior_grid,
+            "penalties": grid, "prior_values": prior_grid, "sklearn_converged": sweep["sk_converged"],
             # The grid under scikit-learn's and the prior's own names ("alphas", "Cs", "prior_sd").
             **{f"{key}s": [p[key] for p in grid] for key in spec.link.penalty_names},
             **{key: [v[key] for v in prior_grid] for key in prior_grid[0]},
@@ -515,7 +541,9 @@ def _check2(spec: ModelSpec):
             "mcse_mean": summary["mcse_mean"].to_numpy(float), "mean_minus_mode_in_sd": (mean - mode) / sd,
         }  # fmt: skip
         if spec.has_twin:
-            post["sklearn"] = np.ravel(spec.link.sklearn(penalty, md).fit(md.X, md.y).coef_)
+            post["sklearn"] = np.ravel(
+                sklearn_fit(spec.link.sklearn(penalty, md), md.X, md.y)[0].coef_
+            )
         if spec.closed_form.exact_posterior:
             exact_mean, exact_cov = spec.closed_form.exact_posterior(values, md)
             exact_sd = np.sqrt(np.diag(exact_cov))

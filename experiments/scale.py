@@ -36,7 +36,7 @@ from experiments.runner import Card, Experiment, Run, Section, diagnostics_secti
 from experiments.style import COLORS, plt, save
 from models import logistic, ridge
 from models.core.base import InputError, ModelData, Scaling, quoted
-from models.core.data import build_model, is_constant
+from models.core.data import CONSTANT, build_model, is_constant
 from models.core.lazy import lazy
 from models.exact.evidence import Spectrum, maximise_evidence
 from models.inference.engines import MAPSolver, PosteriorSampler, sampling_diagnostics, set_data
@@ -346,7 +346,7 @@ def check_pass(stats: GaussianStatistics, target: str, path: str) -> None:
         )
     y_sd = np.sqrt(max(stats.yy, 0.0) / stats.weight_total)
     if is_constant(y_sd, abs(stats.y_mean) + y_sd):
-        raise InputError(f"target column {quoted(target)} is constant: nothing to fit")
+        raise InputError(f"target column {quoted(target)} is {CONSTANT}: nothing to fit")
 
 
 def compute_newton(run: Run) -> dict:

@@ -29,7 +29,7 @@ from experiments.runner import Experiment, Run, Section
 from experiments.style import COLORS, figure_label, name_ticks, plt, save
 from models import ard, horseshoe, r2d2, ridge
 from models.core.base import InputError, ModelData, quoted
-from models.core.data import constant_columns
+from models.core.data import CONSTANT, constant_columns
 from models.core.families import normal_logpdf
 from models.core.lazy import lazy
 from models.inference.engines import PosteriorSampler, sampling_diagnostics
@@ -79,7 +79,7 @@ def validate(run: Run) -> None:
     constant = [quoted(n) for n, c in zip(run.data.feature_names, constant_columns(run.data.X),
                                           strict=True) if c]  # fmt: skip
     if constant:
-        raise InputError(f"constant column(s) {', '.join(constant[:5])}: R2D2's prior divides by "
+        raise InputError(f"column(s) {', '.join(constant[:5])} {CONSTANT}: R2D2's prior divides by "
                          "each column's variance; drop them")  # fmt: skip
     run.state["p0"] = (
         horseshoe.default_p0(p) if run.args.p0 is None else horseshoe.check_p0(run.args.p0, p)

@@ -194,3 +194,22 @@ def test_binned_calibration_counts_match_scikit_learns_bins():
     assert np.all((cal["interval_low"] <= frac + 1e-12) | (frac == 0))
     assert np.all((cal["interval_high"] >= frac - 1e-12) | (frac == 1))
     assert np.all(np.asarray(cal["interval_low"])[frac == 0] == 0)
+
+
+def test_scikit_learns_non_convergence_is_recorded_not_printed(diabetes):
+    # a Poisson page on large counts printed 52 ConvergenceWarnings under --quiet and its page
+    # never said that Check 1's reference stopped at max_iter (hostile-input audit)
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    from experiments.family import sklearn_fit
+
+    X, y, _ = diabetes
+    labels = y > np.median(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # one escaping would raise here
+        stopped, converged = sklearn_fit(LogisticRegression(max_iter=1), X, labels)
+        assert not converged and stopped.n_iter_[0] == 1
+        assert sklearn_fit(LogisticRegression(max_iter=1000), X, labels)[1]

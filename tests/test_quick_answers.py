@@ -74,7 +74,7 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
         ),
         "bidi-constant.csv": (
             "\u200bab,b,y\n" + "".join(f"1,{i},{i % 3}\n" for i in range(12)),
-            "constant column(s) cannot be standardised: '\\u200bab'",
+            "column(s) constant to 10 significant digits cannot be standardised: '\\u200bab'",
         ),
         "constant-y.csv": (
             "a,b,y\n"
@@ -88,7 +88,7 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
         ),
         "constant-x.csv": (
             "a,b,y\n" + "".join(f"{i},0.1,{i % 3}\n" for i in range(12)),
-            "constant column(s) cannot be standardised: 'b'",
+            "column(s) constant to 10 significant digits cannot be standardised: 'b'",
         ),
         "wide.csv": (",".join(f"x{j}" for j in range(50_000)) + ",x7,y\n" + rows, "'x7'"),
         "data.xz": (lzma.compress(b"a,b,y\n1,2,3\n"), "needs at least 3 data rows"),
@@ -152,7 +152,11 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
         (["logistic", "--data", str(nan), "--target", "a"], 2, "NaN/inf"),
         (["logistic", "--data", str(good), "--target", "a"], 2, "binary 0/1 target"),
         (["ridge", "--data", str(few), "--target", "y", "--out", out], 2, "--noise-sd"),
-        (["multinomial", "--data", str(one), "--target", "y"], 2, "is constant: nothing to fit"),
+        (
+            ["multinomial", "--data", str(one), "--target", "y"],
+            2,
+            "is constant to 10 significant digits: nothing to fit",
+        ),
         (["multinomial", "--data", str(classes), "--target", "k"], 2, "at least 3 distinct values"),
         (["multinomial", "--data", str(classes), "--target", "r"], 2, "too few: 7 (4 rows)"),
         (["multinomial", "--data", str(classes), "--target", "h"], 2, "1 rows outside it (2.5)"),

@@ -161,7 +161,7 @@ BAD_INPUTS = {
     "inf": (lambda t: ["--data", _csv(t, "a,y\n1,2\n3,inf\n5,6\n"), "--target", "y"], "NaN/inf"),
     "too few rows": (lambda t: ["--data", _csv(t, "a,y\n1,2\n3,4\n"), "--target", "y"], "at least 3"),
     "constant column": (lambda t: ["--data", _csv(t, "a,c,y\n1,0,2\n3,0,4\n5,0,7\n"), "--target", "y"],
-                        "constant column"),
+                        "column(s) constant to 10 significant digits"),
     "ragged row": (lambda t: ["--data", _csv(t, "a,y\n1,2\n3\n5,6\n"), "--target", "y"], "has 1 fields"),
     "data without target": (lambda t: ["--data", _csv(t, "a,y\n1,2\n3,4\n5,6\n")], "needs --target"),
     "alpha zero": (lambda t: ["--alpha", "0"], "--alpha must be a positive"),

@@ -190,7 +190,9 @@ def test_one_relative_constancy_test():
     assert stats.x_sd[0] > 0 and list(
         is_constant(stats.x_sd, np.abs(stats.x_mean) + stats.x_sd)
     ) == [True, False]
-    with pytest.raises(InputError, match="constant feature column.*: k"):
+    with pytest.raises(
+        InputError, match="feature column.s. constant to 10 significant digits.*: k"
+    ):
         stats.standardized(["k", "b"])
     assert not is_constant(1e-6, 1.0) and is_constant(0.0, 0.0)
 

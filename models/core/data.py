@@ -90,6 +90,9 @@ class Dataset:
 # scale path); standardising a column below 1e-10 would blow its rounding up to ~1e-6 of its unit
 # size. A timestamp-sized column (1.7e9) may still vary by 0.2.
 CONSTANT_RTOL = 1e-10
+# what "constant" means in a refusal: a column that varies only in its 11th significant digit is
+# called so, and may hold its information below an offset the user can subtract
+CONSTANT = "constant to 10 significant digits"
 
 
 def is_constant(spread, magnitude):
@@ -130,7 +133,7 @@ def standardize(X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[float
     """
     constant = [quoted(name) for name, c in zip(names, constant_columns(X), strict=True) if c]
     if constant:
-        raise InputError(f"constant column(s) cannot be standardised: {', '.join(constant[:5])}"
+        raise InputError(f"column(s) {CONSTANT} cannot be standardised: {', '.join(constant[:5])}"
                          + (f" and {len(constant) - 5} more" if len(constant) > 5 else ""))  # fmt: skip
     peak = np.max(np.abs(X), axis=0)
     unit = X / peak

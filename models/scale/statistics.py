@@ -31,7 +31,7 @@ import numpy as np
 
 from models.core.arrays import draws_log_likelihood, ridge_posterior
 from models.core.base import ConjugatePosterior, InputError, ModelData, ModelSpec
-from models.core.data import is_constant
+from models.core.data import CONSTANT, is_constant
 from models.core.lazy import lazy
 
 pm = lazy("pymc")
@@ -109,7 +109,7 @@ class GaussianStatistics:
         if len(constant):
             shown = [names[j] for j in constant] if names is not None else constant.tolist()
             raise InputError(
-                f"constant feature column(s) cannot be standardised: {', '.join(map(str, shown))}"
+                f"feature column(s) {CONSTANT} cannot be standardised: {', '.join(map(str, shown))}"
             )
         return dataclasses.replace(
             self, x_mean=np.zeros_like(self.x_mean), xx=self.xx / np.outer(scale, scale),
