@@ -36,6 +36,8 @@ MIN_ROWS = 3
 _NUMBER = re.compile(
     r"\s*[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|nan|inf|infinity)\s*", re.I | re.A
 )
+# a number whose digits before the exponent are not all zero (it is not 0, whatever it parses to)
+_NONZERO = re.compile(r"\s*[+-]?[0.]*[1-9]", re.A)
 _DELIMITERS = (",", ";", "\t")
 # Files that are not text, by their first bytes: compressed ones are read as gzip is.
 _DECOMPRESS = {b"\x1f\x8b": gzip.decompress, b"\xfd7zXZ\x00": lzma.decompress,
@@ -243,6 +245,18 @@ def _numbers(path: Path, body: list[list[str]], header: list[str]) -> np.ndarray
             f"{quoted(path)}: {int(bad.sum())} NaN/inf value(s) (or beyond float range, "
             f"+-1.8e308), first {quoted(body[i][j].strip())} in column {quoted(header[j])} "
             f"(data row {i + 1})"
+        )
+    # below float64's normal range a value keeps fewer digits (subnormal) or none (0): a column
+    # written at 1e-322 read as 36 distinct values out of 50, "1e-400" as 0
+    tiny = np.finfo(float).tiny
+    lost = (values != 0) & (np.abs(values) < tiny)
+    lost |= (values == 0) & np.array([bool(_NONZERO.match(c)) for c in cells]).reshape(values.shape)
+    if lost.any():
+        i, j = map(int, np.argwhere(lost)[0])
+        raise InputError(
+            f"{quoted(path)}: {int(lost.sum())} value(s) below float range (non-zero, under "
+            f"{tiny:.3g} in size, so rounded or lost), first {quoted(body[i][j].strip())} in "
+            f"column {quoted(header[j])} (data row {i + 1}); rescale the column"
         )
     return values
 

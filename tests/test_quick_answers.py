@@ -97,6 +97,15 @@ def _cases(tmp: Path) -> list[tuple[list[str], int, str]]:
             "a,b,y\n" + "".join(f"{i},{i % 3},{i}e-200\n" for i in range(12)),
             "whose squares underflow",
         ),
+        "subnormal-x.csv": (  # 50 distinct values read as fewer: rounded below float range
+            "a,b,y\n" + "".join(f"{i},{i + 0.123}e-322,{i % 3}\n" for i in range(12)),
+            "12 value(s) below float range",
+        ),
+        "lost-x.csv": (  # a non-zero cell that float64 reads as 0
+            "a,b,y\n" + "".join(f"{i},{i % 5},{i % 3}\n" for i in range(11)) + "1,1e-400,2\n",
+            "1 value(s) below float range (non-zero, under 2.23e-308 in size, so rounded or lost), "
+            "first '1e-400' in column 'b' (data row 12)",
+        ),
         "twice.gz": (gzip.compress(gzip.compress(b"a,b,y\n")), "compressed twice"),
         "data.zip": (b"PK\x03\x04" + bytes(40), "a zip archive, not a CSV"),
         "data.png": (b"\x89PNG\r\n\x1a\n" + bytes(40), "a PNG image, not a CSV"),
