@@ -251,3 +251,15 @@ def test_ard_with_sigma_unknown_refuses_a_target_fitted_exactly():
     with pytest.raises(InputError, match="not fitted exactly"):
         ard.conjugate(penalty, X, np.full(30, 5.0))
     assert ard.conjugate(penalty, X, X[:, 0] + np.linspace(0, 1, 30)).s2 > 0
+
+
+def test_ard_twin_on_pure_noise_prunes_to_exact_zeros():
+    # every coefficient pruned: ARDRegression's coef_ is 0, the twin's was ~1e-101, and its
+    # gap to ARDRegression (relative to its own largest coefficient) read 100%
+    from models.twin import bayesian
+
+    rng = np.random.default_rng(1)  # a seed where ARDRegression prunes both columns
+    X, y = rng.normal(size=(200, 2)), rng.normal(size=200)
+    assert np.all(ARDRegression().fit(X, y).coef_ == 0)
+    twin = bayesian(ARDRegression(), random_state=0, draws=200).fit(X, y)
+    assert np.all(twin.coef_ == 0) and twin.wrapped_gap_ == 0
