@@ -17,6 +17,7 @@ if __name__ == "__main__":
     # runs processes in parallel instead. The worker processes inherit it.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from experiments import style  # noqa: E402
 from experiments.output import describe_os_error  # noqa: E402
 from experiments.registry import run_named  # noqa: E402
 from experiments.runner import experiment_process, stop_signals_as_interrupt, stopped_by  # noqa: E402
@@ -187,4 +188,5 @@ def _run_parallel(tasks: list[tuple[str, list[str]]], jobs: int) -> None:
 
 if __name__ == "__main__":
     stop_signals_as_interrupt()
+    style.SHARING_CORES = 1  # one experiment process: figures drawn beside it on a spare core
     sys.exit(main(sys.argv[1:]))

@@ -280,7 +280,7 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
         run.out = out
         run.results = {**(run.data.provenance() if run.data is not None else {}),
                        "settings": {**run.cfg, "seed": args.seed}}  # fmt: skip
-        with style.figure_writer(background=style.spare_core()):
+        with style.figure_writer(background=style.background_figures()):
             for section in steps:
                 progress(section.progress or "figures")
                 with _measure(measured, section.progress or "figures") as step:
@@ -359,9 +359,9 @@ _stopped_by: list[int] = []  # the stop signals received, in order
 def experiment_process(concurrent: int) -> None:
     """Set up one of ``all --jobs N``'s processes: stop signals as Ctrl-C, and ``concurrent`` (N)
     experiment processes sharing the cores (so figures are drawn in the background only when a
-    core is spare: :func:`experiments.style.spare_core`)."""
+    core is spare: :func:`experiments.style.background_figures`)."""
     stop_signals_as_interrupt()
-    style.CONCURRENT_EXPERIMENTS = concurrent
+    style.SHARING_CORES = concurrent
 
 
 def stop_signals_as_interrupt() -> None:

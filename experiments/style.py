@@ -70,13 +70,17 @@ def coefficient_label(likelihood: str, name: str = "coefficient") -> str:
 
 # --- writing figures: here, or in a second process while the page computes on ---------------------
 
-CONCURRENT_EXPERIMENTS = 1  # experiment processes running at once (``all --jobs N`` sets N in each)
+# Experiment processes sharing this machine's cores where a page's figures may be drawn by a
+# second process: set by the command line (1; ``all --jobs N``'s processes: N), whose main module
+# a spawned process re-imports safely. 0 elsewhere: a user's script without a main guard would
+# run itself again in the spawned process, so figures are drawn in this one.
+SHARING_CORES = 0
 
 
-def spare_core() -> bool:
-    """Whether this machine has a core beyond one per running experiment process (then a page's
-    figures are drawn beside its computing: :func:`figure_writer`)."""
-    return (os.cpu_count() or 1) > CONCURRENT_EXPERIMENTS
+def background_figures() -> bool:
+    """Whether a page's figures are drawn beside its computing (:func:`figure_writer`): run from
+    the command line, on a machine with a core beyond one per running experiment process."""
+    return 0 < SHARING_CORES < (os.cpu_count() or 1)
 
 
 class _BackgroundWriter:

@@ -6,7 +6,6 @@ import hashlib
 import importlib
 import json
 import logging
-import os
 import sys
 import textwrap
 
@@ -17,14 +16,9 @@ from render_check import assert_renders_identically
 from sklearn.datasets import load_diabetes
 
 import models
-from experiments import style
 from experiments.__main__ import main
 
 logging.getLogger("pymc").setLevel(logging.ERROR)
-
-# pytest-xdist's workers are experiment processes sharing the cores, as `all --jobs N`'s are: a
-# page's figures are drawn in a second process only when a core is spare
-style.CONCURRENT_EXPERIMENTS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 
 
 @pytest.fixture(scope="session")

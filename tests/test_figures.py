@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from figures import assert_has_content
 from matplotlib import image
 
 from experiments import style
-from experiments.style import COLORS, figure_writer, plt, save, spare_core
+from experiments.style import COLORS, background_figures, figure_writer, plt, save
 
 
 def test_a_real_plot_passes(tmp_path):
@@ -88,11 +89,29 @@ def test_a_failure_inside_is_raised_and_drops_the_waiting_figures(tmp_path):
         raise KeyboardInterrupt
 
 
-def test_background_drawing_only_on_a_spare_core(monkeypatch):
-    monkeypatch.setattr(style, "CONCURRENT_EXPERIMENTS", os.cpu_count() or 1)
-    assert not spare_core()
-    monkeypatch.setattr(style, "CONCURRENT_EXPERIMENTS", 0)
-    assert spare_core()
+def test_background_drawing_only_from_the_command_line_on_a_spare_core(monkeypatch):
+    cores = os.cpu_count() or 1
+    for sharing, expected in ((0, False), (cores, False), (cores - 1, cores > 1)):
+        monkeypatch.setattr(style, "SHARING_CORES", sharing)
+        assert background_figures() == expected, sharing
+
+
+def test_a_script_without_a_main_guard_runs_an_experiment(tmp_path):
+    # the spawned drawing process re-imports the main module: a script that runs an experiment
+    # at its top level would run again there; only the command line draws in the background
+    import subprocess
+    import sys
+
+    script = tmp_path / "mine.py"
+    script.write_text(
+        "from experiments.__main__ import main\n"
+        f"assert main(['knobs', '--quick', '--quiet', '--out', {str(tmp_path / 'out')!r}]) == 0\n"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": root}, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "out" / "knobs.png").is_file()
 
 
 def test_a_figure_that_does_not_pickle_is_drawn_here(tmp_path):
