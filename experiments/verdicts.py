@@ -116,7 +116,8 @@ def predictive_check(checks: Sequence[dict]) -> dict:
     worst = max(checks, key=lambda v: (order[v["level"]], -min(v["value"], 1 - v["value"])))
     return _verdict("predictive_check", worst["outcome"], worst["level"], worst["value"],
                     worst["threshold"], worst=worst["statistic"],
-                    failing=[v["statistic"] for v in checks if v["level"] != GREEN])  # fmt: skip
+                    failing=[v["statistic"] for v in checks if v["level"] == RED],
+                    borderline=[v["statistic"] for v in checks if v["level"] == AMBER])  # fmt: skip
 
 
 def prior_conflict(
@@ -208,7 +209,10 @@ def comparison(
 ) -> dict:
     """``first`` against ``second`` on a score: ``difference = score(first) - score(second)`` with
     its standard error. A winner only when ``|difference| >`` :data:`SE_MULTIPLE` ``se``."""
-    z = float(difference) / float(se) if se > 0 else math.copysign(math.inf, difference)
+    # no difference is no winner, whatever its standard error (two methods with the same alpha
+    # predict the same: difference 0, se 0, and -0.0 made z = -inf, a "winner")
+    z = 0.0 if difference == 0 else float(difference) / float(se) if se > 0 else (
+        math.copysign(math.inf, difference))  # fmt: skip
     if abs(z) <= SE_MULTIPLE:
         outcome = "indistinguishable"
     else:

@@ -78,6 +78,10 @@ def test_predictive_check_takes_the_worst_statistic():
     v = verdicts.predictive_check(bad)
     assert (v["outcome"], v["worst"], v["failing"]) == ("fails", "minimum", ["minimum"])
     assert "fails" in sentence(v) and "minimum" in sentence(v)
+    # a borderline statistic beside a failing one is named as borderline, not as failing
+    mixed = verdicts.predictive_check([*bad, verdicts.ppc_pvalue("spread", 0.988, 1, [0, 2])])
+    assert (mixed["failing"], mixed["borderline"]) == (["minimum"], ["spread"])
+    assert "fails** on minimum (" in sentence(mixed) and "; borderline on spread" in sentence(mixed)
 
 
 def test_prior_data_conflict_flips_at_three_prior_sds():
@@ -120,6 +124,11 @@ def test_comparison_needs_two_standard_errors():
     assert v["winner"] == "plug-in"
     v = verdicts.comparison("lpd", "posterior", "plug-in", 0.0065, 0.002, False)
     assert v["winner"] == "posterior"
+    # two methods that chose the same alpha: the same predictions, difference and se both 0
+    for zero in (0.0, -0.0):
+        v = verdicts.comparison("lpd", "PSIS-LOO best", "RidgeCV", zero, 0.0, False)
+        assert v["outcome"] == "indistinguishable" and v["winner"] is None
+    assert verdicts.comparison("lpd", "a", "b", 1e-9, 0.0, False)["winner"] == "a"
 
 
 def test_pareto_k_levels():
