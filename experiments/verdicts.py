@@ -349,6 +349,10 @@ PLUG_IN_CHANGE = 0.10
 CONTRACTION_MAX = 0.25
 # Memory is bounded when it grows at most 10^0.1 = 1.26 times per tenfold rows (log-log slope).
 MEMORY_SLOPE_BOUNDED = 0.1
+# Memory above the idle cluster's is read to this resolution (MB): a reading below it is no
+# measured growth (the slope is taken between the readings raised to it; a reading of exactly the
+# idle value made the slope log(x / 0), NaN, and the page said memory grows).
+MEMORY_RESOLUTION_MB = 1.0
 
 
 # ArviZ's multi-chain rank uniformity test needs this many chains: with 2 its p-value is
@@ -434,8 +438,8 @@ def memory_scaling(
     """Peak memory against rows, above the idle cluster's ``baseline`` memory (MB; ``None``: not
     measured, total memory is used): how many MB it grew between the fewest and the most rows,
     and the log-log slope of the memory above the baseline. ``bounded`` when the slope is at most
-    :data:`MEMORY_SLOPE_BOUNDED` (green), else ``grows`` (amber); ``unmeasured`` with fewer than
-    two sizes."""
+    :data:`MEMORY_SLOPE_BOUNDED` (green), else ``grows`` (amber), both readings taken as at
+    least :data:`MEMORY_RESOLUTION_MB`; ``unmeasured`` with fewer than two sizes."""
     if len(rows) < 2:
         return _verdict("memory_scaling", "unmeasured", INFO, math.nan, MEMORY_SLOPE_BOUNDED,
                         rows=[float(r) for r in rows], memory=[float(m) for m in memory])  # fmt: skip
@@ -446,12 +450,13 @@ def memory_scaling(
     base = 0.0 if baseline is None else float(baseline)
     low, high = float(memory[first]) - base, float(memory[last]) - base
     row_growth = rows[last] / rows[first]
-    slope = math.log(high / low) / math.log(row_growth) if low > 0 and high > 0 else math.nan
+    floor, ceiling = max(low, MEMORY_RESOLUTION_MB), max(high, MEMORY_RESOLUTION_MB)
+    slope = math.log(ceiling / floor) / math.log(row_growth)
     ok = bool(slope <= MEMORY_SLOPE_BOUNDED)
     return _verdict("memory_scaling", "bounded" if ok else "grows", GREEN if ok else AMBER, slope,
                     MEMORY_SLOPE_BOUNDED, row_growth=float(row_growth),
-                    memory_growth=high / low if low > 0 else math.nan, memory_low=low,
-                    memory_high=high, increase=high - low,
+                    memory_growth=ceiling / floor, memory_low=low, memory_high=high,
+                    increase=high - low, resolution=MEMORY_RESOLUTION_MB,
                     baseline=None if baseline is None else base)  # fmt: skip
 
 

@@ -85,6 +85,13 @@ def test_memory_scaling_flips_at_its_slope():
     )
     flat = verdicts.memory_scaling(rows, [700.0, 700.0, 600 + 100 * 100**0.1], baseline=600.0)
     assert flat["outcome"] == "bounded"
+    # readings at the idle value (0 above it) and 0.043 MB above: no measured growth (the scale
+    # page's, which read "slope nan: memory grows"); 0 -> 50 MB is growth
+    idle = 809.648
+    none = verdicts.memory_scaling(rows, [idle, idle, idle + 0.043], baseline=idle)
+    assert none["outcome"] == "bounded" and none["value"] == 0.0
+    assert "slope 0" in sentence(none) and "read to 1 MB" in sentence(none)
+    assert verdicts.memory_scaling(rows, [idle, idle, idle + 50], baseline=idle)["outcome"] == "grows"
 
 
 def test_belief_is_a_per_weight_probability():
