@@ -152,6 +152,7 @@ class Page:
     out: Path
     blocks: list[dict] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    has_diagnostics: bool = False  # whether the diagnostics table is on the page
 
     def verdict_box(self, box: dict) -> None:
         """The box every page opens with: the claim, whether it was verified (one number against
@@ -219,6 +220,7 @@ class Page:
 
     def diagnostics(self, rows: list[dict]) -> None:
         """The sampling (and MAP) diagnostics table; any failure is a red banner above it."""
+        self.has_diagnostics = True
         failures = [row for row in rows if not row["ok"]]
         if failures:
             names = "; ".join(f"{row['fit']}: {', '.join(row['problems'])}" for row in failures)

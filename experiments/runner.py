@@ -346,6 +346,9 @@ def render_folder(experiment: Experiment, folder) -> None:
     for section in experiment.sections:
         if section.page:
             section.page(page, results)
+    if results.get("diagnostics") and not page.has_diagnostics:
+        # every fit a page records is shown (the sparse page graded fits that failed, unseen)
+        diagnostics_section().page(page, results)
     if "verdict_box" in results:
         page.verdict_box(results["verdict_box"])
     page.write(footer)

@@ -93,3 +93,23 @@ def test_user_text_in_a_code_or_bold_span_stays_one_span_of_itself(name):
         spans = inline(f"Data: {mark}{user(name)}{mark}, 80 rows.")
         assert [(s.kind, s.text) for s in spans] == [
             ("text", "Data: "), (kind, name), ("text", ", 80 rows.")]  # fmt: skip
+
+
+def test_every_recorded_fit_is_shown_even_without_a_diagnostics_section(tmp_path):
+    # the sparse page recorded 12 fits (7 failing) and graded them with no table on the page
+    import json
+
+    from experiments.runner import PROVENANCE, Experiment, Section, render_folder
+
+    failing = {"fit": "horseshoe, seed 1", "draws": "4 x 1000", "divergences": 8,
+               "max_treedepth_hits": 0, "min_bfmi": 0.9, "max_r_hat": 1.0, "min_ess_bulk": 194.0,
+               "min_ess_tail": 300.0, "ok": False, "problems": ["8 divergences"]}  # fmt: skip
+    (tmp_path / "results.json").write_text(json.dumps({"diagnostics": [failing]}))
+    from experiments.common import provenance
+
+    (tmp_path / PROVENANCE).write_text(json.dumps({"footer": provenance(0, ["test"])}))
+    bare = Experiment(name="bare", title="Bare", description="d", settings=lambda quick: {},
+                      sections=(Section(page=lambda page, results: page.text("body")),))  # fmt: skip
+    render_folder(bare, tmp_path)
+    md = (tmp_path / "index.md").read_text()
+    assert "Sampling diagnostics" in md and "horseshoe, seed 1" in md and "8 divergences" in md

@@ -91,7 +91,9 @@ def test_memory_scaling_flips_at_its_slope():
     none = verdicts.memory_scaling(rows, [idle, idle, idle + 0.043], baseline=idle)
     assert none["outcome"] == "bounded" and none["value"] == 0.0
     assert "slope 0" in sentence(none) and "read to 1 MB" in sentence(none)
-    assert verdicts.memory_scaling(rows, [idle, idle, idle + 50], baseline=idle)["outcome"] == "grows"
+    assert (
+        verdicts.memory_scaling(rows, [idle, idle, idle + 50], baseline=idle)["outcome"] == "grows"
+    )
 
 
 def test_belief_is_a_per_weight_probability():
