@@ -642,7 +642,8 @@ def choices_heading(quantiles: list[float]) -> str:
     low, high = min(quantiles), max(quantiles)
     if high - low >= CHOICE_QUANTILE_SPREAD:
         return (f"**Point choices land in different places** of alpha's posterior (quantiles "
-                f"{low:.2f} to {high:.2f}, {CHOICE_QUANTILE_SPREAD:g} or more apart).")  # fmt: skip
+                f"{low:.2f} to {high:.2f}: the extreme two {CHOICE_QUANTILE_SPREAD:g} or more "
+                "apart).")  # fmt: skip
     return (f"**Point choices land close together** in alpha's posterior (quantiles {low:.2f} to "
             f"{high:.2f}, less than {CHOICE_QUANTILE_SPREAD:g} apart).")  # fmt: skip
 

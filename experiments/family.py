@@ -690,9 +690,10 @@ def _noise_posterior(spec: ModelSpec, dt, point: dict) -> dict:
 
 # How a MAP of a constrained parameter is to be read (MAPSolver's convention).
 MAP_CONVENTION = (
-    "The MAP of a positive parameter is the mode of its own density: the solver maximises the "
-    "log posterior in the constrained space, without the log-Jacobian of the log transform NUTS "
-    "samples in, so it is sigma's mode, not exp of log sigma's mode."
+    "The MAP is the joint mode of every parameter, in the constrained space, without the "
+    "log-Jacobian of the log transform NUTS samples in: a positive parameter's MAP is neither the "
+    "mode of its marginal posterior (integrating the coefficients out moves it) nor exp of the "
+    "mode of its log."
 )
 
 

@@ -297,8 +297,10 @@ def forest_page(page: report.Page, results: dict) -> None:
                 f"{forest['ridge_alpha']:.3g} (black dot) inside its exact posterior's "
                 f"{intervals.PROB:.0%} HDI (green); the Lasso at LassoCV's alpha (black x) inside "
                 f"its Laplace model's posterior (blue, NUTS); the Bayesian Lasso (orange, NUTS). "
-                "Each point estimate is the mode of the interval around it, and each interval is "
-                "what that point leaves out.", observe=_forest_observation(results))  # fmt: skip
+                "Ridge's dot and the Lasso's x are the joint posterior modes of the models whose "
+                "marginal intervals are drawn around them (a joint mode need not be a marginal's "
+                "mode: a Lasso zero sits inside an interval whose median is not 0); each interval "
+                "is what that point leaves out.", observe=_forest_observation(results))  # fmt: skip
 
 
 def _forest_observation(results: dict) -> str:

@@ -258,7 +258,8 @@ def heldout_page(page: report.Page, results: dict) -> None:
         f"{n_test} held-out rows the {INTERVAL:.0%} interval of the probability contains 0.5: the "
         "model is not sure which class they are, which a single probability does not say. Widest "
         f"interval: {float(np.max(high - low)):.3f}.",
-        f"**Mean is not mode.** {report.sentence(held['shift'])} scikit-learn's probability lies "
+        f"**Posterior mean probability against the plug-in at the mode.** "
+        f"{report.sentence(held['shift'])} scikit-learn's probability lies "
         f"outside the {INTERVAL:.0%} interval for {held['n_sklearn_outside_interval']} rows.",
         f"**Which scores better here.** {report.sentence(held['log_loss_comparison'])} {tuned}",
     ])  # fmt: skip

@@ -252,9 +252,11 @@ def unknown_page(page: report.Page, results: dict) -> None:
               f"alpha = {res['posterior']['alpha']:.4g}:")  # fmt: skip
     page.arviz_summary(results["unknown_noise_summary"])
     k = res["alphas"].index(min(res["alphas"], key=lambda a: abs(a - res["posterior"]["alpha"])))
-    page.text("MAP convention: the solver maximises the log density in the original (constrained) "
-              "parameters, with no log-Jacobian term, so its sigma is the mode of sigma's own posterior "
-              "density, not the mode of log sigma's (which sits higher). At the grid alpha nearest the "
+    page.text("MAP convention: the solver returns the joint mode of (b0, w, sigma) in the original "
+              "(constrained) parameters, with no log-Jacobian term. Its sigma is therefore neither the "
+              "mode of sigma's marginal posterior (integrating w out moves it: the joint density "
+              "carries one more factor 1 / sigma per coefficient) nor of log sigma's. At the grid "
+              "alpha nearest the "
               f"reference ({res['alphas'][k]:.4g}) the MAP of sigma is {res['sigma_map_unknown_noise'][k]:.4g}.")  # fmt: skip
 
 

@@ -14,8 +14,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from experiments import verdicts
 from experiments.common import provenance
 from experiments.registry import experiments
@@ -56,8 +54,9 @@ def takeaway(results: dict) -> str | None:
     worst, count = max(ridge["max_rel_diff"]), len(ridge["max_rel_diff"])
     verified = ridge.get("verdict_box", {}).get("verified") or {}
     agree = "agree" if verified.get("outcome", "verified") == "verified" else "do **not** agree"
-    unsure = int(np.argmin(np.abs(np.asarray(post["prob_positive"]) - 0.5)))
-    sign = sentence(verdicts.sign(names[unsure], post["prob_positive"][unsure]))
+    # the ridge page's own sign verdicts (exact P(w > 0) where the page has it, as it says)
+    each = [v for group in ("settled", "likely", "uncertain") for v in post["signs"][group]]
+    sign = sentence(min(each, key=lambda v: abs(v["value"] - 0.5)))
     correlated = ""
     if post["most_correlated"]:
         a, b, r = post["most_correlated"]
@@ -78,8 +77,8 @@ def takeaway(results: dict) -> str | None:
             f"And the data choose the prior's width: with a prior on tau, alpha's posterior 94% "
             f"interval is [{low:.2g}, {high:.2g}], around the evidence maximum "
             f"{lam['evidence_alpha']:.2g} (the type-II maximum likelihood choice); {sentence(shown)}"
-            + (" (it is RidgeCV's choice; the ridge page says how much the evidence disfavours it)."
-               if shown["outcome"] == "outside" else ".")
+            + (f" ({user(ridge['reference_source'])}; the ridge page says what the evidence says "
+               "of it)." if shown["outcome"] == "outside" else ".")
         )  # fmt: skip
     return " ".join(sentences)
 

@@ -152,7 +152,7 @@ def test_correlation_threshold(r, outcome):
 def test_evidence_ratio_is_a_ratio_of_marginal_likelihoods():
     v = verdicts.evidence_ratio(0.0046, 0.032, math.log(108), "sigma profiled")
     text = report.sentence(v)
-    assert "marginal likelihood is 108 times higher (sigma profiled; log Bayes factor" in text
+    assert "marginal likelihood is 108 times higher (sigma profiled; log evidence ratio" in text
     assert "more probable" not in text
 
 
