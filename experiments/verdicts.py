@@ -115,7 +115,7 @@ def predictive_check(checks: Sequence[dict]) -> dict:
     order = {GREEN: 0, AMBER: 1, RED: 2}
     worst = max(checks, key=lambda v: (order[v["level"]], -min(v["value"], 1 - v["value"])))
     return _verdict("predictive_check", worst["outcome"], worst["level"], worst["value"],
-                    worst["threshold"], worst=worst["statistic"],
+                    worst["threshold"], worst=worst["statistic"], draws=worst.get("draws", 0),
                     failing=[v["statistic"] for v in checks if v["level"] == RED],
                     borderline=[v["statistic"] for v in checks if v["level"] == AMBER])  # fmt: skip
 

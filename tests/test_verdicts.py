@@ -82,6 +82,9 @@ def test_predictive_check_takes_the_worst_statistic():
     mixed = verdicts.predictive_check([*bad, verdicts.ppc_pvalue("spread", 0.988, 1, [0, 2])])
     assert (mixed["failing"], mixed["borderline"]) == (["minimum"], ["spread"])
     assert "fails** on minimum (" in sentence(mixed) and "; borderline on spread" in sentence(mixed)
+    # the worst p of 8000 replications, none reaching T(y), is not "p = 0"
+    none = verdicts.predictive_check([*ok, verdicts.ppc_pvalue("minimum", 0.0, 25, [1, 2], 8000)])
+    assert "worst: minimum, p < 1.25e-04 (none of 8000 replications)" in sentence(none)
 
 
 def test_prior_data_conflict_flips_at_three_prior_sds():
