@@ -467,9 +467,14 @@ def _check1(spec: ModelSpec):
                      if _exact_zeros(spec) else "."))  # fmt: skip
         panels = (f", one panel per {', '.join(spec.link.penalty_names[1:])}"
                   if len(spec.link.penalty_names) > 1 else "")  # fmt: skip
+        mode = (
+            "the model's mode by its own exact solver (black dots)"
+            if "objective_vs_sklearn" in res["rel_diff"]
+            else "the PyMC MAP (black dots)"
+        )
         page.figure("path.png", f"Coefficients along the penalty grid{panels}: sklearn (red "
-                    "dashes) and the PyMC MAP (black dots); the dotted line marks the reference "
-                    "penalty, where the posterior is shown.", observe=res["agreement"])  # fmt: skip
+                    f"dashes) and {mode}; the dotted line marks the reference penalty, where the "
+                    "posterior is shown.", observe=res["agreement"])  # fmt: skip
 
     return Section("MAP vs scikit-learn on the penalty grid", compute, figures, page)
 

@@ -42,7 +42,7 @@ def reference_section(spec: ModelSpec) -> Section:
         best, chosen = search["best"], search["chosen"]
         what = f"{glm.CV_FOLDS}-fold CV (D^2 of the deviance) over {len(alphas)} alphas"
         verdict = verdicts.cv_choice(what, alphas[best], scores[best], se[best], alphas[0],
-                                     alphas[-1], alphas[chosen], scores[chosen])  # fmt: skip
+                                     alphas[-1], alphas[chosen], scores[chosen], baseline=0.0)  # fmt: skip
         return {"cv_choice": run.adds(verdict)}
 
     def page(page: report.Page, results: dict) -> None:

@@ -330,7 +330,8 @@ def _movement(result: dict) -> str:
     moved = moved / np.asarray(loose["posterior_sd"])
     worst = max(shown, key=lambda j: moved[j])
     return (f"from the loose to the tight prior the posterior mean of {report.user(names[worst])} moves "
-            f"the most, by {moved[worst]:.2f} loose-posterior sds; {int(np.sum(moved[shown] > 1))} of "
+            f"the most, by {moved[worst]:.2f} loose-posterior sds (NUTS draws); "
+            f"{int(np.sum(moved[shown] > 1))} of "
             f"the {len(shown)} shown move by more than one.")  # fmt: skip
 
 

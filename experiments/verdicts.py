@@ -385,16 +385,21 @@ def flat(what: str, low: float, high: float, count: int, n: int) -> dict:
 
 
 def cv_choice(what: str, best: float, score: float, se: float, low: float, high: float,
-              chosen: float, chosen_score: float) -> dict:  # fmt: skip
+              chosen: float, chosen_score: float, baseline: float | None = None) -> dict:  # fmt: skip
     """Where cross-validation's best mean score lies on its grid ``[low, high]`` of alphas:
     ``interior``; at the ``smallest`` alpha (CV cannot tell the penalty from none, and the reference
     is then ``chosen``, the largest alpha whose mean score is within one standard error ``se`` of
     the best: the one-standard-error rule); or at the ``largest`` (CV wants more penalty than the
-    grid offers)."""
+    grid offers). ``skill`` says whether the best score beats ``baseline``, the score of
+    predicting each held-out fold by its mean (D^2 = 0): when it does not, no alpha predicts
+    better than no model, and the choice is said to carry no information (amber)."""
     outcome = "smallest" if best <= low else "largest" if best >= high else "interior"
-    return _verdict("cv_choice", outcome, INFO if outcome == "interior" else AMBER, float(best),
-                    [float(low), float(high)], what=what, score=float(score), se=float(se),
-                    chosen=float(chosen), chosen_score=float(chosen_score))  # fmt: skip
+    skill = baseline is None or score > baseline
+    level = INFO if outcome == "interior" and skill else AMBER
+    return _verdict("cv_choice", outcome, level, float(best), [float(low), float(high)], what=what,
+                    score=float(score), se=float(se), chosen=float(chosen),
+                    chosen_score=float(chosen_score), skill=skill,
+                    baseline=None if baseline is None else float(baseline))  # fmt: skip
 
 
 def occam(

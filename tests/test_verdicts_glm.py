@@ -43,6 +43,11 @@ def test_cv_choice_names_each_edge():
     assert "inside the grid" in sentence(interior)
     assert "one-standard-error rule" in sentence(smallest) and "0.01" in sentence(smallest)
     assert "grid's largest" in sentence(largest)
+    # a best D^2 at or below 0 (the poisson page's -3 on 20 rows): no alpha beats the fold mean
+    for score, informative in ((0.4, True), (0.0, False), (-3.0, False)):
+        v = verdicts.cv_choice("CV", 1e-2, score, 2.5, 1e-4, 1.0, 1e-2, score, baseline=0.0)
+        assert v["skill"] == informative and v["level"] == ("info" if informative else "amber")
+        assert ("carries no information" in sentence(v)) != informative
 
 
 class _Scored(BaseEstimator):
