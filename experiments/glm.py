@@ -159,7 +159,7 @@ def ridge_section(spec: ModelSpec) -> Section:
                    [[name, v["elpd"], v["se"], v["p"], v["pareto_k_high"]]
                     for name, v in res["loo"].items()])  # fmt: skip
         page.figure("versus_ridge.png", "Empirical CDFs of posterior replicated data sets (blue) "
-                    "against the observed target (black): Gaussian ridge (left) and this model "
+                    "against the observed target (grey): Gaussian ridge (left) and this model "
                     "(right); the dotted line is 0.", observe=res["comparison"])  # fmt: skip
 
     return Section("against the Gaussian ridge model (PSIS-LOO)", compute, figures, page)

@@ -155,7 +155,7 @@ def section(spec: ModelSpec) -> Section:
         page.table(["replicated from", "statistic T", "T(y)", "T(y_rep) 3%", "T(y_rep) 97%", "p",
                     "verdict"], rows, flags)  # fmt: skip
         page.figure("predictive_check.png", "Empirical CDFs of replicated data sets (blue) and of "
-                    "the observed target (black): the prior's (left) and the posterior's (right).",
+                    "the observed target (grey): the prior's (left) and the posterior's (right).",
                     observe=check["overall"])  # fmt: skip
 
     return Section("prior and posterior predictive check", compute, figures, page)
