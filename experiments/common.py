@@ -250,7 +250,8 @@ def _numbers(path: Path, body: list[list[str]], header: list[str]) -> np.ndarray
     # written at 1e-322 read as 36 distinct values out of 50, "1e-400" as 0
     tiny = np.finfo(float).tiny
     lost = (values != 0) & (np.abs(values) < tiny)
-    lost |= (values == 0) & np.array([bool(_NONZERO.match(c)) for c in cells]).reshape(values.shape)
+    nonzero_text = np.array([bool(_NONZERO.match(c)) for c in cells], dtype=bool)
+    lost |= (values == 0) & nonzero_text.reshape(values.shape)
     if lost.any():
         i, j = map(int, np.argwhere(lost)[0])
         raise InputError(

@@ -181,7 +181,7 @@ def test_model_without_twin_says_nothing_of_scikit_learn_and_shows_sigma(add_mod
     body = (out / "index.md").read_text().split("\n---\n")[0]  # without the versions footer
     assert "scikit-learn" not in body and "sklearn" not in body, body
     assert "Check 1" not in body and "Check 2" not in body
-    assert "`sigma`" in body and "sigma's mode, not exp of log sigma's mode" in body
+    assert "`sigma`" in body and "nor exp of the mode of its log" in body
 
 
 def test_help_of_a_lambda_reference_penalty(add_model, capsys):
