@@ -238,27 +238,24 @@ def _numbers(path: Path, body: list[list[str]], header: list[str]) -> np.ndarray
             f"{quoted(header[j])} (data row {i + 1})"
         )
     values = np.array(cells, dtype=float).reshape(len(body), len(header))
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i, j = map(int, np.argwhere(bad)[0])
-        raise InputError(
-            f"{quoted(path)}: {int(bad.sum())} NaN/inf value(s) (or beyond float range, "
-            f"+-1.8e308), first {quoted(body[i][j].strip())} in column {quoted(header[j])} "
-            f"(data row {i + 1})"
-        )
+
+    def refuse(bad: np.ndarray, what: str, advice: str = "") -> None:
+        if bad.any():
+            i, j = map(int, np.argwhere(bad)[0])
+            raise InputError(
+                f"{quoted(path)}: {int(bad.sum())} {what}, first {quoted(body[i][j].strip())} in "
+                f"column {quoted(header[j])} (data row {i + 1}){advice}"
+            )
+
+    refuse(~np.isfinite(values), "NaN/inf value(s) (or beyond float range, +-1.8e308)")
     # below float64's normal range a value keeps fewer digits (subnormal) or none (0): a column
     # written at 1e-322 read as 36 distinct values out of 50, "1e-400" as 0
     tiny = np.finfo(float).tiny
-    lost = (values != 0) & (np.abs(values) < tiny)
     nonzero_text = np.array([bool(_NONZERO.match(c)) for c in cells], dtype=bool)
-    lost |= (values == 0) & nonzero_text.reshape(values.shape)
-    if lost.any():
-        i, j = map(int, np.argwhere(lost)[0])
-        raise InputError(
-            f"{quoted(path)}: {int(lost.sum())} value(s) below float range (non-zero, under "
-            f"{tiny:.3g} in size, so rounded or lost), first {quoted(body[i][j].strip())} in "
-            f"column {quoted(header[j])} (data row {i + 1}); rescale the column"
-        )
+    lost = ((values != 0) & (np.abs(values) < tiny)) | (
+        (values == 0) & nonzero_text.reshape(values.shape))  # fmt: skip
+    refuse(lost, f"value(s) below float range (non-zero, under {tiny:.3g} in size, so rounded or "
+           "lost)", "; rescale the column")  # fmt: skip
     return values
 
 
