@@ -33,6 +33,7 @@ from models.core.data import build_model, model_data
 from models.core.lazy import lazy
 from models.inference.engines import MAPSolver, PosteriorSampler
 
+az = lazy("arviz")
 stats = lazy("scipy.stats")
 
 Z_FLAG = 4  # |posterior mean - exact mean| / MCSE above this is flagged (false alarm ~6e-5 each)
@@ -563,10 +564,22 @@ def _check2(spec: ModelSpec):
         # the exact P(w > 0) where there is one: no Monte Carlo error at the thresholds
         positive, source = ((stats.norm.cdf(post["exact_mean"] / post["exact_sd"]), "exact posterior")
                             if "exact_mean" in post else (post["prob_positive"], "NUTS draws"))  # fmt: skip
+        judged = {"mean": mean, "sd": sd, "mcse": post["mcse_mean"]}
+        if spec.coefficient_dims:
+            # a softmax's likelihood sees only contrasts between classes: each W_kj also carries
+            # s_j / K (s_j = sum over the classes), which only the prior decides; the verdicts
+            # judge the zero-sum weights the data identify (the mode, like coef_, is zero-sum)
+            identified = w - w.mean(spec.coefficient_dims)
+            positive = (identified > 0).mean(("chain", "draw")).values.ravel()
+            source = (
+                "NUTS draws of the zero-sum weights W - mean over classes, which the data identify"
+            )
+            judged = {"mean": identified.mean(("chain", "draw")).values.ravel(),
+                      "sd": identified.std(("chain", "draw")).values.ravel(),
+                      "mcse": az.mcse(identified.to_dataset(name="w"))["w"].values.ravel()}  # fmt: skip
         post["signs"] = run.adds(verdicts.signs(names, positive, source))
-        post["mode_vs_mean"] = run.adds(
-            verdicts.mode_vs_mean(names, mean, mode, sd, post["mcse_mean"], _estimator(spec))
-        )
+        post["mode_vs_mean"] = run.adds(verdicts.mode_vs_mean(
+            names, judged["mean"], mode, judged["sd"], judged["mcse"], _estimator(spec)))  # fmt: skip
         if {"prior_sd", "laplace_scale"} <= set(values):
             post["effective_prior"] = run.adds(verdicts.effective_prior(
                 values["prior_sd"], values["laplace_scale"], float(np.median(np.abs(mean)))

@@ -174,6 +174,16 @@ def test_the_page_runs_on_a_csv_with_its_own_labels(run_quick, tmp_path_factory)
     assert results["verdict_box"]["verified"]["level"] == "green"
     # the class sums' posterior is exact (Normal(0, sqrt(K C))): NUTS within 4 MCSE of 0
     assert results["class_sums"]["verdict"]["outcome"] == "agrees"
+    # signs are judged on the zero-sum weights the data identify (each raw W_kj also carries
+    # s_j / K, which only the prior decides): P(W_kj - mean_k W_kj > 0) from the saved draws
+    import arviz as az
+
+    w = az.from_netcdf(out / "posterior.nc")["posterior"]["w"]
+    centred = ((w - w.mean("class")) > 0).mean(("chain", "draw")).values.ravel()
+    signs = results["posterior"]["signs"]
+    judged = [v["value"] for group in ("settled", "likely", "uncertain") for v in signs[group]]
+    assert "zero-sum" in signs["source"] and len(judged) == 39
+    assert sorted(judged) == pytest.approx(sorted(centred), abs=1e-12)
     page = (out / "index.md").read_text()
     assert "| 1, alcohol |" in page and "| 3, proline |" in page  # the (class, feature) rows
     assert "<b>cultivar</b>" not in (out / "index.html").read_text()
