@@ -134,6 +134,21 @@ def _decode(path: Path) -> str:
         return raw.decode("latin-1")
 
 
+def strict_number(cell: str) -> float:
+    """One CSV cell read by the rules of :func:`read_csv`, for a reader that sees it alone (the
+    ``scale`` pass beyond the rows checked up front, through pandas): ASCII decimal text (Python's
+    ``float`` also takes ``1_000`` and non-ASCII digits), finite, and not below float64's normal
+    range unless 0. Anything else is an :class:`InputError` naming the cell."""
+    if not _NUMBER.fullmatch(cell):
+        raise InputError(f"non-numeric value {quoted(cell)}")
+    value = float(cell)
+    if not np.isfinite(value):
+        raise InputError(f"NaN/inf value {quoted(cell.strip())} (or beyond float range, +-1.8e308)")
+    if abs(value) < np.finfo(float).tiny and (value != 0 or _NONZERO.match(cell)):
+        raise InputError(f"value {quoted(cell.strip())} below float range; rescale the column")
+    return value
+
+
 def csv_dialect(delimiter: str) -> type[csv.Dialect]:
     """The dialect of every CSV the suite reads (``read_csv``, and ``scale``'s files through
     pandas): the CSV standard, RFC 4180 (``"`` quotes, doubled inside a quoted field), with

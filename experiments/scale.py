@@ -207,8 +207,11 @@ def read_frame(path: str):
     first = path if Path(path).is_file() else sorted(glob.glob(path))[0]
     # the header as the suite's parser read and checked it (names stripped of spaces, no BOM)
     header, delimiter = common.check_csv_head(first, None, rows=0)
+    # every cell by the suite's number rules (pandas' float64 parsing is Python's float(), which
+    # takes "1_000" and non-ASCII digits): a later cell the head check never saw stops the pass
     return dd.read_csv(path, blocksize="64MB", engine="python", header=0, names=header,
-                       dialect=common.csv_dialect(delimiter), dtype="float64")  # fmt: skip
+                       dialect=common.csv_dialect(delimiter),
+                       converters=dict.fromkeys(header, common.strict_number))  # fmt: skip
 
 
 def validate(run: Run) -> None:
@@ -297,12 +300,12 @@ def compute_pass(run: Run) -> dict:
             stats, seconds, memory = _measured_pass(
                 client, lambda: dask_statistics(frame, target=target)
             )
-        except InputError:  # the pass's own words: a partition named, too few rows
-            raise
-        except ValueError as error:  # text in a column after the first block (pandas' words)
+        except InputError as error:  # the pass's own words: a cell, a partition, too few rows
+            raise InputError(f"--data {path}: {error}") from None
+        except ValueError as error:  # pandas' words (a ragged row, a stray quote)
             reason = str(error).strip().splitlines()[-1][:200] if str(error).strip() else "?"
             raise InputError(
-                f"--data {path}: a value that is not a number ({reason}); no posterior computed"
+                f"--data {path}: a row the CSV reader refused ({reason}); no posterior computed"
             ) from None
         timings["pass"] = {"rows": stats.n, "seconds": seconds, "peak_cluster_memory_mb": memory,
                            "partitions": frame.npartitions}  # fmt: skip
