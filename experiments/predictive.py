@@ -20,6 +20,8 @@ one mean, and more with covariates; observed counts far more variable than the r
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from experiments import intervals, report, verdicts
@@ -64,7 +66,10 @@ def prior_replicates(spec: ModelSpec, model, values: dict, y: np.ndarray, seed: 
     ``link(mean(y))``."""
     start = float(np.log(np.mean(y))) if spec.family.link == "log" else float(np.mean(y))
     fixed = pm.do(model, {spec.intercept: start}) if spec.intercept else model
-    with fixed:
+    with fixed, warnings.catch_warnings():
+        # PyTensor's Numba backend has no Wald (inverse Gaussian) draw and runs numpy's in object
+        # mode: one call, the same draws, and a warning on stderr under --quiet otherwise
+        warnings.filterwarnings("ignore", "Numba will use object mode to run wald_rv", UserWarning)
         pm.set_data(values)
         prior = pm.sample_prior_predictive(draws=PRIOR_DRAWS, random_seed=seed, var_names=["y"])
     return prior["prior_predictive"]["y"].values.reshape(PRIOR_DRAWS, -1)
