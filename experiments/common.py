@@ -144,9 +144,18 @@ def strict_number(cell: str) -> float:
     value = float(cell)
     if not np.isfinite(value):
         raise InputError(f"NaN/inf value {quoted(cell.strip())} (or beyond float range, +-1.8e308)")
-    if abs(value) < np.finfo(float).tiny and (value != 0 or _NONZERO.match(cell)):
+    if _below_range(np.array([value]), [cell])[0]:
         raise InputError(f"value {quoted(cell.strip())} below float range; rescale the column")
     return value
+
+
+def _below_range(values: np.ndarray, cells: list[str]) -> np.ndarray:
+    """Cells whose value lies below float64's normal range: it keeps fewer digits (subnormal) or
+    none (non-zero text read as 0). A column written at 1e-322 read as 36 distinct values out of
+    50, "1e-400" as 0."""
+    nonzero_text = np.array([bool(_NONZERO.match(c)) for c in cells], dtype=bool)
+    return ((values != 0) & (np.abs(values) < np.finfo(float).tiny)) | (
+        (values == 0) & nonzero_text.reshape(values.shape))  # fmt: skip
 
 
 def csv_dialect(delimiter: str) -> type[csv.Dialect]:
@@ -263,14 +272,8 @@ def _numbers(path: Path, body: list[list[str]], header: list[str]) -> np.ndarray
             )
 
     refuse(~np.isfinite(values), "NaN/inf value(s) (or beyond float range, +-1.8e308)")
-    # below float64's normal range a value keeps fewer digits (subnormal) or none (0): a column
-    # written at 1e-322 read as 36 distinct values out of 50, "1e-400" as 0
-    tiny = np.finfo(float).tiny
-    nonzero_text = np.array([bool(_NONZERO.match(c)) for c in cells], dtype=bool)
-    lost = ((values != 0) & (np.abs(values) < tiny)) | (
-        (values == 0) & nonzero_text.reshape(values.shape))  # fmt: skip
-    refuse(lost, f"value(s) below float range (non-zero, under {tiny:.3g} in size, so rounded or "
-           "lost)", "; rescale the column")  # fmt: skip
+    refuse(_below_range(values, cells), f"value(s) below float range (non-zero, under "
+           f"{np.finfo(float).tiny:.3g} in size, so rounded or lost)", "; rescale the column")  # fmt: skip
     return values
 
 

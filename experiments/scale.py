@@ -307,6 +307,7 @@ def compute_pass(run: Run) -> dict:
             raise InputError(
                 f"--data {path}: a row the CSV reader refused ({reason}); no posterior computed"
             ) from None
+        check_pass(stats, target, path)  # before the scaling curve's passes
         timings["pass"] = {"rows": stats.n, "seconds": seconds, "peak_cluster_memory_mb": memory,
                            "partitions": frame.npartitions}  # fmt: skip
         # The worker processes' memory with nothing to compute (libraries loaded by the pass above):
@@ -322,7 +323,6 @@ def compute_pass(run: Run) -> dict:
         timings["curve"] = curve
     run.state["stats"] = stats
     run.state["names"] = [c for c in frame.columns if c != target]
-    check_pass(stats, target, path)
     return {
         "n_obs": stats.n,
         "feature_names": run.state["names"],

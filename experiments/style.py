@@ -158,17 +158,23 @@ def _start_writer() -> None:
 
 
 def _draw(payload: bytes, path: str) -> None:
-    fig = pickle.loads(payload)
+    _write(pickle.loads(payload), path)
+
+
+def _write(fig, path) -> None:
+    """Draw ``fig`` to ``path`` (tight bounding box) and close it: the one place either process
+    draws a figure."""
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
 
 
 def save(fig, path) -> None:
-    """Save a matplotlib figure (tight bounding box) as a PNG and close it: drawn here, or by
-    :func:`figure_writer`'s second process."""
-    if _WRITER is None or not _WRITER.save(fig, path):
-        fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
+    """Save a matplotlib figure as a PNG and close it: drawn here, or by :func:`figure_writer`'s
+    second process."""
+    if _WRITER is not None and _WRITER.save(fig, path):
+        plt.close(fig)
+    else:
+        _write(fig, path)
 
 
 def coefficient_panels(p: int, row_height: float, **subplot_kw):

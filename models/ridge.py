@@ -26,6 +26,7 @@ import numpy as np
 from models.core.arrays import (
     NORMAL_EQUATIONS_MAX_CONDITION,
     normal_equations_condition,
+    ridge_posterior,
     ridge_posterior_rows,
 )
 from models.core.base import (
@@ -206,7 +207,7 @@ def conjugate(
     alpha = positive(penalty["alpha"], "alpha")
     if normal_equations_condition(summary.xx, alpha) > NORMAL_EQUATIONS_MAX_CONDITION:
         return ridge_posterior_rows(alpha, noise_sd, X=X, y=y, weight=sample_weight)
-    return summary.conjugate(alpha, noise_sd)
+    return ridge_posterior(alpha, noise_sd, **vars(summary))  # the condition is checked above
 
 
 def exact_mode(penalty: dict[str, float], data: ModelData) -> tuple[float, np.ndarray]:

@@ -51,6 +51,22 @@ def normal_equations_condition(xx: np.ndarray, alpha: float) -> float:
     return float((max(eigenvalues[-1], 0.0) + alpha) / (max(eigenvalues[0], 0.0) + alpha))
 
 
+def warn_if_ill_conditioned(xx: np.ndarray, alpha: float) -> None:
+    """A ``scipy.linalg.LinAlgWarning`` with the error bound when ``cond(C_xx + alpha I)`` exceeds
+    :data:`NORMAL_EQUATIONS_MAX_CONDITION` and only the statistics are at hand (from the rows,
+    :func:`models.ridge.conjugate` takes their SVD instead)."""
+    condition = normal_equations_condition(xx, alpha)
+    if condition > NORMAL_EQUATIONS_MAX_CONDITION:
+        warnings.warn(
+            f"the ridge normal equations are ill-conditioned (condition {condition:.2g} of "
+            f"C_xx + alpha I): the exact posterior is accurate to about "
+            f"{condition * np.finfo(float).eps:.1g} relative; from the rows, the SVD route "
+            "(models.ridge.conjugate) is accurate",
+            linalg.LinAlgWarning,
+            stacklevel=3,
+        )
+
+
 def ridge_posterior(
     alpha: float,
     noise_sd: float | None = None,
@@ -101,23 +117,10 @@ def ridge_posterior(
     InputError
         sigma unknown with fewer than 2 rows or a target fitted exactly (``S = 0``).
 
-    Warns
-    -----
-    scipy.linalg.LinAlgWarning
-        When ``cond(C_xx + alpha I)`` exceeds :data:`NORMAL_EQUATIONS_MAX_CONDITION`, with the
-        error bound it implies (from rows, :func:`models.ridge.conjugate` then takes the rows' SVD).
+    Its accuracy is about ``cond(C_xx + alpha I) x eps`` relative: callers check the condition
+    first (:func:`normal_equations_condition`).
     """
     alpha = positive(alpha, "alpha")
-    condition = normal_equations_condition(xx, alpha)
-    if condition > NORMAL_EQUATIONS_MAX_CONDITION:
-        warnings.warn(
-            f"the ridge normal equations are ill-conditioned (condition {condition:.2g} of "
-            f"C_xx + alpha I): the exact posterior is accurate to about "
-            f"{condition * np.finfo(float).eps:.1g} relative; from the rows, the SVD route "
-            "(models.ridge.conjugate) is accurate",
-            linalg.LinAlgWarning,
-            stacklevel=2,
-        )
     factor = linalg.cho_factor(xx + alpha * np.eye(len(x_mean)))
     w = linalg.cho_solve(factor, xy)
     b0 = y_mean - x_mean @ w
@@ -418,6 +421,7 @@ __all__ = [
     "linear_predictor_chunks",
     "normal_draws",
     "normal_equations_condition",
+    "warn_if_ill_conditioned",
     "pointwise_log_likelihood",
     "ridge_posterior",
     "ridge_posterior_rows",

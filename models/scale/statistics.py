@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.core.arrays import draws_log_likelihood, ridge_posterior
+from models.core.arrays import draws_log_likelihood, ridge_posterior, warn_if_ill_conditioned
 from models.core.base import ConjugatePosterior, InputError, ModelData, ModelSpec
 from models.core.data import CONSTANT, is_constant
 from models.core.lazy import lazy
@@ -124,8 +124,11 @@ class GaussianStatistics:
 
     def conjugate(self, alpha: float, noise_sd: float | None = None) -> ConjugatePosterior:
         r"""The exact posterior whose mode is Ridge(alpha): :func:`models.core.arrays.ridge_posterior`
-        of these statistics (Normal for a fixed sigma, Student-t for sigma unknown)."""
-        return ridge_posterior(alpha, noise_sd, **vars(self))
+        of these statistics (Normal for a fixed sigma, Student-t for sigma unknown); a
+        ``LinAlgWarning`` says when ill-conditioning limits its accuracy."""
+        posterior = ridge_posterior(alpha, noise_sd, **vars(self))  # alpha and sigma checked first
+        warn_if_ill_conditioned(self.xx, alpha)
+        return posterior
 
 
 def statistics_of(data: ModelData) -> GaussianStatistics:
