@@ -83,15 +83,17 @@ def build(shape: str):
     if shape == "logistic":
         X = (X - X.mean(axis=0)) / X.std(axis=0)
         return logistic.build(arrays(X, y, names)), ["intercept", "w"]
-    if shape == "horseshoe":
+    if shape in ("horseshoe", "r2d2"):  # the sparse page's priors on its generated problem
         from experiments.sparse import TRUE_VALUES, P, problem
-        from models import horseshoe
+        from models import horseshoe, r2d2
         from models.core.base import ModelData
         from models.scale.statistics import GaussianStatistics
 
         X, y, *_ = problem(0)
         data = ModelData(X, y, tuple(f"x{j}" for j in range(P)),
                          stats=GaussianStatistics.from_arrays(X, y))  # fmt: skip
+        if shape == "r2d2":
+            return r2d2.build(data), ["w"]
         return horseshoe.build(data, p0=len(TRUE_VALUES)), ["w"]
     if shape == "gamma_glm":
         from models import gamma

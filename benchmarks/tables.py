@@ -155,6 +155,47 @@ def engines_section(r: dict) -> list[str]:
     ]
 
 
+def tuning_section(r: dict) -> list[str]:
+    """The tuning-length table of reports/bench/results.json's ``tuning``
+    (:mod:`benchmarks.tuning`)."""
+    header = ["model", "target accept", "tuning", "gradients per tuning iteration / per draw",
+              "min bulk ESS", "min tail ESS", "max r_hat", "divergences", "seconds per fit",
+              f"{r['tune']} enough?", "the suite tunes"]  # fmt: skip
+    rows = []
+    for shape, run in r["shapes"].items():
+        for length in ("short", "long"):
+            fits, tune = run[length], r["tune" if length == "short" else "tune_long"]
+
+            def spread(key, fmt, fits=fits):
+                low, high = min(f[key] for f in fits), max(f[key] for f in fits)
+                return format(low, fmt) if low == high else f"{low:{fmt}}-{high:{fmt}}"
+
+            per_tuning = sum(f["tuning_gradients"] for f in fits) / (len(fits) * r["chains"] * tune)
+            per_draw = sum(f["draw_gradients"] for f in fits) / (
+                len(fits) * r["chains"] * r["draws"]
+            )
+            enough = policy = ""
+            if length == "short":
+                enough = "yes" if run["settled"] else "no"
+                agrees = (run["policy"] == r["tune"]) == run["settled"]
+                policy = str(run["policy"]) if agrees else f"**{run['policy']} (disagrees)**"
+            rows.append([
+                shape.replace("_", " ") if length == "short" else "", f"{run['target_accept']:g}",
+                str(tune), f"{per_tuning:.1f} / {per_draw:.1f}", spread("min_ess_bulk", ",.0f"),
+                spread("min_ess_tail", ",.0f"), spread("max_r_hat", ".3f"),
+                spread("divergences", "d"), spread("seconds", ".2f"), enough, policy,
+            ])  # fmt: skip
+    return [
+        f"The suite's sampler, {r['chains']} chains x {r['draws']} draws after {r['tune']} and "
+        f"after {r['tune_long']} tuning iterations, {r['seeds']} seeds each (ranges over the seeds). "
+        f"{r['tune']} is enough when, averaged over the seeds, the smallest bulk ESS and the "
+        f"smallest tail ESS are each at least {r['ess_slack']:g}x those after {r['tune_long']}. "
+        "The suite's policy is `models.inference.engines.tuning_iterations` ([why](speed.md)).",
+        "",
+        *_table(header, rows),
+    ]
+
+
 def readme_speed(r: dict | None) -> str:
     """The README's speed paragraph, from reports/bench/results.json (None: not measured)."""
     if r is None or "engines" not in r:
@@ -247,6 +288,12 @@ def page(bench: dict | None, scale: dict | None) -> str:
     lines += (
         engines_section(bench["engines"])
         if bench and "engines" in bench
+        else ["Not measured yet: run `make bench`."]
+    )
+    lines += ["", "## Tuning length (`make bench`)", ""]
+    lines += (
+        tuning_section(bench["tuning"])
+        if bench and "tuning" in bench
         else ["Not measured yet: run `make bench`."]
     )
     lines += ["", "## Scale (`make bench-scale`)", ""]

@@ -25,7 +25,7 @@ from models.core.data import arrays, noise_estimate
 from models.core.families import normal_logpdf
 from models.core.lazy import lazy
 from models.exact import evidence
-from models.inference.engines import PosteriorSampler
+from models.inference.engines import PosteriorSampler, tuning_iterations
 from models.inference.psis import psis_loo
 
 az = lazy("arviz")
@@ -62,10 +62,10 @@ LABELS = {**{m: label for m, (label, _, _) in CHOICES.items()},
 
 def settings(quick: bool) -> dict:
     if quick:
-        return {"n_grid": 29, "loo_draws": 1000, "draws": 500, "tune": 500,
-                "chains": 2}  # fmt: skip
-    return {"n_grid": 57, "loo_draws": 4000, "draws": 2000, "tune": 1000,
-            "chains": 4}  # fmt: skip
+        return {"n_grid": 29, "loo_draws": 1000, "draws": 500, "chains": 2,
+                "tune": tuning_iterations("hierarchical")}  # fmt: skip
+    return {"n_grid": 57, "loo_draws": 4000, "draws": 2000, "chains": 4,
+            "tune": tuning_iterations("hierarchical")}  # fmt: skip
 
 
 def alpha_grid(X: np.ndarray, n: int) -> np.ndarray:

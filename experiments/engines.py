@@ -30,7 +30,7 @@ from experiments.style import (
 from models import REGISTRY
 from models.core.data import reference_setup
 from models.core.lazy import lazy
-from models.inference.engines import MAPSolver, PosteriorSampler, fit_advi
+from models.inference.engines import MAPSolver, PosteriorSampler, fit_advi, tuning_iterations
 
 az = lazy("arviz")
 patches = lazy("matplotlib.patches")
@@ -68,9 +68,9 @@ PANELS = 10
 
 def settings(quick: bool) -> dict:
     if quick:
-        return {"draws": 500, "tune": 500, "chains": 2, "reference_draws": 2500,
+        return {"draws": 500, "chains": 2, "reference_draws": 2500,
                 "advi_iterations": 10_000}  # fmt: skip
-    return {"draws": 2000, "tune": 1000, "chains": 4, "reference_draws": 10_000,
+    return {"draws": 2000, "chains": 4, "reference_draws": 10_000,
             "advi_iterations": 30_000}  # fmt: skip
 
 
@@ -211,7 +211,11 @@ def reference_fit(name, setup, sampler, clock, cfg, seed) -> tuple[Marginals, st
         )
         return Marginals(mean[1:], cov[1:, 1:]), "exact conjugate posterior", [], None
     long = sampler.sample(
-        setup.values, draws=cfg["reference_draws"], tune=1000, chains=4, seed=seed + 100
+        setup.values,
+        draws=cfg["reference_draws"],
+        tune=tuning_iterations(name),
+        chains=4,
+        seed=seed + 100,
     )
     diagnostics = [report.sampling_diagnostics(f"{name}: long reference NUTS run", long, ["w"])]
     label = f"NUTS, 4 x {cfg['reference_draws']} draws (independent seed)"
@@ -225,8 +229,8 @@ def run_model(name: str, cfg: dict, seed: int) -> dict:
     data, clock = setup.dataset, Stopwatch()
     fits, advi = approximations(setup, clock, cfg, seed)
     sampler = PosteriorSampler(setup.model)
-    dt = clock.run("nuts", "wall", sampler.sample, setup.values, draws=cfg["draws"], tune=cfg["tune"],
-                   chains=cfg["chains"], seed=seed)  # fmt: skip
+    dt = clock.run("nuts", "wall", sampler.sample, setup.values, draws=cfg["draws"],
+                   tune=tuning_iterations(name), chains=cfg["chains"], seed=seed)  # fmt: skip
     # the cost of compiling this graph (by the first sample), even when an earlier experiment of
     # the process paid it; the wall time is the sampling's
     clock.times["nuts"]["compile_seconds"] = sampler.compile_seconds

@@ -31,7 +31,7 @@ from experiments.style import (
 from models.core.base import PRIOR_RANGE, InputError, ModelSpec
 from models.core.data import build_model, model_data
 from models.core.lazy import lazy
-from models.inference.engines import MAPSolver, PosteriorSampler
+from models.inference.engines import MAPSolver, PosteriorSampler, tuning_iterations
 
 az = lazy("arviz")
 stats = lazy("scipy.stats")
@@ -47,8 +47,8 @@ def settings(quick: bool) -> dict:
     if quick:
         # 2 x 1000 draws: with 2 x 500, r_hat of the sigma-unknown ridge fit exceeded 1.01 at 3 of
         # 5 seeds (1.011-1.013) although ESS was > 1000 (tests/test_seeds.py).
-        return {"n_grid": 25, "draws": 1000, "tune": 500, "chains": 2}
-    return {"n_grid": 31, "draws": 2000, "tune": 1000, "chains": 4}
+        return {"n_grid": 25, "draws": 1000, "chains": 2}
+    return {"n_grid": 31, "draws": 2000, "chains": 4}
 
 
 def penalty_label(penalty: dict) -> str:
@@ -518,8 +518,8 @@ def _check2(spec: ModelSpec):
                 f"MAP at {penalty_label(penalty or values)}", fit.converged, fit.message
             )
         )
-        dt = run.state["sampler"].sample(values, draws=run.cfg["draws"], tune=run.cfg["tune"],
-                                         chains=run.cfg["chains"], seed=run.seed)  # fmt: skip
+        dt = run.state["sampler"].sample(values, draws=run.cfg["draws"], chains=run.cfg["chains"],
+                                         tune=tuning_iterations(spec.name), seed=run.seed)  # fmt: skip
         run.posteriors["posterior"] = dt
         run.state.update(dt=dt, map=fit)
         variables = spec.posterior_variables()

@@ -22,7 +22,7 @@ from experiments.runner import Card, Experiment, Run, Section, diagnostics_secti
 from experiments.style import COLORS, plt, save
 from models import kernel_ridge as kr
 from models.core.lazy import lazy
-from models.inference.engines import PosteriorSampler
+from models.inference.engines import PosteriorSampler, tuning_iterations
 
 kernel_ridge = lazy("sklearn.kernel_ridge")
 gaussian_process = lazy("sklearn.gaussian_process")
@@ -58,12 +58,12 @@ def settings(quick: bool) -> dict:
     return {
         "alphas": [1e-2, 1.0] if quick else [1e-3, 1e-2, 1e-1, 1.0, 10.0],
         "length_scales": [1.0, 3.0] if quick else [0.3, 1.0, 3.0, 10.0],
-        "draws": 300 if quick else 1000, "tune": 300 if quick else 1000,
+        "draws": 300 if quick else 1000, "tune": tuning_iterations("gp"),
         "chains": 2 if quick else 4, "mixture_draws": 100 if quick else 400,
         # the data set's NUTS costs n^3 per gradient: 331 training rows took 215 s of `make
         # experiments`, 200 take about a fifth; the held-out rows are the same 111 either way
         "diabetes_rows": 150 if quick else 200,
-        "data_draws": 300 if quick else 500, "data_tune": 300 if quick else 500,
+        "data_draws": 300 if quick else 500, "data_tune": tuning_iterations("gp"),
     }  # fmt: skip
 
 

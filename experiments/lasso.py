@@ -22,7 +22,7 @@ from models import lasso, ridge
 from models.core.base import PRIOR_RANGE, InputError
 from models.core.data import arrays, noise_estimate
 from models.core.lazy import lazy
-from models.inference.engines import PosteriorSampler
+from models.inference.engines import PosteriorSampler, tuning_iterations
 
 az = lazy("arviz")
 optimize = lazy("scipy.optimize")
@@ -123,8 +123,8 @@ def bayesian_lasso_compute(run: Run) -> dict:
     X, y, names = run.data.X, run.data.y, run.data.feature_names
     lam = run.args.lam
     dt = PosteriorSampler(lasso.build_bayesian_lasso(arrays(X, y, names), lam=lam)).sample(
-        draws=run.cfg["draws"], tune=run.cfg["tune"], chains=run.cfg["chains"], seed=run.seed + 1,
-        target_accept=0.9,
+        draws=run.cfg["draws"], tune=tuning_iterations("bayesian_lasso"), chains=run.cfg["chains"],
+        seed=run.seed + 1, target_accept=0.9,
     )  # fmt: skip
     w = dt["posterior"]["w"]
     median, mean = w.median(("chain", "draw")).values, w.mean(("chain", "draw")).values

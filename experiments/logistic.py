@@ -24,7 +24,7 @@ from models.core.arrays import SAVED_DRAWS_X_ROWS, linear_predictor_chunks, poin
 from models.core.base import InputError
 from models.core.data import arrays
 from models.core.lazy import lazy
-from models.inference.engines import PosteriorSampler
+from models.inference.engines import PosteriorSampler, tuning_iterations
 
 az = lazy("arviz")
 xr = lazy("xarray")
@@ -83,8 +83,8 @@ def heldout_compute(run: Run) -> dict:
     sk = logistic.SPEC.link.sklearn({"C": C}, train).fit(X_train, y_train)
     sk_prob = sk.predict_proba(X_test)[:, 1]
     dt = PosteriorSampler(logistic.build(train)).sample(
-        {"prior_sd": logistic.C_to_prior_sd(C)}, draws=cfg["draws"], tune=cfg["tune"],
-        chains=cfg["chains"], seed=args.seed + 1,
+        {"prior_sd": logistic.C_to_prior_sd(C)}, draws=cfg["draws"], chains=cfg["chains"],
+        tune=tuning_iterations("logistic"), seed=args.seed + 1,
     )  # fmt: skip
     run.diagnose(report.sampling_diagnostics(f"logistic on the training split (C={C:.4g})", dt,
                                              ["intercept", "w"]))  # fmt: skip

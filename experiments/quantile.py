@@ -17,6 +17,7 @@ from experiments.runner import Card, Run, Section
 from experiments.style import figure_label, plt, save
 from models import quantile
 from models.core.lazy import lazy
+from models.inference.engines import tuning_iterations
 
 model_selection = lazy("sklearn.model_selection")
 
@@ -61,8 +62,8 @@ def lines_compute(run: Run) -> dict:
         run.diagnose(report.map_diagnostics(f"mode at {penalty_label(penalty)}", mode.converged,
                                             mode.message))  # fmt: skip
         dt = run.state["sampler"].sample(
-            spec.link.prior_values(penalty, md), draws=run.cfg["draws"], tune=run.cfg["tune"],
-            chains=run.cfg["chains"], seed=run.seed + 1 + k, target_accept=0.95,
+            spec.link.prior_values(penalty, md), draws=run.cfg["draws"], chains=run.cfg["chains"],
+            tune=tuning_iterations("quantile"), seed=run.seed + 1 + k, target_accept=0.95,
         )  # fmt: skip
         run.diagnose(report.sampling_diagnostics(f"quantile {q:g}", dt, spec.posterior_variables()))
         post = dt["posterior"]

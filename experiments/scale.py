@@ -39,7 +39,13 @@ from models.core.base import InputError, ModelData, Scaling, quoted
 from models.core.data import CONSTANT, build_model, is_constant
 from models.core.lazy import lazy
 from models.exact.evidence import Spectrum, maximise_evidence
-from models.inference.engines import MAPSolver, PosteriorSampler, sampling_diagnostics, set_data
+from models.inference.engines import (
+    MAPSolver,
+    PosteriorSampler,
+    sampling_diagnostics,
+    set_data,
+    tuning_iterations,
+)
 from models.scale.statistics import (
     GaussianStatistics,
     dask_client,
@@ -797,7 +803,9 @@ EXPERIMENT = Experiment(
         Section("gradient cost against rows", compute_gradients, figures, page),
         diagnostics_section(),
     ),
-    settings=lambda quick: {"nuts": {"draws": 1000, "tune": 1000, "chains": 2}},
+    settings=lambda quick: {
+        "nuts": {"draws": 1000, "tune": tuning_iterations("ridge"), "chains": 2}
+    },
     options=options,
     validate=validate,
     user_data=False,

@@ -33,7 +33,7 @@ from models.core.base import ModelData, ModelSpec
 from models.core.data import DATASETS, arrays, noise_estimate, reference_setup
 from models.core.lazy import lazy
 from models.exact import evidence
-from models.inference.engines import PosteriorSampler
+from models.inference.engines import PosteriorSampler, tuning_iterations
 from models.scale.statistics import pointwise_log_likelihood
 
 az = lazy("arviz")
@@ -56,8 +56,8 @@ PANELS = 10  # coefficients shown per model (the most prior-sensitive ones)
 
 def settings(quick: bool) -> dict:
     if quick:
-        return {"draws": 500, "tune": 500, "chains": 2, "reps": 8, "sizes": 6}
-    return {"draws": 2000, "tune": 1000, "chains": 4, "reps": 40, "sizes": 10}
+        return {"draws": 500, "chains": 2, "reps": 8, "sizes": 6}
+    return {"draws": 2000, "chains": 4, "reps": 40, "sizes": 10}
 
 
 def power_scaling(dt, model: pm.Model, values: dict, spec: ModelSpec, md: ModelData) -> dict:
@@ -131,8 +131,8 @@ def model_sensitivity(name: str, run: Run, k_model: int) -> tuple[dict, dict, li
     widths, draws, diagnostics = {}, {}, []
     for k, (width, factor) in enumerate(WIDTHS.items()):
         values = {key: value * factor for key, value in base.items()}
-        dt = sampler.sample(values, draws=cfg["draws"], tune=cfg["tune"], chains=cfg["chains"],
-                            seed=seed + k)  # fmt: skip
+        dt = sampler.sample(values, draws=cfg["draws"], tune=tuning_iterations(name),
+                            chains=cfg["chains"], seed=seed + k)  # fmt: skip
         diagnostics.append(report.sampling_diagnostics(f"{name}, {width} prior", dt, ["w"]))
         run.posteriors[f"posterior_{name}_{width}"] = dt
         w = intervals.draws(dt, "w").values

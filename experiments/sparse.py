@@ -32,7 +32,7 @@ from models.core.base import InputError, ModelData, quoted
 from models.core.data import CONSTANT, constant_columns
 from models.core.families import normal_logpdf
 from models.core.lazy import lazy
-from models.inference.engines import PosteriorSampler, sampling_diagnostics
+from models.inference.engines import PosteriorSampler, sampling_diagnostics, tuning_iterations
 from models.scale.statistics import GaussianStatistics
 
 az = lazy("arviz")
@@ -53,8 +53,8 @@ SHOWN_COLUMNS = 20  # a user's columns in the figure (the largest by |horseshoe 
 
 def settings(quick: bool) -> dict:
     if quick:
-        return {"seeds": 2, "draws": 500, "tune": 500, "chains": 2}
-    return {"seeds": 5, "draws": 1000, "tune": 1000, "chains": 2}
+        return {"seeds": 2, "draws": 500, "chains": 2}
+    return {"seeds": 5, "draws": 1000, "chains": 2}
 
 
 def options(parser) -> None:
@@ -128,7 +128,7 @@ def fits(run: Run, X, y, names, seed) -> dict:
         ("r2d2", r2d2.build(md)),
     ):
         dt = PosteriorSampler(model).sample(
-            draws=cfg["draws"], tune=cfg["tune"], chains=cfg["chains"], seed=seed + 7,
+            draws=cfg["draws"], tune=tuning_iterations(name), chains=cfg["chains"], seed=seed + 7,
             target_accept=TARGET_ACCEPT[name],
         )  # fmt: skip
         row = sampling_diagnostics(f"{name}, seed {seed}", dt, ["intercept", "w", "sigma"])

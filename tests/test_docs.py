@@ -240,8 +240,36 @@ SCALE = {
 }  # fmt: skip
 
 
+def _tuning_fit(ess: float, tail: float) -> dict:
+    # 4 chains: 300 tuning iterations of 6 gradients, 1000 draws of 5
+    return {"tuning_gradients": 4 * 300 * 6, "draw_gradients": 4 * 1000 * 5, "min_ess_bulk": ess,
+            "min_ess_tail": tail, "max_r_hat": 1.004, "divergences": 0, "seconds": 0.1}  # fmt: skip
+
+
+def _tuning_shape(short: list[dict], settled: bool, policy: int) -> dict:
+    long = [{**f, "tuning_gradients": 4 * 1000 * 6} for f in short]
+    return {"short": short, "long": long, "target_accept": 0.8, "settled": settled,
+            "policy": policy}  # fmt: skip
+
+
+TUNING = {"tune": 300, "tune_long": 1000, "draws": 1000, "chains": 4, "seeds": 2, "ess_slack": 0.85,
+          "shapes": {"ridge": _tuning_shape([_tuning_fit(4000, 2500), _tuning_fit(4200, 2600)],
+                                            True, 300),
+                     "horseshoe": _tuning_shape([_tuning_fit(60, 55)] * 2, False, 300)}}  # fmt: skip
+
+
+def test_tuning_table_comes_from_the_results_file_and_flags_a_disagreeing_policy():
+    page = tables.page({**BENCH, "tuning": TUNING}, None)
+    # gradients per iteration from the counts: 7,200 / (4 x 300) and 20,000 / (4 x 1000)
+    assert ("| ridge | 0.8 | 300 | 6.0 / 5.0 | 4,000-4,200 | 2,500-2,600 | 1.004 | 0 | 0.10 | yes "
+            "| 300 |") in page  # fmt: skip
+    assert "| horseshoe | 0.8 | 300 | 6.0 / 5.0 | 60 | 55 | 1.004 | 0 | 0.10 | no | " \
+           "**300 (disagrees)** |" in page  # fmt: skip
+    assert "|  | 0.8 | 1000 | 6.0 / 5.0 |" in page
+
+
 def test_bench_tables_come_from_the_results_files():
-    page = tables.page({**BENCH, "engines": ENGINES}, SCALE)
+    page = tables.page({**BENCH, "engines": ENGINES, "tuning": TUNING}, SCALE)
     assert "Measured 2026-01-02 03:04 UTC on Linux-6.1-x86_64 (x86_64, 2 CPUs, 23.4 GiB)." in page
     assert "| MAP over 31 alphas, PyMC model (exact Newton) / scikit-learn Ridge, same alphas | " \
            "18 ms / 15 ms: **1.2x** (target <= 10x) |" in page  # fmt: skip

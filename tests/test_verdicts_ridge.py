@@ -8,10 +8,12 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from experiments import report, verdicts
 from experiments.ridge import (
     SKEWNESS,
+    _pit_extremity,
     pit_ecdf_test,
     predictive_checks,
     predictive_statistics,
@@ -90,6 +92,19 @@ def test_loo_pit_of_too_wide_predictions_is_miscalibrated():
     assert verdict["outcome"] == "miscalibrated" and verdict["level"] == verdicts.RED
     low, high = test["bands"][max(test["bands"])]
     assert np.any((test["ecdf"] < low) | (test["ecdf"] > high))  # it leaves the widest band
+
+
+def test_pit_extremity_is_the_binomial_tails_at_every_point():
+    # the distinct (count, point) pairs are evaluated once: the same bits as every pair directly
+    n = 200
+    x = np.arange(1, n) / n
+    uniform = np.sort(np.random.default_rng(3).uniform(size=(50, n)), axis=1)
+    counts = np.array([np.searchsorted(row, x, side="right") for row in uniform])
+    counts[0] = 0  # and an extreme row: no value below any point
+    direct = 1 - 2 * np.minimum(stats.binom.cdf(counts, n, x).min(axis=-1),
+                                stats.binom.sf(counts - 1, n, x).min(axis=-1))  # fmt: skip
+    assert np.array_equal(_pit_extremity(counts, n, x), direct)
+    assert np.array_equal(_pit_extremity(counts[1], n, x), direct[1])
 
 
 @pytest.mark.parametrize(

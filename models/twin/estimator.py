@@ -43,7 +43,7 @@ from models.core.arrays import (
 )
 from models.core.base import ModelData, ModelSpec, Twin
 from models.core.families import Family, family
-from models.inference.engines import COMPILED, sampling_diagnostics
+from models.inference.engines import COMPILED, sampling_diagnostics, tuning_iterations
 from models.scale.statistics import GaussianStatistics, statistics_values
 
 METHODS = ("auto", "exact", "laplace", "nuts")
@@ -153,7 +153,9 @@ class BayesianTwin(BaseEstimator):
     noise : "unknown" or float
         See above.
     draws, tune, chains : int
-        Posterior draws per chain (also for exact and Laplace draws), NUTS warm-up, chains.
+        Posterior draws per chain (also for exact and Laplace draws), NUTS tuning iterations
+        (None: the suite's policy for the model,
+        :func:`models.inference.engines.tuning_iterations`), chains.
     random_state : int, RandomState or None
         Seed of the sampler and of the draws; the same seed gives the same posterior.
 
@@ -203,7 +205,7 @@ class BayesianTwin(BaseEstimator):
         method="auto",
         noise="unknown",
         draws=1000,
-        tune=1000,
+        tune=None,
         chains=2,
         random_state=None,
     ):
@@ -251,7 +253,8 @@ class BayesianTwin(BaseEstimator):
         if self.estimator is None:
             raise TypeError("BayesianTwin needs an estimator, e.g. BayesianTwin(Ridge(alpha=1.0))")
         for name in ("draws", "tune", "chains"):
-            check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
+            if name != "tune" or self.tune is not None:
+                check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
         if _is_dask(X) or _is_dask(y):
             return self._fit_partitioned(X, y, sample_weight)
         spec, rule = twin_of(self.estimator)
@@ -468,8 +471,9 @@ class BayesianTwin(BaseEstimator):
             self._trace = None
             return intercept, coef, _pooled(spec, points, data.n_features)
         trace = compiled.posterior_sampler().sample(
-            values, draws=self.draws, tune=self.tune, chains=self.chains, seed=seed
-        )
+            values, draws=self.draws, chains=self.chains, seed=seed,
+            tune=tuning_iterations(spec.name) if self.tune is None else self.tune,
+        )  # fmt: skip
         var_names = [name for name in (spec.intercept, spec.coefficients) if name]
         var_names += [spec.noise_variable] if variant == "scaled" or spec.noise == "unknown" else []
         self.diagnostics_ = sampling_diagnostics(f"{spec.name} twin, NUTS", trace, var_names)

@@ -35,7 +35,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from models import mlp
-from models.inference.engines import PosteriorSampler, sampling_diagnostics
+from models.inference.engines import PosteriorSampler, sampling_diagnostics, tuning_iterations
 from models.twin.estimator import SamplingWarning
 
 METHODS = ("laplace", "nuts")
@@ -62,7 +62,9 @@ class BayesianNetwork(BaseEstimator):
     bias_sd : float
         NUTS only: the biases' prior sd (the mode keeps them flat).
     draws, tune, chains : int
-        Draws per chain (Laplace: ``draws * chains`` in all), NUTS warm-up, chains.
+        Draws per chain (Laplace: ``draws * chains`` in all), NUTS tuning iterations (None: the
+        suite's policy for the network, :func:`models.inference.engines.tuning_iterations`),
+        chains.
     random_state : int, RandomState or None
 
     Attributes
@@ -88,7 +90,7 @@ class BayesianNetwork(BaseEstimator):
         Classifier: the labels; ``classes_[1]`` is the event of ``predict_proba[:, 1]``.
     """
 
-    def __init__(self, estimator=None, *, method="laplace", bias_sd=5.0, draws=500, tune=500,
+    def __init__(self, estimator=None, *, method="laplace", bias_sd=5.0, draws=500, tune=None,
                  chains=2, random_state=None):  # fmt: skip
         self.estimator = estimator
         self.method = method
@@ -129,7 +131,8 @@ class BayesianNetwork(BaseEstimator):
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
         for name in ("draws", "tune", "chains"):
-            check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
+            if name != "tune" or self.tune is not None:
+                check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
         check_scalar(self.bias_sd, "bias_sd", numbers.Real, min_val=0, include_boundaries="neither")
         classifier = self._classifier
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=not classifier)
@@ -173,7 +176,8 @@ class BayesianNetwork(BaseEstimator):
             stats = None
         else:
             model = mlp.build(network, X, y, bias_sd=float(self.bias_sd))
-            trace = PosteriorSampler(model).sample(draws=self.draws, tune=self.tune,
+            tune = tuning_iterations("mlp") if self.tune is None else self.tune
+            trace = PosteriorSampler(model).sample(draws=self.draws, tune=tune,
                                                    chains=self.chains, seed=seed)  # fmt: skip
             names = ["sigma"] if not classifier else mlp.bias_names(network)[-1:]
             self.diagnostics_ = sampling_diagnostics("network twin, NUTS", trace, names)
