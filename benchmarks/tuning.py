@@ -59,15 +59,9 @@ def fit(sampler, values: dict, tune: int, seed: int, target_accept: float) -> di
     """One 4 x 1000 fit after ``tune`` iterations, with the gradients of each phase counted."""
     import arviz as az
 
-    from models.inference import engines
-
     started = time.perf_counter()
-    # the suite's sampler with the tuning phase's statistics kept (nutpie's save_warmup)
-    compiled = sampler.compiled.with_data(**engines.data_values(sampler.model, sampler.compiled,
-                                                                values))  # fmt: skip
-    dt = engines.nutpie.sample(compiled, draws=DRAWS, tune=tune, chains=CHAINS, cores=2,
-                               progress_bar=False, adaptation=sampler.adaptation, save_warmup=True,
-                               seed=seed, target_accept=target_accept)  # fmt: skip
+    dt = sampler.sample(values, draws=DRAWS, tune=tune, chains=CHAINS, seed=seed,
+                        target_accept=target_accept, save_warmup=True)  # fmt: skip
     seconds = time.perf_counter() - started
     names = [rv.name for rv in sampler.model.free_RVs]
     posterior = az.from_dict({"posterior": {n: dt["posterior"][n].values for n in names}})

@@ -894,9 +894,10 @@ class PosteriorSampler:
         chains: int = 4,
         seed: int = 0,
         target_accept: float = 0.8,
+        save_warmup: bool = False,
     ):
         """Draw from the posterior at the given ``pm.Data`` values; returns a DataTree (the model
-        is compiled on the first call)."""
+        is compiled on the first call; ``save_warmup`` keeps the tuning iterations' groups)."""
         set_data(self.model, values)
         if self.compiled is None:
             started = time.perf_counter()
@@ -907,9 +908,10 @@ class PosteriorSampler:
         # under each oversubscribe the cores (a 200-row GP's Cholesky per gradient: 53 s with
         # OpenBLAS's default two threads on 2 cores, 19 s with one; docs/speed.md)
         with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-            return self._run(compiled, draws, tune, chains, seed, target_accept)
+            return self._run(compiled, draws, tune, chains, seed, target_accept, save_warmup)
 
-    def _run(self, compiled, draws: int, tune: int, chains: int, seed: int, target_accept: float):
+    def _run(self, compiled, draws: int, tune: int, chains: int, seed: int, target_accept: float,
+             save_warmup: bool):  # fmt: skip
         # Sampled in the background and polled, so Ctrl-C and SIGTERM reach Python within
         # milliseconds and cancel the chains (blocking nutpie would swallow a Ctrl-C and return the
         # draws made so far as if nothing happened).
@@ -922,7 +924,7 @@ class PosteriorSampler:
             cores=min(chains, 2),
             progress_bar=False,
             adaptation=self.adaptation,
-            save_warmup=False,
+            save_warmup=save_warmup,
             seed=seed,
             target_accept=target_accept,
         )
