@@ -40,6 +40,7 @@ format: setup
 
 bench: setup
 	$(RUN) python -m benchmarks
+	$(RUN) python -m benchmarks.tuning
 
 # Sufficient statistics of 10^6, 10^7 and 10^8 rows (several minutes; README, "Scale").
 bench-scale: setup

@@ -23,8 +23,8 @@
 5. Engines per model shape, each in fresh processes (:mod:`benchmarks.engines`): compile cold, warm
    and reused, and ESS per second: nutpie's own compile, a Python callback, nutpie's JAX backend,
    PyMC's default, and the suite's sampler (nutpie with its C callbacks cached on disk).
-6. Tuning length per model (:mod:`benchmarks.tuning`): gradients per tuning iteration and per
-   draw, ESS and r_hat after the suite's short tuning and after PyMC's 1000 iterations.
+6. Tuning length per posterior (:mod:`benchmarks.tuning`, its own results file, run next by
+   make bench): ESS, r_hat and gradients after the suite's short tuning and after 1000.
 
 Writes reports/bench/results.json (with the date and the machine), then docs/bench.md from it
 (:mod:`benchmarks.tables`). Timings vary from run to run; no test asserts on them.
@@ -47,7 +47,7 @@ import pymc as pm
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 
-from benchmarks import engines, tables, tuning, write_results
+from benchmarks import engines, tables, write_results
 from models import ridge
 from models.core.data import arrays, noise_estimate
 from models.inference.engines import COMPILED, MAPSolver, PosteriorSampler
@@ -288,7 +288,6 @@ def main() -> int:
         **process_benchmarks(),
         **user_csv_benchmark(),
         "engines": engines.run(),
-        "tuning": tuning.run(),
     }
     rows = [
         ("MAP grid, PyMC exact (s)", map_grid), ("MAP grid, sklearn Ridge (s)", sklearn_grid),

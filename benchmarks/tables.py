@@ -2,7 +2,8 @@
 
     python -m benchmarks.tables       (also run at the end of make bench and make bench-scale)
 
-Reads reports/bench/results.json (``python -m benchmarks``) and reports/bench-scale/results.json
+Reads reports/bench/results.json (``python -m benchmarks``), reports/bench-tuning/results.json
+(``python -m benchmarks.tuning``) and reports/bench-scale/results.json
 (``python -m benchmarks.scale``); a missing file gives a line saying which command produces it, so
 the page never shows numbers that no results file holds. It also writes the paragraph under the
 README's "## Speed" heading from reports/bench/results.json. Import-light (standard library only).
@@ -155,42 +156,49 @@ def engines_section(r: dict) -> list[str]:
     ]
 
 
+def _spread(fits: list[dict], key: str, fmt: str) -> str:
+    """``key`` over ``fits`` as one value or its range."""
+    low, high = min(f[key] for f in fits), max(f[key] for f in fits)
+    return format(low, fmt) if low == high else f"{low:{fmt}}-{high:{fmt}}"
+
+
 def tuning_section(r: dict) -> list[str]:
-    """The tuning-length table of reports/bench/results.json's ``tuning``
-    (:mod:`benchmarks.tuning`)."""
-    header = ["model", "target accept", "tuning", "gradients per tuning iteration / per draw",
+    """The tuning-length table of reports/bench-tuning/results.json (:mod:`benchmarks.tuning`)."""
+    header = ["posterior", "target accept", "tuning", "gradients per tuning iteration / per draw",
               "min bulk ESS", "min tail ESS", "max r_hat", "divergences", "seconds per fit",
               f"{r['tune']} enough?", "the suite tunes"]  # fmt: skip
     rows = []
     for shape, run in r["shapes"].items():
         for length in ("short", "long"):
             fits, tune = run[length], r["tune" if length == "short" else "tune_long"]
-
-            def spread(key, fmt, fits=fits):
-                low, high = min(f[key] for f in fits), max(f[key] for f in fits)
-                return format(low, fmt) if low == high else f"{low:{fmt}}-{high:{fmt}}"
-
             per_tuning = sum(f["tuning_gradients"] for f in fits) / (len(fits) * r["chains"] * tune)
             per_draw = sum(f["draw_gradients"] for f in fits) / (
                 len(fits) * r["chains"] * r["draws"]
             )
-            enough = policy = ""
+            found = policy = ""
             if length == "short":
-                enough = "yes" if run["settled"] else "no"
-                agrees = (run["policy"] == r["tune"]) == run["settled"]
+                found = run["verdict"]
+                agrees = found == "within noise" or (found == "enough") == (
+                    run["policy"] == r["tune"]
+                )
                 policy = str(run["policy"]) if agrees else f"**{run['policy']} (disagrees)**"
             rows.append([
                 shape.replace("_", " ") if length == "short" else "", f"{run['target_accept']:g}",
-                str(tune), f"{per_tuning:.1f} / {per_draw:.1f}", spread("min_ess_bulk", ",.0f"),
-                spread("min_ess_tail", ",.0f"), spread("max_r_hat", ".3f"),
-                spread("divergences", "d"), spread("seconds", ".2f"), enough, policy,
+                str(tune), f"{per_tuning:.1f} / {per_draw:.1f}", _spread(fits, "min_ess_bulk", ",.0f"),
+                _spread(fits, "min_ess_tail", ",.0f"), _spread(fits, "max_r_hat", ".3f"),
+                _spread(fits, "divergences", "d"), _spread(fits, "seconds", ".2f"), found, policy,
             ])  # fmt: skip
     return [
+        _where(r),
+        "",
         f"The suite's sampler, {r['chains']} chains x {r['draws']} draws after {r['tune']} and "
-        f"after {r['tune_long']} tuning iterations, {r['seeds']} seeds each (ranges over the seeds). "
-        f"{r['tune']} is enough when, averaged over the seeds, the smallest bulk ESS and the "
-        f"smallest tail ESS are each at least {r['ess_slack']:g}x those after {r['tune_long']}. "
-        "The suite's policy is `models.inference.engines.tuning_iterations` ([why](speed.md)).",
+        f"after {r['tune_long']} tuning iterations, {r['seeds']} seeds each (ranges over the "
+        f"seeds); ESS and r_hat over every free variable. {r['tune']} is enough when the "
+        f"seed-averaged smallest bulk and tail ESS are both at least {r['enough']:g}x those after "
+        f"{r['tune_long']}, too few when either is below {r['too_few']:g}x or the short tuning "
+        "diverges more or misses the r_hat threshold the long one meets; in between the "
+        "difference is within the seeds' spread. The suite's policy: "
+        "`models.inference.engines.tuning_iterations` ([why](speed.md)).",
         "",
         *_table(header, rows),
     ]
@@ -271,13 +279,14 @@ def logistic_section(r: dict) -> list[str]:
     return _table(header, rows)
 
 
-def page(bench: dict | None, scale: dict | None) -> str:
-    """The whole of docs/bench.md from the two results dicts (None: not measured yet)."""
+def page(bench: dict | None, scale: dict | None, tuning: dict | None = None) -> str:
+    """The whole of docs/bench.md from the results dicts (None: not measured yet)."""
     lines = [
         "# Benchmark tables",
         "",
-        "Generated by `python -m benchmarks.tables` from `reports/bench/results.json` and",
-        "`reports/bench-scale/results.json`; do not edit. What is measured and why:",
+        "Generated by `python -m benchmarks.tables` from `reports/bench/results.json`,",
+        "`reports/bench-tuning/results.json` and `reports/bench-scale/results.json`; do not edit.",
+        "What is measured and why:",
         "[speed.md](speed.md) and [scale.md](scale.md).",
         "",
         "## Speed (`make bench`)",
@@ -291,11 +300,7 @@ def page(bench: dict | None, scale: dict | None) -> str:
         else ["Not measured yet: run `make bench`."]
     )
     lines += ["", "## Tuning length (`make bench`)", ""]
-    lines += (
-        tuning_section(bench["tuning"])
-        if bench and "tuning" in bench
-        else ["Not measured yet: run `make bench`."]
-    )
+    lines += tuning_section(tuning) if tuning else ["Not measured yet: run `make bench`."]
     lines += ["", "## Scale (`make bench-scale`)", ""]
     lines += scale_section(scale) if scale else ["Not measured yet: run `make bench-scale`."]
     return "\n".join(lines) + "\n"
@@ -317,7 +322,7 @@ def write() -> Path:
     """Write docs/bench.md and the README's speed paragraph from the results files present now;
     return bench.md's path."""
     bench = _load("bench")
-    BENCH_MD.write_text(page(bench, _load("bench-scale")))
+    BENCH_MD.write_text(page(bench, _load("bench-scale"), _load("bench-tuning")))
     README.write_text(readme_with_speed(README.read_text(), bench))
     return BENCH_MD
 

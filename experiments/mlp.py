@@ -19,7 +19,7 @@ from experiments.runner import Card, Experiment, Run, Section, diagnostics_secti
 from experiments.style import COLORS, plt, save
 from models import mlp
 from models.core.lazy import lazy
-from models.inference.engines import tuning_iterations
+from models.inference.engines import TUNE, tuning_iterations
 
 az = lazy("arviz")
 datasets = lazy("sklearn.datasets")
@@ -395,7 +395,7 @@ EXPERIMENT = Experiment(
         "n": 40 if quick else 80,
         "seeds": 4 if quick else 10,
         "draws": 200 if quick else 1000,
-        "tune": 300 if quick else tuning_iterations("mlp"),
+        "tune": TUNE if quick else tuning_iterations("mlp"),  # quick: a smoke run
         "chains": 4,
     },  # fmt: skip
     user_data=False,

@@ -225,7 +225,7 @@ def unknown_compute(run: Run) -> dict:
     ]
     alpha = res["posterior"]["alpha"]
     dt = PosteriorSampler(model).sample({"alpha": alpha}, draws=run.cfg["draws"],
-                                        tune=tuning_iterations("ridge"), chains=run.cfg["chains"],
+                                        tune=tuning_iterations("ridge_unknown_noise"), chains=run.cfg["chains"],
                                         seed=run.seed + 1000)  # fmt: skip
     run.posteriors["posterior_unknown_noise"] = dt
     run.state["dt_unknown"] = dt

@@ -18,7 +18,6 @@ from experiments.runner import Card, Experiment, Run, Section, diagnostics_secti
 from experiments.style import COLORS, plt, save
 from models.core.data import default_dataset, model_data
 from models.core.lazy import lazy
-from models.inference.engines import tuning_iterations
 from models.ridge import ALPHA_GRID
 
 stats = lazy("scipy.stats")
@@ -343,9 +342,7 @@ EXPERIMENT = Experiment(
         ),
         diagnostics_section(),
     ),
-    settings=lambda quick: {
-        "nuts": {"draws": 1000, "tune": tuning_iterations("ridge"), "chains": 2}
-    },
+    settings=lambda quick: {"nuts": {"draws": 1000, "chains": 2}},  # tuning: the twins' policy
     user_data=False,
     card=card,
     claim="bayesian(estimator) turns a fitted scikit-learn RidgeCV or LogisticRegressionCV into "

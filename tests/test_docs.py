@@ -246,30 +246,35 @@ def _tuning_fit(ess: float, tail: float) -> dict:
             "min_ess_tail": tail, "max_r_hat": 1.004, "divergences": 0, "seconds": 0.1}  # fmt: skip
 
 
-def _tuning_shape(short: list[dict], settled: bool, policy: int) -> dict:
+def _tuning_shape(short: list[dict], verdict: str, policy: int) -> dict:
     long = [{**f, "tuning_gradients": 4 * 1000 * 6} for f in short]
-    return {"short": short, "long": long, "target_accept": 0.8, "settled": settled,
+    return {"short": short, "long": long, "target_accept": 0.8, "verdict": verdict,
             "policy": policy}  # fmt: skip
 
 
-TUNING = {"tune": 300, "tune_long": 1000, "draws": 1000, "chains": 4, "seeds": 2, "ess_slack": 0.85,
+TUNING = {"machine": BENCH["machine"], "tune": 300, "tune_long": 1000, "draws": 1000, "chains": 4,
+          "seeds": 2, "enough": 0.9, "too_few": 0.8,
           "shapes": {"ridge": _tuning_shape([_tuning_fit(4000, 2500), _tuning_fit(4200, 2600)],
-                                            True, 300),
-                     "horseshoe": _tuning_shape([_tuning_fit(60, 55)] * 2, False, 300)}}  # fmt: skip
+                                            "enough", 300),
+                     "horseshoe": _tuning_shape([_tuning_fit(60, 55)] * 2, "too few", 300),
+                     "multinomial": _tuning_shape([_tuning_fit(60, 55)] * 2, "within noise",
+                                                  1000)}}  # fmt: skip
 
 
-def test_tuning_table_comes_from_the_results_file_and_flags_a_disagreeing_policy():
-    page = tables.page({**BENCH, "tuning": TUNING}, None)
+def test_tuning_table_comes_from_its_results_file_and_flags_a_disagreeing_policy():
+    page = tables.page(BENCH, None, TUNING)
     # gradients per iteration from the counts: 7,200 / (4 x 300) and 20,000 / (4 x 1000)
-    assert ("| ridge | 0.8 | 300 | 6.0 / 5.0 | 4,000-4,200 | 2,500-2,600 | 1.004 | 0 | 0.10 | yes "
-            "| 300 |") in page  # fmt: skip
-    assert "| horseshoe | 0.8 | 300 | 6.0 / 5.0 | 60 | 55 | 1.004 | 0 | 0.10 | no | " \
+    assert ("| ridge | 0.8 | 300 | 6.0 / 5.0 | 4,000-4,200 | 2,500-2,600 | 1.004 | 0 | 0.10 | "
+            "enough | 300 |") in page  # fmt: skip
+    assert "| horseshoe | 0.8 | 300 | 6.0 / 5.0 | 60 | 55 | 1.004 | 0 | 0.10 | too few | " \
            "**300 (disagrees)** |" in page  # fmt: skip
+    assert "| within noise | 1000 |" in page  # either length agrees with a verdict within noise
     assert "|  | 0.8 | 1000 | 6.0 / 5.0 |" in page
+    assert "run `make bench`" in tables.page(BENCH, None, None)
 
 
 def test_bench_tables_come_from_the_results_files():
-    page = tables.page({**BENCH, "engines": ENGINES, "tuning": TUNING}, SCALE)
+    page = tables.page({**BENCH, "engines": ENGINES}, SCALE, TUNING)
     assert "Measured 2026-01-02 03:04 UTC on Linux-6.1-x86_64 (x86_64, 2 CPUs, 23.4 GiB)." in page
     assert "| MAP over 31 alphas, PyMC model (exact Newton) / scikit-learn Ridge, same alphas | " \
            "18 ms / 15 ms: **1.2x** (target <= 10x) |" in page  # fmt: skip

@@ -55,23 +55,27 @@ ZERO_KKT_RTOL = 1e-6
 R_HAT_MAX = 1.01
 ESS_MIN = 400
 # Tuning iterations per chain: one policy for every fit, read off the table of
-# ``python -m benchmarks.tuning`` (docs/bench.md, "Tuning length"; it says where the two disagree).
-# nutpie's adaptation (a low-rank mass matrix, the step size by dual averaging) has settled after
-# TUNE, nutpie's own default, on most of the suite's posteriors: their draws have the same bulk and
-# tail ESS after 300 tuning iterations as after 1000, and the 700 more, none of them a draw, were
-# 30-60% of a fit's gradients. On the shrinkage priors (the horseshoe, R2D2, the Bayesian Lasso's
-# tails) and the multinomial's weights (a direction only the prior pins) it is still improving at
-# 300: an ESS 15-60% lower. They keep PyMC's 1000, as does the network (not measured).
+# ``python -m benchmarks.tuning`` (docs/bench.md, "Tuning length"), which flags any posterior where
+# its verdict and this policy disagree. nutpie's adaptation (a low-rank mass matrix, the step size
+# by dual averaging) has settled after TUNE, nutpie's own default, on most of the suite's
+# posteriors: their draws have the same bulk and tail ESS after 300 tuning iterations as after
+# 1000, and the 700 more, none of them a draw, were 30-42% of the gradients of a fit of 4 x 1000
+# draws. On the shrinkage priors (the horseshoe, R2D2, the Bayesian Lasso's tails) and the
+# multinomial's weights (a direction only the prior pins) the ESS after 300 is 15-60% lower or
+# within noise of it: they keep PyMC's 1000, as does the network (not measured; its twin's
+# default was 500).
 TUNE = 300
 TUNE_LONG = 1000
 LONG_TUNING = frozenset({"horseshoe", "r2d2", "bayesian_lasso", "multinomial", "mlp"})
+SIGMA_FREE = ", sigma free"  # a Gaussian model's name + this: its twin's model with sigma sampled
 BFMI_MIN = 0.3  # E-BFMI below this: the momentum resampling explores energy poorly (Betancourt)
 
 
 def tuning_iterations(model: str) -> int:
-    """NUTS tuning iterations per chain for ``model`` (a registered model's name, or a shape of
-    :mod:`benchmarks.tuning`): :data:`TUNE_LONG` for the posteriors in :data:`LONG_TUNING`,
-    :data:`TUNE` for the rest."""
+    """NUTS tuning iterations per chain for ``model``: a registered model's name (with
+    :data:`SIGMA_FREE` appended for its twin's sigma-free model), ``"mlp"``, or a shape of
+    :mod:`benchmarks.tuning` (``"hierarchical"``, ``"bayesian_lasso"``, ``"gp"``, ...);
+    :data:`TUNE_LONG` for the posteriors in :data:`LONG_TUNING`, :data:`TUNE` for the rest."""
     return TUNE_LONG if model in LONG_TUNING else TUNE
 
 

@@ -43,7 +43,12 @@ from models.core.arrays import (
 )
 from models.core.base import ModelData, ModelSpec, Twin
 from models.core.families import Family, family
-from models.inference.engines import COMPILED, sampling_diagnostics, tuning_iterations
+from models.inference.engines import (
+    COMPILED,
+    SIGMA_FREE,
+    sampling_diagnostics,
+    tuning_iterations,
+)
 from models.scale.statistics import GaussianStatistics, statistics_values
 
 METHODS = ("auto", "exact", "laplace", "nuts")
@@ -152,10 +157,11 @@ class BayesianTwin(BaseEstimator):
         (:mod:`models.scale.newton`), and NUTS is refused.
     noise : "unknown" or float
         See above.
-    draws, tune, chains : int
-        Posterior draws per chain (also for exact and Laplace draws), NUTS tuning iterations
-        (None: the suite's policy for the model,
-        :func:`models.inference.engines.tuning_iterations`), chains.
+    draws, chains : int
+        Posterior draws per chain (also for exact and Laplace draws) and chains.
+    tune : int or None, default=None
+        NUTS tuning iterations per chain; None: the suite's policy for the model sampled
+        (:func:`models.inference.engines.tuning_iterations`).
     random_state : int, RandomState or None
         Seed of the sampler and of the draws; the same seed gives the same posterior.
 
@@ -472,7 +478,8 @@ class BayesianTwin(BaseEstimator):
             return intercept, coef, _pooled(spec, points, data.n_features)
         trace = compiled.posterior_sampler().sample(
             values, draws=self.draws, chains=self.chains, seed=seed,
-            tune=tuning_iterations(spec.name) if self.tune is None else self.tune,
+            tune=self.tune if self.tune is not None else tuning_iterations(
+                spec.name + (SIGMA_FREE if variant == "scaled" else "")),
         )  # fmt: skip
         var_names = [name for name in (spec.intercept, spec.coefficients) if name]
         var_names += [spec.noise_variable] if variant == "scaled" or spec.noise == "unknown" else []

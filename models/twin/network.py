@@ -61,10 +61,11 @@ class BayesianNetwork(BaseEstimator):
         A Gaussian at the mode with the inverse Hessian as covariance, or nutpie's NUTS.
     bias_sd : float
         NUTS only: the biases' prior sd (the mode keeps them flat).
-    draws, tune, chains : int
-        Draws per chain (Laplace: ``draws * chains`` in all), NUTS tuning iterations (None: the
-        suite's policy for the network, :func:`models.inference.engines.tuning_iterations`),
-        chains.
+    draws, chains : int
+        Draws per chain (Laplace: ``draws * chains`` in all) and chains.
+    tune : int or None, default=None
+        NUTS tuning iterations per chain; None: the suite's policy for the network
+        (:func:`models.inference.engines.tuning_iterations`: 1000; it was 500).
     random_state : int, RandomState or None
 
     Attributes
