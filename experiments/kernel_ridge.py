@@ -63,7 +63,7 @@ def settings(quick: bool) -> dict:
         # the data set's NUTS costs n^3 per gradient: 331 training rows took 215 s of `make
         # experiments`, 200 take about a fifth; the held-out rows are the same 111 either way
         "diabetes_rows": 150 if quick else 200,
-        "data_draws": 300 if quick else 500, "data_tune": tuning_iterations("gp"),
+        "data_draws": 300 if quick else 500,
     }  # fmt: skip
 
 
@@ -340,7 +340,7 @@ def diabetes_compute(run: Run) -> dict:
         X, y, test_size=TEST_FRACTION, random_state=run.seed)  # fmt: skip
     if cfg["diabetes_rows"]:
         X_fit, y_fit = X_fit[: cfg["diabetes_rows"]], y_fit[: cfg["diabetes_rows"]]
-    budget = (cfg["data_draws"], cfg["data_tune"], cfg["chains"])
+    budget = (cfg["data_draws"], cfg["tune"], cfg["chains"])
     dt = _hyper_fit(name, X_fit, y_fit, run.seed + 1, budget, "GP hyper-parameters, data set", run)
     run.posteriors["posterior"] = dt
     _, _, low, high = _mixture(dt, name, X_fit, y_fit, X_test, cfg["mixture_draws"], run.seed)

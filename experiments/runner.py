@@ -42,7 +42,10 @@ from experiments.output import atomic_output_dir
 from models.core import lazy
 from models.core.base import InputError, ModelSpec
 from models.core.data import DATASETS, Dataset, default_dataset
-from models.inference.engines import CLOCK, COMPILED
+from models.inference.engines import CLOCK, COMPILED, LONG_TUNING, TUNE, TUNE_LONG
+
+# every page's results.json records the tuning policy its fits followed (settings, "tuning")
+TUNING_POLICY = {"iterations": TUNE, "long": TUNE_LONG, "long_for": sorted(LONG_TUNING)}
 
 
 @dataclass
@@ -279,7 +282,7 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
     with atomic_output_dir(args.out, experiment.name) as out:
         run.out = out
         run.results = {**(run.data.provenance() if run.data is not None else {}),
-                       "settings": {**run.cfg, "seed": args.seed}}  # fmt: skip
+                       "settings": {**run.cfg, "seed": args.seed, "tuning": TUNING_POLICY}}  # fmt: skip
         with style.figure_writer(background=style.background_figures()):
             for section in steps:
                 progress(section.progress or "figures")

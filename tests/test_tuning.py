@@ -61,3 +61,30 @@ def test_a_verdict_within_noise_agrees_with_either_length():
     assert tuning.agrees("within noise", TUNE) and tuning.agrees("within noise", TUNE_LONG)
     assert tuning.agrees("enough", TUNE) and not tuning.agrees("enough", TUNE_LONG)
     assert tuning.agrees("too few", TUNE_LONG) and not tuning.agrees("too few", TUNE)
+
+
+class _Asked(Exception):
+    """Stops a twin's fit where it asks for its tuning, before any compile or sampling."""
+
+
+def test_a_twin_without_tune_asks_the_policy_for_the_posterior_it_samples(monkeypatch):
+    import numpy as np
+    from sklearn.linear_model import Lasso, LogisticRegression
+
+    from models.twin import bayesian, estimator
+
+    asked = []
+
+    def ask(name):
+        asked.append(name)
+        raise _Asked
+
+    monkeypatch.setattr(estimator, "tuning_iterations", ask)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = X @ np.array([1.0, -1.0, 0.5]) + rng.standard_normal(60)
+    with pytest.raises(_Asked):  # sigma unknown by default: the sigma-free model is sampled
+        bayesian(Lasso(alpha=0.1), method="nuts").fit(X, y)
+    with pytest.raises(_Asked):  # three classes: the multinomial model
+        bayesian(LogisticRegression(), method="nuts").fit(X, np.digitize(y, [-1.0, 1.0]))
+    assert asked == ["lasso" + SIGMA_FREE, "multinomial"]
