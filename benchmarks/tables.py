@@ -162,6 +162,12 @@ def _spread(fits: list[dict], key: str, fmt: str) -> str:
     return format(low, fmt) if low == high else f"{low:{fmt}}-{high:{fmt}}"
 
 
+def policy_agrees(verdict: str, policy: int, short: int) -> bool:
+    """Whether tuning ``policy`` iterations agrees with the tuning benchmark's ``verdict`` on
+    ``short`` iterations: any length agrees with "within noise"."""
+    return verdict == "within noise" or (verdict == "enough") == (policy == short)
+
+
 def tuning_section(r: dict) -> list[str]:
     """The tuning-length table of reports/bench-tuning/results.json (:mod:`benchmarks.tuning`)."""
     header = ["posterior", "target accept", "tuning", "gradients per tuning iteration / per draw",
@@ -178,9 +184,7 @@ def tuning_section(r: dict) -> list[str]:
             found = policy = ""
             if length == "short":
                 found = run["verdict"]
-                agrees = found == "within noise" or (found == "enough") == (
-                    run["policy"] == r["tune"]
-                )
+                agrees = policy_agrees(found, run["policy"], r["tune"])
                 policy = str(run["policy"]) if agrees else f"**{run['policy']} (disagrees)**"
             rows.append([
                 shape.replace("_", " ") if length == "short" else "", f"{run['target_accept']:g}",

@@ -122,10 +122,13 @@ def verdict(short: list[dict], long: list[dict]) -> str:
 
 
 def agrees(verdict_: str, policy: int) -> bool:
-    """Whether the suite's tuning ``policy`` for a posterior agrees with its ``verdict_``."""
+    """Whether the suite's tuning ``policy`` for a posterior agrees with its ``verdict_`` on
+    :data:`~models.inference.engines.TUNE` iterations (the table's rule,
+    :func:`benchmarks.tables.policy_agrees`)."""
+    from benchmarks.tables import policy_agrees
     from models.inference.engines import TUNE
 
-    return verdict_ == "within noise" or (verdict_ == "enough") == (policy == TUNE)
+    return policy_agrees(verdict_, policy, TUNE)
 
 
 def run() -> dict:

@@ -61,11 +61,10 @@ LABELS = {**{m: label for m, (label, _, _) in CHOICES.items()},
 
 
 def settings(quick: bool) -> dict:
+    tune = tuning_iterations("hierarchical")
     if quick:
-        return {"n_grid": 29, "loo_draws": 1000, "draws": 500, "chains": 2,
-                "tune": tuning_iterations("hierarchical")}  # fmt: skip
-    return {"n_grid": 57, "loo_draws": 4000, "draws": 2000, "chains": 4,
-            "tune": tuning_iterations("hierarchical")}  # fmt: skip
+        return {"n_grid": 29, "loo_draws": 1000, "draws": 500, "tune": tune, "chains": 2}
+    return {"n_grid": 57, "loo_draws": 4000, "draws": 2000, "tune": tune, "chains": 4}
 
 
 def alpha_grid(X: np.ndarray, n: int) -> np.ndarray:

@@ -225,8 +225,8 @@ def unknown_compute(run: Run) -> dict:
     ]
     alpha = res["posterior"]["alpha"]
     dt = PosteriorSampler(model).sample({"alpha": alpha}, draws=run.cfg["draws"],
-                                        tune=tuning_iterations("ridge_unknown_noise"), chains=run.cfg["chains"],
-                                        seed=run.seed + 1000)  # fmt: skip
+                                        tune=tuning_iterations("ridge_unknown_noise"),
+                                        chains=run.cfg["chains"], seed=run.seed + 1000)  # fmt: skip
     run.posteriors["posterior_unknown_noise"] = dt
     run.state["dt_unknown"] = dt
     run.diagnose(

@@ -281,8 +281,9 @@ def run_experiment(experiment: Experiment, argv: list[str], import_seconds: floa
     measured = []
     with atomic_output_dir(args.out, experiment.name) as out:
         run.out = out
+        settings = {**run.cfg, "seed": args.seed, "tuning": TUNING_POLICY}
         run.results = {**(run.data.provenance() if run.data is not None else {}),
-                       "settings": {**run.cfg, "seed": args.seed, "tuning": TUNING_POLICY}}  # fmt: skip
+                       "settings": settings}  # fmt: skip
         with style.figure_writer(background=style.background_figures()):
             for section in steps:
                 progress(section.progress or "figures")

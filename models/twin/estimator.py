@@ -258,9 +258,7 @@ class BayesianTwin(BaseEstimator):
         """
         if self.estimator is None:
             raise TypeError("BayesianTwin needs an estimator, e.g. BayesianTwin(Ridge(alpha=1.0))")
-        for name in ("draws", "tune", "chains"):
-            if name != "tune" or self.tune is not None:
-                check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
+        check_sampling_counts(self)
         if _is_dask(X) or _is_dask(y):
             return self._fit_partitioned(X, y, sample_weight)
         spec, rule = twin_of(self.estimator)
@@ -763,6 +761,14 @@ def _compiled(spec: ModelSpec, variant: str, data: ModelData, values: dict):
     # the likelihood too: one model file can build several (TweedieRegressor's powers)
     key = (spec.name, spec.likelihood, variant, width)
     return COMPILED.model(key, lambda: build(data), spec, values)
+
+
+def check_sampling_counts(twin) -> None:
+    """A twin's ``draws``, ``tune`` and ``chains`` as positive integers, before any fit (``tune``
+    None: the suite's tuning policy)."""
+    for name in ("draws", "tune", "chains"):
+        if name != "tune" or twin.tune is not None:
+            check_scalar(getattr(twin, name), name, numbers.Integral, min_val=1)
 
 
 def _is_dask(array) -> bool:

@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from models import mlp
 from models.inference.engines import PosteriorSampler, sampling_diagnostics, tuning_iterations
-from models.twin.estimator import SamplingWarning
+from models.twin.estimator import SamplingWarning, check_sampling_counts
 
 METHODS = ("laplace", "nuts")
 _POSTERIORS: dict[tuple, mlp.Posterior] = {}  # compiled once per architecture and process
@@ -131,9 +131,7 @@ class BayesianNetwork(BaseEstimator):
             raise TypeError("BayesianNetwork needs an estimator, e.g. MLPRegressor(alpha=0.1)")
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
-        for name in ("draws", "tune", "chains"):
-            if name != "tune" or self.tune is not None:
-                check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
+        check_sampling_counts(self)
         check_scalar(self.bias_sd, "bias_sd", numbers.Real, min_val=0, include_boundaries="neither")
         classifier = self._classifier
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=not classifier)
